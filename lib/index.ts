@@ -1,0 +1,12 @@
+// winmux public API.
+export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
+export { ClosedResourceError, BusyResourceError } from './errors.ts';
+export { WinError, errorName } from './win32/errors.ts';
+export { ReactorChannel } from './wakeup/channel.ts';
+export { RemoteWaker } from './wakeup/remote-waker.ts';
+export type { WakeTarget, ChannelHandle } from './wakeup/protocol.ts';
+export { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from './readiness.ts';
+export { MAX_SELECT_SET_SIZE } from './select/select-set.ts';
+export { processHandleCount, processThreadCount, wineVersion } from './win32/diagnostics.ts';
+/** Checked, non-blocking-aware Winsock calls (socket, bind, connect, send, recv, …) and constants. */
+export * as winsock from './win32/sockets-api.ts';

@@ -1,0 +1,49 @@
+// The readiness backend interface: how the scheduler learns that sockets are ready, whatever the
+// mechanism (select today; AFD polls on the IOCP as the comparison). The scheduler owns time and
+// passes timeouts in; a backend owns only its interest sets and the OS calls that use them.
+import type { Socket } from './win32/winsock.ts';
+import type { WinError } from './win32/errors.ts';
+
+export const READABLE = 1;
+export const WRITABLE = 2;
+/** READABLE or WRITABLE: one direction of interest. */
+export type Direction = typeof READABLE | typeof WRITABLE;
+
+/** Where a backend reports what `wait` found. Called on the reactor thread, during `wait`. */
+export interface ReadinessSink {
+  /**
+   * `socket` is ready in `direction`. For WRITABLE this includes a failed non-blocking connect
+   * (select reports it in the except set). May be called twice for one socket and direction in
+   * one wait; the sink ignores what it no longer waits for.
+   */
+  ready(socket: Socket, direction: Direction): void;
+  /**
+   * `socket` cannot be waited on (e.g. WSAENOTSOCK: it was closed behind the loop's back). The
+   * backend has already disarmed it in both directions; the sink fails its waiters.
+   */
+  failed(socket: Socket, error: WinError): void;
+}
+
+export interface ReadinessStats {
+  backend: string;
+  /** Sockets armed for reading, writing, and in any other set the backend keeps. */
+  [set: string]: number | string;
+}
+
+export interface ReadinessBackend {
+  readonly name: string;
+  /** Reports `socket` when it becomes ready in `direction`, until disarmed. Idempotent; O(1). */
+  arm(socket: Socket, direction: Direction): void;
+  /** Stops reporting `socket` in `direction`. No effect if not armed; O(1). */
+  disarm(socket: Socket, direction: Direction): void;
+  /**
+   * Blocks until an armed socket is ready or `timeoutMs` passes (0 polls; Infinity blocks without
+   * limit), and reports what it found to `sink`. Failures that belong to one socket go to
+   * `sink.failed` and the wait returns normally; any other failure throws a WinError.
+   * Returns the number of events reported.
+   */
+  wait(timeoutMs: number, sink: ReadinessSink): number;
+  stats(): ReadinessStats;
+  /** Releases what the backend owns. Idempotent. Sockets stay open: they belong to the caller. */
+  close(): void;
+}

@@ -1,0 +1,391 @@
+// Reactor: winmux's scheduler. One per thread that wants one (the Node main thread or any
+// worker_thread); it owns a readiness backend, a wakeup socket, timers and the run loop.
+//
+// The loop, while `run(fn)`'s task is pending:
+//
+//   1. yield to Node    await setImmediate: promise continuations of everything resolved in
+//                       the last iteration run, and so do Node's own callbacks (its timers,
+//                       sockets, worker messages) that became due while select blocked;
+//   2. poll             backend.wait(timeout): select over the interest sets. The timeout is 0
+//                       when call-soon work is queued, else the time to the next deadline, capped
+//                       at `maxBlockMs`. Ready sockets resolve their waiters; a readable wakeup
+//                       socket is drained and the channels read;
+//   3. timers           every timer whose deadline has passed fires, in deadline order;
+//   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
+//
+// The scheduler never blocks anywhere but in step 2, and never for longer than `maxBlockMs`.
+// While select blocks, Node's loop does not run: a Node timer or socket callback waits for the
+// next yield, at most `maxBlockMs` later (see docs/design.md for the trade-off). Work that must
+// wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
+// or a wake from another thread.
+//
+// Waits are one-shot, as in Trio: `waitReadable` arms the socket, the wake disarms it. One
+// waiter per socket and direction; a second gets BusyResourceError.
+import { performance } from 'node:perf_hooks';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import { SelectBackend } from '../select/select-backend.ts';
+import { TimerHeap, type Timer } from './timer-heap.ts';
+import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
+import { ReactorChannel } from '../wakeup/channel.ts';
+import type { WakeTarget } from '../wakeup/protocol.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { toSocket, type Socket } from '../win32/winsock.ts';
+import type { WinError } from '../win32/errors.ts';
+
+/**
+ * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
+ * worker messages) may run while the reactor sleeps. 50 ms keeps them responsive at a cost of
+ * at most 20 idle wake-ups a second.
+ */
+export const DEFAULT_MAX_BLOCK_MS = 50;
+
+export interface ReactorOptions {
+  /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
+  maxBlockMs?: number;
+  /** The readiness backend: 'select' (default), or an instance (tests use a fake one). */
+  readiness?: 'select' | ReadinessBackend;
+  /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
+  clock?: () => number;
+}
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+export interface ReactorStats {
+  readWaiters: number;
+  writeWaiters: number;
+  timers: number;
+  callbacks: number;
+  channels: number;
+  /** Completed loop iterations (select calls made by the loop) since the reactor was created. */
+  iterations: number;
+  /** Times the wakeup socket was found readable and drained. */
+  wakeups: number;
+  running: boolean;
+  closed: boolean;
+  /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
+  readiness: ReadinessStats;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function timeoutError(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+export class Reactor implements AsyncDisposable {
+  readonly #backend: ReadinessBackend;
+  readonly #clock: () => number;
+  readonly #maxBlockMs: number;
+  readonly #readers = new Map<Socket, Waiter>();
+  readonly #writers = new Map<Socket, Waiter>();
+  readonly #timers = new TimerHeap();
+  readonly #channels = new Set<ReactorChannel<unknown>>();
+  readonly #wakeup: WakeupSocket;
+  #soon: (() => void)[] = [];
+  #iterations = 0;
+  #wakeups = 0;
+  #running = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  readonly #sink: ReadinessSink = {
+    ready: (socket, direction) => {
+      if (socket === this.#wakeup.readEnd && direction === READABLE) {
+        this.#onWakeup();
+      } else {
+        this.#settle(socket, direction, false, undefined);
+      }
+    },
+    failed: (socket, error: WinError) => {
+      if (socket === this.#wakeup.readEnd) throw error;
+      this.#settle(socket, READABLE, true, error);
+      this.#settle(socket, WRITABLE, true, error);
+    },
+  };
+
+  constructor(options: ReactorOptions = {}) {
+    const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
+    if (typeof maxBlockMs !== 'number' || Number.isNaN(maxBlockMs) || maxBlockMs < 0) {
+      throw new RangeError(`maxBlockMs must be a number ≥ 0 (or Infinity), got ${String(maxBlockMs)}`);
+    }
+    this.#maxBlockMs = maxBlockMs;
+    this.#clock = options.clock ?? (() => performance.now());
+    const readiness = options.readiness ?? 'select';
+    if (readiness !== 'select' && typeof readiness !== 'object') {
+      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select')`);
+    }
+    // Set up in an order that lets a failure clean up what was made before it.
+    this.#backend = readiness === 'select' ? new SelectBackend() : readiness;
+    try {
+      this.#wakeup = new WakeupSocket();
+    } catch (error) {
+      this.#backend.close();
+      throw error;
+    }
+    this.#backend.arm(this.#wakeup.readEnd, READABLE);
+  }
+
+  /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
+  now(): number {
+    return this.#clock();
+  }
+
+  /**
+   * Runs `fn` as the main task and drives the loop until it settles; returns (or throws) what it
+   * did. Waits made outside `run` are served by the next `run`. One `run` at a time.
+   */
+  async run<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#running) throw new Error('Reactor.run: this reactor is already running');
+    this.#running = true;
+    let settled = false;
+    const main = Promise.resolve().then(fn);
+    const markSettled = (): void => {
+      settled = true;
+    };
+    main.then(markSettled, markSettled);
+    try {
+      for (;;) {
+        await yieldToNode();
+        if (settled || this.#closed) break;
+        this.#iterate();
+      }
+    } catch (error) {
+      // The loop itself failed (not one socket): nothing it owns may be left waiting.
+      await this.close();
+      throw error;
+    } finally {
+      this.#running = false;
+    }
+    return main;
+  }
+
+  /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
+  waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
+    return this.#wait(socket, READABLE, options);
+  }
+
+  /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
+  waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
+    return this.#wait(socket, WRITABLE, options);
+  }
+
+  /**
+   * Tells the reactor `socket` is about to be closed: its waiters reject with
+   * ClosedResourceError and it leaves the interest sets. Call it before `closesocket`, so the
+   * loop never selects on a dead (or reused) handle.
+   */
+  notifyClosing(socket: Socket | bigint): void {
+    const s = toSocket(socket);
+    const error = new ClosedResourceError(`socket ${s} was closed while a task waited on it`);
+    this.#settle(s, READABLE, true, error);
+    this.#settle(s, WRITABLE, true, error);
+  }
+
+  /** Resolves after `ms` milliseconds of the reactor's clock. */
+  sleep(ms: number, options?: WaitOptions): Promise<void> {
+    return this.sleepUntil(this.#clock() + Math.max(0, ms), options);
+  }
+
+  /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
+  sleepUntil(deadline: number, options: WaitOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#timers.remove(timer);
+        reject(signal!.reason);
+      };
+      const timer = this.#timers.insert({
+        deadline,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * An AbortSignal that aborts with a TimeoutError `ms` from now, on the reactor's clock. Unlike
+   * `AbortSignal.timeout`, which rides Node's timers, it fires on time while select blocks.
+   */
+  timeoutSignal(ms: number): AbortSignal {
+    return this.deadlineSignal(this.#clock() + Math.max(0, ms));
+  }
+
+  /** An AbortSignal that aborts with a TimeoutError when the reactor's clock reaches `deadline`. */
+  deadlineSignal(deadline: number): AbortSignal {
+    const controller = new AbortController();
+    if (this.#closed) {
+      controller.abort(new ClosedResourceError('the reactor is closed'));
+    } else {
+      this.#timers.insert({ deadline, fire: () => controller.abort(timeoutError()), fail: () => {} });
+    }
+    return controller.signal;
+  }
+
+  /**
+   * Queues `callback` to run on the reactor thread in the next iteration; the next select does
+   * not block. For callers on this thread (Node callbacks included); other threads use a channel.
+   * A callback that throws is reported like a throwing Node callback (uncaughtException).
+   */
+  callSoon(callback: () => void): void {
+    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    this.#soon.push(callback);
+  }
+
+  /**
+   * Interrupts a blocking select. Thread-safe through `wakeTarget()` + `RemoteWaker`; on this
+   * thread it is for code that runs outside the loop's yields.
+   */
+  wake(): void {
+    if (!this.#closed) this.#wakeup.wake();
+  }
+
+  /** What another thread needs to wake this reactor (`new RemoteWaker(target).wake()`). */
+  wakeTarget(): WakeTarget {
+    return this.#wakeup.target();
+  }
+
+  /**
+   * A channel for messages from other threads: transfer `channel.handle.port` with
+   * `channel.handle`; there, `new RemoteWaker(handle).post(message)` wakes the loop and the
+   * message comes out of `channel.receive()` on this thread.
+   */
+  openChannel<T = unknown>(): ReactorChannel<T> {
+    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>));
+    this.#channels.add(channel as ReactorChannel<unknown>);
+    return channel;
+  }
+
+  stats(): ReactorStats {
+    return {
+      readWaiters: this.#readers.size,
+      writeWaiters: this.#writers.size,
+      timers: this.#timers.size,
+      callbacks: this.#soon.length,
+      channels: this.#channels.size,
+      iterations: this.#iterations,
+      wakeups: this.#wakeups,
+      running: this.#running,
+      closed: this.#closed,
+      readiness: this.#backend.stats(),
+    };
+  }
+
+  /**
+   * Rejects every pending wait, sleep and channel receive with ClosedResourceError, and releases
+   * the wakeup socket and the backend. Idempotent; a running `run` returns once its task settles.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    const error = new ClosedResourceError('the reactor was closed');
+    for (const socket of [...this.#readers.keys()]) this.#settle(socket, READABLE, true, error);
+    for (const socket of [...this.#writers.keys()]) this.#settle(socket, WRITABLE, true, error);
+    for (const timer of this.#timers.drain()) timer.fail(error);
+    for (const channel of [...this.#channels]) channel.close();
+    this.#soon = [];
+    this.#backend.disarm(this.#wakeup.readEnd, READABLE);
+    this.#wakeup.close();
+    this.#backend.close();
+    this.#closing = Promise.resolve();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #wait(value: Socket | bigint, direction: Direction, options: WaitOptions = {}): Promise<void> {
+    let socket: Socket;
+    try {
+      socket = toSocket(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const waiters = direction === READABLE ? this.#readers : this.#writers;
+    if (waiters.has(socket) || socket === this.#wakeup.readEnd) {
+      const what = direction === READABLE ? 'readable' : 'writable';
+      return Promise.reject(new BusyResourceError(`another task is already waiting for socket ${socket} to become ${what}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#settle(socket, direction, true, signal.reason);
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      waiters.set(socket, waiter);
+      this.#backend.arm(socket, direction);
+    });
+  }
+
+  /** Ends the wait on (socket, direction), if any: disarms, then resolves or rejects. */
+  #settle(socket: Socket, direction: Direction, failed: boolean, error: unknown): void {
+    const waiters = direction === READABLE ? this.#readers : this.#writers;
+    const waiter = waiters.get(socket);
+    if (waiter === undefined) return;
+    waiters.delete(socket);
+    this.#backend.disarm(socket, direction);
+    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    if (failed) waiter.reject(error);
+    else waiter.resolve();
+  }
+
+  #iterate(): void {
+    let timeout = 0;
+    if (this.#soon.length === 0) {
+      timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+    }
+    this.#backend.wait(timeout, this.#sink);
+    this.#iterations++;
+    this.#fireTimers();
+    this.#runSoon();
+  }
+
+  #onWakeup(): void {
+    this.#wakeups++;
+    this.#wakeup.drain();
+    for (const channel of this.#channels) channel.deliver();
+  }
+
+  #fireTimers(): void {
+    const now = this.#clock();
+    for (let timer: Timer | undefined; (timer = this.#timers.popExpired(now)) !== undefined; ) timer.fire();
+  }
+
+  #runSoon(): void {
+    const callbacks = this.#soon;
+    if (callbacks.length === 0) return;
+    this.#soon = [];
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+// SelectBackend: socket readiness through Winsock `select`, run on the reactor's own thread.
+//
+// Why select: it is the one documented readiness check for Windows sockets, it needs no binding
+// between a socket and the loop (so sockets move freely between reactors), and it reports
+// writability, which IOCP cannot. Its cost is O(n) in the set size per call: fine for the
+// hundreds, measurable in the thousands, and under Wine it grows faster than linear (see
+// docs/wine.md). The AFD backend exists to be compared against it on the same work.
+//
+// Three interest sets, each a SelectSet (an fd_set kept incrementally, copied once per call):
+// - read: sockets with a readable waiter, plus the reactor's wakeup socket, always — select
+//   fails with WSAEINVAL when all three sets are empty, and the wakeup socket keeps the read set
+//   non-empty;
+// - write: sockets with a writable waiter;
+// - except: the same sockets as write. A non-blocking connect that fails is reported only in the
+//   except set (select docs: "exceptfds: if processing a connect call (nonblocking), connection
+//   attempt failed"), and that must wake the writable waiter, who then reads SO_ERROR.
+//
+// When select fails with WSAENOTSOCK, one of the sockets was closed behind the loop's back. The
+// backend finds it by probing each armed socket (getsockopt SO_TYPE), disarms it and reports it to
+// the sink, so only that socket's waiters fail; the other sockets are served by the next call.
+import { SelectSet } from './select-set.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import * as ws from '../win32/ws2_32.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
+import { probeSocket, type Socket } from '../win32/winsock.ts';
+import { TIMEVAL } from '../win32/structs.ts';
+
+/**
+ * The longest single `select` call, whatever the caller asked for: timeval holds 32-bit seconds,
+ * and a day is far beyond any real loop's wait (the scheduler re-enters select if it needs more).
+ */
+const MAX_SELECT_TIMEOUT_MS = 86_400_000;
+
+export class SelectBackend implements ReadinessBackend {
+  readonly name = 'select';
+  readonly #read = new SelectSet();
+  readonly #write = new SelectSet();
+  readonly #except = new SelectSet();
+  readonly #timeval = new Int32Array(TIMEVAL.SIZE / 4);
+  #calls = 0;
+  #closed = false;
+
+  constructor() {
+    ws.ensureWinsock();
+  }
+
+  arm(socket: Socket, direction: Direction): void {
+    if (direction === READABLE) {
+      this.#read.add(socket);
+    } else {
+      this.#write.add(socket);
+      this.#except.add(socket);
+    }
+  }
+
+  disarm(socket: Socket, direction: Direction): void {
+    if (direction === READABLE) {
+      this.#read.remove(socket);
+    } else {
+      this.#write.remove(socket);
+      this.#except.remove(socket);
+    }
+  }
+
+  wait(timeoutMs: number, sink: ReadinessSink): number {
+    if (this.#closed) throw new Error('SelectBackend.wait: the backend is closed');
+    const read = this.#read.prepare();
+    const write = this.#write.prepare();
+    const except = this.#except.prepare();
+    if (read === null && write === null && except === null) {
+      throw new Error('SelectBackend.wait: nothing is armed (select fails with WSAEINVAL on three empty sets)');
+    }
+    this.#calls++;
+    const result = ws.select(0, read, write, except, this.#timeout(timeoutMs));
+    if (result === ws.SOCKET_ERROR) {
+      const errno = ws.WSAGetLastError();
+      if (errno === ERROR.WSAENOTSOCK) return this.#failInvalidSockets(sink, errno);
+      throw new WinError('select', errno);
+    }
+    if (result === 0) return 0;
+    let events = 0;
+    for (let i = 0, n = this.#read.readyCount(); i < n; i++, events++) sink.ready(this.#read.readyAt(i), READABLE);
+    for (let i = 0, n = this.#write.readyCount(); i < n; i++, events++) sink.ready(this.#write.readyAt(i), WRITABLE);
+    for (let i = 0, n = this.#except.readyCount(); i < n; i++, events++) sink.ready(this.#except.readyAt(i), WRITABLE);
+    return events;
+  }
+
+  stats(): ReadinessStats {
+    return {
+      backend: this.name,
+      readSet: this.#read.size,
+      writeSet: this.#write.size,
+      exceptSet: this.#except.size,
+      selectCalls: this.#calls,
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Milliseconds (fractions rounded up, so a sub-millisecond wait does not spin) → timeval. */
+  #timeout(timeoutMs: number): Int32Array | null {
+    if (timeoutMs === Infinity) return null;
+    const ms = Math.min(Math.max(Math.ceil(timeoutMs), 0), MAX_SELECT_TIMEOUT_MS);
+    this.#timeval[TIMEVAL.SEC / 4] = Math.floor(ms / 1000);
+    this.#timeval[TIMEVAL.USEC / 4] = (ms % 1000) * 1000;
+    return this.#timeval;
+  }
+
+  /** select said WSAENOTSOCK: find every armed socket that is no longer one and report it. */
+  #failInvalidSockets(sink: ReadinessSink, errno: number): number {
+    const invalid: [Socket, number][] = [];
+    for (const socket of new Set([...this.#read.sockets(), ...this.#write.sockets()])) {
+      const error = probeSocket(socket);
+      if (error !== 0) invalid.push([socket, error]);
+    }
+    if (invalid.length === 0) throw new WinError('select', errno);
+    for (const [socket, error] of invalid) {
+      this.disarm(socket, READABLE);
+      this.disarm(socket, WRITABLE);
+      sink.failed(socket, new WinError('select', error));
+    }
+    return invalid.length;
+  }
+}

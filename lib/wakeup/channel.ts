@@ -1,0 +1,109 @@
+// Channels: messages from other threads into a reactor, delivered on the reactor's thread.
+//
+// ReactorChannel is the reactor's end; its `handle` goes to another thread (transfer
+// `handle.port`), where `new RemoteWaker(handle)` posts messages and wakes the reactor.
+//
+// Messages travel on a MessagePort, but the reactor does not wait for Node to deliver them (Node's
+// loop does not run while select blocks): after a wake it reads them synchronously with
+// receiveMessageOnPort. A poster posts, then sets the channel's PENDING flag, then wakes; the
+// reactor swaps PENDING to 0, then reads the port dry. A message posted after the swap either
+// comes out in this read or sets PENDING again and wakes again: none is left behind.
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { CHANNEL_PENDING, type ChannelHandle } from './protocol.ts';
+import type { WakeupSocket } from './wakeup-socket.ts';
+import { ClosedResourceError } from '../errors.ts';
+
+interface Receiver<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
+  /** Give this to the other thread, with `handle.port` in the transfer list. */
+  readonly handle: ChannelHandle;
+  readonly #port: MessagePort;
+  readonly #pending = new Int32Array(new SharedArrayBuffer(4));
+  readonly #queue: T[] = [];
+  readonly #onClose: (channel: ReactorChannel<T>) => void;
+  #receiver: Receiver<T> | undefined;
+  #closed = false;
+
+  /** @internal Created by `Reactor.openChannel()`. */
+  constructor(wakeup: WakeupSocket, onClose: (channel: ReactorChannel<T>) => void) {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#onClose = onClose;
+    this.handle = { ...wakeup.target(), port: port2, pending: this.#pending.buffer as SharedArrayBuffer };
+  }
+
+  /** Messages received and not yet taken. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** @internal The reactor calls this after draining its wakeup socket. */
+  deliver(): void {
+    if (this.#closed || Atomics.exchange(this.#pending, CHANNEL_PENDING, 0) === 0) return;
+    for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
+      const receiver = this.#receiver;
+      if (receiver !== undefined) {
+        this.#takeReceiver();
+        receiver.resolve(entry.message as T);
+      } else {
+        this.#queue.push(entry.message as T);
+      }
+    }
+  }
+
+  /** The next message; one receiver at a time. Rejects with ClosedResourceError once closed. */
+  receive(options: { signal?: AbortSignal } = {}): Promise<T> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the channel is closed'));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#receiver !== undefined) return Promise.reject(new Error('ReactorChannel.receive: another task is already receiving'));
+    return new Promise<T>((resolve, reject) => {
+      const receiver: Receiver<T> = { resolve, reject, signal, onAbort: undefined };
+      if (signal !== undefined) {
+        receiver.onAbort = () => {
+          this.#takeReceiver();
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', receiver.onAbort, { once: true });
+      }
+      this.#receiver = receiver;
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (error instanceof ClosedResourceError && this.#closed) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops delivery and rejects a pending receive. Queued messages can still be taken. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#port.close();
+    const receiver = this.#takeReceiver();
+    receiver?.reject(new ClosedResourceError('the channel is closed'));
+    this.#onClose(this);
+  }
+
+  #takeReceiver(): Receiver<T> | undefined {
+    const receiver = this.#receiver;
+    this.#receiver = undefined;
+    if (receiver?.signal !== undefined && receiver.onAbort !== undefined) {
+      receiver.signal.removeEventListener('abort', receiver.onAbort);
+    }
+    return receiver;
+  }
+}

@@ -1,0 +1,40 @@
+// The wake protocol shared by the reactor and every thread that wakes it (remote wakers today,
+// the IOCP worker and the waiter pool later). Nothing here imports koffi, so either side can load
+// it cheaply.
+//
+// One Int32Array over a SharedArrayBuffer per reactor, its slots:
+//
+// WAKE_REQUESTED  1 while a wake byte has been sent and the reactor has not yet drained it. A
+//                 waker that swaps 0→1 sends the byte; one that finds 1 sends nothing: a burst of
+//                 wakes costs one send. The reactor stores 0 *before* draining the socket, so a
+//                 wake that races the drain either finds 0 and sends a fresh byte, or happened
+//                 before the store and its work is visible to the reactor after the drain.
+// CLOSED          1 once the reactor has started closing: wakers must not send any more (the
+//                 socket value may be reused by an unrelated socket after closesocket).
+// SENDERS         wakers currently between their CLOSED check and the end of their send. Wakers
+//                 increment it *before* reading CLOSED; the reactor sets CLOSED, then waits for
+//                 SENDERS to reach 0 before closesocket. Either the waker sees CLOSED, or the
+//                 reactor sees it in flight and waits.
+import type { MessagePort } from 'node:worker_threads';
+
+export const WAKE_REQUESTED = 0;
+export const CLOSED = 1;
+export const SENDERS = 2;
+export const WAKE_STATE_SLOTS = 3;
+
+/** A channel's flag (one Int32 slot): 1 when messages may wait on its port. */
+export const CHANNEL_PENDING = 0;
+
+/** What another thread needs to wake a reactor: structured-clonable, the SAB is shared. */
+export interface WakeTarget {
+  /** The write end of the reactor's wakeup socket pair. */
+  socket: number;
+  /** The wake state above. */
+  state: SharedArrayBuffer;
+}
+
+/** A WakeTarget plus a message channel into the reactor; transfer `port` with it. */
+export interface ChannelHandle extends WakeTarget {
+  port: MessagePort;
+  pending: SharedArrayBuffer;
+}

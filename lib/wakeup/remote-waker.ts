@@ -1,0 +1,42 @@
+// RemoteWaker: the other thread's end of a reactor channel (or of a bare WakeTarget). Loads the
+// Winsock bindings in its own thread; holds no socket of its own.
+import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
+import type { MessagePort, Transferable } from 'node:worker_threads';
+import { requestWake } from './wake.ts';
+import { ClosedResourceError } from '../errors.ts';
+
+export class RemoteWaker {
+  readonly #socket: number;
+  readonly #state: Int32Array;
+  readonly #port: MessagePort | undefined;
+  readonly #pending: Int32Array | undefined;
+
+  constructor(target: WakeTarget | ChannelHandle) {
+    this.#socket = target.socket;
+    this.#state = new Int32Array(target.state);
+    if ('port' in target) {
+      this.#port = target.port;
+      this.#pending = new Int32Array(target.pending);
+    }
+  }
+
+  /** Makes the reactor run an iteration soon. False if the reactor is closed. */
+  wake(): boolean {
+    return requestWake(this.#state, this.#socket);
+  }
+
+  /** Sends `message` (structured clone) to the reactor's channel and wakes the reactor. */
+  post(message: unknown, transfer?: readonly Transferable[]): void {
+    if (this.#port === undefined || this.#pending === undefined) {
+      throw new TypeError('RemoteWaker.post: this waker was made from a WakeTarget without a channel');
+    }
+    this.#port.postMessage(message, transfer);
+    Atomics.store(this.#pending, CHANNEL_PENDING, 1);
+    if (!this.wake()) throw new ClosedResourceError('the reactor is closed');
+  }
+
+  /** Closes this end's port (if any). The reactor is not affected. */
+  close(): void {
+    this.#port?.close();
+  }
+}

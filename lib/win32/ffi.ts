@@ -1,0 +1,40 @@
+// The one module that imports koffi. Every Win32 function winmux calls is declared in one of the
+// sibling modules (ws2_32.ts, kernel32.ts, ntdll.ts) through `declare`, once, with its Win32 name
+// and a typed TypeScript signature.
+//
+// koffi facts this layer relies on (measured, see docs/wine.md):
+// - calls are synchronous on the calling thread;
+// - Buffers, typed arrays and SharedArrayBuffer views pass to `void *` without a copy, and their
+//   memory does not move while referenced;
+// - pointer-sized integers come back as a JS number when they fit, as a BigInt otherwise
+//   (INVALID_SOCKET and INVALID_HANDLE_VALUE are 2^64-1, so they come back as BigInt);
+// - `GetLastError`/`WSAGetLastError` called as the very next call return the failed call's code.
+import koffi from 'koffi';
+
+export type Library = ReturnType<typeof koffi.load>;
+
+export function loadLibrary(name: string): Library {
+  return koffi.load(name);
+}
+
+/** Declares one function of `library` from a C prototype; `F` is its TypeScript signature. */
+export function declare<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F {
+  return library.func(prototype) as unknown as F;
+}
+
+/** Declares an export that may be missing (e.g. Wine-only functions): `undefined` when absent. */
+export function declareOptional<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F | undefined {
+  try {
+    return declare<F>(library, prototype);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Memory address of a Buffer/typed array, as the kernel sees it. */
+export function addressOf(memory: ArrayBufferView | ArrayBuffer | SharedArrayBuffer): bigint {
+  return koffi.address(memory);
+}
+
+/** A pointer-sized value from koffi (number or BigInt) as a BigInt. */
+export type PointerValue = number | bigint;

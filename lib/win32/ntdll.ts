@@ -1,0 +1,16 @@
+// ntdll.dll: declarations with their native names.
+import { declare, declareOptional, loadLibrary } from './ffi.ts';
+
+const ntdll = loadLibrary('ntdll.dll');
+
+/** Returns an NTSTATUS (as an unsigned 32-bit number). */
+export const NtQuerySystemInformation = declare<
+  (informationClass: number, buffer: Uint8Array, length: number, returnLength: Uint32Array | null) => number
+>(ntdll, 'uint32_t __stdcall NtQuerySystemInformation(int SystemInformationClass, _Out_ void *SystemInformation, uint32_t SystemInformationLength, _Out_ uint32_t *ReturnLength)');
+
+/** Exported by Wine's ntdll only: the standard way for a program to tell it runs under Wine. */
+export const wine_get_version = declareOptional<() => string>(ntdll, 'const char *wine_get_version()');
+
+export const SystemHandleInformation = 16;
+export const STATUS_SUCCESS = 0;
+export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;

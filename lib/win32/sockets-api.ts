@@ -1,0 +1,7 @@
+// The low-level socket helpers winmux exports as `winsock`, until the networking classes land:
+// enough to make, connect and drive non-blocking sockets that the reactor waits on.
+export * from './winsock.ts';
+export {
+  AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, IPPROTO_TCP, IPPROTO_UDP, SOL_SOCKET,
+  SO_SNDBUF, SO_RCVBUF, SO_ERROR, SO_TYPE, TCP_NODELAY, SD_RECEIVE, SD_SEND, SD_BOTH,
+} from './ws2_32.ts';

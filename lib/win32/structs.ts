@@ -1,0 +1,64 @@
+// Struct layouts for x64 Windows, as byte offsets. Measured with the real DLLs under Wine and
+// checked against the Windows SDK headers (see docs/wine.md).
+
+/**
+ * Winsock `fd_set`: `u_int fd_count` at 0, 4 bytes of padding, then `SOCKET fd_array[]` at 8.
+ * FD_SETSIZE (64) is only the default array length of the C declaration: `select` reads
+ * `fd_count` entries, so a set may be allocated at any size.
+ */
+export const FD_SET = {
+  COUNT: 0,
+  ARRAY: 8,
+  ENTRY_SIZE: 8,
+} as const;
+
+/** `struct timeval`: two 32-bit `long`s on Windows (LLP64). */
+export const TIMEVAL = {
+  SIZE: 8,
+  SEC: 0,
+  USEC: 4,
+} as const;
+
+/** `SOCKADDR_IN`: family, port (network order), IPv4 address, 8 bytes of zero. */
+export const SOCKADDR_IN = {
+  SIZE: 16,
+  FAMILY: 0,
+  PORT: 2,
+  ADDR: 4,
+} as const;
+
+/** `SOCKADDR_IN6`: family, port (network order), flow info, 16-byte address, scope id. */
+export const SOCKADDR_IN6 = {
+  SIZE: 28,
+  FAMILY: 0,
+  PORT: 2,
+  FLOWINFO: 4,
+  ADDR: 8,
+  SCOPE_ID: 24,
+} as const;
+
+/** `SOCKADDR_STORAGE`: large enough for any address family. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+
+/** `WSADATA` is 408 bytes on x64; WSAStartup only needs room to write it. */
+export const WSADATA_SIZE = 408;
+
+/** `THREADENTRY32` (tlhelp32.h). */
+export const THREADENTRY32 = {
+  SIZE: 28,
+  DW_SIZE: 0,
+  THREAD_ID: 8,
+  OWNER_PROCESS_ID: 12,
+} as const;
+
+/**
+ * `SYSTEM_HANDLE_INFORMATION` (NtQuerySystemInformation class 16): `ULONG NumberOfHandles` at 0,
+ * then 24-byte `SYSTEM_HANDLE_TABLE_ENTRY_INFO` entries from 8, each starting with the owning
+ * process id as a USHORT (the low 16 bits of the pid).
+ */
+export const SYSTEM_HANDLE_INFORMATION = {
+  COUNT: 0,
+  ENTRIES: 8,
+  ENTRY_SIZE: 24,
+  ENTRY_PROCESS_ID: 0,
+} as const;

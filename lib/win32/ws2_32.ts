@@ -1,0 +1,88 @@
+// ws2_32.dll: Winsock declarations with their Win32 names, and Winsock start-up.
+import { declare, loadLibrary, type PointerValue } from './ffi.ts';
+import { WSADATA_SIZE } from './structs.ts';
+import { WinError } from './errors.ts';
+
+const ws2_32 = loadLibrary('ws2_32.dll');
+
+type Sock = PointerValue;
+type Bytes = ArrayBufferView | null;
+
+export const WSAStartup = declare<(version: number, data: Uint8Array) => number>(
+  ws2_32, 'int __stdcall WSAStartup(uint16_t wVersionRequested, _Out_ void *lpWSAData)');
+export const WSAGetLastError = declare<() => number>(ws2_32, 'int __stdcall WSAGetLastError()');
+export const socket = declare<(af: number, type: number, protocol: number) => PointerValue>(
+  ws2_32, 'uintptr_t __stdcall socket(int af, int type, int protocol)');
+export const closesocket = declare<(s: Sock) => number>(ws2_32, 'int __stdcall closesocket(uintptr_t s)');
+export const bind = declare<(s: Sock, name: Uint8Array, namelen: number) => number>(
+  ws2_32, 'int __stdcall bind(uintptr_t s, const void *name, int namelen)');
+export const listen = declare<(s: Sock, backlog: number) => number>(ws2_32, 'int __stdcall listen(uintptr_t s, int backlog)');
+export const accept = declare<(s: Sock, addr: Bytes, addrlen: Int32Array | null) => PointerValue>(
+  ws2_32, 'uintptr_t __stdcall accept(uintptr_t s, _Out_ void *addr, _Inout_ int *addrlen)');
+export const connect = declare<(s: Sock, name: Uint8Array, namelen: number) => number>(
+  ws2_32, 'int __stdcall connect(uintptr_t s, const void *name, int namelen)');
+export const getsockname = declare<(s: Sock, name: Uint8Array, namelen: Int32Array) => number>(
+  ws2_32, 'int __stdcall getsockname(uintptr_t s, _Out_ void *name, _Inout_ int *namelen)');
+export const getpeername = declare<(s: Sock, name: Uint8Array, namelen: Int32Array) => number>(
+  ws2_32, 'int __stdcall getpeername(uintptr_t s, _Out_ void *name, _Inout_ int *namelen)');
+/** `cmd` is a 32-bit `long`; FIONBIO (0x8004667E) must be passed as its signed value. */
+export const ioctlsocket = declare<(s: Sock, cmd: number, argp: Uint32Array) => number>(
+  ws2_32, 'int __stdcall ioctlsocket(uintptr_t s, int32_t cmd, _Inout_ uint32_t *argp)');
+export const send = declare<(s: Sock, buf: Uint8Array, len: number, flags: number) => number>(
+  ws2_32, 'int __stdcall send(uintptr_t s, const void *buf, int len, int flags)');
+export const recv = declare<(s: Sock, buf: Uint8Array, len: number, flags: number) => number>(
+  ws2_32, 'int __stdcall recv(uintptr_t s, _Out_ void *buf, int len, int flags)');
+export const sendto = declare<(s: Sock, buf: Uint8Array, len: number, flags: number, to: Uint8Array, tolen: number) => number>(
+  ws2_32, 'int __stdcall sendto(uintptr_t s, const void *buf, int len, int flags, const void *to, int tolen)');
+/**
+ * `nfds` is ignored on Windows. The three sets are rewritten in place to hold only the ready
+ * sockets; a null set is allowed, three null sets fail with WSAEINVAL. A null timeout blocks.
+ */
+export const select = declare<(nfds: number, readfds: Bytes, writefds: Bytes, exceptfds: Bytes, timeout: Bytes) => number>(
+  ws2_32, 'int __stdcall select(int nfds, _Inout_ void *readfds, _Inout_ void *writefds, _Inout_ void *exceptfds, const void *timeout)');
+export const setsockopt = declare<(s: Sock, level: number, optname: number, optval: Uint8Array, optlen: number) => number>(
+  ws2_32, 'int __stdcall setsockopt(uintptr_t s, int level, int optname, const void *optval, int optlen)');
+export const getsockopt = declare<(s: Sock, level: number, optname: number, optval: Uint8Array, optlen: Int32Array) => number>(
+  ws2_32, 'int __stdcall getsockopt(uintptr_t s, int level, int optname, _Out_ void *optval, _Inout_ int *optlen)');
+export const shutdown = declare<(s: Sock, how: number) => number>(ws2_32, 'int __stdcall shutdown(uintptr_t s, int how)');
+export const inet_pton = declare<(family: number, text: string, addr: Uint8Array) => number>(
+  ws2_32, 'int __stdcall inet_pton(int Family, const char *pszAddrString, _Out_ void *pAddrBuf)');
+
+export const SOCKET_ERROR = -1;
+/** INVALID_SOCKET, (SOCKET)~0, as koffi returns it. */
+export const INVALID_SOCKET = 0xffff_ffff_ffff_ffffn;
+export const AF_INET = 2;
+export const AF_INET6 = 23;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const SOL_SOCKET = 0xffff;
+export const SO_SNDBUF = 0x1001;
+export const SO_RCVBUF = 0x1002;
+export const SO_ERROR = 0x1007;
+export const SO_TYPE = 0x1008;
+export const SO_LINGER = 0x0080;
+export const TCP_NODELAY = 0x0001;
+/** `_IOW('f', 126, u_long)` as a signed 32-bit value. */
+export const FIONBIO = 0x8004667e | 0;
+/** `_IOR('f', 127, u_long)`: bytes readable without blocking. */
+export const FIONREAD = 0x4004667f;
+export const SD_RECEIVE = 0;
+export const SD_SEND = 1;
+export const SD_BOTH = 2;
+
+let winsockStarted = false;
+
+/**
+ * Starts Winsock 2.2 for this JS thread's use. WSAStartup is reference-counted per process, so a
+ * call from each thread that loads this module is harmless; winsock is never cleaned up (process
+ * exit does it), so sockets held by other threads never see WSANOTINITIALISED.
+ */
+export function ensureWinsock(): void {
+  if (winsockStarted) return;
+  // WSAStartup returns the error code itself; it does not set WSAGetLastError.
+  const result = WSAStartup(0x0202, new Uint8Array(WSADATA_SIZE));
+  if (result !== 0) throw new WinError('WSAStartup', result);
+  winsockStarted = true;
+}

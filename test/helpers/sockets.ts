@@ -1,0 +1,60 @@
+// Socket set-up shared by the tests: real Winsock sockets through winmux's own helpers.
+import { winsock } from '../../lib/index.ts';
+
+export const { loopbackPair, closeQuietly, sendSome, recvSome } = winsock;
+
+/** Sockets a test opened, closed at the end whatever happens. */
+export class SocketJar {
+  readonly #sockets = new Set<number>();
+
+  add<T extends number | number[]>(value: T): T {
+    for (const s of Array.isArray(value) ? value : [value]) this.#sockets.add(s);
+    return value;
+  }
+
+  pair(): [number, number] {
+    return this.add(loopbackPair());
+  }
+
+  /** A non-blocking UDP socket bound to 127.0.0.1 on an ephemeral port. */
+  udp(): number {
+    const s = this.add(winsock.createSocket(winsock.AF_INET, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP));
+    winsock.bindSocket(s, '127.0.0.1', 0);
+    winsock.setNonBlocking(s);
+    return s;
+  }
+
+  /** A non-blocking TCP socket, not connected. */
+  tcp(): number {
+    const s = this.add(winsock.createSocket(winsock.AF_INET, winsock.SOCK_STREAM, winsock.IPPROTO_TCP));
+    winsock.setNonBlocking(s);
+    return s;
+  }
+
+  /** Closes `s` now (without telling any reactor) and forgets it. */
+  closeNow(s: number): void {
+    this.#sockets.delete(s);
+    winsock.closeSocket(s);
+  }
+
+  closeAll(): void {
+    closeQuietly(...this.#sockets);
+    this.#sockets.clear();
+  }
+}
+
+/** Sends until the kernel refuses more (the send buffer and the peer's receive buffer are full). */
+export function fillSendBuffer(s: number): number {
+  const chunk = new Uint8Array(65536);
+  let total = 0;
+  for (let n = sendSome(s, chunk); n !== null; n = sendSome(s, chunk)) total += n;
+  return total;
+}
+
+/** Reads everything readable now; returns the byte count. */
+export function drainReadable(s: number): number {
+  const buffer = new Uint8Array(65536);
+  let total = 0;
+  for (let n = recvSome(s, buffer); n !== null && n > 0; n = recvSome(s, buffer)) total += n;
+  return total;
+}

@@ -1,0 +1,363 @@
+// The readiness contract (DESIGN §3), run against real Winsock sockets under Wine/Windows. It is
+// parameterised by backend so every readiness backend must pass the same suite.
+import { afterEach, describe, expect, test } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as nodeSleep } from 'node:timers/promises';
+import { BusyResourceError, ClosedResourceError, Reactor, WinError, winsock, type ReactorOptions } from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { SocketJar, drainReadable, fillSendBuffer, recvSome, sendSome } from '../helpers/sockets.ts';
+import { track } from '../helpers/track.ts';
+
+checkResourcesReleased();
+
+const backends: { name: string; options: ReactorOptions }[] = [{ name: 'select', options: { readiness: 'select' } }];
+
+describe.each(backends)('readiness ($name)', ({ options }) => {
+  const jar = new SocketJar();
+  let reactor: Reactor;
+  const newReactor = (extra: ReactorOptions = {}): Reactor => (reactor = new Reactor({ ...options, ...extra }));
+
+  afterEach(async () => {
+    await reactor?.close();
+    jar.closeAll();
+  });
+
+  /** Lets the loop go round a few times, so a wait that should stay pending has had its chance. */
+  const spin = (): Promise<void> => reactor.sleep(30);
+
+  test('a connected socket is writable at once', async () => {
+    newReactor();
+    const [a] = jar.pair();
+    await reactor.run(() => reactor.waitWritable(a));
+    expect(reactor.stats()).toMatchObject({ writeWaiters: 0, readiness: { writeSet: 0, exceptSet: 0 } });
+  });
+
+  test('readable blocks until data arrives', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    await reactor.run(async () => {
+      const readable = track(reactor.waitReadable(a));
+      await spin();
+      expect(readable.settled).toBe(false);
+      expect(sendSome(b, new Uint8Array([42]))).toBe(1);
+      await readable.promise;
+      const buffer = new Uint8Array(8);
+      expect(recvSome(a, buffer)).toBe(1);
+      expect(buffer[0]).toBe(42);
+    });
+  });
+
+  test('writable blocks while the send buffer is full', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    await reactor.run(async () => {
+      expect(fillSendBuffer(a)).toBeGreaterThan(0);
+      const writable = track(reactor.waitWritable(a));
+      await spin();
+      expect(writable.settled).toBe(false);
+      // Drain the peer until the writer can go on.
+      while (!writable.settled) {
+        drainReadable(b);
+        await reactor.sleep(5);
+      }
+      await writable.promise;
+      expect(sendSome(a, new Uint8Array(1))).toBe(1);
+    });
+  });
+
+  test('a second waiter in the same direction gets BusyResourceError', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    await reactor.run(async () => {
+      const first = reactor.waitReadable(a);
+      await expect(reactor.waitReadable(a)).rejects.toBeInstanceOf(BusyResourceError);
+      fillSendBuffer(a);
+      const firstWrite = reactor.waitWritable(a);
+      await expect(reactor.waitWritable(a)).rejects.toBeInstanceOf(BusyResourceError);
+      expect(reactor.stats()).toMatchObject({ readWaiters: 1, writeWaiters: 1 });
+      sendSome(b, new Uint8Array([1]));
+      await first;
+      drainReadable(b);
+      while (reactor.stats().writeWaiters > 0) {
+        drainReadable(b);
+        await reactor.sleep(5);
+      }
+      await firstWrite;
+    });
+  });
+
+  test('notifyClosing wakes a reader and a writer with ClosedResourceError', async () => {
+    newReactor();
+    const [a] = jar.pair();
+    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    await reactor.run(async () => {
+      fillSendBuffer(a);
+      const reader = reactor.waitReadable(a);
+      const writer = reactor.waitWritable(a);
+      await spin();
+      reactor.notifyClosing(a);
+      jar.closeNow(a);
+      await expect(reader).rejects.toBeInstanceOf(ClosedResourceError);
+      await expect(writer).rejects.toBeInstanceOf(ClosedResourceError);
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readSet: 1, writeSet: 0, exceptSet: 0 } });
+      await spin(); // the loop goes on without the closed socket
+    });
+  });
+
+  test('a reader and a writer on one socket are woken independently', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    await reactor.run(async () => {
+      fillSendBuffer(a);
+      const reader = track(reactor.waitReadable(a));
+      const writer = track(reactor.waitWritable(a));
+      await spin();
+      expect([reader.settled, writer.settled]).toEqual([false, false]);
+      while (!writer.settled) {
+        drainReadable(b);
+        await reactor.sleep(5);
+      }
+      await writer.promise;
+      await spin();
+      expect(reader.settled).toBe(false);
+      sendSome(b, new Uint8Array([7]));
+      await reader.promise;
+    });
+  });
+
+  test('1 MiB each way with SO_SNDBUF 10000 and random chunk sizes arrives byte-exact', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    for (const s of [a, b]) winsock.setIntOption(s, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const size = 1 << 20;
+    const payloads = [randomBytes(size), randomBytes(size)];
+
+    const writer = async (s: number, data: Uint8Array): Promise<void> => {
+      let offset = 0;
+      while (offset < data.length) {
+        const chunk = 1 + Math.floor(Math.random() * 20000);
+        const n = sendSome(s, data.subarray(offset, Math.min(offset + chunk, data.length)));
+        if (n === null) await reactor.waitWritable(s);
+        else offset += n;
+      }
+    };
+    const reader = async (s: number): Promise<Buffer> => {
+      const received = Buffer.alloc(size);
+      let offset = 0;
+      while (offset < size) {
+        const chunk = 1 + Math.floor(Math.random() * 20000);
+        const n = recvSome(s, received.subarray(offset, Math.min(offset + chunk, size)));
+        if (n === null) await reactor.waitReadable(s);
+        else if (n === 0) throw new Error(`early end of stream after ${offset} bytes`);
+        else offset += n;
+      }
+      return received;
+    };
+
+    const [, , atB, atA] = await reactor.run(() =>
+      Promise.all([writer(a, payloads[0]!), writer(b, payloads[1]!), reader(b), reader(a)]),
+    );
+    expect(atB.equals(payloads[0]!)).toBe(true);
+    expect(atA.equals(payloads[1]!)).toBe(true);
+  });
+
+  test('a failed non-blocking connect wakes the writable waiter; SO_ERROR is WSAECONNREFUSED', async () => {
+    newReactor();
+    // A port nobody listens on: bind one, note it, close it.
+    const probe = jar.tcp();
+    winsock.bindSocket(probe, '127.0.0.1', 0);
+    const { port } = winsock.localAddress(probe);
+    jar.closeNow(probe);
+    const s = jar.tcp();
+    expect(winsock.connectSocket(s, '127.0.0.1', port)).toBe(false);
+    await reactor.run(() => reactor.waitWritable(s));
+    const errno = winsock.socketError(s);
+    expect(new WinError('connect', errno).code).toBe('WSAECONNREFUSED');
+  });
+
+  test('waiting on a closed or never-valid socket fails that wait with WinError', async () => {
+    newReactor();
+    const [a, b] = jar.pair();
+    jar.closeNow(a);
+    await reactor.run(async () => {
+      const closed = reactor.waitReadable(a).catch((e: unknown) => e);
+      const bogus = reactor.waitWritable(0x7ff0_0000).catch((e: unknown) => e);
+      for (const error of [await closed, await bogus]) {
+        expect(error).toBeInstanceOf(WinError);
+        expect(error).toMatchObject({ code: 'WSAENOTSOCK', errno: 10038, syscall: 'select' });
+      }
+      await reactor.waitWritable(b); // the loop still serves the others
+    });
+    await expect(reactor.waitReadable('3' as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(reactor.waitReadable(-1)).rejects.toBeInstanceOf(TypeError);
+  });
+
+  test('a socket closed without notifyClosing fails only its own waiters', async () => {
+    newReactor();
+    const [a, peerA] = jar.pair();
+    const [b, peerB] = jar.pair();
+    const [c] = jar.pair();
+    void peerA;
+    await reactor.run(async () => {
+      const onA = reactor.waitReadable(a).catch((e: unknown) => e);
+      const onB = track(reactor.waitReadable(b));
+      const onC = track(reactor.waitReadable(c));
+      await spin();
+      jar.closeNow(a); // behind the loop's back
+      const error = await onA;
+      expect(error).toBeInstanceOf(WinError);
+      expect((error as WinError).code).toBe('WSAENOTSOCK');
+      await spin();
+      expect([onB.settled, onC.settled]).toEqual([false, false]);
+      sendSome(peerB, new Uint8Array([1]));
+      await onB.promise;
+      expect(onC.settled).toBe(false);
+      reactor.notifyClosing(c);
+      await expect(onC.promise).rejects.toBeInstanceOf(ClosedResourceError);
+    });
+  });
+
+  test('abort before a wait rejects at once and arms nothing', async () => {
+    newReactor();
+    const [a] = jar.pair();
+    const reason = new Error('not wanted');
+    await reactor.run(async () => {
+      await expect(reactor.waitReadable(a, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      await expect(reactor.waitWritable(a, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readSet: 1, writeSet: 0 } });
+    });
+  });
+
+  test('abort during a wait removes the socket and rejects with the reason', async () => {
+    newReactor();
+    const [a] = jar.pair();
+    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    await reactor.run(async () => {
+      fillSendBuffer(a);
+      const controller = new AbortController();
+      const reader = reactor.waitReadable(a, { signal: controller.signal });
+      const writer = reactor.waitWritable(a, { signal: controller.signal });
+      await spin();
+      expect(reactor.stats()).toMatchObject({ readWaiters: 1, writeWaiters: 1, readiness: { readSet: 2, writeSet: 1, exceptSet: 1 } });
+      const reason = new Error('changed my mind');
+      controller.abort(reason);
+      await expect(reader).rejects.toBe(reason);
+      await expect(writer).rejects.toBe(reason);
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readSet: 1, writeSet: 0, exceptSet: 0 } });
+      // The same socket can be waited on again at once.
+      const again = reactor.waitReadable(a, { signal: reactor.timeoutSignal(20) });
+      await expect(again).rejects.toMatchObject({ name: 'TimeoutError' });
+    });
+  });
+
+  test('timers fire in deadline order', async () => {
+    newReactor();
+    const order: number[] = [];
+    await reactor.run(async () => {
+      const start = reactor.now();
+      await Promise.all(
+        [40, 10, 30, 0, 20].map(async (ms) => {
+          await reactor.sleep(ms);
+          expect(reactor.now() - start).toBeGreaterThanOrEqual(ms);
+          order.push(ms);
+        }),
+      );
+    });
+    expect(order).toEqual([0, 10, 20, 30, 40]);
+  });
+
+  test('a sub-millisecond sleep does not spin the loop', async () => {
+    newReactor();
+    await reactor.run(async () => {
+      for (let i = 0; i < 20; i++) await reactor.sleep(0.25);
+    });
+    // Rounded up to 1 ms, each sleep takes one or two select calls, not thousands.
+    expect(reactor.stats().iterations).toBeLessThanOrEqual(60);
+  });
+
+  test('Node callbacks still run: the loop yields, and maxBlockMs caps blocking', async () => {
+    newReactor({ maxBlockMs: 10 });
+    const [a] = jar.pair();
+    await reactor.run(async () => {
+      const reader = reactor.waitReadable(a).catch(() => {});
+      await nodeSleep(30); // a Node timer, which only runs when the loop yields
+      reactor.notifyClosing(a);
+      await reader;
+    });
+    expect(reactor.stats().iterations).toBeGreaterThan(0);
+  });
+
+  test('stats() reports exact waiter and set counts', async () => {
+    newReactor();
+    const pairs = [jar.pair(), jar.pair(), jar.pair()];
+    winsock.setIntOption(pairs[2]![0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    expect(reactor.stats()).toEqual({
+      readWaiters: 0, writeWaiters: 0, timers: 0, callbacks: 0, channels: 0, iterations: 0, wakeups: 0,
+      running: false, closed: false,
+      readiness: { backend: 'select', readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 },
+    });
+    await reactor.run(async () => {
+      fillSendBuffer(pairs[2]![0]);
+      const waits = [
+        reactor.waitReadable(pairs[0]![0]),
+        reactor.waitReadable(pairs[1]![0]),
+        reactor.waitReadable(pairs[2]![0]),
+        reactor.waitWritable(pairs[2]![0]),
+      ].map((p) => p.catch(() => {}));
+      const sleeper = reactor.sleep(60_000).catch(() => {});
+      reactor.callSoon(() => {});
+      expect(reactor.stats()).toMatchObject({
+        readWaiters: 3, writeWaiters: 1, timers: 1, callbacks: 1, running: true,
+        readiness: { readSet: 4, writeSet: 1, exceptSet: 1 },
+      });
+      await reactor.sleep(1);
+      expect(reactor.stats()).toMatchObject({ timers: 1, callbacks: 0 });
+      for (const [s] of pairs) reactor.notifyClosing(s);
+      await Promise.all(waits);
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readSet: 1, writeSet: 0, exceptSet: 0 } });
+      void sleeper;
+    });
+    const { iterations, readiness } = reactor.stats();
+    expect(iterations).toBeGreaterThan(0);
+    expect(readiness.selectCalls).toBe(iterations);
+    await reactor.close();
+    expect(reactor.stats()).toMatchObject({ closed: true, timers: 0 });
+  });
+
+  test('close() rejects pending waits and sleeps with ClosedResourceError and ends run()', async () => {
+    newReactor();
+    const [a] = jar.pair();
+    const result = await reactor.run(async () => {
+      const reader = reactor.waitReadable(a).catch((e: unknown) => e);
+      const sleeper = reactor.sleep(60_000).catch((e: unknown) => e);
+      await spin();
+      await reactor.close();
+      return Promise.all([reader, sleeper]);
+    });
+    for (const error of result) expect(error).toBeInstanceOf(ClosedResourceError);
+    await expect(reactor.run(() => 1)).rejects.toBeInstanceOf(ClosedResourceError);
+    await expect(reactor.waitReadable(a)).rejects.toBeInstanceOf(ClosedResourceError);
+    await reactor.close(); // idempotent
+  });
+
+  test('run() returns the task result, rethrows its error, and refuses to nest', async () => {
+    newReactor();
+    expect(await reactor.run(() => 42)).toBe(42);
+    await expect(reactor.run(async () => {
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    await reactor.run(async () => {
+      await expect(reactor.run(() => 0)).rejects.toThrow(/already running/);
+    });
+  });
+
+  test('Symbol.asyncDispose closes the reactor', async () => {
+    newReactor();
+    await reactor.run(() => reactor.sleep(1));
+    await reactor[Symbol.asyncDispose]();
+    expect(reactor.stats().closed).toBe(true);
+  });
+});

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+/**
+ * Under Wine, rolldown runs as its WASI build (NAPI_RS_FORCE_WASI, see scripts/winnode.mjs), and
+ * the WASI sandbox cannot open Windows paths (Z:\…), so Vite's native resolver finds no relative
+ * import. This resolves relative imports in JS first; with the native binding (real Windows,
+ * Linux) it is not installed.
+ */
+function relativeImportsInJs(): Plugin {
+  let root = process.cwd();
+  return {
+    name: 'winmux:relative-imports-in-js',
+    enforce: 'pre',
+    configResolved(config) {
+      root = config.root;
+    },
+    resolveId(source, importer) {
+      const file = source.split('?')[0]!;
+      let candidate: string;
+      if (file.startsWith('./') || file.startsWith('../')) {
+        if (importer === undefined) return null;
+        candidate = path.resolve(path.dirname(importer), file);
+      } else if (file.startsWith('/') && !file.startsWith('/@')) {
+        candidate = path.join(root, file); // a root-relative URL, as Vite rewrites imports
+      } else {
+        return null;
+      }
+      return existsSync(candidate) ? candidate : null;
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: process.env.NAPI_RS_FORCE_WASI ? [relativeImportsInJs()] : [],
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Each file in its own process: handle and thread counts are per process, and each file
+    // checks them (test/helpers/resources.ts).
+    pool: 'forks',
+    // Wine starts processes and threads slowly; these bound a hang, they are not speed targets.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
