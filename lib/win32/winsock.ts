@@ -240,3 +240,13 @@ export function probeSocket(s: Socket): number {
   if (ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, value, new Int32Array([4])) === 0) return 0;
   return ws.WSAGetLastError();
 }
+
+/** Sends one datagram to host:port: the byte count, or `null` if the send buffer is full. */
+export function sendTo(s: Socket, data: Uint8Array, host: string, port: number): number | null {
+  const address = encodeAddress(host, port);
+  const result = ws.sendto(s, data, data.length, 0, address, address.length);
+  if (result >= 0) return result;
+  const errno = ws.WSAGetLastError();
+  if (errno === ERROR.WSAEWOULDBLOCK) return null;
+  throw new WinError('sendto', errno);
+}

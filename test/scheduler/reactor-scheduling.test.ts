@@ -1,0 +1,158 @@
+// Scheduler logic with a fake readiness backend and a virtual clock: what the loop asks the
+// backend for (timeouts), in what order it fires timers and callbacks, and how it treats backend
+// events and failures. Time is virtual, so every figure here is exact.
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  ClosedResourceError, READABLE, Reactor, WRITABLE, WinError,
+  type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats,
+} from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { track } from '../helpers/track.ts';
+
+checkResourcesReleased();
+
+type Script = (sink: ReadinessSink) => void;
+
+/** Records what the scheduler asks; `wait` advances the virtual clock by the timeout it is given. */
+class FakeBackend implements ReadinessBackend {
+  readonly name = 'fake';
+  readonly armed = new Set<string>();
+  readonly timeouts: number[] = [];
+  readonly script: Script[] = [];
+  time = 0;
+  closed = false;
+
+  arm(socket: number, direction: Direction): void {
+    this.armed.add(`${socket}:${direction}`);
+  }
+
+  disarm(socket: number, direction: Direction): void {
+    this.armed.delete(`${socket}:${direction}`);
+  }
+
+  wait(timeoutMs: number, sink: ReadinessSink): number {
+    this.timeouts.push(timeoutMs);
+    const step = this.script.shift();
+    if (step !== undefined) {
+      step(sink);
+      return 1;
+    }
+    if (timeoutMs === Infinity) throw new Error('the fake backend would block forever');
+    this.time += timeoutMs;
+    return 0;
+  }
+
+  stats(): ReadinessStats {
+    return { backend: this.name, armed: this.armed.size };
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+describe('Reactor scheduling (fake backend, virtual clock)', () => {
+  let backend: FakeBackend;
+  let reactor: Reactor;
+  const make = (maxBlockMs = 1000): Reactor => {
+    backend = new FakeBackend();
+    return (reactor = new Reactor({ readiness: backend, clock: () => backend.time, maxBlockMs }));
+  };
+
+  afterEach(async () => {
+    await reactor?.close();
+  });
+
+  test('the backend is asked to block until the next deadline, and timers fire in order', async () => {
+    make();
+    const fired: string[] = [];
+    await reactor.run(async () => {
+      await Promise.all([
+        reactor.sleep(300).then(() => fired.push(`c@${backend.time}`)),
+        reactor.sleep(100).then(() => fired.push(`a@${backend.time}`)),
+        reactor.sleep(100).then(() => fired.push(`b@${backend.time}`)),
+      ]);
+    });
+    expect(fired).toEqual(['a@100', 'b@100', 'c@300']);
+    expect(backend.timeouts).toEqual([100, 200]);
+  });
+
+  test('maxBlockMs caps every wait', async () => {
+    make(200);
+    await reactor.run(() => reactor.sleep(500));
+    expect(backend.timeouts).toEqual([200, 200, 100]);
+  });
+
+  test('queued call-soon work makes the next wait a poll', async () => {
+    make();
+    const order: string[] = [];
+    await reactor.run(async () => {
+      reactor.callSoon(() => order.push('soon 1'));
+      reactor.callSoon(() => order.push('soon 2'));
+      await reactor.sleep(50);
+      order.push('slept');
+    });
+    expect(order).toEqual(['soon 1', 'soon 2', 'slept']);
+    expect(backend.timeouts).toEqual([0, 50]);
+  });
+
+  test('backend events resolve their waiters and disarm; failures reject both directions', async () => {
+    make();
+    await reactor.run(async () => {
+      const reader = track(reactor.waitReadable(7));
+      const writer = track(reactor.waitWritable(7));
+      const other = reactor.waitReadable(8);
+      expect([...backend.armed].sort()).toEqual(['7:1', '7:2', '8:1', `${wakeupKey()}`].sort());
+      backend.script.push((sink) => sink.ready(7, WRITABLE));
+      await reactor.sleep(1);
+      expect([reader.settled, writer.settled]).toEqual([false, true]);
+      expect(backend.armed.has('7:2')).toBe(false);
+      const notSocket = new WinError('select', 10038);
+      backend.script.push((sink) => {
+        backend.disarm(8, READABLE);
+        sink.failed(8, notSocket);
+      });
+      await expect(other).rejects.toBe(notSocket);
+      backend.script.push((sink) => sink.ready(7, READABLE));
+      await reader.promise;
+      expect([...backend.armed]).toEqual([wakeupKey()]);
+    });
+  });
+
+  test('deadlineSignal aborts on the reactor clock with a TimeoutError', async () => {
+    make();
+    await reactor.run(async () => {
+      const signal = reactor.deadlineSignal(250);
+      await expect(reactor.waitReadable(5, { signal })).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(backend.time).toBe(250);
+    });
+  });
+
+  test('a backend failure ends run() with that error and closes the reactor', async () => {
+    make();
+    const broken = new WinError('select', 10050);
+    let pending: Promise<unknown> | undefined;
+    await expect(
+      reactor.run(async () => {
+        pending = reactor.waitReadable(9).catch((e: unknown) => e);
+        backend.script.push(() => {
+          throw broken;
+        });
+        await reactor.sleep(10_000);
+      }),
+    ).rejects.toBe(broken);
+    expect(await pending).toBeInstanceOf(ClosedResourceError);
+    expect(reactor.stats().closed).toBe(true);
+    expect(backend.closed).toBe(true);
+  });
+
+  test('options are validated', () => {
+    expect(() => new Reactor({ maxBlockMs: -1 })).toThrow(RangeError);
+    expect(() => new Reactor({ readiness: 'epoll' as never })).toThrow(TypeError);
+  });
+
+  /** The wakeup socket's read end is armed for reading for the reactor's whole life. */
+  function wakeupKey(): string {
+    return [...backend.armed].find((k) => !/^[78]:/.test(k))!;
+  }
+});

@@ -1,0 +1,81 @@
+// Waking a reactor from other worker_threads: the reactor is blocked in select with no timeout
+// (maxBlockMs: Infinity), so nothing but the wakeup socket can make these tests finish.
+import { afterEach, describe, expect, test } from 'vitest';
+import { Worker, type Transferable } from 'node:worker_threads';
+import { once } from 'node:events';
+import { ClosedResourceError, Reactor, RemoteWaker } from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+
+checkResourcesReleased();
+
+const posterUrl = new URL('../fixtures/remote-poster.ts', import.meta.url);
+
+function startPoster(target: unknown, delayMs: number, messages: unknown[] = [], transfer: Transferable[] = []): Worker {
+  return new Worker(posterUrl, { workerData: { target, delayMs, messages }, transferList: transfer });
+}
+
+describe('remote wakes', () => {
+  let reactor: Reactor;
+  afterEach(async () => {
+    await reactor?.close();
+  });
+
+  // Long enough that only a wake explains a prompt return; short enough that a broken wake fails
+  // the test instead of hanging it (the test timeout cannot fire while select blocks).
+  const maxBlockMs = 30_000;
+
+  test('a worker_thread wakes a loop blocked in select', async () => {
+    reactor = new Reactor({ maxBlockMs });
+    const channel = reactor.openChannel<{ n: number }>();
+    const worker = startPoster(channel.handle, 100, [{ n: 1 }], [channel.handle.port]);
+    const exited = once(worker, 'exit');
+    const started = reactor.now();
+    const message = await reactor.run(() => channel.receive());
+    expect(message).toEqual({ n: 1 });
+    expect(reactor.now() - started).toBeLessThan(maxBlockMs / 2);
+    expect(reactor.stats().wakeups).toBeGreaterThanOrEqual(1);
+    expect(await exited).toEqual([0]);
+  });
+
+  test('a bare wake makes a blocked select return', async () => {
+    reactor = new Reactor({ maxBlockMs });
+    const worker = startPoster(reactor.wakeTarget(), 100);
+    const exited = once(worker, 'exit');
+    const started = reactor.now();
+    const [reply] = await reactor.run(() => once(worker, 'message'));
+    expect(reply).toEqual({ waking: true });
+    expect(reactor.now() - started).toBeLessThan(maxBlockMs / 2);
+    expect(reactor.stats().wakeups).toBe(1);
+    expect(await exited).toEqual([0]);
+  });
+
+  test('a burst of posts arrives complete and in order, with merged wakeups', async () => {
+    reactor = new Reactor();
+    const channel = reactor.openChannel<number>();
+    const messages = Array.from({ length: 2000 }, (_, i) => i);
+    const poster = startPoster(channel.handle, 0, messages, [channel.handle.port]);
+    const exited = once(poster, 'exit');
+    const received = await reactor.run(async () => {
+      const got: number[] = [];
+      for await (const value of channel) {
+        got.push(value);
+        if (got.length === messages.length) break;
+      }
+      return got;
+    });
+    expect(received).toEqual(messages);
+    expect(reactor.stats().wakeups).toBeLessThan(messages.length);
+    expect(await exited).toEqual([0]);
+  });
+
+  test('after close, a remote wake reports false and a post throws ClosedResourceError', async () => {
+    reactor = new Reactor();
+    const channel = reactor.openChannel();
+    const waker = new RemoteWaker(channel.handle);
+    await reactor.close();
+    expect(waker.wake()).toBe(false);
+    expect(() => waker.post('late')).toThrow(ClosedResourceError);
+    await expect(channel.receive()).rejects.toBeInstanceOf(ClosedResourceError);
+    waker.close();
+  });
+});

@@ -1,0 +1,125 @@
+// The binding layer: WinError naming, checked Winsock calls failing with the right codes, address
+// encoding, and the handle/thread counters the leak checks rely on.
+import { describe, expect, test } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { WinError, errorName, processHandleCount, processThreadCount, wineVersion, winsock } from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { SocketJar } from '../helpers/sockets.ts';
+
+checkResourcesReleased();
+
+describe('WinError', () => {
+  test('carries errno, symbolic code, syscall, and a message built from them', () => {
+    const error = new WinError('select', 10038);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'WinError', errno: 10038, code: 'WSAENOTSOCK', syscall: 'select' });
+    expect(error.message).toBe('select WSAENOTSOCK (10038)');
+  });
+
+  test('names Win32 and Winsock codes from one table; unknown codes still get a name', () => {
+    expect(errorName(6)).toBe('ERROR_INVALID_HANDLE');
+    expect(errorName(109)).toBe('ERROR_BROKEN_PIPE');
+    expect(errorName(995)).toBe('ERROR_OPERATION_ABORTED');
+    expect(errorName(10061)).toBe('WSAECONNREFUSED');
+    expect(errorName(10999)).toBe('WSA_ERROR_10999');
+    expect(errorName(4242)).toBe('WIN32_ERROR_4242');
+  });
+});
+
+describe('checked Winsock calls', () => {
+  test('a failing call throws WinError with the code read right after it', () => {
+    const jar = new SocketJar();
+    try {
+      expect(() => winsock.createSocket(12345, winsock.SOCK_STREAM, 0)).toThrow(
+        expect.objectContaining({ syscall: 'socket', code: 'WSAEAFNOSUPPORT' }),
+      );
+      const a = jar.udp();
+      const { port } = winsock.localAddress(a);
+      const b = jar.add(winsock.createSocket(winsock.AF_INET, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP));
+      expect(() => winsock.bindSocket(b, '127.0.0.1', port)).toThrow(
+        expect.objectContaining({ syscall: 'bind', code: 'WSAEADDRINUSE', errno: 10048 }),
+      );
+      const closed = jar.tcp();
+      jar.closeNow(closed);
+      expect(() => winsock.sendSome(closed, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'WSAENOTSOCK' }));
+      expect(winsock.probeSocket(closed)).toBe(10038);
+      expect(winsock.probeSocket(a)).toBe(0);
+    } finally {
+      jar.closeAll();
+    }
+  });
+
+  test('non-blocking reads and writes report "would block" as null, not as an error', () => {
+    const jar = new SocketJar();
+    try {
+      const [a, b] = jar.pair();
+      expect(winsock.recvSome(a, new Uint8Array(16))).toBeNull();
+      expect(winsock.sendSome(b, new Uint8Array([1, 2, 3]))).toBe(3);
+      winsock.shutdownSocket(b, winsock.SD_SEND);
+      const buffer = new Uint8Array(16);
+      let got = winsock.recvSome(a, buffer);
+      for (let tries = 0; got === null && tries < 1000; tries++) got = winsock.recvSome(a, buffer);
+      expect(got).toBe(3);
+      let eof = winsock.recvSome(a, buffer);
+      for (let tries = 0; eof === null && tries < 1000; tries++) eof = winsock.recvSome(a, buffer);
+      expect(eof).toBe(0);
+    } finally {
+      jar.closeAll();
+    }
+  });
+
+  test('addresses: IPv4 and IPv6 encode, bind and decode back; bad input is a TypeError', () => {
+    const jar = new SocketJar();
+    try {
+      const v6 = jar.add(winsock.createSocket(winsock.AF_INET6, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP));
+      winsock.bindSocket(v6, '::1', 0);
+      expect(winsock.localAddress(v6)).toMatchObject({ family: 'IPv6', address: '::1' });
+      const [a, b] = jar.pair();
+      expect(winsock.remoteAddress(a)).toEqual(winsock.localAddress(b));
+      expect(winsock.localAddress(a)).toMatchObject({ family: 'IPv4', address: '127.0.0.1' });
+      expect(winsock.decodeAddress(winsock.encodeAddress('fe80::1:0:0:2', 80))).toEqual({ family: 'IPv6', address: 'fe80::1:0:0:2', port: 80 });
+      expect(winsock.decodeAddress(winsock.encodeAddress('2001:db8:0:0:1:0:0:1', 1))).toMatchObject({ address: '2001:db8::1:0:0:1' });
+      expect(() => winsock.encodeAddress('localhost', 80)).toThrow(TypeError);
+      expect(() => winsock.encodeAddress('127.0.0.1', 70000)).toThrow(RangeError);
+      expect(() => winsock.toSocket('12')).toThrow(TypeError);
+      expect(winsock.toSocket(12n)).toBe(12);
+    } finally {
+      jar.closeAll();
+    }
+  });
+});
+
+describe('diagnostics', () => {
+  test('the handle counter sees sockets open and close', () => {
+    const jar = new SocketJar();
+    winsock.closeQuietly(...winsock.loopbackPair()); // Winsock's one-time handle (see resources.ts)
+    const before = processHandleCount();
+    expect(before).toBeGreaterThan(0);
+    const sockets = Array.from({ length: 10 }, () => jar.udp());
+    expect(processHandleCount()).toBe(before + sockets.length);
+    jar.closeAll();
+    expect(processHandleCount()).toBe(before);
+  });
+
+  test('the thread counter sees a worker thread start and end', async () => {
+    const before = processThreadCount();
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await once(worker, 'online');
+    expect(processThreadCount()).toBeGreaterThan(before);
+    await worker.terminate();
+    let after = processThreadCount();
+    for (let tries = 0; after !== before && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = processThreadCount();
+    }
+    expect(after).toBe(before);
+  });
+
+  test('wineVersion tells Wine from Windows', () => {
+    // scripts/winnode.mjs sets WINEPREFIX when it runs the suite under Wine; Windows has none.
+    const version = wineVersion();
+    if (process.env.WINEPREFIX !== undefined) expect(version).toMatch(/^\d+\.\d+/);
+    else expect(version).toBeNull();
+  });
+});
