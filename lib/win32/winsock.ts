@@ -152,22 +152,31 @@ export function connectSocket(s: Socket, host: string, port: number): boolean {
   throw new WinError('connect', errno);
 }
 
-/** Sends what the kernel takes now: the byte count, or `null` if the send buffer is full. */
-export function sendSome(s: Socket, data: Uint8Array): number | null {
-  const result = ws.send(s, data, data.length, 0);
+/**
+ * A send/recv result: the byte count, `null` for WSAEWOULDBLOCK (the expected outcome on a
+ * non-blocking socket), or a thrown WinError read right after the failed call.
+ */
+function bytesOrWouldBlock(result: number, syscall: string): number | null {
   if (result >= 0) return result;
   const errno = ws.WSAGetLastError();
   if (errno === ERROR.WSAEWOULDBLOCK) return null;
-  throw new WinError('send', errno);
+  throw new WinError(syscall, errno);
+}
+
+/** Sends what the kernel takes now: the byte count, or `null` if the send buffer is full. */
+export function sendSome(s: Socket, data: Uint8Array): number | null {
+  return bytesOrWouldBlock(ws.send(s, data, data.length, 0), 'send');
+}
+
+/** Sends one datagram to host:port: the byte count, or `null` if the send buffer is full. */
+export function sendTo(s: Socket, data: Uint8Array, host: string, port: number): number | null {
+  const address = encodeAddress(host, port);
+  return bytesOrWouldBlock(ws.sendto(s, data, data.length, 0, address, address.length), 'sendto');
 }
 
 /** Receives into `buffer`: the byte count (0 at end of stream), or `null` if nothing is there yet. */
 export function recvSome(s: Socket, buffer: Uint8Array): number | null {
-  const result = ws.recv(s, buffer, buffer.length, 0);
-  if (result >= 0) return result;
-  const errno = ws.WSAGetLastError();
-  if (errno === ERROR.WSAEWOULDBLOCK) return null;
-  throw new WinError('recv', errno);
+  return bytesOrWouldBlock(ws.recv(s, buffer, buffer.length, 0), 'recv');
 }
 
 export function shutdownSocket(s: Socket, how: number): void {
@@ -241,12 +250,3 @@ export function probeSocket(s: Socket): number {
   return ws.WSAGetLastError();
 }
 
-/** Sends one datagram to host:port: the byte count, or `null` if the send buffer is full. */
-export function sendTo(s: Socket, data: Uint8Array, host: string, port: number): number | null {
-  const address = encodeAddress(host, port);
-  const result = ws.sendto(s, data, data.length, 0, address, address.length);
-  if (result >= 0) return result;
-  const errno = ws.WSAGetLastError();
-  if (errno === ERROR.WSAEWOULDBLOCK) return null;
-  throw new WinError('sendto', errno);
-}

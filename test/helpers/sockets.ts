@@ -16,6 +16,16 @@ export class SocketJar {
     return this.add(loopbackPair());
   }
 
+  /**
+   * A connected pair whose first socket has SO_SNDBUF 10000, so `fillSendBuffer` fills it after
+   * a few sends and a writer can be made to wait.
+   */
+  smallBufferPair(): [number, number] {
+    const pair = this.pair();
+    winsock.setIntOption(pair[0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    return pair;
+  }
+
   /** A non-blocking UDP socket bound to 127.0.0.1 on an ephemeral port. */
   udp(): number {
     const s = this.add(winsock.createSocket(winsock.AF_INET, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP));

@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { TimerHeap, type Timer } from '../../lib/scheduler/timer-heap.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+
+checkResourcesReleased();
 
 function timer(deadline: number, log: number[], tag = deadline): Timer {
   return { deadline, fire: () => log.push(tag), fail: () => {} };

@@ -25,6 +25,14 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
   /** Lets the loop go round a few times, so a wait that should stay pending has had its chance. */
   const spin = (): Promise<void> => reactor.sleep(30);
 
+  /** Reads from `peer` until `done()`: the writer at the other end gets room to go on. */
+  const drainPeerUntil = async (peer: number, done: () => boolean): Promise<void> => {
+    while (!done()) {
+      drainReadable(peer);
+      await reactor.sleep(5);
+    }
+  };
+
   test('a connected socket is writable at once', async () => {
     newReactor();
     const [a] = jar.pair();
@@ -49,18 +57,13 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
 
   test('writable blocks while the send buffer is full', async () => {
     newReactor();
-    const [a, b] = jar.pair();
-    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const [a, b] = jar.smallBufferPair();
     await reactor.run(async () => {
       expect(fillSendBuffer(a)).toBeGreaterThan(0);
       const writable = track(reactor.waitWritable(a));
       await spin();
       expect(writable.settled).toBe(false);
-      // Drain the peer until the writer can go on.
-      while (!writable.settled) {
-        drainReadable(b);
-        await reactor.sleep(5);
-      }
+      await drainPeerUntil(b, () => writable.settled);
       await writable.promise;
       expect(sendSome(a, new Uint8Array(1))).toBe(1);
     });
@@ -68,8 +71,7 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
 
   test('a second waiter in the same direction gets BusyResourceError', async () => {
     newReactor();
-    const [a, b] = jar.pair();
-    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const [a, b] = jar.smallBufferPair();
     await reactor.run(async () => {
       const first = reactor.waitReadable(a);
       await expect(reactor.waitReadable(a)).rejects.toBeInstanceOf(BusyResourceError);
@@ -80,18 +82,14 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
       sendSome(b, new Uint8Array([1]));
       await first;
       drainReadable(b);
-      while (reactor.stats().writeWaiters > 0) {
-        drainReadable(b);
-        await reactor.sleep(5);
-      }
+      await drainPeerUntil(b, () => reactor.stats().writeWaiters === 0);
       await firstWrite;
     });
   });
 
   test('notifyClosing wakes a reader and a writer with ClosedResourceError', async () => {
     newReactor();
-    const [a] = jar.pair();
-    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const [a] = jar.smallBufferPair();
     await reactor.run(async () => {
       fillSendBuffer(a);
       const reader = reactor.waitReadable(a);
@@ -108,18 +106,14 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
 
   test('a reader and a writer on one socket are woken independently', async () => {
     newReactor();
-    const [a, b] = jar.pair();
-    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const [a, b] = jar.smallBufferPair();
     await reactor.run(async () => {
       fillSendBuffer(a);
       const reader = track(reactor.waitReadable(a));
       const writer = track(reactor.waitWritable(a));
       await spin();
       expect([reader.settled, writer.settled]).toEqual([false, false]);
-      while (!writer.settled) {
-        drainReadable(b);
-        await reactor.sleep(5);
-      }
+      await drainPeerUntil(b, () => writer.settled);
       await writer.promise;
       await spin();
       expect(reader.settled).toBe(false);
@@ -233,8 +227,7 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
 
   test('abort during a wait removes the socket and rejects with the reason', async () => {
     newReactor();
-    const [a] = jar.pair();
-    winsock.setIntOption(a, winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const [a] = jar.smallBufferPair();
     await reactor.run(async () => {
       fillSendBuffer(a);
       const controller = new AbortController();
@@ -292,8 +285,7 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
 
   test('stats() reports exact waiter and set counts', async () => {
     newReactor();
-    const pairs = [jar.pair(), jar.pair(), jar.pair()];
-    winsock.setIntOption(pairs[2]![0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    const pairs = [jar.pair(), jar.pair(), jar.smallBufferPair()];
     expect(reactor.stats()).toEqual({
       readWaiters: 0, writeWaiters: 0, timers: 0, callbacks: 0, channels: 0, iterations: 0, wakeups: 0,
       running: false, closed: false,

@@ -1,6 +1,9 @@
 // SelectSet is pure memory logic: these run without any Windows call.
 import { describe, expect, test } from 'vitest';
 import { SelectSet } from '../../lib/select/select-set.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+
+checkResourcesReleased();
 
 /** Reads an fd_set the way select does: u32 count at 0, u64 SOCKETs from byte 8. */
 function readFdSet(words: Uint32Array): number[] {
