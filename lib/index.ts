@@ -10,3 +10,6 @@ export { MAX_SELECT_SET_SIZE } from './select/select-set.ts';
 export { processHandleCount, processThreadCount, wineVersion } from './win32/diagnostics.ts';
 /** Checked, non-blocking-aware Winsock calls (socket, bind, connect, send, recv, …) and constants. */
 export * as winsock from './win32/sockets-api.ts';
+export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type OverlappedOptions } from './iocp-worker/completion-port.ts';
+export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
+export { NamedPipe, NamedPipeServer, pipePath } from './io/named-pipe.ts';

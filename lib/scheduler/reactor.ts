@@ -7,9 +7,12 @@
 //                       the last iteration run, and so do Node's own callbacks (its timers,
 //                       sockets, worker messages) that became due while select blocked;
 //   2. poll             backend.wait(timeout): select over the interest sets. The timeout is 0
-//                       when call-soon work is queued, else the time to the next deadline, capped
-//                       at `maxBlockMs`. Ready sockets resolve their waiters; a readable wakeup
-//                       socket is drained and the channels read;
+//                       when call-soon work is queued or completions wait in the IOCP ring, else
+//                       the time to the next deadline, capped at `maxBlockMs`. Ready sockets
+//                       resolve their waiters; a readable wakeup socket is drained and the
+//                       channels read;
+//   2b. completions     the IOCP ring is drained (only what is in it now) and the overlapped
+//                       operations and key monitors it names are settled;
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
 //
@@ -27,7 +30,10 @@ import { SelectBackend } from '../select/select-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
-import type { WakeTarget } from '../wakeup/protocol.ts';
+import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
+import { CompletionPort, toHandle, type CompletionTarget, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
+import { ERROR } from '../win32/errors.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
 import type { WinError } from '../win32/errors.ts';
@@ -52,6 +58,13 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** @internal For tests that must reach the completion port (e.g. to kill its worker). */
+export const kCompletionPort = Symbol('winmux.completionPort');
+
+/** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
+const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
+const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
+
 export interface ReactorStats {
   readWaiters: number;
   writeWaiters: number;
@@ -66,6 +79,15 @@ export interface ReactorStats {
   closed: boolean;
   /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
   readiness: ReadinessStats;
+  /** Overlapped operations waiting for their completion packet. */
+  overlappedWaiters: number;
+  /** Packets the IOCP worker has put in the ring that the loop has not dispatched yet. */
+  iocpBacklog: number;
+  /** Packets dispatched since the reactor was created; `strayCompletions`: those matching nothing. */
+  completions: number;
+  strayCompletions: number;
+  /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
+  iocpWorker: string;
 }
 
 interface Waiter {
@@ -90,6 +112,7 @@ export class Reactor implements AsyncDisposable {
   readonly #timers = new TimerHeap();
   readonly #channels = new Set<ReactorChannel<unknown>>();
   readonly #wakeup: WakeupSocket;
+  readonly #iocp: CompletionPort;
   #soon: (() => void)[] = [];
   #iterations = 0;
   #wakeups = 0;
@@ -131,7 +154,20 @@ export class Reactor implements AsyncDisposable {
       this.#backend.close();
       throw error;
     }
+    try {
+      // The port is made now; its worker thread starts with the first use of the IOCP family.
+      this.#iocp = new CompletionPort(this.#wakeup.target());
+    } catch (error) {
+      this.#wakeup.close();
+      this.#backend.close();
+      throw error;
+    }
     this.#backend.arm(this.#wakeup.readEnd, READABLE);
+  }
+
+  /** @internal */
+  get [kCompletionPort](): CompletionPort {
+    return this.#iocp;
   }
 
   /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
@@ -275,8 +311,78 @@ export class Reactor implements AsyncDisposable {
     return channel;
   }
 
+  /**
+   * Binds a handle opened for overlapped I/O (FILE_FLAG_OVERLAPPED) to this reactor's completion
+   * port. A handle binds to one port for life: binding twice, or a handle bound elsewhere, throws a
+   * WinError (ERROR_INVALID_PARAMETER) that says so.
+   */
+  registerWithIocp(handle: number | bigint): void {
+    this.#iocp.register(handle);
+  }
+
+  /** Stops accepting operations on `handle`; call before CloseHandle. Pending ones settle as their packets come. */
+  releaseHandle(handle: number | bigint): void {
+    this.#iocp.release(handle);
+  }
+
+  /**
+   * Reads into `buffer` at `fileOffset` (ignored by pipes) with ReadFile. Resolves with the byte
+   * count; 0 at end of file (ERROR_HANDLE_EOF) or end of a pipe (ERROR_BROKEN_PIPE). `buffer`
+   * stays referenced, and must not be reused, until this settles.
+   */
+  readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
+    return this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
+      ...options,
+      mapError: endOfStream,
+    });
+  }
+
+  /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
+  writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
+    return this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options);
+  }
+
+  /**
+   * Low level: starts an overlapped call with an OVERLAPPED from the reactor's pool. `issue` makes
+   * the call and returns 0 when a completion packet will come, else the Win32 error (see
+   * lib/win32/overlapped-calls.ts); `mapError` may turn an error into a result.
+   */
+  submitOverlapped(
+    handle: number | bigint,
+    syscall: string,
+    issue: (overlapped: Uint8Array) => number,
+    options: OverlappedOptions & { fileOffset?: number; pinned?: unknown; mapError?: (errno: number) => { bytes: number } | undefined } = {},
+  ): Promise<number> {
+    return this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options);
+  }
+
+  /**
+   * Low level: waits for the packet of an overlapped call you issued yourself on a registered
+   * handle, matched by the OVERLAPPED's address. Keep `overlapped` (and your buffer) alive and
+   * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
+   */
+  waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options: OverlappedOptions = {}): Promise<number> {
+    return this.#iocp.waitOverlapped(handle, overlapped, options);
+  }
+
+  /** Queues a completion on this reactor's port for `key` (see `monitorCompletionKey`). */
+  postCompletion(key: number, bytes = 0): void {
+    this.#iocp.post(key, bytes);
+  }
+
+  /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
+  monitorCompletionKey(): KeyMonitor {
+    return this.#iocp.monitor();
+  }
+
+  /** What another thread needs to post completions here: `postCompletion(target, key, bytes)`. */
+  completionTarget(): CompletionTarget {
+    return this.#iocp.target();
+  }
+
   stats(): ReactorStats {
     return {
+      ...this.#iocp.stats(),
       readWaiters: this.#readers.size,
       writeWaiters: this.#writers.size,
       timers: this.#timers.size,
@@ -296,6 +402,11 @@ export class Reactor implements AsyncDisposable {
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
+    this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     const error = new ClosedResourceError('the reactor was closed');
     for (const socket of [...this.#readers.keys()]) this.#settle(socket, READABLE, true, error);
@@ -303,11 +414,15 @@ export class Reactor implements AsyncDisposable {
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close();
     this.#soon = [];
-    this.#backend.disarm(this.#wakeup.readEnd, READABLE);
-    this.#wakeup.close();
-    this.#backend.close();
-    this.#closing = Promise.resolve();
-    return this.#closing;
+    // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
+    // The worker may wake us until it has exited, so the wakeup pair closes after it.
+    try {
+      await this.#iocp.close();
+    } finally {
+      this.#backend.disarm(this.#wakeup.readEnd, READABLE);
+      this.#wakeup.close();
+      this.#backend.close();
+    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -353,11 +468,20 @@ export class Reactor implements AsyncDisposable {
   }
 
   #iterate(): void {
+    // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
+    // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
+    const state = this.#wakeup.state;
+    Atomics.store(state, SLEEPING, 1);
     let timeout = 0;
-    if (this.#soon.length === 0) {
+    if (this.#soon.length === 0 && this.#iocp.backlog() === 0) {
       timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
     }
-    this.#backend.wait(timeout, this.#sink);
+    try {
+      this.#backend.wait(timeout, this.#sink);
+    } finally {
+      Atomics.store(state, SLEEPING, 0);
+    }
+    this.#iocp.dispatch();
     this.#iterations++;
     this.#fireTimers();
     this.#runSoon();

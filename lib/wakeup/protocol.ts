@@ -15,12 +15,17 @@
 //                 increment it *before* reading CLOSED; the reactor sets CLOSED, then waits for
 //                 SENDERS to reach 0 before closesocket. Either the waker sees CLOSED, or the
 //                 reactor sees it in flight and waits.
+// SLEEPING        1 while the reactor is about to block or blocks in select. Producers that
+//                 publish work in shared memory (the IOCP worker's ring) wake the reactor only
+//                 when it is set: the reactor sets it *before* its last look at shared memory,
+//                 the producer publishes *before* reading it, so one of them sees the other.
 import type { MessagePort } from 'node:worker_threads';
 
 export const WAKE_REQUESTED = 0;
 export const CLOSED = 1;
 export const SENDERS = 2;
-export const WAKE_STATE_SLOTS = 3;
+export const SLEEPING = 3;
+export const WAKE_STATE_SLOTS = 4;
 
 /** A channel's flag (one Int32 slot): 1 when messages may wait on its port. */
 export const CHANNEL_PENDING = 0;

@@ -2,7 +2,7 @@
 // order of the Atomics operations and why it loses no wake).
 import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { CLOSED, SENDERS, WAKE_REQUESTED } from './protocol.ts';
+import { CLOSED, SENDERS, SLEEPING, WAKE_REQUESTED } from './protocol.ts';
 
 const WAKE_BYTE = new Uint8Array([1]);
 
@@ -27,4 +27,13 @@ export function requestWake(state: Int32Array, socket: number): boolean {
     Atomics.sub(state, SENDERS, 1);
     Atomics.notify(state, SENDERS);
   }
+}
+
+/**
+ * For producers that publish work in shared memory: wakes the reactor only if it may be asleep
+ * (see SLEEPING in protocol.ts). Call after publishing.
+ */
+export function wakeIfSleeping(state: Int32Array, socket: number): boolean {
+  if (Atomics.load(state, SLEEPING) === 0) return true;
+  return requestWake(state, socket);
 }

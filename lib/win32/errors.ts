@@ -91,7 +91,14 @@ const ERROR_NAMES: ReadonlyMap<number, string> = new Map([
 /** Numbers of the codes winmux tests for, by name (the inverse of the table above, for the ones used). */
 export const ERROR = {
   ERROR_INVALID_HANDLE: 6,
+  ERROR_HANDLE_EOF: 38,
   ERROR_INVALID_PARAMETER: 87,
+  ERROR_BROKEN_PIPE: 109,
+  ERROR_PIPE_BUSY: 231,
+  ERROR_NO_DATA: 232,
+  ERROR_PIPE_CONNECTED: 535,
+  ERROR_NOT_FOUND: 1168,
+  ERROR_FILE_NOT_FOUND: 2,
   ERROR_OPERATION_ABORTED: 995,
   ERROR_IO_PENDING: 997,
   WSAEINVAL: 10022,
@@ -122,9 +129,10 @@ export class WinError extends Error {
   readonly code: string;
   readonly syscall: string;
 
-  constructor(syscall: string, errno: number, options?: ErrorOptions) {
+  /** `detail`, when given, follows the standard message after a colon. */
+  constructor(syscall: string, errno: number, options?: ErrorOptions & { detail?: string }) {
     const code = errorName(errno);
-    super(`${syscall} ${code} (${errno})`, options);
+    super(`${syscall} ${code} (${errno})${options?.detail ? `: ${options.detail}` : ''}`, options);
     this.errno = errno;
     this.code = code;
     this.syscall = syscall;

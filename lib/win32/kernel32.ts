@@ -17,3 +17,63 @@ export const Thread32Next = declare<(snapshot: PointerValue, entry: Uint8Array) 
 export const TH32CS_SNAPTHREAD = 0x4;
 /** INVALID_HANDLE_VALUE, (HANDLE)-1, as koffi returns it. */
 export const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
+
+/** NULL, as koffi may return it for a pointer-sized result. */
+export function isNullHandle(value: PointerValue | null): boolean {
+  return value === null || value === 0 || value === 0n;
+}
+
+/** INVALID_HANDLE_VALUE (or NULL), the failure results of CreateFileW and CreateNamedPipeW. */
+export function isInvalidHandle(value: PointerValue | null): boolean {
+  return isNullHandle(value) || value === INVALID_HANDLE_VALUE || value === -1n || value === -1;
+}
+
+// I/O completion ports and overlapped I/O.
+export const CreateIoCompletionPort = declare<
+  (fileHandle: PointerValue, existingPort: PointerValue | null, key: PointerValue, threads: number) => PointerValue
+>(kernel32, 'void * __stdcall CreateIoCompletionPort(void *FileHandle, void *ExistingCompletionPort, uintptr_t CompletionKey, uint32_t NumberOfConcurrentThreads)');
+/** Writes up to `count` OVERLAPPED_ENTRY records (32 bytes each) at `entries`. */
+export const GetQueuedCompletionStatusEx = declare<
+  (port: PointerValue, entries: Uint8Array, count: number, removed: Uint32Array, milliseconds: number, alertable: number) => number
+>(kernel32, 'int __stdcall GetQueuedCompletionStatusEx(void *CompletionPort, _Out_ void *lpCompletionPortEntries, uint32_t ulCount, _Out_ uint32_t *ulNumEntriesRemoved, uint32_t dwMilliseconds, int fAlertable)');
+export const PostQueuedCompletionStatus = declare<
+  (port: PointerValue, bytes: number, key: PointerValue, overlapped: PointerValue | null) => number
+>(kernel32, 'int __stdcall PostQueuedCompletionStatus(void *CompletionPort, uint32_t dwNumberOfBytesTransferred, uintptr_t dwCompletionKey, void *lpOverlapped)');
+export const CancelIoEx = declare<(handle: PointerValue, overlapped: Uint8Array | null) => number>(
+  kernel32, 'int __stdcall CancelIoEx(void *hFile, void *lpOverlapped)');
+export const ReadFile = declare<
+  (handle: PointerValue, buffer: Uint8Array, length: number, read: null, overlapped: Uint8Array) => number
+>(kernel32, 'int __stdcall ReadFile(void *hFile, _Out_ void *lpBuffer, uint32_t nNumberOfBytesToRead, _Out_ uint32_t *lpNumberOfBytesRead, void *lpOverlapped)');
+export const WriteFile = declare<
+  (handle: PointerValue, buffer: Uint8Array, length: number, written: null, overlapped: Uint8Array) => number
+>(kernel32, 'int __stdcall WriteFile(void *hFile, const void *lpBuffer, uint32_t nNumberOfBytesToWrite, _Out_ uint32_t *lpNumberOfBytesWritten, void *lpOverlapped)');
+export const CreateFileW = declare<
+  (name: string, access: number, share: number, security: null, disposition: number, flags: number, template: null) => PointerValue
+>(kernel32, 'void * __stdcall CreateFileW(str16 lpFileName, uint32_t dwDesiredAccess, uint32_t dwShareMode, void *lpSecurityAttributes, uint32_t dwCreationDisposition, uint32_t dwFlagsAndAttributes, void *hTemplateFile)');
+export const CreateNamedPipeW = declare<
+  (name: string, openMode: number, pipeMode: number, maxInstances: number, outBuffer: number, inBuffer: number, timeout: number, security: null) => PointerValue
+>(kernel32, 'void * __stdcall CreateNamedPipeW(str16 lpName, uint32_t dwOpenMode, uint32_t dwPipeMode, uint32_t nMaxInstances, uint32_t nOutBufferSize, uint32_t nInBufferSize, uint32_t nDefaultTimeOut, void *lpSecurityAttributes)');
+export const ConnectNamedPipe = declare<(pipe: PointerValue, overlapped: Uint8Array) => number>(
+  kernel32, 'int __stdcall ConnectNamedPipe(void *hNamedPipe, void *lpOverlapped)');
+export const DisconnectNamedPipe = declare<(pipe: PointerValue) => number>(
+  kernel32, 'int __stdcall DisconnectNamedPipe(void *hNamedPipe)');
+
+export const INFINITE = 0xffff_ffff;
+export const GENERIC_READ = 0x8000_0000;
+export const GENERIC_WRITE = 0x4000_0000;
+export const FILE_SHARE_READ = 0x1;
+export const FILE_SHARE_WRITE = 0x2;
+export const FILE_SHARE_DELETE = 0x4;
+export const CREATE_NEW = 1;
+export const CREATE_ALWAYS = 2;
+export const OPEN_EXISTING = 3;
+export const OPEN_ALWAYS = 4;
+export const FILE_ATTRIBUTE_NORMAL = 0x80;
+export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
+export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+export const PIPE_ACCESS_DUPLEX = 0x3;
+export const PIPE_TYPE_BYTE = 0x0;
+export const PIPE_READMODE_BYTE = 0x0;
+export const PIPE_WAIT = 0x0;
+export const PIPE_REJECT_REMOTE_CLIENTS = 0x8;
+export const PIPE_UNLIMITED_INSTANCES = 255;

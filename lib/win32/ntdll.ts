@@ -14,3 +14,6 @@ export const wine_get_version = declareOptional<() => string>(ntdll, 'const char
 export const SystemHandleInformation = 16;
 export const STATUS_SUCCESS = 0;
 export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
+
+/** Maps an NTSTATUS (from an OVERLAPPED_ENTRY's Internal field) to the Win32 error GetLastError would give. */
+export const RtlNtStatusToDosError = declare<(status: number) => number>(ntdll, 'uint32_t __stdcall RtlNtStatusToDosError(uint32_t Status)');

@@ -62,3 +62,23 @@ export const SYSTEM_HANDLE_INFORMATION = {
   ENTRY_SIZE: 24,
   ENTRY_PROCESS_ID: 0,
 } as const;
+
+/** `OVERLAPPED`: the kernel owns it while an operation is pending. */
+export const OVERLAPPED = {
+  SIZE: 32,
+  INTERNAL: 0,
+  INTERNAL_HIGH: 8,
+  OFFSET: 16,
+  OFFSET_HIGH: 20,
+  EVENT: 24,
+} as const;
+
+/** `OVERLAPPED_ENTRY`, as GetQueuedCompletionStatusEx writes them. */
+export const OVERLAPPED_ENTRY = {
+  SIZE: 32,
+  KEY: 0,
+  OVERLAPPED: 8,
+  /** The operation's NTSTATUS (the OVERLAPPED's Internal field). */
+  STATUS: 16,
+  BYTES: 24,
+} as const;

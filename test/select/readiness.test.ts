@@ -290,6 +290,7 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
       readWaiters: 0, writeWaiters: 0, timers: 0, callbacks: 0, channels: 0, iterations: 0, wakeups: 0,
       running: false, closed: false,
       readiness: { backend: 'select', readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 },
+      overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0, iocpWorker: 'not started',
     });
     await reactor.run(async () => {
       fillSendBuffer(pairs[2]![0]);

@@ -1,0 +1,142 @@
+// Named pipes over the completion port: NamedPipeServer (CreateNamedPipeW + overlapped
+// ConnectNamedPipe, one instance per client) and NamedPipe (a connected end, server or client).
+// Byte mode. End of stream — the peer closed (ERROR_BROKEN_PIPE) — reads as 0 bytes.
+import * as kernel32 from '../win32/kernel32.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
+import { connectNamedPipeOverlapped } from '../win32/overlapped-calls.ts';
+import type { Reactor } from '../scheduler/reactor.ts';
+import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { ClosedResourceError } from '../errors.ts';
+import { closeHandle, createFile, createNamedPipe } from './handles.ts';
+
+/** Each direction's kernel buffer: 64 KiB, the size Windows' own tools use by default. */
+const PIPE_BUFFER_SIZE = 65536;
+/** How often a client retries while every server instance is busy (ERROR_PIPE_BUSY). */
+const BUSY_RETRY_MS = 5;
+
+/** `\\.\pipe\<name>` for a bare name; a full pipe path is kept as it is. */
+export function pipePath(name: string): string {
+  return name.startsWith('\\\\') ? name : `\\\\.\\pipe\\${name}`;
+}
+
+export class NamedPipe implements AsyncDisposable {
+  readonly handle: number;
+  readonly #reactor: Reactor;
+  #closed = false;
+
+  /** @internal Use `NamedPipeServer.accept` or `NamedPipe.connect`. */
+  constructor(reactor: Reactor, handle: number) {
+    this.#reactor = reactor;
+    this.handle = handle;
+  }
+
+  /**
+   * Connects to a server's pipe. While every instance is busy it retries until `timeoutMs`
+   * (default 5000) or the signal aborts; a pipe that does not exist fails at once
+   * (ERROR_FILE_NOT_FOUND).
+   */
+  static async connect(reactor: Reactor, name: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NamedPipe> {
+    const path = pipePath(name);
+    const deadline = reactor.now() + (options.timeoutMs ?? 5000);
+    for (;;) {
+      try {
+        const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
+        try {
+          reactor.registerWithIocp(handle);
+        } catch (error) {
+          closeHandle(handle);
+          throw error;
+        }
+        return new NamedPipe(reactor, handle);
+      } catch (error) {
+        if (!(error instanceof WinError && error.errno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
+        await reactor.sleep(BUSY_RETRY_MS, options.signal ? { signal: options.signal } : {});
+      }
+    }
+  }
+
+  /** Reads what is available into `buffer` (waits for at least one byte); 0 = the peer closed. */
+  read(buffer: Uint8Array, options?: OverlappedOptions): Promise<number> {
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the pipe is closed'));
+    return this.#reactor.readOverlapped(this.handle, buffer, 0, options);
+  }
+
+  /** Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is gone. */
+  async write(data: Uint8Array, options?: OverlappedOptions): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.#closed) throw new ClosedResourceError('the pipe is closed');
+      offset += await this.#reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
+    }
+  }
+
+  /** Closes this end; the peer reads end of stream. Pending operations reject with ClosedResourceError. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reactor.releaseHandle(this.handle);
+    closeHandle(this.handle);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+export class NamedPipeServer implements AsyncDisposable {
+  readonly path: string;
+  readonly #reactor: Reactor;
+  /** The instance clients can connect to now: made ahead, so a client never finds none. */
+  #listening: number | undefined;
+  #first = true;
+  #closed = false;
+
+  constructor(reactor: Reactor, name: string) {
+    this.#reactor = reactor;
+    this.path = pipePath(name);
+    this.#listening = this.#createInstance();
+  }
+
+  /** Waits for a client and returns the connected server end; a fresh instance listens for the next. */
+  async accept(options: OverlappedOptions = {}): Promise<NamedPipe> {
+    if (this.#closed || this.#listening === undefined) throw new ClosedResourceError('the pipe server is closed');
+    const handle = this.#listening;
+    await this.#reactor.submitOverlapped(handle, 'ConnectNamedPipe', (ov) => connectNamedPipeOverlapped(handle, ov), {
+      ...options,
+      // A client that connected before the call is already there: success, and no packet comes.
+      mapError: (errno) => (errno === ERROR.ERROR_PIPE_CONNECTED ? { bytes: 0 } : undefined),
+    });
+    this.#listening = this.#closed ? undefined : this.#createInstance();
+    return new NamedPipe(this.#reactor, handle);
+  }
+
+  /** Stops listening (a pending accept rejects with ClosedResourceError). Accepted pipes stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const handle = this.#listening;
+    this.#listening = undefined;
+    if (handle !== undefined) {
+      this.#reactor.releaseHandle(handle);
+      closeHandle(handle);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #createInstance(): number {
+    const openMode = kernel32.PIPE_ACCESS_DUPLEX | kernel32.FILE_FLAG_OVERLAPPED | (this.#first ? kernel32.FILE_FLAG_FIRST_PIPE_INSTANCE : 0);
+    const pipeMode = kernel32.PIPE_TYPE_BYTE | kernel32.PIPE_READMODE_BYTE | kernel32.PIPE_WAIT | kernel32.PIPE_REJECT_REMOTE_CLIENTS;
+    const handle = createNamedPipe(this.path, openMode, pipeMode, PIPE_BUFFER_SIZE);
+    this.#first = false;
+    try {
+      this.#reactor.registerWithIocp(handle);
+    } catch (error) {
+      closeHandle(handle);
+      throw error;
+    }
+    return handle;
+  }
+}

@@ -1,0 +1,490 @@
+// CompletionPort: the reactor's side of the completion family.
+//
+// How it fits together. Each reactor owns one I/O completion port. Handles are bound to it with
+// CreateIoCompletionPort (a handle binds to one port for life: a second bind fails with
+// ERROR_INVALID_PARAMETER). Overlapped calls on a bound handle queue one completion packet each
+// on the port — on success, failure or cancellation alike, unless the call failed outright.
+// A worker_thread (entry.ts / worker-loop.ts) blocks in GetQueuedCompletionStatusEx, copies each
+// packet into a SharedArrayBuffer ring (completion-ring.ts) and wakes the reactor through its
+// wakeup socket if it may be asleep. The reactor, after each select, drains the ring — only what
+// is there at that moment — and settles the operations the packets name.
+//
+// Operations are matched by OVERLAPPED address. The OVERLAPPED (from OverlappedPool) and the data
+// buffer stay referenced by the operation record until its packet has been dequeued, even after
+// an abort, because the kernel may write them until then.
+//
+// Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
+// (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
+// (the operation finished before the cancel) returns its result, so no data is lost. A 995 that
+// nobody asked for means the handle was closed: ClosedResourceError.
+import { Worker } from 'node:worker_threads';
+import * as kernel32 from '../win32/kernel32.ts';
+import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
+import { addressOf } from '../win32/ffi.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
+import { cancelIo } from '../win32/overlapped-calls.ts';
+import { CompletionRing, type Completion } from './completion-ring.ts';
+import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
+import { FAILED, KEY_OVERLAPPED, KEY_STOP, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
+import type { WakeTarget } from '../wakeup/protocol.ts';
+import { ClosedResourceError } from '../errors.ts';
+
+/** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
+export type Handle = number;
+
+/** How an operation's Win32 error (from the call or its packet) becomes its result. */
+export type ErrorMapping = (errno: number) => { bytes: number } | undefined;
+
+export interface OverlappedOptions {
+  signal?: AbortSignal | undefined;
+}
+
+interface Operation {
+  readonly handle: Handle;
+  readonly syscall: string;
+  readonly overlapped: Uint8Array;
+  readonly address: number;
+  readonly slot: OverlappedSlot | undefined;
+  /** Memory the kernel may write until the packet arrives: kept referenced until then. */
+  readonly pinned: unknown;
+  readonly mapError: ErrorMapping | undefined;
+  readonly resolve: (bytes: number) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  abortRequested: boolean;
+  /** `release(handle)` was called while this was pending: the caller is closing the handle. */
+  handleReleased: boolean;
+}
+
+/** One completion delivered to a monitored key. */
+export interface KeyCompletion {
+  bytes: number;
+  /** The OVERLAPPED address the poster passed (0 for none). */
+  overlapped: number;
+  /** The NTSTATUS the poster passed (0 for PostQueuedCompletionStatus). */
+  status: number;
+}
+
+/** What another thread needs to post completions to a reactor's port. */
+export interface CompletionTarget {
+  port: Handle;
+}
+
+/**
+ * How long `close()` waits for packets of cancelled operations before it gives up on them (their
+ * memory is then kept forever rather than freed under the kernel).
+ */
+const CLOSE_DRAIN_TIMEOUT_MS = 5000;
+
+/** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
+const abandoned: unknown[] = [];
+
+export function toHandle(value: unknown): Handle {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (typeof value === 'bigint' && value > 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+  throw new TypeError(`expected a HANDLE (positive integer or BigInt), got ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value)}`);
+}
+
+export class CompletionPort {
+  readonly port: Handle;
+  readonly #ring = new CompletionRing();
+  readonly #wake: WakeTarget;
+  readonly #pool = new OverlappedPool();
+  readonly #operations = new Map<number, Operation>();
+  readonly #registered = new Set<Handle>();
+  readonly #monitors = new Map<number, KeyMonitor>();
+  #worker: Worker | undefined;
+  #workerExited: Promise<void> | undefined;
+  #stopping = false;
+  #failure: Error | undefined;
+  #closed = false;
+  #nextKey = USER_KEY_BASE;
+  #completions = 0;
+  #stray = 0;
+
+  constructor(wake: WakeTarget) {
+    this.#wake = wake;
+    const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
+    if (kernel32.isNullHandle(port)) throw new WinError('CreateIoCompletionPort', kernel32.GetLastError());
+    this.port = Number(port);
+  }
+
+  /** The worker thread, once started (for tests that need to kill it). */
+  get worker(): Worker | undefined {
+    return this.#worker;
+  }
+
+  /** Packets published by the worker and not yet dispatched. */
+  backlog(): number {
+    return this.#ring.backlog();
+  }
+
+  stats(): { overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string } {
+    const worker = this.#failure ? 'failed' : this.#worker ? 'running' : 'not started';
+    return {
+      overlappedWaiters: this.#operations.size,
+      iocpBacklog: this.#ring.backlog(),
+      completions: this.#completions,
+      strayCompletions: this.#stray,
+      iocpWorker: this.#closed ? 'stopped' : worker,
+    };
+  }
+
+  /** Binds `handle` to this port. */
+  register(value: unknown): void {
+    const handle = toHandle(value);
+    this.#checkUsable();
+    if (this.#registered.has(handle)) {
+      throw new WinError('CreateIoCompletionPort', ERROR.ERROR_INVALID_PARAMETER, { detail: `handle ${handle} is already bound to this reactor's completion port` });
+    }
+    const result = kernel32.CreateIoCompletionPort(handle, this.port, KEY_OVERLAPPED, 0);
+    if (kernel32.isNullHandle(result)) {
+      const errno = kernel32.GetLastError();
+      const detail = errno === ERROR.ERROR_INVALID_PARAMETER
+        ? `handle ${handle} is already bound to a completion port (a handle binds to one port for its whole life)`
+        : `could not bind handle ${handle} to the reactor's completion port`;
+      throw new WinError('CreateIoCompletionPort', errno, { detail });
+    }
+    this.#registered.add(handle);
+    this.#ensureWorker();
+  }
+
+  /**
+   * Forgets `handle` (call before CloseHandle). Its pending operations settle when their packets
+   * come: with their data if they completed, else with ClosedResourceError — whatever status the
+   * driver picks for I/O cut off by a close (STATUS_CANCELLED, or for a pipe end-of-pipe).
+   */
+  release(value: unknown): void {
+    const handle = toHandle(value);
+    this.#registered.delete(handle);
+    for (const operation of this.#operations.values()) {
+      if (operation.handle === handle) operation.handleReleased = true;
+    }
+  }
+
+  isRegistered(handle: Handle): boolean {
+    return this.#registered.has(handle);
+  }
+
+  /**
+   * Starts an overlapped operation with a pooled OVERLAPPED: `issue` makes the call and returns
+   * 0 if a packet will come, else the Win32 error (see win32/overlapped-calls.ts).
+   */
+  submit(
+    value: unknown,
+    syscall: string,
+    fileOffset: number,
+    pinned: unknown,
+    issue: (overlapped: Uint8Array) => number,
+    options: OverlappedOptions & { mapError?: ErrorMapping } = {},
+  ): Promise<number> {
+    let handle: Handle;
+    try {
+      handle = this.#checkHandle(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const slot = this.#pool.acquire(fileOffset);
+    const errno = issue(slot.view);
+    if (errno !== 0) {
+      // No packet will be queued: the OVERLAPPED is ours again at once.
+      this.#pool.release(slot);
+      const mapped = options.mapError?.(errno);
+      return mapped ? Promise.resolve(mapped.bytes) : Promise.reject(new WinError(syscall, errno));
+    }
+    return this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options);
+  }
+
+  /**
+   * Waits for the packet of an overlapped call the caller issued on a registered handle with its
+   * own OVERLAPPED (which must stay alive and unmoved until this settles). Resolves with the
+   * byte count.
+   */
+  waitOverlapped(value: unknown, overlapped: Uint8Array, options: OverlappedOptions & { mapError?: ErrorMapping } = {}): Promise<number> {
+    let handle: Handle;
+    try {
+      handle = this.#checkHandle(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const address = Number(addressOf(overlapped));
+    if (this.#operations.has(address)) {
+      return Promise.reject(new Error(`an operation with the OVERLAPPED at 0x${address.toString(16)} is already pending`));
+    }
+    return this.#track(handle, 'waitOverlapped', overlapped, address, undefined, overlapped, options);
+  }
+
+  /** Queues a completion for `key` with PostQueuedCompletionStatus. */
+  post(key: number, bytes = 0): void {
+    this.#checkUsable();
+    if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP) {
+      throw new RangeError(`completion key ${key} is reserved or invalid`);
+    }
+    this.#ensureWorker();
+    postCompletion({ port: this.port }, key, bytes);
+  }
+
+  /** What other threads need to post to this port (`postCompletion(target, key, bytes)`). */
+  target(): CompletionTarget {
+    this.#checkUsable();
+    this.#ensureWorker();
+    return { port: this.port };
+  }
+
+  /** A fresh key whose completions are delivered, in order, to the returned monitor. */
+  monitor(): KeyMonitor {
+    this.#checkUsable();
+    this.#ensureWorker();
+    const key = this.#nextKey++;
+    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key));
+    this.#monitors.set(key, monitor);
+    return monitor;
+  }
+
+  /** Dispatches every packet in the ring now; the reactor calls this after each select. */
+  dispatch(): number {
+    const count = this.#ring.drain(this.#onCompletion);
+    this.#completions += count;
+    if (this.#worker !== undefined && this.#failure === undefined && Atomics.load(this.#ring.control, STATE) === FAILED) {
+      this.#fail(new Error(`the IOCP worker failed (GetQueuedCompletionStatusEx error ${Atomics.load(this.#ring.control, ERRNO)})`));
+    }
+    return count;
+  }
+
+  /**
+   * Cancels every pending operation, waits (bounded) for their packets, stops and joins the
+   * worker, and closes the port. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closing = new ClosedResourceError('the reactor was closed');
+    for (const monitor of [...this.#monitors.values()]) monitor.close();
+    for (const operation of this.#operations.values()) {
+      if (!operation.abortRequested) {
+        operation.abortRequested = true;
+        this.#requestCancel(operation, closing);
+      }
+    }
+    const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
+    while (this.#operations.size > 0 && this.#failure === undefined && this.#worker !== undefined && Date.now() < deadline) {
+      if (this.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    if (this.#operations.size > 0) this.#abandonAll(closing);
+    if (this.#worker !== undefined) {
+      this.#stopping = true;
+      this.#worker.ref(); // keep Node alive until the worker has been joined
+      if (this.#failure === undefined) postCompletion({ port: this.port }, KEY_STOP, 0);
+      await this.#workerExited;
+    }
+    kernel32.CloseHandle(this.port);
+  }
+
+  readonly #onCompletion = (entry: Completion): void => {
+    if (entry.key === KEY_OVERLAPPED || entry.overlapped !== 0) {
+      const operation = this.#operations.get(entry.overlapped);
+      if (operation === undefined) {
+        this.#stray++;
+        return;
+      }
+      this.#settle(operation, entry.status, entry.bytes);
+      return;
+    }
+    const monitor = this.#monitors.get(entry.key);
+    if (monitor === undefined) {
+      this.#stray++;
+      return;
+    }
+    monitor.deliver({ bytes: entry.bytes, overlapped: entry.overlapped, status: entry.status });
+  };
+
+  #track(
+    handle: Handle,
+    syscall: string,
+    overlapped: Uint8Array,
+    address: number,
+    slot: OverlappedSlot | undefined,
+    pinned: unknown,
+    options: OverlappedOptions & { mapError?: ErrorMapping },
+  ): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const operation: Operation = {
+        handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
+        resolve, reject, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false,
+      };
+      if (options.signal !== undefined) {
+        const signal = options.signal;
+        operation.onAbort = () => {
+          if (operation.abortRequested) return;
+          operation.abortRequested = true;
+          this.#requestCancel(operation, signal.reason);
+        };
+        signal.addEventListener('abort', operation.onAbort, { once: true });
+      }
+      this.#operations.set(address, operation);
+    });
+  }
+
+  /** Abort reasons by operation, for the packet that reports the cancellation. */
+  readonly #abortReasons = new WeakMap<Operation, unknown>();
+
+  #requestCancel(operation: Operation, reason: unknown): void {
+    this.#abortReasons.set(operation, reason);
+    // ERROR_NOT_FOUND: the operation already completed; its packet is on the way and wins.
+    // Any other failure (the handle is gone): closing a handle cancels its I/O, so a packet comes anyway.
+    cancelIo(operation.handle, operation.overlapped);
+  }
+
+  #settle(operation: Operation, status: number, bytes: number): void {
+    this.#operations.delete(operation.address);
+    if (operation.slot !== undefined) this.#pool.release(operation.slot);
+    if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+    if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
+      operation.resolve(bytes);
+      return;
+    }
+    const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
+    if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
+      operation.reject(this.#abortReasons.get(operation));
+      return;
+    }
+    if (errno === ERROR.ERROR_OPERATION_ABORTED || operation.handleReleased) {
+      operation.reject(new ClosedResourceError(`the handle was closed while ${operation.syscall} was pending`));
+      return;
+    }
+    // ERROR_MORE_DATA (a message-mode pipe's message is longer than the buffer): data did arrive.
+    if (errno === ERROR_MORE_DATA) {
+      operation.resolve(bytes);
+      return;
+    }
+    const mapped = operation.mapError?.(errno);
+    if (mapped) operation.resolve(mapped.bytes);
+    else operation.reject(new WinError(operation.syscall, errno));
+  }
+
+  #checkUsable(): void {
+    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #checkHandle(value: unknown): Handle {
+    const handle = toHandle(value);
+    this.#checkUsable();
+    if (!this.#registered.has(handle)) {
+      throw new Error(`handle ${handle} is not registered with this reactor's completion port: call registerWithIocp(handle) first (its completions would never arrive)`);
+    }
+    return handle;
+  }
+
+  #ensureWorker(): void {
+    if (this.#worker !== undefined || this.#closed) return;
+    const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
+    const worker = new Worker(new URL(`./entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
+      workerData: data,
+      // The worker needs none of the parent's flags (a test runner's loaders, --require hooks).
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    // Unreferenced: an idle reactor's worker must not keep the process alive (close() re-refs it).
+    worker.unref();
+    this.#worker = worker;
+    let errorSeen: unknown;
+    worker.on('error', (error) => {
+      errorSeen = error;
+    });
+    this.#workerExited = new Promise<void>((resolve) => {
+      worker.once('exit', (code) => {
+        if (!this.#stopping) {
+          this.#fail(new Error(`the IOCP worker thread exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** The worker is gone: everything pending fails now, and its memory is never freed. */
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#abandonAll(error);
+    for (const monitor of [...this.#monitors.values()]) monitor.close(error);
+  }
+
+  #abandonAll(error: unknown): void {
+    for (const operation of this.#operations.values()) {
+      abandoned.push(operation.overlapped, operation.pinned);
+      if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+      operation.reject(error);
+    }
+    this.#operations.clear();
+  }
+}
+
+const ERROR_MORE_DATA = 234;
+
+/** PostQueuedCompletionStatus from any thread. */
+export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
+  if (!kernel32.PostQueuedCompletionStatus(target.port, bytes, key, null)) {
+    throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
+  }
+}
+
+/** Completions for one user key, in arrival order: `for await` or `next()`. */
+export class KeyMonitor implements AsyncIterable<KeyCompletion> {
+  readonly key: number;
+  readonly #queue: KeyCompletion[] = [];
+  readonly #onClose: () => void;
+  #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
+  #closedWith: unknown;
+
+  constructor(key: number, onClose: () => void) {
+    this.key = key;
+    this.#onClose = onClose;
+  }
+
+  /** @internal */
+  deliver(completion: KeyCompletion): void {
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resolve(completion);
+    } else {
+      this.#queue.push(completion);
+    }
+  }
+
+  /** The next completion; rejects with ClosedResourceError (or the worker's failure) once closed. */
+  next(): Promise<KeyCompletion> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
+    if (this.#waiter !== undefined) return Promise.reject(new Error('KeyMonitor.next: another task is already waiting'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<KeyCompletion> {
+    for (;;) {
+      try {
+        yield await this.next();
+      } catch (error) {
+        if (error instanceof ClosedResourceError) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops delivery; a pending `next()` rejects. Idempotent. */
+  close(error: unknown = new ClosedResourceError('the completion key monitor is closed')): void {
+    if (this.#closedWith !== undefined) return;
+    this.#closedWith = error;
+    this.#onClose();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error);
+  }
+}

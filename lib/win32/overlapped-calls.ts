@@ -1,0 +1,33 @@
+// Overlapped calls, checked: each returns 0 when a completion packet will be queued on the
+// handle's port (the call is pending, or succeeded at once — winmux does not enable
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so success queues a packet too), or else the Win32 error
+// read right after the call, in which case no packet will come.
+import * as kernel32 from './kernel32.ts';
+import { ERROR } from './errors.ts';
+
+function pendingOrError(ok: number): number {
+  if (ok) return 0;
+  const errno = kernel32.GetLastError();
+  return errno === ERROR.ERROR_IO_PENDING ? 0 : errno;
+}
+
+export function readFileOverlapped(handle: number, buffer: Uint8Array, overlapped: Uint8Array): number {
+  return pendingOrError(kernel32.ReadFile(handle, buffer, buffer.length, null, overlapped));
+}
+
+export function writeFileOverlapped(handle: number, data: Uint8Array, overlapped: Uint8Array): number {
+  return pendingOrError(kernel32.WriteFile(handle, data, data.length, null, overlapped));
+}
+
+/**
+ * ConnectNamedPipe with an OVERLAPPED always returns FALSE: ERROR_IO_PENDING means wait for the
+ * packet; ERROR_PIPE_CONNECTED means a client connected before the call (success, no packet).
+ */
+export function connectNamedPipeOverlapped(pipe: number, overlapped: Uint8Array): number {
+  return pendingOrError(kernel32.ConnectNamedPipe(pipe, overlapped));
+}
+
+/** CancelIoEx: 0 if a cancel was requested, else the error (ERROR_NOT_FOUND: nothing left to cancel). */
+export function cancelIo(handle: number, overlapped: Uint8Array | null): number {
+  return kernel32.CancelIoEx(handle, overlapped) ? 0 : kernel32.GetLastError();
+}

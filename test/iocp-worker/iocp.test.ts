@@ -1,0 +1,308 @@
+// The completion family under Wine/Windows: the IOCP worker, its ring, overlapped files and named
+// pipes, cancellation, and failure of the worker itself.
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinError } from '../../lib/index.ts';
+import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
+import { createFile, closeHandle } from '../../lib/io/handles.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { track } from '../helpers/track.ts';
+
+checkResourcesReleased();
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-iocp-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let pipeCounter = 0;
+const pipeName = (): string => `winmux-test-${process.pid}-${++pipeCounter}`;
+
+/** Blocks this thread (no yield) until `check()` holds or 5 s pass: to observe the worker alone. */
+function spinUntil(check: () => boolean): boolean {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > until) return false;
+    Atomics.wait(flag, 0, 0, 1);
+  }
+  return true;
+}
+
+describe('IOCP', () => {
+  let reactor: Reactor;
+  const cleanups: (() => void)[] = [];
+  const later = <T extends { close(): void }>(resource: T): T => {
+    cleanups.push(() => resource.close());
+    return resource;
+  };
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    await reactor?.close();
+  });
+
+  /** A connected server/client pair on a fresh pipe. */
+  async function pipePair(): Promise<{ server: NamedPipe; client: NamedPipe }> {
+    const name = pipeName();
+    const listener = later(new NamedPipeServer(reactor, name));
+    const accepted = listener.accept();
+    const client = later(await NamedPipe.connect(reactor, name));
+    const server = later(await accepted);
+    return { server, client };
+  }
+
+  test('ten user posts on a monitored key arrive in order', async () => {
+    reactor = new Reactor();
+    const received = await reactor.run(async () => {
+      const monitor = reactor.monitorCompletionKey();
+      for (let i = 0; i < 10; i++) reactor.postCompletion(monitor.key, 100 + i);
+      const got: number[] = [];
+      for await (const completion of monitor) {
+        got.push(completion.bytes);
+        if (got.length === 10) break;
+      }
+      return got;
+    });
+    expect(received).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
+    expect(reactor.stats()).toMatchObject({ completions: 10, strayCompletions: 0, iocpWorker: 'running' });
+  });
+
+  test('20,000 completions posted from another thread: none lost, none duplicated, in order', async () => {
+    reactor = new Reactor();
+    const count = 20_000;
+    const monitor = reactor.monitorCompletionKey();
+    const poster = new Worker(new URL('../fixtures/completion-poster.ts', import.meta.url), {
+      workerData: { target: reactor.completionTarget(), key: monitor.key, count },
+    });
+    const exited = once(poster, 'exit');
+    const received = await reactor.run(async () => {
+      const got: number[] = [];
+      for await (const completion of monitor) {
+        got.push(completion.bytes);
+        if (got.length === count) break;
+      }
+      return got;
+    });
+    expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(reactor.stats()).toMatchObject({ completions: count, strayCompletions: 0, iocpBacklog: 0 });
+    expect(await exited).toEqual([0]);
+  });
+
+  test('eight concurrent reads of one file at different offsets return the right bytes', async () => {
+    reactor = new Reactor();
+    const filePath = path.join(tmp, 'eight.bin');
+    const region = 65536;
+    const content = randomBytes(8 * region);
+    fs.writeFileSync(filePath, content);
+    const file = later(File.open(reactor, filePath));
+    const buffers = Array.from({ length: 8 }, () => Buffer.alloc(region));
+    const counts = await reactor.run(() => Promise.all(buffers.map((b, i) => file.read(b, (7 - i) * region))));
+    expect(counts).toEqual(Array(8).fill(region));
+    buffers.forEach((b, i) => expect(b.equals(content.subarray((7 - i) * region, (8 - i) * region))).toBe(true));
+  });
+
+  test('write then read back 1 MiB through a file; reads past the end return 0', async () => {
+    reactor = new Reactor();
+    const data = randomBytes(1 << 20);
+    const file = later(File.open(reactor, path.join(tmp, 'mib.bin'), { mode: 'readwrite', disposition: 'create' }));
+    const back = Buffer.alloc(data.length);
+    await reactor.run(async () => {
+      expect(await file.write(data, 0)).toBe(data.length);
+      let offset = 0;
+      while (offset < back.length) offset += await file.read(back.subarray(offset), offset);
+      expect(await file.read(Buffer.alloc(10), data.length + 100)).toBe(0);
+    });
+    expect(back.equals(data)).toBe(true);
+  });
+
+  test('a named pipe streams 3 MiB each way with 5000-byte reads, byte-exact', async () => {
+    reactor = new Reactor();
+    const size = 3 << 20;
+    const payloads = [randomBytes(size), randomBytes(size)];
+    const drain = async (pipe: NamedPipe): Promise<Buffer> => {
+      const out = Buffer.alloc(size);
+      const chunk = Buffer.alloc(5000);
+      let offset = 0;
+      while (offset < size) {
+        const n = await pipe.read(chunk);
+        if (n === 0) throw new Error(`end of stream after ${offset} bytes`);
+        chunk.copy(out, offset, 0, n);
+        offset += n;
+      }
+      return out;
+    };
+    const pump = async (pipe: NamedPipe, data: Buffer): Promise<void> => {
+      for (let offset = 0; offset < data.length; offset += 65536) await pipe.write(data.subarray(offset, offset + 65536));
+    };
+    const [atServer, atClient] = await reactor.run(async () => {
+      const { server, client } = await pipePair();
+      const [, , s, c] = await Promise.all([pump(client, payloads[0]!), pump(server, payloads[1]!), drain(server), drain(client)]);
+      return [s, c];
+    });
+    expect(atServer.equals(payloads[0]!)).toBe(true);
+    expect(atClient.equals(payloads[1]!)).toBe(true);
+  });
+
+  test('several clients on one pipe server, each served on its own instance', async () => {
+    reactor = new Reactor();
+    const name = pipeName();
+    const replies = await reactor.run(async () => {
+      const listener = later(new NamedPipeServer(reactor, name));
+      const serve = async (): Promise<void> => {
+        for (let i = 0; i < 4; i++) {
+          const pipe = later(await listener.accept());
+          void (async () => {
+            const buffer = Buffer.alloc(64);
+            const n = await pipe.read(buffer);
+            await pipe.write(Buffer.concat([Buffer.from('echo:'), buffer.subarray(0, n)]));
+          })();
+        }
+      };
+      const client = async (id: number): Promise<string> => {
+        const pipe = later(await NamedPipe.connect(reactor, name));
+        await pipe.write(Buffer.from(`client ${id}`));
+        const buffer = Buffer.alloc(64);
+        let text = '';
+        while (!text.endsWith(`client ${id}`)) {
+          const n = await pipe.read(buffer);
+          if (n === 0) break;
+          text += buffer.subarray(0, n).toString();
+        }
+        return text;
+      };
+      const [, ...texts] = await Promise.all([serve(), client(1), client(2), client(3), client(4)]);
+      return texts;
+    });
+    expect(replies).toEqual(['echo:client 1', 'echo:client 2', 'echo:client 3', 'echo:client 4']);
+  });
+
+  test('abort of a pending pipe read rejects with the reason; its buffer is not written afterwards', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const { server, client } = await pipePair();
+      const buffer = Buffer.alloc(32, 0xaa);
+      const controller = new AbortController();
+      const read = server.read(buffer, { signal: controller.signal });
+      await reactor.sleep(20);
+      expect(reactor.stats().overlappedWaiters).toBe(1);
+      const reason = new Error('no longer needed');
+      controller.abort(reason);
+      await expect(read).rejects.toBe(reason);
+      expect(reactor.stats().overlappedWaiters).toBe(0);
+      await client.write(Buffer.from('after the abort'));
+      const next = Buffer.alloc(32);
+      const n = await server.read(next);
+      expect(next.subarray(0, n).toString()).toBe('after the abort');
+      expect(buffer.every((b) => b === 0xaa)).toBe(true);
+    });
+  });
+
+  test('a cancel that arrives after the operation completed returns the data', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const { server, client } = await pipePair();
+      const buffer = Buffer.alloc(32);
+      const controller = new AbortController();
+      const read = server.read(buffer, { signal: controller.signal });
+      await reactor.sleep(20);
+      const written = client.write(Buffer.from('just in time'));
+      // Without yielding: wait until the worker has put both packets (the write's and the read's)
+      // in the ring, then abort. The read is no longer cancellable; its data must not be lost.
+      expect(spinUntil(() => reactor.stats().iocpBacklog >= 2)).toBe(true);
+      controller.abort(new Error('too late'));
+      expect(await read).toBe(12);
+      expect(buffer.subarray(0, 12).toString()).toBe('just in time');
+      await written;
+    });
+  });
+
+  test('the client closes: the server reads end of stream; a write to it fails with a WinError', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const { server, client } = await pipePair();
+      await client.write(Buffer.from('bye'));
+      client.close();
+      const buffer = Buffer.alloc(16);
+      expect(await server.read(buffer)).toBe(3);
+      expect(await server.read(buffer)).toBe(0);
+      const error = await server.write(Buffer.from('anyone?')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WinError);
+      expect(['ERROR_NO_DATA', 'ERROR_BROKEN_PIPE']).toContain((error as WinError).code);
+    });
+  });
+
+  test('closing a handle with a read pending rejects it with ClosedResourceError', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const { server } = await pipePair();
+      const read = server.read(Buffer.alloc(16));
+      await reactor.sleep(20);
+      server.close();
+      await expect(read).rejects.toBeInstanceOf(ClosedResourceError);
+    });
+  });
+
+  test('forgetting registerWithIocp gives a clear error, not a hang', async () => {
+    reactor = new Reactor();
+    const filePath = path.join(tmp, 'unregistered.bin');
+    fs.writeFileSync(filePath, 'data');
+    const handle = createFile(filePath, kernel32.GENERIC_READ, kernel32.FILE_SHARE_READ, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
+    cleanups.push(() => closeHandle(handle));
+    const controller = new AbortController();
+    await expect(reactor.readOverlapped(handle, Buffer.alloc(4), 0, { signal: controller.signal })).rejects.toThrow(/not registered.*registerWithIocp/);
+    await expect(reactor.waitOverlapped(handle, new Uint8Array(32))).rejects.toThrow(/not registered/);
+    expect(reactor.stats().overlappedWaiters).toBe(0);
+  });
+
+  test('a handle binds to one port: binding it twice, or to a second reactor, is a WinError that says so', async () => {
+    reactor = new Reactor();
+    const other = new Reactor();
+    try {
+      const filePath = path.join(tmp, 'bound.bin');
+      fs.writeFileSync(filePath, 'x');
+      const file = later(File.open(reactor, filePath));
+      expect(() => reactor.registerWithIocp(file.handle)).toThrow(/ERROR_INVALID_PARAMETER \(87\): .*already bound to this reactor/);
+      expect(() => other.registerWithIocp(file.handle)).toThrow(
+        expect.objectContaining({ name: 'WinError', code: 'ERROR_INVALID_PARAMETER', message: expect.stringMatching(/already bound to a completion port/) }),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('the IOCP worker thread dying rejects pending operations instead of hanging', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const { server } = await pipePair();
+      const read = track(server.read(Buffer.alloc(16)));
+      await reactor.sleep(20);
+      const worker = reactor[kCompletionPort].worker!;
+      const exited = once(worker, 'exit');
+      void worker.terminate();
+      // terminate() takes effect when the worker's JS runs again: give GetQueuedCompletionStatusEx a packet.
+      reactor.postCompletion(reactor.monitorCompletionKey().key);
+      await exited;
+      await expect(read.promise).rejects.toThrow(/IOCP worker thread exited unexpectedly/);
+      expect(reactor.stats().iocpWorker).toBe('failed');
+      expect(() => reactor.postCompletion(0x2000)).toThrow(/IOCP worker thread exited unexpectedly/);
+    });
+  });
+
+  test('close() cancels pending operations, joins the worker and closes the port', async () => {
+    reactor = new Reactor();
+    const outcome = await reactor.run(async () => {
+      const { server } = await pipePair();
+      const read = server.read(Buffer.alloc(16)).catch((e: unknown) => e);
+      await reactor.sleep(20);
+      await reactor.close();
+      return read;
+    });
+    expect(outcome).toBeInstanceOf(ClosedResourceError);
+    expect(reactor.stats()).toMatchObject({ overlappedWaiters: 0, iocpWorker: 'stopped', closed: true });
+  });
+});
