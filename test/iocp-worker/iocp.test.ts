@@ -11,6 +11,7 @@ import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinErro
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
+import { readFileOverlapped } from '../../lib/win32/overlapped-calls.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { track } from '../helpers/track.ts';
 
@@ -245,6 +246,20 @@ describe('IOCP', () => {
       server.close();
       await expect(read).rejects.toBeInstanceOf(ClosedResourceError);
     });
+  });
+
+  test('waitOverlapped: a call issued with a caller-owned OVERLAPPED is matched by its address', async () => {
+    reactor = new Reactor();
+    const filePath = path.join(tmp, 'own-overlapped.bin');
+    fs.writeFileSync(filePath, 'abcdefghij');
+    const file = later(File.open(reactor, filePath));
+    // The caller's OVERLAPPED must not move: a slice of a large (off-heap) ArrayBuffer.
+    const overlapped = new Uint8Array(new ArrayBuffer(4096), 0, 32);
+    new DataView(overlapped.buffer).setUint32(16, 3, true); // Offset = 3
+    const buffer = Buffer.alloc(4);
+    expect(readFileOverlapped(file.handle, buffer, overlapped)).toBe(0);
+    expect(await reactor.run(() => reactor.waitOverlapped(file.handle, overlapped))).toBe(4);
+    expect(buffer.toString()).toBe('defg');
   });
 
   test('forgetting registerWithIocp gives a clear error, not a hang', async () => {

@@ -1,0 +1,14 @@
+// `npm run bench -- <name> [args…]`: runs one benchmark under Windows Node (Wine on Linux).
+// Benchmarks print their own baseline, measured in the same run, and ratios against it.
+const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
+  wakeup: () => import('./wakeup-chain.ts'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name === undefined ? undefined : benchmarks[name];
+if (load === undefined) {
+  console.error(`usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [args…]`);
+  process.exitCode = 2;
+} else {
+  await (await load()).main(args);
+}
