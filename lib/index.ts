@@ -13,3 +13,7 @@ export * as winsock from './win32/sockets-api.ts';
 export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type OverlappedOptions } from './iocp-worker/completion-port.ts';
 export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
 export { NamedPipe, NamedPipeServer, pipePath } from './io/named-pipe.ts';
+export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';
+export type { ObjectWaitOptions } from './scheduler/reactor.ts';
+export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
+export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';

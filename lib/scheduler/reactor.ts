@@ -12,7 +12,8 @@
 //                       resolve their waiters; a readable wakeup socket is drained and the
 //                       channels read;
 //   2b. completions     the IOCP ring is drained (only what is in it now) and the overlapped
-//                       operations and key monitors it names are settled;
+//                       operations and key monitors it names are settled; then the waiter
+//                       threads' answers (object waits) are settled;
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
 //
@@ -33,10 +34,11 @@ import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { CompletionPort, toHandle, type CompletionTarget, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
-import { ERROR } from '../win32/errors.ts';
+import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
+import * as kernel32 from '../win32/kernel32.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
-import type { WinError } from '../win32/errors.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -52,6 +54,15 @@ export interface ReactorOptions {
   readiness?: 'select' | ReadinessBackend;
   /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
   clock?: () => number;
+  /** Object waits one waiter thread serves at once: 63 (default, coalesced) down to 1 (a thread per wait). */
+  maxWaitsPerThread?: number;
+  /** How long a waiter thread with no waits lives before it retires, in ms (default 5000). */
+  waiterIdleMs?: number;
+}
+
+export interface ObjectWaitOptions extends WaitOptions {
+  /** Give up after this many ms: the wait resolves `{ timedOut: true }`. */
+  timeoutMs?: number;
 }
 
 export interface WaitOptions {
@@ -88,6 +99,10 @@ export interface ReactorStats {
   strayCompletions: number;
   /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
   iocpWorker: string;
+  /** Object waits pending on waiter threads; waiter threads alive now; started since creation. */
+  objectWaits: number;
+  waiterThreads: number;
+  waiterThreadsStarted: number;
 }
 
 interface Waiter {
@@ -113,6 +128,7 @@ export class Reactor implements AsyncDisposable {
   readonly #channels = new Set<ReactorChannel<unknown>>();
   readonly #wakeup: WakeupSocket;
   readonly #iocp: CompletionPort;
+  readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
   #iterations = 0;
   #wakeups = 0;
@@ -141,6 +157,10 @@ export class Reactor implements AsyncDisposable {
       throw new RangeError(`maxBlockMs must be a number ≥ 0 (or Infinity), got ${String(maxBlockMs)}`);
     }
     this.#maxBlockMs = maxBlockMs;
+    const perThread = options.maxWaitsPerThread ?? 63;
+    if (!Number.isInteger(perThread) || perThread < 1 || perThread > 63) {
+      throw new RangeError(`maxWaitsPerThread must be an integer from 1 to 63, got ${String(perThread)}`);
+    }
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
     if (readiness !== 'select' && typeof readiness !== 'object') {
@@ -162,6 +182,10 @@ export class Reactor implements AsyncDisposable {
       this.#backend.close();
       throw error;
     }
+    this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {
+      const timer = this.#timers.insert({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {} });
+      return () => this.#timers.remove(timer);
+    }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
     this.#backend.arm(this.#wakeup.readEnd, READABLE);
   }
 
@@ -380,9 +404,40 @@ export class Reactor implements AsyncDisposable {
     return this.#iocp.target();
   }
 
+  /**
+   * Resolves when the kernel object `handle` is signalled — a process exits, an event is set, a
+   * semaphore or mutex becomes available, a waitable timer fires — with `{ signaled: true }`
+   * (`abandoned: true` for a mutex whose owner died), or `{ timedOut: true }` after `timeoutMs`.
+   * An already-signalled handle resolves at once without a thread. A satisfied wait consumes the
+   * signal (resets an auto-reset event, takes a semaphore count, acquires a mutex — owned by the
+   * waiter thread, see docs/api.md). An invalid or closed handle fails this wait only, with
+   * WinError ERROR_INVALID_HANDLE; a value that is not a handle at all is a TypeError.
+   */
+  waitForObject(handle: number | bigint, options: ObjectWaitOptions = {}): Promise<ObjectWaitResult> {
+    let h: number;
+    try {
+      h = toHandle(handle);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeoutMs must be ≥ 0, got ${timeoutMs}`));
+    // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
+    const now = kernel32.WaitForSingleObject(h, 0);
+    if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {
+      return Promise.resolve({ signaled: true, timedOut: false, abandoned: now === kernel32.WAIT_ABANDONED_0 });
+    }
+    if (now === kernel32.WAIT_FAILED) return Promise.reject(new WinError('WaitForSingleObject', kernel32.GetLastError()));
+    if (timeoutMs === 0) return Promise.resolve({ signaled: false, timedOut: true, abandoned: false });
+    return this.#waits.wait(h, signal, timeoutMs);
+  }
+
   stats(): ReactorStats {
     return {
       ...this.#iocp.stats(),
+      ...this.#waits.stats(),
       readWaiters: this.#readers.size,
       writeWaiters: this.#writers.size,
       timers: this.#timers.size,
@@ -417,7 +472,7 @@ export class Reactor implements AsyncDisposable {
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
     try {
-      await this.#iocp.close();
+      await Promise.all([this.#iocp.close(), this.#waits.close()]);
     } finally {
       this.#backend.disarm(this.#wakeup.readEnd, READABLE);
       this.#wakeup.close();
@@ -473,7 +528,7 @@ export class Reactor implements AsyncDisposable {
     const state = this.#wakeup.state;
     Atomics.store(state, SLEEPING, 1);
     let timeout = 0;
-    if (this.#soon.length === 0 && this.#iocp.backlog() === 0) {
+    if (this.#soon.length === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
       timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
     }
     try {
@@ -482,6 +537,7 @@ export class Reactor implements AsyncDisposable {
       Atomics.store(state, SLEEPING, 0);
     }
     this.#iocp.dispatch();
+    this.#waits.dispatch();
     this.#iterations++;
     this.#fireTimers();
     this.#runSoon();

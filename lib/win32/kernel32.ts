@@ -77,3 +77,38 @@ export const PIPE_READMODE_BYTE = 0x0;
 export const PIPE_WAIT = 0x0;
 export const PIPE_REJECT_REMOTE_CLIENTS = 0x8;
 export const PIPE_UNLIMITED_INSTANCES = 255;
+
+// Waitable objects: events, waits, processes.
+export const CreateEventW = declare<(security: null, manualReset: number, initialState: number, name: null) => PointerValue>(
+  kernel32, 'void * __stdcall CreateEventW(void *lpEventAttributes, int bManualReset, int bInitialState, str16 lpName)');
+export const SetEvent = declare<(event: PointerValue) => number>(kernel32, 'int __stdcall SetEvent(void *hEvent)');
+export const ResetEvent = declare<(event: PointerValue) => number>(kernel32, 'int __stdcall ResetEvent(void *hEvent)');
+export const WaitForSingleObject = declare<(handle: PointerValue, milliseconds: number) => number>(
+  kernel32, 'uint32_t __stdcall WaitForSingleObject(void *hHandle, uint32_t dwMilliseconds)');
+/** `handles` is an array of `count` HANDLEs (8 bytes each). */
+export const WaitForMultipleObjects = declare<(count: number, handles: Uint8Array, waitAll: number, milliseconds: number) => number>(
+  kernel32, 'uint32_t __stdcall WaitForMultipleObjects(uint32_t nCount, const void *lpHandles, int bWaitAll, uint32_t dwMilliseconds)');
+/** `commandLine` must be writable UTF-16 (CreateProcessW may modify it), NUL-terminated. */
+export const CreateProcessW = declare<
+  (app: null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
+>(kernel32, 'int __stdcall CreateProcessW(str16 lpApplicationName, _Inout_ void *lpCommandLine, void *lpProcessAttributes, void *lpThreadAttributes, int bInheritHandles, uint32_t dwCreationFlags, void *lpEnvironment, str16 lpCurrentDirectory, void *lpStartupInfo, _Out_ void *lpProcessInformation)');
+export const GetExitCodeProcess = declare<(process: PointerValue, code: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetExitCodeProcess(void *hProcess, _Out_ uint32_t *lpExitCode)');
+export const TerminateProcess = declare<(process: PointerValue, code: number) => number>(
+  kernel32, 'int __stdcall TerminateProcess(void *hProcess, uint32_t uExitCode)');
+export const CreateMutexW = declare<(security: null, initialOwner: number, name: null) => PointerValue>(
+  kernel32, 'void * __stdcall CreateMutexW(void *lpMutexAttributes, int bInitialOwner, str16 lpName)');
+export const CreateSemaphoreW = declare<(security: null, initial: number, maximum: number, name: null) => PointerValue>(
+  kernel32, 'void * __stdcall CreateSemaphoreW(void *lpSemaphoreAttributes, int32_t lInitialCount, int32_t lMaximumCount, str16 lpName)');
+export const ReleaseSemaphore = declare<(semaphore: PointerValue, count: number, previous: null) => number>(
+  kernel32, 'int __stdcall ReleaseSemaphore(void *hSemaphore, int32_t lReleaseCount, _Out_ int32_t *lpPreviousCount)');
+
+export const WAIT_OBJECT_0 = 0;
+export const WAIT_ABANDONED_0 = 0x80;
+export const WAIT_TIMEOUT = 258;
+export const WAIT_FAILED = 0xffff_ffff;
+/** WaitForMultipleObjects takes at most 64 handles. */
+export const MAXIMUM_WAIT_OBJECTS = 64;
+export const STILL_ACTIVE = 259;
+export const CREATE_UNICODE_ENVIRONMENT = 0x400;
+export const CREATE_NO_WINDOW = 0x0800_0000;

@@ -82,3 +82,18 @@ export const OVERLAPPED_ENTRY = {
   STATUS: 16,
   BYTES: 24,
 } as const;
+
+/** `PROCESS_INFORMATION`. */
+export const PROCESS_INFORMATION = {
+  SIZE: 24,
+  PROCESS: 0,
+  THREAD: 8,
+  PROCESS_ID: 16,
+  THREAD_ID: 20,
+} as const;
+
+/** `STARTUPINFOW`: only `cb` need be set. */
+export const STARTUPINFOW = {
+  SIZE: 104,
+  CB: 0,
+} as const;

@@ -1,0 +1,275 @@
+// WaitPool: the reactor's side of the object-wait family.
+//
+// Waits on kernel objects (process exit, events, semaphores, waitable timers, change
+// notifications) block a thread, and the reactor thread may block only in select. So waits run
+// on a pool of waiter threads (worker_threads, see waiter-loop.ts), each blocked in
+// WaitForMultipleObjects over its own control event plus up to `maxWaitsPerThread` (≤ 63)
+// waited handles. A new wait goes to the first thread with a free slot; a thread is started only
+// when all are full, and one left idle for `idleMs` retires. Results come back through shared
+// memory and the reactor's wakeup socket, like completions; the reactor settles them after each
+// select.
+//
+// Cancellation (abort, timeout, close) asks the owning thread to drop the handle and waits for
+// its answer: CANCELLED ends the wait as asked; SIGNALED means the signal won the race and was
+// consumed, so the wait resolves as signalled rather than lose it. The thread stays in the pool.
+import { Worker } from 'node:worker_threads';
+import * as kernel32 from '../win32/kernel32.ts';
+import { WinError } from '../win32/errors.ts';
+import type { WakeTarget } from '../wakeup/protocol.ts';
+import { ClosedResourceError } from '../errors.ts';
+import {
+  ABANDONED, ADD, CANCEL, CANCELLED, FAILED, FREE, MAX_WAITS_PER_THREAD, RESULTS, SIGNALED, SLOT_ERRNO,
+  SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW, SLOT_STATE, STOP, WAITING, sharedSize, slotBase, type WaiterData,
+} from './protocol.ts';
+
+export type ObjectWaitResult = { signaled: true; timedOut: false; abandoned: boolean } | { signaled: false; timedOut: true; abandoned: false };
+
+/** Why a wait is being cancelled: decides how it ends once the thread confirms. */
+type CancelReason = { kind: 'abort'; reason: unknown } | { kind: 'timeout' } | { kind: 'close'; error: unknown };
+
+export interface WaitPoolOptions {
+  /** Waits one thread serves at once: 1 (one thread per wait) to 63 (default). */
+  maxWaitsPerThread?: number;
+  /** How long a thread with no waits lives before it retires (default 5000 ms). */
+  idleMs?: number;
+}
+
+/** How long an idle waiter thread stays, by default: long enough to be reused by bursts of waits. */
+export const DEFAULT_WAITER_IDLE_MS = 5000;
+
+interface ObjectWait {
+  readonly thread: WaiterThread;
+  readonly slot: number;
+  readonly resolve: (result: ObjectWaitResult) => void;
+  readonly reject: (error: unknown) => void;
+  readonly cleanup: () => void;
+  cancel: CancelReason | undefined;
+}
+
+interface WaiterThread {
+  readonly worker: Worker;
+  readonly control: number;
+  readonly shared: Int32Array;
+  readonly waits: (ObjectWait | undefined)[];
+  readonly exited: Promise<void>;
+  used: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  stopping: boolean;
+}
+
+export class WaitPool {
+  readonly #wake: WakeTarget;
+  readonly #capacity: number;
+  readonly #idleMs: number;
+  readonly #threads: WaiterThread[] = [];
+  readonly #retiring = new Set<Promise<void>>();
+  readonly #schedule: (deadline: number, fire: () => void) => () => void;
+  #closed = false;
+  #started = 0;
+
+  /** `schedule` runs `fire` at a reactor-clock deadline and returns its cancel function. */
+  constructor(wake: WakeTarget, schedule: (ms: number, fire: () => void) => () => void, options: WaitPoolOptions = {}) {
+    const capacity = options.maxWaitsPerThread ?? MAX_WAITS_PER_THREAD;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_WAITS_PER_THREAD) {
+      throw new RangeError(`maxWaitsPerThread must be an integer from 1 to ${MAX_WAITS_PER_THREAD}, got ${capacity}`);
+    }
+    this.#wake = wake;
+    this.#capacity = capacity;
+    this.#idleMs = options.idleMs ?? DEFAULT_WAITER_IDLE_MS;
+    this.#schedule = schedule;
+  }
+
+  stats(): { objectWaits: number; waiterThreads: number; waiterThreadsStarted: number } {
+    return {
+      objectWaits: this.#threads.reduce((n, t) => n + t.used, 0),
+      waiterThreads: this.#threads.length,
+      waiterThreadsStarted: this.#started,
+    };
+  }
+
+  /** Results waiting to be dispatched. */
+  hasPending(): boolean {
+    return this.#threads.some((t) => Atomics.load(t.shared, RESULTS) !== 0);
+  }
+
+  /** Waits on a thread for `handle` (already checked by the caller with a zero timeout). */
+  wait(handle: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<ObjectWaitResult> {
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let thread = this.#threads.find((t) => t.used < this.#capacity && !t.stopping);
+    if (thread === undefined) {
+      try {
+        thread = this.#startThread();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const owner = thread;
+    const slot = owner.waits.findIndex((w, i) => w === undefined && Atomics.load(owner.shared, slotBase(i) + SLOT_STATE) === FREE);
+    return new Promise<ObjectWaitResult>((resolve, reject) => {
+      let cancelTimer: (() => void) | undefined;
+      const onAbort = (): void => this.#cancel(wait, { kind: 'abort', reason: signal!.reason });
+      const wait: ObjectWait = {
+        thread: owner, slot, resolve, reject, cancel: undefined,
+        cleanup: () => {
+          signal?.removeEventListener('abort', onAbort);
+          cancelTimer?.();
+        },
+      };
+      owner.waits[slot] = wait;
+      owner.used++;
+      if (owner.idleTimer !== undefined) {
+        clearTimeout(owner.idleTimer);
+        owner.idleTimer = undefined;
+      }
+      const base = slotBase(slot);
+      owner.shared[base + SLOT_HANDLE_LOW] = handle >>> 0;
+      owner.shared[base + SLOT_HANDLE_HIGH] = Math.floor(handle / 2 ** 32);
+      owner.shared[base + SLOT_ERRNO] = 0;
+      Atomics.store(owner.shared, base + SLOT_STATE, ADD);
+      kernel32.SetEvent(owner.control);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) cancelTimer = this.#schedule(timeoutMs, () => this.#cancel(wait, { kind: 'timeout' }));
+    });
+  }
+
+  /** Settles every wait whose thread has answered; the reactor calls this after each select. */
+  dispatch(): void {
+    for (const thread of this.#threads) this.#dispatchThread(thread);
+  }
+
+  /** Cancels every wait (ClosedResourceError), stops and joins every thread. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedResourceError('the reactor was closed');
+    for (const thread of this.#threads) {
+      for (const wait of thread.waits) if (wait !== undefined && wait.cancel === undefined) wait.cancel = { kind: 'close', error };
+    }
+    await Promise.all([...this.#threads].map((thread) => this.#retire(thread)));
+    await Promise.all(this.#retiring);
+  }
+
+  #cancel(wait: ObjectWait, why: CancelReason): void {
+    if (wait.cancel !== undefined) return;
+    wait.cancel = why;
+    const at = slotBase(wait.slot) + SLOT_STATE;
+    if (Atomics.compareExchange(wait.thread.shared, at, WAITING, CANCEL) === WAITING
+      || Atomics.compareExchange(wait.thread.shared, at, ADD, CANCEL) === ADD) {
+      kernel32.SetEvent(wait.thread.control);
+    }
+    // Otherwise the thread has already answered; dispatch settles it.
+  }
+
+  #dispatchThread(thread: WaiterThread): void {
+    if (Atomics.exchange(thread.shared, RESULTS, 0) === 0) return;
+    for (let slot = 0; slot < this.#capacity; slot++) {
+      const wait = thread.waits[slot];
+      if (wait === undefined) continue;
+      const base = slotBase(slot);
+      const state = Atomics.load(thread.shared, base + SLOT_STATE);
+      if (state !== SIGNALED && state !== ABANDONED && state !== FAILED && state !== CANCELLED) continue;
+      const errno = thread.shared[base + SLOT_ERRNO]!;
+      Atomics.store(thread.shared, base + SLOT_STATE, FREE);
+      thread.waits[slot] = undefined;
+      thread.used--;
+      wait.cleanup();
+      this.#settle(wait, state, errno);
+    }
+    if (thread.used === 0 && !thread.stopping && !this.#closed) {
+      thread.idleTimer = setTimeout(() => this.#retireIdle(thread), this.#idleMs);
+      thread.idleTimer.unref();
+    }
+  }
+
+  #settle(wait: ObjectWait, state: number, errno: number): void {
+    if (state === SIGNALED || state === ABANDONED) {
+      wait.resolve({ signaled: true, timedOut: false, abandoned: state === ABANDONED });
+    } else if (state === FAILED) {
+      wait.reject(new WinError('WaitForMultipleObjects', errno));
+    } else {
+      const why = wait.cancel;
+      if (why?.kind === 'timeout') wait.resolve({ signaled: false, timedOut: true, abandoned: false });
+      else if (why?.kind === 'abort') wait.reject(why.reason);
+      else wait.reject(why?.kind === 'close' ? why.error : new ClosedResourceError('the wait was cancelled'));
+    }
+  }
+
+  #startThread(): WaiterThread {
+    const event = kernel32.CreateEventW(null, 0, 0, null);
+    if (kernel32.isNullHandle(event)) throw new WinError('CreateEventW', kernel32.GetLastError());
+    const control = Number(event);
+    const shared = new Int32Array(new SharedArrayBuffer(sharedSize(this.#capacity)));
+    const data: WaiterData = { control, shared: shared.buffer as SharedArrayBuffer, capacity: this.#capacity, wake: this.#wake };
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL(`./entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
+        workerData: data,
+        execArgv: [], // needs none of the parent's loaders or flags
+        stdout: false,
+        stderr: false,
+      });
+    } catch (error) {
+      kernel32.CloseHandle(control);
+      throw error;
+    }
+    worker.unref(); // idle waiter threads must not keep the process alive
+    let errorSeen: unknown;
+    worker.on('error', (error) => {
+      errorSeen = error;
+    });
+    const thread: WaiterThread = {
+      worker, control, shared, waits: new Array<ObjectWait | undefined>(this.#capacity).fill(undefined), used: 0,
+      idleTimer: undefined, stopping: false,
+      exited: new Promise<void>((resolve) => {
+        worker.once('exit', (code) => {
+          if (!thread.stopping) this.#lost(thread, new Error(`a waiter thread exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
+          resolve();
+        });
+      }),
+    };
+    this.#threads.push(thread);
+    this.#started++;
+    return thread;
+  }
+
+  /** A thread died: its waits fail; the handles it waited on are untouched. */
+  #lost(thread: WaiterThread, error: Error): void {
+    this.#remove(thread);
+    for (const [slot, wait] of thread.waits.entries()) {
+      if (wait === undefined) continue;
+      thread.waits[slot] = undefined;
+      wait.cleanup();
+      wait.reject(error);
+    }
+    thread.used = 0;
+    kernel32.CloseHandle(thread.control);
+  }
+
+  #retireIdle(thread: WaiterThread): void {
+    thread.idleTimer = undefined;
+    if (thread.used !== 0 || thread.stopping) return;
+    const retiring = this.#retire(thread);
+    this.#retiring.add(retiring);
+    void retiring.finally(() => this.#retiring.delete(retiring));
+  }
+
+  /** Stops a thread (its pending waits end CANCELLED and are settled), joins it, closes its event. */
+  async #retire(thread: WaiterThread): Promise<void> {
+    if (thread.stopping) return thread.exited;
+    thread.stopping = true;
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    thread.worker.ref(); // keep Node alive until it is joined
+    Atomics.store(thread.shared, STOP, 1);
+    kernel32.SetEvent(thread.control);
+    await thread.exited;
+    this.#dispatchThread(thread);
+    this.#remove(thread);
+    kernel32.CloseHandle(thread.control);
+  }
+
+  #remove(thread: WaiterThread): void {
+    const index = this.#threads.indexOf(thread);
+    if (index >= 0) this.#threads.splice(index, 1);
+  }
+}

@@ -1,0 +1,199 @@
+// The object-wait family under Wine/Windows: waiter threads, coalescing, cancellation, timeouts,
+// failure of one wait, processes and events.
+import { afterEach, describe, expect, test } from 'vitest';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { ClosedResourceError, Reactor, WinEvent, spawnProcess, type ReactorOptions } from '../../lib/index.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { track } from '../helpers/track.ts';
+
+checkResourcesReleased();
+
+describe('object waits', () => {
+  let reactor: Reactor;
+  const cleanups: (() => void)[] = [];
+  const event = (options?: Parameters<typeof WinEvent.create>[0]): WinEvent => {
+    const e = WinEvent.create(options);
+    cleanups.push(() => e.close());
+    return e;
+  };
+  const make = (options: ReactorOptions = {}): Reactor => (reactor = new Reactor(options));
+
+  afterEach(async () => {
+    await reactor?.close();
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  test('an already-signalled handle resolves at once, without starting a thread', async () => {
+    make();
+    const ready = event({ signaled: true, manualReset: true });
+    expect(await reactor.run(() => reactor.waitForObject(ready.handle))).toEqual({ signaled: true, timedOut: false, abandoned: false });
+    expect(reactor.stats()).toMatchObject({ waiterThreadsStarted: 0, objectWaits: 0 });
+  });
+
+  test('a closed handle fails that wait with ERROR_INVALID_HANDLE; a non-handle is a TypeError', async () => {
+    make();
+    const closed = WinEvent.create();
+    closed.close();
+    await expect(reactor.waitForObject(closed.handle)).rejects.toMatchObject({ name: 'WinError', code: 'ERROR_INVALID_HANDLE', errno: 6 });
+    await expect(reactor.waitForObject('12' as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(reactor.waitForObject(-4)).rejects.toBeInstanceOf(TypeError);
+    expect(reactor.stats().waiterThreadsStarted).toBe(0);
+  });
+
+  test('of two waited handles, the second signalled wakes only its waiter, then the first', async () => {
+    make();
+    const [first, second] = [event(), event()];
+    await reactor.run(async () => {
+      const a = track(reactor.waitForObject(first.handle));
+      const b = track(reactor.waitForObject(second.handle));
+      await reactor.sleep(30);
+      second.set();
+      await b.promise;
+      await reactor.sleep(30);
+      expect(a.settled).toBe(false);
+      first.set();
+      expect(await a.promise).toMatchObject({ signaled: true });
+    });
+    expect(reactor.stats()).toMatchObject({ waiterThreadsStarted: 1, objectWaits: 0 });
+  });
+
+  test('an event set by another thread after T ms wakes the waiter no earlier than T', async () => {
+    make();
+    const e = event();
+    const delayMs = 150;
+    const started = reactor.now();
+    const setter = new Worker(new URL('../fixtures/event-setter.ts', import.meta.url), { workerData: { handle: e.handle, delayMs } });
+    const exited = once(setter, 'exit');
+    const result = await reactor.run(() => reactor.waitForObject(e.handle));
+    expect(result.signaled).toBe(true);
+    expect(reactor.now() - started).toBeGreaterThanOrEqual(delayMs);
+    await setter.terminate();
+    await exited;
+  });
+
+  test('abort returns promptly with the reason and the thread stays in the pool', async () => {
+    make();
+    const e = event();
+    await reactor.run(async () => {
+      const controller = new AbortController();
+      const waiting = reactor.waitForObject(e.handle, { signal: controller.signal });
+      await reactor.sleep(30);
+      const reason = new Error('stop waiting');
+      controller.abort(reason);
+      await expect(waiting).rejects.toBe(reason);
+      expect(reactor.stats()).toMatchObject({ objectWaits: 0, waiterThreads: 1 });
+      const again = reactor.waitForObject(e.handle);
+      e.set();
+      await again;
+    });
+    expect(reactor.stats().waiterThreadsStarted).toBe(1);
+  });
+
+  test('timeoutMs elapses with { timedOut: true }', async () => {
+    make();
+    const e = event();
+    await reactor.run(async () => {
+      const started = reactor.now();
+      expect(await reactor.waitForObject(e.handle, { timeoutMs: 80 })).toEqual({ signaled: false, timedOut: true, abandoned: false });
+      expect(reactor.now() - started).toBeGreaterThanOrEqual(80);
+      expect(await reactor.waitForObject(e.handle, { timeoutMs: 0 })).toMatchObject({ timedOut: true });
+    });
+  });
+
+  test('1,000 concurrent waits are served by at most 17 threads and all resolve, set in random order', async () => {
+    make();
+    const events = Array.from({ length: 1000 }, () => event());
+    await reactor.run(async () => {
+      const waits = events.map((e) => track(reactor.waitForObject(e.handle)));
+      expect(reactor.stats().waiterThreads).toBeLessThanOrEqual(17);
+      const order = events.map((_, i) => i).sort(() => Math.random() - 0.5);
+      for (const [n, i] of order.entries()) {
+        events[i]!.set();
+        if (n % 100 === 99) await reactor.sleep(1);
+      }
+      const results = await Promise.all(waits.map((w) => w.promise));
+      expect(results.every((r) => r.signaled)).toBe(true);
+    });
+    expect(reactor.stats()).toMatchObject({ objectWaits: 0 });
+    expect(reactor.stats().waiterThreadsStarted).toBeLessThanOrEqual(17);
+  });
+
+  test('maxWaitsPerThread: 1 gives a thread per wait, and threads are reused', async () => {
+    make({ maxWaitsPerThread: 1 });
+    const events = Array.from({ length: 4 }, () => event());
+    await reactor.run(async () => {
+      const waits = events.map((e) => reactor.waitForObject(e.handle));
+      expect(reactor.stats().waiterThreads).toBe(4);
+      for (const e of events) e.set();
+      await Promise.all(waits);
+      const again = events.map((e) => reactor.waitForObject(e.handle));
+      for (const e of events) e.set();
+      await Promise.all(again);
+    });
+    expect(reactor.stats().waiterThreadsStarted).toBe(4);
+  });
+
+  test('idle waiter threads retire after waiterIdleMs', async () => {
+    make({ waiterIdleMs: 50 });
+    const e = event();
+    await reactor.run(async () => {
+      const waiting = reactor.waitForObject(e.handle);
+      await reactor.sleep(20);
+      e.set();
+      await waiting;
+      expect(reactor.stats().waiterThreads).toBe(1);
+      for (let i = 0; i < 100 && reactor.stats().waiterThreads > 0; i++) await reactor.sleep(20);
+      expect(reactor.stats().waiterThreads).toBe(0);
+    });
+  });
+
+  test('a satisfied semaphore wait takes exactly one count', async () => {
+    make();
+    const semaphore = kernel32.CreateSemaphoreW(null, 0, 10, null);
+    cleanups.push(() => kernel32.CloseHandle(semaphore));
+    await reactor.run(async () => {
+      const waiting = reactor.waitForObject(Number(semaphore));
+      await reactor.sleep(20);
+      expect(kernel32.ReleaseSemaphore(semaphore, 1, null)).toBe(1);
+      await waiting;
+      expect(await reactor.waitForObject(Number(semaphore), { timeoutMs: 0 })).toMatchObject({ timedOut: true });
+    });
+  });
+
+  test('a child `cmd.exe /c exit 3` gives exit code 3', async () => {
+    make();
+    const child = spawnProcess(reactor, 'cmd.exe /c exit 3');
+    cleanups.push(() => child.close());
+    expect(child.pid).toBeGreaterThan(0);
+    expect(await reactor.run(() => child.wait())).toBe(3);
+    expect(child.exitCode).toBe(3);
+  });
+
+  test('kill() ends a long-running child', async () => {
+    make();
+    const child = spawnProcess(reactor, `"${process.execPath}" -e "setInterval(() => {}, 1000)"`);
+    cleanups.push(() => child.close());
+    await reactor.run(async () => {
+      expect(await reactor.waitForObject(child.handle, { timeoutMs: 300 })).toMatchObject({ timedOut: true });
+      expect(child.exitCode).toBeNull();
+      child.kill(7);
+      expect(await child.wait()).toBe(7);
+    });
+  });
+
+  test('close() rejects pending waits with ClosedResourceError and joins the threads', async () => {
+    make();
+    const e = event();
+    const outcome = await reactor.run(async () => {
+      const waiting = reactor.waitForObject(e.handle).catch((x: unknown) => x);
+      await reactor.sleep(20);
+      await reactor.close();
+      return waiting;
+    });
+    expect(outcome).toBeInstanceOf(ClosedResourceError);
+    expect(reactor.stats()).toMatchObject({ waiterThreads: 0, objectWaits: 0 });
+    await expect(reactor.waitForObject(e.handle)).rejects.toBeInstanceOf(ClosedResourceError);
+  });
+});
