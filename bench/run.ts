@@ -2,6 +2,7 @@
 // Benchmarks print their own baseline, measured in the same run, and ratios against it.
 const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   wakeup: () => import('./wakeup-chain.ts'),
+  'object-waits': () => import('./object-waits.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -18,7 +18,7 @@ export function summarize(samples: number[]): Summary {
 }
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {
-  const cells = [headers, ...rows.map((row) => row.map((c) => (typeof c === 'number' ? c.toFixed(3) : c)))];
+  const cells = [headers, ...rows.map((row) => row.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(3)) : c)))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
   for (const [n, row] of cells.entries()) {
     console.log(row.map((c, i) => String(c).padEnd(widths[i]!)).join('  '));
