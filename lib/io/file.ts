@@ -3,8 +3,7 @@
 import * as kernel32 from '../win32/kernel32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { closeHandle, createFile } from './handles.ts';
+import { OverlappedHandle, createFile, registerOrClose } from './handles.ts';
 
 export type FileMode = 'read' | 'write' | 'readwrite';
 
@@ -28,15 +27,11 @@ const ACCESS = {
   readwrite: kernel32.GENERIC_READ | kernel32.GENERIC_WRITE,
 } as const;
 
-export class File implements AsyncDisposable {
-  readonly handle: number;
+export class File extends OverlappedHandle {
   readonly path: string;
-  readonly #reactor: Reactor;
-  #closed = false;
 
   private constructor(reactor: Reactor, handle: number, path: string) {
-    this.#reactor = reactor;
-    this.handle = handle;
+    super(reactor, handle);
     this.path = path;
   }
 
@@ -46,36 +41,20 @@ export class File implements AsyncDisposable {
     const disposition = DISPOSITIONS[options.disposition ?? 'open'];
     const share = kernel32.FILE_SHARE_READ | kernel32.FILE_SHARE_WRITE | kernel32.FILE_SHARE_DELETE;
     const handle = createFile(path, access, share, disposition, kernel32.FILE_ATTRIBUTE_NORMAL | kernel32.FILE_FLAG_OVERLAPPED);
-    try {
-      reactor.registerWithIocp(handle);
-    } catch (error) {
-      closeHandle(handle);
-      throw error;
-    }
-    return new File(reactor, handle, path);
+    return new File(reactor, registerOrClose(reactor, handle), path);
   }
 
   /** Reads into `buffer` from `offset`; resolves with the byte count (0 at or past end of file). */
   read(buffer: Uint8Array, offset: number, options?: OverlappedOptions): Promise<number> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the file is closed'));
-    return this.#reactor.readOverlapped(this.handle, buffer, offset, options);
+    const closed = this.closedError('file');
+    if (closed) return Promise.reject(closed);
+    return this.reactor.readOverlapped(this.handle, buffer, offset, options);
   }
 
   /** Writes all of `data` at `offset` (one WriteFile; files take it whole). Resolves with the byte count. */
   write(data: Uint8Array, offset: number, options?: OverlappedOptions): Promise<number> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the file is closed'));
-    return this.#reactor.writeOverlapped(this.handle, data, offset, options);
-  }
-
-  /** Closes the handle; operations still pending reject with ClosedResourceError. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reactor.releaseHandle(this.handle);
-    closeHandle(this.handle);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    const closed = this.closedError('file');
+    if (closed) return Promise.reject(closed);
+    return this.reactor.writeOverlapped(this.handle, data, offset, options);
   }
 }

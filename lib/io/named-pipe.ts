@@ -7,7 +7,7 @@ import { connectNamedPipeOverlapped } from '../win32/overlapped-calls.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { closeHandle, createFile, createNamedPipe } from './handles.ts';
+import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 
 /** Each direction's kernel buffer: 64 KiB, the size Windows' own tools use by default. */
 const PIPE_BUFFER_SIZE = 65536;
@@ -19,15 +19,10 @@ export function pipePath(name: string): string {
   return name.startsWith('\\\\') ? name : `\\\\.\\pipe\\${name}`;
 }
 
-export class NamedPipe implements AsyncDisposable {
-  readonly handle: number;
-  readonly #reactor: Reactor;
-  #closed = false;
-
+export class NamedPipe extends OverlappedHandle {
   /** @internal Use `NamedPipeServer.accept` or `NamedPipe.connect`. */
   constructor(reactor: Reactor, handle: number) {
-    this.#reactor = reactor;
-    this.handle = handle;
+    super(reactor, handle);
   }
 
   /**
@@ -41,13 +36,7 @@ export class NamedPipe implements AsyncDisposable {
     for (;;) {
       try {
         const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
-        try {
-          reactor.registerWithIocp(handle);
-        } catch (error) {
-          closeHandle(handle);
-          throw error;
-        }
-        return new NamedPipe(reactor, handle);
+        return new NamedPipe(reactor, registerOrClose(reactor, handle));
       } catch (error) {
         if (!(error instanceof WinError && error.errno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
         await reactor.sleep(BUSY_RETRY_MS, options.signal ? { signal: options.signal } : {});
@@ -57,29 +46,19 @@ export class NamedPipe implements AsyncDisposable {
 
   /** Reads what is available into `buffer` (waits for at least one byte); 0 = the peer closed. */
   read(buffer: Uint8Array, options?: OverlappedOptions): Promise<number> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the pipe is closed'));
-    return this.#reactor.readOverlapped(this.handle, buffer, 0, options);
+    const closed = this.closedError('pipe');
+    if (closed) return Promise.reject(closed);
+    return this.reactor.readOverlapped(this.handle, buffer, 0, options);
   }
 
   /** Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is gone. */
   async write(data: Uint8Array, options?: OverlappedOptions): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      if (this.#closed) throw new ClosedResourceError('the pipe is closed');
-      offset += await this.#reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
+      const closed = this.closedError('pipe');
+      if (closed) throw closed;
+      offset += await this.reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
     }
-  }
-
-  /** Closes this end; the peer reads end of stream. Pending operations reject with ClosedResourceError. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reactor.releaseHandle(this.handle);
-    closeHandle(this.handle);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
   }
 }
 
@@ -131,12 +110,6 @@ export class NamedPipeServer implements AsyncDisposable {
     const pipeMode = kernel32.PIPE_TYPE_BYTE | kernel32.PIPE_READMODE_BYTE | kernel32.PIPE_WAIT | kernel32.PIPE_REJECT_REMOTE_CLIENTS;
     const handle = createNamedPipe(this.path, openMode, pipeMode, PIPE_BUFFER_SIZE);
     this.#first = false;
-    try {
-      this.#reactor.registerWithIocp(handle);
-    } catch (error) {
-      closeHandle(handle);
-      throw error;
-    }
-    return handle;
+    return registerOrClose(this.#reactor, handle);
   }
 }
