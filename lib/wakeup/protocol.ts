@@ -4,11 +4,16 @@
 //
 // One Int32Array over a SharedArrayBuffer per reactor, its slots:
 //
-// WAKE_REQUESTED  1 while a wake byte has been sent and the reactor has not yet drained it. A
-//                 waker that swaps 0→1 sends the byte; one that finds 1 sends nothing: a burst of
-//                 wakes costs one send. The reactor stores 0 *before* draining the socket, so a
-//                 wake that races the drain either finds 0 and sends a fresh byte, or happened
-//                 before the store and its work is visible to the reactor after the drain.
+// WAKE_REQUESTED  1 while a wake byte has been (or is about to be) sent and the reactor has not
+//                 yet drained it. A waker publishes its work first, then swaps 0→1 and sends the
+//                 byte; one that finds 1 sends nothing: a burst of wakes costs one send. The
+//                 reactor reads the socket dry *first* and stores 0 *after*, then looks at the
+//                 work. So the flag is 1 only while a byte is in the socket or on its way: a wake
+//                 that finds 1 is never left without a byte to wake the reactor. (Clearing before
+//                 draining would let the drain swallow a byte whose flag stays 1, and every later
+//                 waker would skip its send: a lost wake, seen in the multi-reactor test.) A wake
+//                 that races the drain either sends a byte the next select sees, or published its
+//                 work before the store and the reactor sees the work now.
 // CLOSED          1 once the reactor has started closing: wakers must not send any more (the
 //                 socket value may be reused by an unrelated socket after closesocket).
 // SENDERS         wakers currently between their CLOSED check and the end of their send. Wakers

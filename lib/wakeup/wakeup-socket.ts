@@ -32,16 +32,20 @@ export class WakeupSocket {
     return requestWake(this.state, this.writeEnd);
   }
 
-  /** Call when the read end is readable: clears the request flag, then reads every byte. */
+  /**
+   * Call when the read end is readable: reads every byte, *then* clears the request flag (see
+   * protocol.ts for why this order). The caller looks at shared work only after this returns.
+   */
   drain(): number {
-    Atomics.store(this.state, WAKE_REQUESTED, 0);
     let total = 0;
     for (;;) {
       const n = recvSome(this.readEnd, this.#drainBuffer);
-      if (n === null) return total;
+      if (n === null) break;
       if (n === 0) throw new Error('the reactor wakeup socket was closed by its peer');
       total += n;
     }
+    Atomics.store(this.state, WAKE_REQUESTED, 0);
+    return total;
   }
 
   /** Refuses further wakes, waits out wakers already sending, then closes both ends. Idempotent. */

@@ -68,6 +68,27 @@ describe('remote wakes', () => {
     expect(await exited).toEqual([0]);
   });
 
+  test('regression: a wake racing the drain is never lost (the merge flag stuck at 1)', async () => {
+    reactor = new Reactor({ maxBlockMs: 5 });
+    const channel = reactor.openChannel<number>();
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    const rounds = 20_000;
+    const poster = new Worker(new URL('../fixtures/ping-poster.ts', import.meta.url), {
+      workerData: { channel: channel.handle, control: control.buffer, rounds },
+      transferList: [channel.handle.port],
+    });
+    const exited = once(poster, 'exit');
+    await reactor.run(async () => {
+      for (let i = 1; i <= rounds; i++) {
+        expect(await channel.receive()).toBe(i);
+        Atomics.store(control, 0, i);
+        Atomics.notify(control, 0);
+      }
+    });
+    expect(await exited).toEqual([0]);
+    expect(Atomics.load(control, 1)).toBe(0); // stalls: wakes that never arrived
+  });
+
   test('after close, a remote wake reports false and a post throws ClosedResourceError', async () => {
     reactor = new Reactor();
     const channel = reactor.openChannel();
