@@ -10,10 +10,11 @@ export { MAX_SELECT_SET_SIZE } from './select/select-set.ts';
 export { processHandleCount, processThreadCount, wineVersion } from './win32/diagnostics.ts';
 /** Checked, non-blocking-aware Winsock calls (socket, bind, connect, send, recv, …) and constants. */
 export * as winsock from './win32/sockets-api.ts';
-export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type OverlappedOptions } from './iocp-worker/completion-port.ts';
+export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type HandleTransfer, type OverlappedOptions } from './iocp-worker/completion-port.ts';
 export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
 export { NamedPipe, NamedPipeServer, pipePath } from './io/named-pipe.ts';
 export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';
 export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
+export { replaceCompletionSupported } from './win32/completion-binding.ts';

@@ -23,6 +23,9 @@ import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { cancelIo } from '../win32/overlapped-calls.ts';
+import { detachFromCompletionPort } from '../win32/completion-binding.ts';
+import { OVERLAPPED } from '../win32/structs.ts';
+import { BusyResourceError } from '../errors.ts';
 import { CompletionRing, type Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import { FAILED, KEY_OVERLAPPED, KEY_STOP, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
@@ -55,6 +58,8 @@ interface Operation {
   abortRequested: boolean;
   /** `release(handle)` was called while this was pending: the caller is closing the handle. */
   handleReleased: boolean;
+  /** Emulated mode: the event the OVERLAPPED carries, observed through the object-wait family. */
+  event: number | undefined;
 }
 
 /** One completion delivered to a monitored key. */
@@ -66,16 +71,21 @@ export interface KeyCompletion {
   status: number;
 }
 
+/**
+ * A handle on its way from one reactor to another (`transferHandle` → `adoptHandle`): 'native'
+ * when it was detached and bound to the target's port, 'emulated' when it stays bound to the
+ * old port and the target must run its operations in emulated mode.
+ */
+export interface HandleTransfer {
+  handle: Handle;
+  port: Handle;
+  mode: 'native' | 'emulated';
+}
+
 /** What another thread needs to post completions to a reactor's port. */
 export interface CompletionTarget {
   port: Handle;
 }
-
-/**
- * How long `close()` waits for packets of cancelled operations before it gives up on them (their
- * memory is then kept forever rather than freed under the kernel).
- */
-const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
 const abandoned: unknown[] = [];
@@ -94,6 +104,12 @@ export class CompletionPort {
   readonly #operations = new Map<number, Operation>();
   readonly #registered = new Set<Handle>();
   readonly #monitors = new Map<number, KeyMonitor>();
+  /** Handles bound to a port this reactor does not own: their operations are emulated. */
+  readonly #emulated = new Set<Handle>();
+  readonly #freeEvents: number[] = [];
+  readonly #events = new Set<number>();
+  readonly #waitEvent: (event: Handle) => Promise<unknown>;
+  #emulatedOperations = 0;
   #worker: Worker | undefined;
   #workerExited: Promise<void> | undefined;
   #stopping = false;
@@ -103,8 +119,10 @@ export class CompletionPort {
   #completions = 0;
   #stray = 0;
 
-  constructor(wake: WakeTarget) {
+  /** `waitEvent` waits for an event handle through the reactor's object-wait family. */
+  constructor(wake: WakeTarget, waitEvent: (event: Handle) => Promise<unknown>) {
     this.#wake = wake;
+    this.#waitEvent = waitEvent;
     const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
     if (kernel32.isNullHandle(port)) throw new WinError('CreateIoCompletionPort', kernel32.GetLastError());
     this.port = Number(port);
@@ -120,7 +138,10 @@ export class CompletionPort {
     return this.#ring.backlog();
   }
 
-  stats(): { overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string } {
+  stats(): {
+    overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string;
+    emulatedHandles: number; emulatedOperations: number;
+  } {
     const worker = this.#failure ? 'failed' : this.#worker ? 'running' : 'not started';
     return {
       overlappedWaiters: this.#operations.size,
@@ -128,6 +149,8 @@ export class CompletionPort {
       completions: this.#completions,
       strayCompletions: this.#stray,
       iocpWorker: this.#closed ? 'stopped' : worker,
+      emulatedHandles: this.#emulated.size,
+      emulatedOperations: this.#emulatedOperations,
     };
   }
 
@@ -158,13 +181,65 @@ export class CompletionPort {
   release(value: unknown): void {
     const handle = toHandle(value);
     this.#registered.delete(handle);
+    this.#emulated.delete(handle);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) operation.handleReleased = true;
     }
   }
 
   isRegistered(handle: Handle): boolean {
-    return this.#registered.has(handle);
+    return this.#registered.has(handle) || this.#emulated.has(handle);
+  }
+
+  /**
+   * Hands `handle` to another reactor's port. Refused while operations on it are pending. Where
+   * the OS can detach a handle from its port (FileReplaceCompletionInformation, Windows 8.1+), it
+   * is detached and bound to `target`; elsewhere (Wine 8, older Windows) it stays bound here and
+   * the target will run its operations in emulated mode. Either way this reactor forgets it.
+   */
+  transfer(value: unknown, target: CompletionTarget): HandleTransfer {
+    const handle = toHandle(value);
+    this.#checkUsable();
+    if (!this.isRegistered(handle)) throw new Error(`handle ${handle} is not registered with this reactor`);
+    for (const operation of this.#operations.values()) {
+      if (operation.handle === handle) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
+    }
+    const wasEmulated = this.#emulated.has(handle);
+    let mode: HandleTransfer['mode'] = 'emulated';
+    if (!wasEmulated && detachFromCompletionPort(handle)) {
+      if (kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, target.port, KEY_OVERLAPPED, 0))) {
+        throw new WinError('CreateIoCompletionPort', kernel32.GetLastError(), { detail: `could not bind handle ${handle} to the target reactor's port` });
+      }
+      mode = 'native';
+    }
+    this.#registered.delete(handle);
+    this.#emulated.delete(handle);
+    return { handle, port: target.port, mode };
+  }
+
+  /**
+   * Takes a handle transferred from another reactor, or any handle already bound to a port winmux
+   * does not own (pass `{ handle }` alone): native when it is bound to this port, else emulated.
+   */
+  adopt(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
+    const handle = toHandle(transfer.handle);
+    this.#checkUsable();
+    if (this.isRegistered(handle)) throw new Error(`handle ${handle} is already registered with this reactor`);
+    if ('mode' in transfer && transfer.mode === 'native') {
+      if (transfer.port !== this.port) throw new Error('this transfer was made for another reactor\'s port');
+      this.#registered.add(handle);
+      this.#ensureWorker();
+      return 'native';
+    }
+    if (!kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, this.port, KEY_OVERLAPPED, 0))) {
+      this.#registered.add(handle); // it was not bound anywhere after all
+      this.#ensureWorker();
+      return 'native';
+    }
+    const errno = kernel32.GetLastError();
+    if (errno !== ERROR.ERROR_INVALID_PARAMETER) throw new WinError('CreateIoCompletionPort', errno);
+    this.#emulated.add(handle);
+    return 'emulated';
   }
 
   /**
@@ -188,14 +263,18 @@ export class CompletionPort {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const slot = this.#pool.acquire(fileOffset);
+    const event = this.#emulated.has(handle) ? this.#acquireEvent(slot.view) : undefined;
     const errno = issue(slot.view);
     if (errno !== 0) {
-      // No packet will be queued: the OVERLAPPED is ours again at once.
+      // No packet will be queued (nor the event set): the OVERLAPPED is ours again at once.
       this.#pool.release(slot);
+      if (event !== undefined) this.#freeEvents.push(event);
       const mapped = options.mapError?.(errno);
       return mapped ? Promise.resolve(mapped.bytes) : Promise.reject(new WinError(syscall, errno));
     }
-    return this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options);
+    const promise = this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options, event);
+    if (event !== undefined) this.#observe(this.#operations.get(slot.address)!, event);
+    return promise;
   }
 
   /**
@@ -209,6 +288,9 @@ export class CompletionPort {
       handle = this.#checkHandle(value);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (this.#emulated.has(handle)) {
+      return Promise.reject(new Error(`handle ${handle} runs in emulated mode (bound to another port): use submitOverlapped, which gives its OVERLAPPED an event`));
     }
     const address = Number(addressOf(overlapped));
     if (this.#operations.has(address)) {
@@ -254,11 +336,13 @@ export class CompletionPort {
     return count;
   }
 
-  /**
-   * Cancels every pending operation, waits (bounded) for their packets, stops and joins the
-   * worker, and closes the port. Idempotent.
-   */
-  async close(): Promise<void> {
+  /** Operations still waiting for their packet (or, emulated, their event). */
+  get pending(): number {
+    return this.#operations.size;
+  }
+
+  /** Step 1 of closing: refuse new work, cancel every pending operation. */
+  beginClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     const closing = new ClosedResourceError('the reactor was closed');
@@ -269,17 +353,23 @@ export class CompletionPort {
         this.#requestCancel(operation, closing);
       }
     }
-    const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
-    while (this.#operations.size > 0 && this.#failure === undefined && this.#worker !== undefined && Date.now() < deadline) {
-      if (this.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    if (this.#operations.size > 0) this.#abandonAll(closing);
+  }
+
+  /**
+   * Step 2, once the caller has dispatched packets (and, for emulated operations, object waits)
+   * until `pending` is 0 or it gave up: whatever is left is abandoned (its memory kept forever),
+   * the worker is stopped and joined, and the port and the events are closed.
+   */
+  async finishClose(): Promise<void> {
+    if (this.#operations.size > 0) this.#abandonAll(new ClosedResourceError('the reactor was closed'));
     if (this.#worker !== undefined) {
       this.#stopping = true;
       this.#worker.ref(); // keep Node alive until the worker has been joined
       if (this.#failure === undefined) postCompletion({ port: this.port }, KEY_STOP, 0);
       await this.#workerExited;
     }
+    for (const event of this.#events) kernel32.CloseHandle(event);
+    this.#events.clear();
     kernel32.CloseHandle(this.port);
   }
 
@@ -309,11 +399,12 @@ export class CompletionPort {
     slot: OverlappedSlot | undefined,
     pinned: unknown,
     options: OverlappedOptions & { mapError?: ErrorMapping },
+    event?: number,
   ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const operation: Operation = {
         handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
-        resolve, reject, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false,
+        resolve, reject, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false, event,
       };
       if (options.signal !== undefined) {
         const signal = options.signal;
@@ -341,6 +432,7 @@ export class CompletionPort {
   #settle(operation: Operation, status: number, bytes: number): void {
     this.#operations.delete(operation.address);
     if (operation.slot !== undefined) this.#pool.release(operation.slot);
+    if (operation.event !== undefined) this.#freeEvents.push(operation.event);
     if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
     if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
       operation.resolve(bytes);
@@ -365,6 +457,45 @@ export class CompletionPort {
     else operation.reject(new WinError(operation.syscall, errno));
   }
 
+  /**
+   * Emulated mode: the OVERLAPPED gets a manual-reset event with the low bit set in hEvent, which
+   * tells the kernel not to queue a packet to the port the handle is bound to (documented for
+   * GetQueuedCompletionStatus); the call resets the event when it starts and sets it when done.
+   */
+  #acquireEvent(overlapped: Uint8Array): number {
+    let event = this.#freeEvents.pop();
+    if (event === undefined) {
+      const created = kernel32.CreateEventW(null, 1, 0, null);
+      if (kernel32.isNullHandle(created)) throw new WinError('CreateEventW', kernel32.GetLastError());
+      event = Number(created);
+      this.#events.add(event);
+    }
+    const view = new DataView(overlapped.buffer, overlapped.byteOffset, OVERLAPPED.SIZE);
+    view.setUint32(OVERLAPPED.EVENT, (event | 1) >>> 0, true);
+    view.setUint32(OVERLAPPED.EVENT + 4, Math.floor(event / 2 ** 32), true);
+    this.#emulatedOperations++;
+    return event;
+  }
+
+  /** Emulated mode: when the event fires, the OVERLAPPED holds the result the packet would have. */
+  #observe(operation: Operation, event: number): void {
+    this.#waitEvent(event).then(
+      () => {
+        const view = new DataView(operation.overlapped.buffer, operation.overlapped.byteOffset, OVERLAPPED.SIZE);
+        this.#settle(operation, view.getUint32(OVERLAPPED.INTERNAL, true), view.getUint32(OVERLAPPED.INTERNAL_HIGH, true));
+      },
+      (error: unknown) => {
+        // The wait itself failed (the reactor closed, or its waiter thread died): the kernel may
+        // still write this operation's memory, so it is kept forever.
+        if (this.#operations.delete(operation.address)) {
+          abandoned.push(operation.overlapped, operation.pinned);
+          if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+          operation.reject(error);
+        }
+      },
+    );
+  }
+
   #checkUsable(): void {
     if (this.#closed) throw new ClosedResourceError('the reactor is closed');
     if (this.#failure !== undefined) throw this.#failure;
@@ -373,7 +504,7 @@ export class CompletionPort {
   #checkHandle(value: unknown): Handle {
     const handle = toHandle(value);
     this.#checkUsable();
-    if (!this.#registered.has(handle)) {
+    if (!this.isRegistered(handle)) {
       throw new Error(`handle ${handle} is not registered with this reactor's completion port: call registerWithIocp(handle) first (its completions would never arrive)`);
     }
     return handle;

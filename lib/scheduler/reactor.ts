@@ -32,7 +32,7 @@ import { TimerHeap, type Timer } from './timer-heap.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionPort, toHandle, type CompletionTarget, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { CompletionPort, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
@@ -46,6 +46,12 @@ import { toSocket, type Socket } from '../win32/winsock.ts';
  * at most 20 idle wake-ups a second.
  */
 export const DEFAULT_MAX_BLOCK_MS = 50;
+
+/**
+ * How long `close()` waits for the packets (or events) of cancelled overlapped operations before
+ * it gives up on them; their memory is then kept forever rather than freed under the kernel.
+ */
+const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
 export interface ReactorOptions {
   /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
@@ -99,6 +105,9 @@ export interface ReactorStats {
   strayCompletions: number;
   /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
   iocpWorker: string;
+  /** Handles whose operations are emulated (bound to a port this reactor does not own), and operations run that way. */
+  emulatedHandles: number;
+  emulatedOperations: number;
   /** Object waits pending on waiter threads; waiter threads alive now; started since creation. */
   objectWaits: number;
   waiterThreads: number;
@@ -176,7 +185,7 @@ export class Reactor implements AsyncDisposable {
     }
     try {
       // The port is made now; its worker thread starts with the first use of the IOCP family.
-      this.#iocp = new CompletionPort(this.#wakeup.target());
+      this.#iocp = new CompletionPort(this.#wakeup.target(), (event) => this.#waits.wait(event, undefined, undefined));
     } catch (error) {
       this.#wakeup.close();
       this.#backend.close();
@@ -399,6 +408,37 @@ export class Reactor implements AsyncDisposable {
     return this.#iocp.monitor();
   }
 
+  /**
+   * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
+   * needs no binding, so this only checks that no task here still waits on it
+   * (BusyResourceError otherwise). Returns the socket, to send on.
+   */
+  release(socket: Socket | bigint): Socket {
+    const s = toSocket(socket);
+    if (this.#readers.has(s) || this.#writers.has(s)) {
+      throw new BusyResourceError(`socket ${s} still has waiters on this reactor: settle or abort them before releasing it`);
+    }
+    return s;
+  }
+
+  /**
+   * Hands an overlapped handle to the reactor whose `completionTarget()` is `target`; it must have
+   * no pending operations here. Give the returned transfer to that reactor's `adoptHandle`. Where
+   * the OS can detach a handle from a port (Windows 8.1+) it moves natively; elsewhere (Wine 8,
+   * older Windows) the target runs its operations in emulated mode (see docs/design.md).
+   */
+  transferHandle(handle: number | bigint, target: CompletionTarget): HandleTransfer {
+    return this.#iocp.transfer(handle, target);
+  }
+
+  /**
+   * Takes a handle from `transferHandle`, or (`{ handle }`) any overlapped handle already bound
+   * to a completion port winmux does not own. Returns the mode its operations will run in.
+   */
+  adoptHandle(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
+    return this.#iocp.adopt(transfer);
+  }
+
   /** What another thread needs to post completions here: `postCompletion(target, key, bytes)`. */
   completionTarget(): CompletionTarget {
     return this.#iocp.target();
@@ -471,8 +511,15 @@ export class Reactor implements AsyncDisposable {
     this.#soon = [];
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
+    this.#iocp.beginClose();
+    const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
+    while (this.#iocp.pending > 0 && Date.now() < deadline) {
+      // Emulated operations end through object waits: dispatch both families.
+      if (this.#iocp.dispatch() + this.#waits.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     try {
-      await Promise.all([this.#iocp.close(), this.#waits.close()]);
+      await this.#iocp.finishClose();
+      await this.#waits.close();
     } finally {
       this.#backend.disarm(this.#wakeup.readEnd, READABLE);
       this.#wakeup.close();

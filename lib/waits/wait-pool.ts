@@ -133,9 +133,11 @@ export class WaitPool {
     });
   }
 
-  /** Settles every wait whose thread has answered; the reactor calls this after each select. */
-  dispatch(): void {
-    for (const thread of this.#threads) this.#dispatchThread(thread);
+  /** Settles every wait whose thread has answered; the reactor calls this after each select. Returns how many. */
+  dispatch(): number {
+    let settled = 0;
+    for (const thread of this.#threads) settled += this.#dispatchThread(thread);
+    return settled;
   }
 
   /** Cancels every wait (ClosedResourceError), stops and joins every thread. Idempotent. */
@@ -161,8 +163,9 @@ export class WaitPool {
     // Otherwise the thread has already answered; dispatch settles it.
   }
 
-  #dispatchThread(thread: WaiterThread): void {
-    if (Atomics.exchange(thread.shared, RESULTS, 0) === 0) return;
+  #dispatchThread(thread: WaiterThread): number {
+    if (Atomics.exchange(thread.shared, RESULTS, 0) === 0) return 0;
+    let settled = 0;
     for (let slot = 0; slot < this.#capacity; slot++) {
       const wait = thread.waits[slot];
       if (wait === undefined) continue;
@@ -175,11 +178,13 @@ export class WaitPool {
       thread.used--;
       wait.cleanup();
       this.#settle(wait, state, errno);
+      settled++;
     }
     if (thread.used === 0 && !thread.stopping && !this.#closed) {
       thread.idleTimer = setTimeout(() => this.#retireIdle(thread), this.#idleMs);
       thread.idleTimer.unref();
     }
+    return settled;
   }
 
   #settle(wait: ObjectWait, state: number, errno: number): void {

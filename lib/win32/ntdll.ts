@@ -17,3 +17,12 @@ export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 
 /** Maps an NTSTATUS (from an OVERLAPPED_ENTRY's Internal field) to the Win32 error GetLastError would give. */
 export const RtlNtStatusToDosError = declare<(status: number) => number>(ntdll, 'uint32_t __stdcall RtlNtStatusToDosError(uint32_t Status)');
+
+export const NtSetInformationFile = declare<
+  (file: number, ioStatus: Uint8Array, information: Uint8Array, length: number, informationClass: number) => number
+>(ntdll, 'uint32_t __stdcall NtSetInformationFile(void *FileHandle, _Out_ void *IoStatusBlock, void *FileInformation, uint32_t Length, int FileInformationClass)');
+
+/** FILE_INFORMATION_CLASS FileReplaceCompletionInformation (Windows 8.1+): rebind or detach a handle's port. */
+export const FileReplaceCompletionInformation = 61;
+export const STATUS_NOT_IMPLEMENTED = 0xc0000002;
+export const STATUS_INVALID_INFO_CLASS = 0xc0000003;

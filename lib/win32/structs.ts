@@ -97,3 +97,17 @@ export const STARTUPINFOW = {
   SIZE: 104,
   CB: 0,
 } as const;
+
+/** `IO_STATUS_BLOCK`. */
+export const IO_STATUS_BLOCK = {
+  SIZE: 16,
+  STATUS: 0,
+  INFORMATION: 8,
+} as const;
+
+/** `FILE_COMPLETION_INFORMATION`: the port (NULL detaches) and the key. */
+export const FILE_COMPLETION_INFORMATION = {
+  SIZE: 16,
+  PORT: 0,
+  KEY: 8,
+} as const;

@@ -291,7 +291,7 @@ describe.each(backends)('readiness ($name)', ({ options }) => {
       running: false, closed: false,
       readiness: { backend: 'select', readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 },
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0, iocpWorker: 'not started',
-      objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0,
+      objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, emulatedHandles: 0, emulatedOperations: 0,
     });
     await reactor.run(async () => {
       fillSendBuffer(pairs[2]![0]);
