@@ -6,7 +6,8 @@
 // transferred); the parent posts `{ socket }` for each connection and `{ stop: true }` at the
 // end; the worker answers the stop with its totals and exits once its reactor is closed.
 import { parentPort, threadId } from 'node:worker_threads';
-import { Reactor, winsock } from '../lib/index.ts';
+import { Reactor } from '../lib/index.ts';
+import { echoConnection } from './echo-connection.ts';
 
 export type ServeMessage = { socket: number } | { stop: true };
 export interface ServeReport {
@@ -22,36 +23,12 @@ parentPort!.postMessage(channel.handle, [channel.handle.port]);
 
 const report: ServeReport = { threadId, connections: 0, roundTrips: 0, bytes: 0 };
 
-async function echo(socket: number): Promise<void> {
-  const buffer = new Uint8Array(65536);
-  try {
-    for (;;) {
-      const n = winsock.recvSome(socket, buffer);
-      if (n === null) {
-        await reactor.waitReadable(socket);
-        continue;
-      }
-      if (n === 0) return;
-      report.roundTrips++;
-      report.bytes += n;
-      for (let sent = 0; sent < n; ) {
-        const m = winsock.sendSome(socket, buffer.subarray(sent, n));
-        if (m === null) await reactor.waitWritable(socket);
-        else sent += m;
-      }
-    }
-  } finally {
-    reactor.notifyClosing(socket);
-    winsock.closeQuietly(socket);
-  }
-}
-
 await reactor.run(async () => {
   const serving = new Set<Promise<void>>();
   for await (const message of channel) {
     if ('stop' in message) break;
     report.connections++;
-    const task = echo(message.socket).catch(() => {}); // a reset peer ends only its own echo
+    const task = echoConnection(reactor, message.socket, report).catch(() => {}); // a reset peer ends only its own echo
     serving.add(task);
     void task.finally(() => serving.delete(task));
   }

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Reactor, RemoteWaker, winsock, type ChannelHandle } from '../lib/index.ts';
 import type { ServeReport } from './echo-reactor-worker.ts';
+import { echoConnection, type EchoCounts } from './echo-connection.ts';
 
 export interface EchoRun {
   reports: ServeReport[];
@@ -96,14 +97,37 @@ export async function roundTrip(reactor: Reactor, socket: number, data: Uint8Arr
   }
 }
 
+/** Accepts `connections` connections and echoes them on this same reactor (the single-loop baseline). */
+async function acceptAndServe(reactor: Reactor, listener: number, connections: number, counts: EchoCounts, serving: Promise<void>[]): Promise<void> {
+  for (let i = 0; i < connections; ) {
+    const socket = winsock.acceptSocket(listener);
+    if (socket === null) {
+      await reactor.waitReadable(listener);
+      continue;
+    }
+    winsock.setNonBlocking(socket);
+    winsock.setIntOption(socket, winsock.IPPROTO_TCP, winsock.TCP_NODELAY, 1);
+    serving.push(echoConnection(reactor, socket, counts).catch(() => {}));
+    i++;
+  }
+}
+
+/**
+ * `reactorCount` serving reactors on worker threads behind an acceptor; 0 serves on the acceptor's
+ * own reactor (one loop does everything). The client load always runs on the main reactor.
+ */
 export async function runEcho(reactorCount: number, connections: number, seconds: number): Promise<EchoRun> {
   const { listener, port } = listen();
   const { workers, wakers } = await startServingReactors(reactorCount);
   const reactor = new Reactor();
+  const local: ServeReport = { threadId: 0, connections, roundTrips: 0, bytes: 0 };
+  const serving: Promise<void>[] = [];
   let clientRoundTrips = 0;
   try {
     await reactor.run(async () => {
-      const accepting = acceptAndHandOff(reactor, listener, connections, wakers);
+      const accepting = reactorCount === 0
+        ? acceptAndServe(reactor, listener, connections, local, serving)
+        : acceptAndHandOff(reactor, listener, connections, wakers);
       const sockets = await Promise.all(Array.from({ length: connections }, () => connect(reactor, port)));
       await accepting;
       const until = reactor.now() + seconds * 1000;
@@ -114,14 +138,17 @@ export async function runEcho(reactorCount: number, connections: number, seconds
           await roundTrip(reactor, socket, message, reply);
           clientRoundTrips++;
         }
+        reactor.notifyClosing(socket);
         winsock.closeQuietly(socket);
       }));
+      await Promise.all(serving);
     });
   } finally {
     await reactor.close();
     winsock.closeQuietly(listener);
   }
-  return { reports: await stopServingReactors(workers, wakers), clientRoundTrips, seconds };
+  const reports = reactorCount === 0 ? [local] : await stopServingReactors(workers, wakers);
+  return { reports, clientRoundTrips, seconds };
 }
 
 if (process.argv[1]?.endsWith('multi-reactor-echo.ts')) {
