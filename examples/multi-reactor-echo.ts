@@ -42,8 +42,8 @@ export async function stopServingReactors(workers: Worker[], wakers: RemoteWaker
   return result;
 }
 
-/** Accepts `connections` connections on `listener` and hands them out round-robin. */
-export async function acceptAndHandOff(reactor: Reactor, listener: number, connections: number, wakers: RemoteWaker[]): Promise<void> {
+/** Accepts `connections` connections on `listener` (non-blocking, TCP_NODELAY) and passes each on. */
+async function acceptEach(reactor: Reactor, listener: number, connections: number, onSocket: (socket: number, index: number) => void): Promise<void> {
   for (let i = 0; i < connections; ) {
     const socket = winsock.acceptSocket(listener);
     if (socket === null) {
@@ -52,9 +52,13 @@ export async function acceptAndHandOff(reactor: Reactor, listener: number, conne
     }
     winsock.setNonBlocking(socket);
     winsock.setIntOption(socket, winsock.IPPROTO_TCP, winsock.TCP_NODELAY, 1);
-    wakers[i % wakers.length]!.post({ socket: reactor.release(socket) });
-    i++;
+    onSocket(socket, i++);
   }
+}
+
+/** Accepts `connections` connections on `listener` and hands them out round-robin. */
+export function acceptAndHandOff(reactor: Reactor, listener: number, connections: number, wakers: RemoteWaker[]): Promise<void> {
+  return acceptEach(reactor, listener, connections, (socket, i) => wakers[i % wakers.length]!.post({ socket: reactor.release(socket) }));
 }
 
 /** A non-blocking TCP listener on 127.0.0.1 with an ephemeral port. */
@@ -98,18 +102,8 @@ export async function roundTrip(reactor: Reactor, socket: number, data: Uint8Arr
 }
 
 /** Accepts `connections` connections and echoes them on this same reactor (the single-loop baseline). */
-async function acceptAndServe(reactor: Reactor, listener: number, connections: number, counts: EchoCounts, serving: Promise<void>[]): Promise<void> {
-  for (let i = 0; i < connections; ) {
-    const socket = winsock.acceptSocket(listener);
-    if (socket === null) {
-      await reactor.waitReadable(listener);
-      continue;
-    }
-    winsock.setNonBlocking(socket);
-    winsock.setIntOption(socket, winsock.IPPROTO_TCP, winsock.TCP_NODELAY, 1);
-    serving.push(echoConnection(reactor, socket, counts).catch(() => {}));
-    i++;
-  }
+function acceptAndServe(reactor: Reactor, listener: number, connections: number, counts: EchoCounts, serving: Promise<void>[]): Promise<void> {
+  return acceptEach(reactor, listener, connections, (socket) => serving.push(echoConnection(reactor, socket, counts).catch(() => {})));
 }
 
 /**

@@ -38,10 +38,10 @@ export class RemoteWaker {
   }
 
   /**
-   * Stops this end: `post` throws from now on. The port is not closed but unreferenced: closing a
-   * MessagePort right after posting can drop the message (measured: a `post` followed at once by
-   * `port.close()` sometimes never reached `receiveMessageOnPort` on the reactor), and the
-   * reactor closes its own end with the channel.
+   * Stops this end: `post` throws from now on. The port is unreferenced rather than closed: a
+   * close that follows a post at once would race the message's delivery to a reactor that reads
+   * its port with receiveMessageOnPort, and an unreferenced port cannot lose anything. The
+   * reactor closes its end with the channel.
    */
   close(): void {
     this.#closed = true;
