@@ -18,3 +18,4 @@ export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
+export { AfdBackend } from './afd/afd-backend.ts';

@@ -26,8 +26,11 @@ export interface ReadinessSink {
 
 export interface ReadinessStats {
   backend: string;
-  /** Sockets armed for reading, writing, and in any other set the backend keeps. */
-  [set: string]: number | string;
+  /** Sockets armed for reading (the reactor's wakeup socket included) and for writing. */
+  readArmed: number;
+  writeArmed: number;
+  /** Backend-specific figures (select: set sizes and calls; afd: polls in flight and started). */
+  [figure: string]: number | string;
 }
 
 export interface ReadinessBackend {

@@ -336,6 +336,13 @@ export class CompletionPort {
     return count;
   }
 
+  /** For a reactor that failed to start: closes the port, which no worker uses yet. */
+  closeUnused(): void {
+    if (this.#worker !== undefined) throw new Error('CompletionPort.closeUnused: the worker has started');
+    this.#closed = true;
+    kernel32.CloseHandle(this.port);
+  }
+
   /** Operations still waiting for their packet (or, emulated, their event). */
   get pending(): number {
     return this.#operations.size;

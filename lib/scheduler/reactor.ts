@@ -28,6 +28,7 @@
 import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
 import { SelectBackend } from '../select/select-backend.ts';
+import { AfdBackend } from '../afd/afd-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
@@ -56,8 +57,11 @@ const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 export interface ReactorOptions {
   /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
   maxBlockMs?: number;
-  /** The readiness backend: 'select' (default), or an instance (tests use a fake one). */
-  readiness?: 'select' | ReadinessBackend;
+  /**
+   * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
+   * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
+   */
+  readiness?: 'select' | 'afd' | ReadinessBackend;
   /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
   clock?: () => number;
   /** Object waits one waiter thread serves at once: 63 (default, coalesced) down to 1 (a thread per wait). */
@@ -172,23 +176,25 @@ export class Reactor implements AsyncDisposable {
     }
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
-    if (readiness !== 'select' && typeof readiness !== 'object') {
-      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select')`);
+    if (readiness !== 'select' && readiness !== 'afd' && typeof readiness !== 'object') {
+      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select' or 'afd')`);
     }
     // Set up in an order that lets a failure clean up what was made before it.
-    this.#backend = readiness === 'select' ? new SelectBackend() : readiness;
-    try {
-      this.#wakeup = new WakeupSocket();
-    } catch (error) {
-      this.#backend.close();
-      throw error;
-    }
+    this.#wakeup = new WakeupSocket();
     try {
       // The port is made now; its worker thread starts with the first use of the IOCP family.
       this.#iocp = new CompletionPort(this.#wakeup.target(), (event) => this.#waits.wait(event, undefined, undefined));
     } catch (error) {
       this.#wakeup.close();
-      this.#backend.close();
+      throw error;
+    }
+    try {
+      this.#backend = readiness === 'select' ? new SelectBackend()
+        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#wakeup.readEnd)
+        : readiness;
+    } catch (error) {
+      this.#iocp.closeUnused();
+      this.#wakeup.close();
       throw error;
     }
     this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {

@@ -88,6 +88,8 @@ export class SelectBackend implements ReadinessBackend {
   stats(): ReadinessStats {
     return {
       backend: this.name,
+      readArmed: this.#read.size,
+      writeArmed: this.#write.size,
       readSet: this.#read.size,
       writeSet: this.#write.size,
       exceptSet: this.#except.size,

@@ -26,3 +26,15 @@ export const NtSetInformationFile = declare<
 export const FileReplaceCompletionInformation = 61;
 export const STATUS_NOT_IMPLEMENTED = 0xc0000002;
 export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
+
+export const NtCreateFile = declare<
+  (handle: BigUint64Array, access: number, attributes: Uint8Array, ioStatus: Uint8Array, allocationSize: null, fileAttributes: number, share: number, disposition: number, options: number, ea: null, eaLength: number) => number
+>(ntdll, 'uint32_t __stdcall NtCreateFile(_Out_ void *FileHandle, uint32_t DesiredAccess, void *ObjectAttributes, _Out_ void *IoStatusBlock, void *AllocationSize, uint32_t FileAttributes, uint32_t ShareAccess, uint32_t CreateDisposition, uint32_t CreateOptions, void *EaBuffer, uint32_t EaLength)');
+/** `apcContext` is what the completion packet reports as its OVERLAPPED address. */
+export const NtDeviceIoControlFile = declare<
+  (file: number, event: null, apcRoutine: null, apcContext: Uint8Array, ioStatus: Uint8Array, code: number, input: Uint8Array, inputLength: number, output: Uint8Array, outputLength: number) => number
+>(ntdll, 'uint32_t __stdcall NtDeviceIoControlFile(void *FileHandle, void *Event, void *ApcRoutine, void *ApcContext, _Out_ void *IoStatusBlock, uint32_t IoControlCode, void *InputBuffer, uint32_t InputBufferLength, _Out_ void *OutputBuffer, uint32_t OutputBufferLength)');
+
+export const STATUS_PENDING = 0x103;
+export const SYNCHRONIZE = 0x0010_0000;
+export const FILE_OPEN = 1;

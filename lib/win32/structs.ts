@@ -111,3 +111,31 @@ export const FILE_COMPLETION_INFORMATION = {
   PORT: 0,
   KEY: 8,
 } as const;
+
+/** `UNICODE_STRING`: byte length, maximum byte length, pointer to UTF-16. */
+export const UNICODE_STRING = {
+  SIZE: 16,
+  LENGTH: 0,
+  MAXIMUM_LENGTH: 2,
+  BUFFER: 8,
+} as const;
+
+/** `OBJECT_ATTRIBUTES`. */
+export const OBJECT_ATTRIBUTES = {
+  SIZE: 48,
+  LENGTH: 0,
+  ROOT_DIRECTORY: 8,
+  OBJECT_NAME: 16,
+  ATTRIBUTES: 24,
+} as const;
+
+/** `AFD_POLL_INFO` with one handle (afd.h, as used by wepoll and libuv). */
+export const AFD_POLL_INFO = {
+  SIZE: 32,
+  TIMEOUT: 0,
+  NUMBER_OF_HANDLES: 8,
+  EXCLUSIVE: 12,
+  HANDLE: 16,
+  EVENTS: 24,
+  STATUS: 28,
+} as const;

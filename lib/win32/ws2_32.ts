@@ -86,3 +86,9 @@ export function ensureWinsock(): void {
   if (result !== 0) throw new WinError('WSAStartup', result);
   winsockStarted = true;
 }
+
+export const WSAIoctl = declare<
+  (s: Sock, code: number, input: Uint8Array | null, inputLength: number, output: Uint8Array, outputLength: number, returned: Uint32Array, overlapped: null, completion: null) => number
+>(ws2_32, 'int __stdcall WSAIoctl(uintptr_t s, uint32_t dwIoControlCode, void *lpvInBuffer, uint32_t cbInBuffer, _Out_ void *lpvOutBuffer, uint32_t cbOutBuffer, _Out_ uint32_t *lpcbBytesReturned, void *lpOverlapped, void *lpCompletionRoutine)');
+/** SIO_BASE_HANDLE: the base provider's socket under any layered service providers. */
+export const SIO_BASE_HANDLE = 0x4800_0022;

@@ -43,7 +43,7 @@ class FakeBackend implements ReadinessBackend {
   }
 
   stats(): ReadinessStats {
-    return { backend: this.name, armed: this.armed.size };
+    return { backend: this.name, readArmed: 0, writeArmed: 0, armed: this.armed.size };
   }
 
   close(): void {
