@@ -4,6 +4,7 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   wakeup: () => import('./wakeup-chain.ts'),
   'object-waits': () => import('./object-waits.ts'),
   'multi-reactor': () => import('./multi-reactor.ts'),
+  readiness: () => import('./readiness.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { Reactor, RemoteWaker, winsock, type ChannelHandle } from '../lib/index.ts';
+import { Reactor, RemoteWaker, winsock, type ChannelHandle, type ReactorOptions } from '../lib/index.ts';
 import type { ServeReport } from './echo-reactor-worker.ts';
 import { echoConnection, type EchoCounts } from './echo-connection.ts';
 
@@ -110,10 +110,10 @@ function acceptAndServe(reactor: Reactor, listener: number, connections: number,
  * `reactorCount` serving reactors on worker threads behind an acceptor; 0 serves on the acceptor's
  * own reactor (one loop does everything). The client load always runs on the main reactor.
  */
-export async function runEcho(reactorCount: number, connections: number, seconds: number): Promise<EchoRun> {
+export async function runEcho(reactorCount: number, connections: number, seconds: number, options: ReactorOptions = {}): Promise<EchoRun> {
   const { listener, port } = listen();
   const { workers, wakers } = await startServingReactors(reactorCount);
-  const reactor = new Reactor();
+  const reactor = new Reactor(options);
   const local: ServeReport = { threadId: 0, connections, roundTrips: 0, bytes: 0 };
   const serving: Promise<void>[] = [];
   let clientRoundTrips = 0;

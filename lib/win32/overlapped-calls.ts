@@ -3,6 +3,7 @@
 // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so success queues a packet too), or else the Win32 error
 // read right after the call, in which case no packet will come.
 import * as kernel32 from './kernel32.ts';
+import * as ws from './ws2_32.ts';
 import { ERROR } from './errors.ts';
 
 function pendingOrError(ok: number): number {
@@ -30,4 +31,21 @@ export function connectNamedPipeOverlapped(pipe: number, overlapped: Uint8Array)
 /** CancelIoEx: 0 if a cancel was requested, else the error (ERROR_NOT_FOUND: nothing left to cancel). */
 export function cancelIo(handle: number, overlapped: Uint8Array | null): number {
   return kernel32.CancelIoEx(handle, overlapped) ? 0 : kernel32.GetLastError();
+}
+
+
+function wsaPendingOrError(result: number): number {
+  if (result === 0) return 0;
+  const errno = ws.WSAGetLastError();
+  return errno === ws.WSA_IO_PENDING ? 0 : errno;
+}
+
+/** Overlapped WSASend of one buffer described by `wsabuf` (a 16-byte WSABUF). */
+export function wsaSendOverlapped(s: number, wsabuf: Uint8Array, overlapped: Uint8Array): number {
+  return wsaPendingOrError(ws.WSASend(s, wsabuf, 1, null, 0, overlapped, null));
+}
+
+/** Overlapped WSARecv into one WSABUF, with `flags` (e.g. MSG_PEEK). */
+export function wsaRecvOverlapped(s: number, wsabuf: Uint8Array, flags: number, overlapped: Uint8Array): number {
+  return wsaPendingOrError(ws.WSARecv(s, wsabuf, 1, null, new Uint32Array([flags]), overlapped, null));
 }

@@ -92,3 +92,13 @@ export const WSAIoctl = declare<
 >(ws2_32, 'int __stdcall WSAIoctl(uintptr_t s, uint32_t dwIoControlCode, void *lpvInBuffer, uint32_t cbInBuffer, _Out_ void *lpvOutBuffer, uint32_t cbOutBuffer, _Out_ uint32_t *lpcbBytesReturned, void *lpOverlapped, void *lpCompletionRoutine)');
 /** SIO_BASE_HANDLE: the base provider's socket under any layered service providers. */
 export const SIO_BASE_HANDLE = 0x4800_0022;
+
+/** `lpBuffers` is an array of WSABUF (16 bytes each: u32 len, pointer at 8). */
+export const WSASend = declare<
+  (s: Sock, buffers: Uint8Array, count: number, sent: Uint32Array | null, flags: number, overlapped: Uint8Array, completion: null) => number
+>(ws2_32, 'int __stdcall WSASend(uintptr_t s, void *lpBuffers, uint32_t dwBufferCount, _Out_ uint32_t *lpNumberOfBytesSent, uint32_t dwFlags, void *lpOverlapped, void *lpCompletionRoutine)');
+export const WSARecv = declare<
+  (s: Sock, buffers: Uint8Array, count: number, received: Uint32Array | null, flags: Uint32Array, overlapped: Uint8Array, completion: null) => number
+>(ws2_32, 'int __stdcall WSARecv(uintptr_t s, void *lpBuffers, uint32_t dwBufferCount, _Out_ uint32_t *lpNumberOfBytesRecvd, _Inout_ uint32_t *lpFlags, void *lpOverlapped, void *lpCompletionRoutine)');
+export const MSG_PEEK = 0x2;
+export const WSA_IO_PENDING = 997;
