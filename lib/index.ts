@@ -19,3 +19,7 @@ export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
+export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
+export { UdpSocket, type Received } from './net/udp.ts';
+export { toNodeDuplex } from './net/duplex.ts';
+export { resolveHost } from './net/resolve.ts';

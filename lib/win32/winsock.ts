@@ -250,3 +250,33 @@ export function probeSocket(s: Socket): number {
   return ws.WSAGetLastError();
 }
 
+
+export interface Datagram {
+  /** Bytes received into the buffer (the datagram's first bytes, if it was truncated). */
+  bytes: number;
+  /** The datagram was larger than the buffer (WSAEMSGSIZE): the rest is lost. */
+  truncated: boolean;
+  from: SocketAddress;
+}
+
+/** Receives one datagram into `buffer`, or `null` if none is waiting. */
+export function recvFrom(s: Socket, buffer: Uint8Array): Datagram | null {
+  const from = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const fromLength = new Int32Array([from.length]);
+  const result = ws.recvfrom(s, buffer, buffer.length, 0, from, fromLength);
+  if (result >= 0) return { bytes: result, truncated: false, from: decodeAddress(from.subarray(0, fromLength[0])) };
+  const errno = ws.WSAGetLastError();
+  if (errno === ERROR.WSAEWOULDBLOCK) return null;
+  // WSAEMSGSIZE: the buffer was filled with the datagram's start, the rest discarded.
+  if (errno === 10040) return { bytes: buffer.length, truncated: true, from: decodeAddress(from.subarray(0, fromLength[0])) };
+  throw new WinError('recvfrom', errno);
+}
+
+/** SO_LINGER {on, seconds}: {true, 0} makes closesocket reset the connection (RST). */
+export function setLinger(s: Socket, on: boolean, seconds: number): void {
+  const value = new Uint8Array(4);
+  const view = new DataView(value.buffer);
+  view.setUint16(0, on ? 1 : 0, true);
+  view.setUint16(2, seconds, true);
+  check(ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_LINGER, value, 4), 'setsockopt');
+}

@@ -102,3 +102,6 @@ export const WSARecv = declare<
 >(ws2_32, 'int __stdcall WSARecv(uintptr_t s, void *lpBuffers, uint32_t dwBufferCount, _Out_ uint32_t *lpNumberOfBytesRecvd, _Inout_ uint32_t *lpFlags, void *lpOverlapped, void *lpCompletionRoutine)');
 export const MSG_PEEK = 0x2;
 export const WSA_IO_PENDING = 997;
+
+export const recvfrom = declare<(s: Sock, buf: Uint8Array, len: number, flags: number, from: Uint8Array, fromlen: Int32Array) => number>(
+  ws2_32, 'int __stdcall recvfrom(uintptr_t s, _Out_ void *buf, int len, int flags, _Out_ void *from, _Inout_ int *fromlen)');

@@ -1,0 +1,210 @@
+// TCP on top of the reactor: TcpListener and TcpStream. Non-blocking Winsock underneath: a call
+// that would block (WSAEWOULDBLOCK) waits for readiness, then retries. Errors are WinErrors with
+// the Winsock names (WSAECONNREFUSED, WSAECONNRESET, …). TCP_NODELAY is on by default.
+import * as ws from '../win32/ws2_32.ts';
+import * as sock from '../win32/winsock.ts';
+import { WinError } from '../win32/errors.ts';
+import type { Reactor } from '../scheduler/reactor.ts';
+import { ClosedResourceError } from '../errors.ts';
+import { resolveHost } from './resolve.ts';
+
+export interface IoOptions {
+  signal?: AbortSignal;
+}
+
+/** An AbortSignal that aborts when any of `signals` does. */
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+function newSocket(family: 'IPv4' | 'IPv6'): sock.Socket {
+  const s = sock.createSocket(family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP);
+  try {
+    sock.setNonBlocking(s);
+    return s;
+  } catch (error) {
+    sock.closeQuietly(s);
+    throw error;
+  }
+}
+
+export class TcpStream implements AsyncDisposable {
+  readonly socket: sock.Socket;
+  readonly #reactor: Reactor;
+  #closed = false;
+
+  /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
+  constructor(reactor: Reactor, socket: sock.Socket) {
+    this.#reactor = reactor;
+    this.socket = socket;
+    sock.setIntOption(socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, 1);
+  }
+
+  /**
+   * Connects to host:port (a numeric IPv4/IPv6 address or `localhost`). `timeoutMs` and `signal`
+   * abort the attempt; a refused connection rejects with WinError WSAECONNREFUSED.
+   */
+  static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
+    const address = resolveHost(host);
+    const s = newSocket(address.family);
+    try {
+      const signal = anySignal([options.signal, options.timeoutMs === undefined ? undefined : reactor.timeoutSignal(options.timeoutMs)]);
+      if (!sock.connectSocket(s, address.address, port)) {
+        await reactor.waitWritable(s, signal ? { signal } : {});
+        const errno = sock.socketError(s);
+        if (errno !== 0) throw new WinError('connect', errno, { detail: `${address.address}:${port}` });
+      }
+      return new TcpStream(reactor, s);
+    } catch (error) {
+      reactor.notifyClosing(s);
+      sock.closeQuietly(s);
+      throw error;
+    }
+  }
+
+  get localAddress(): sock.SocketAddress {
+    return sock.localAddress(this.socket);
+  }
+
+  get remoteAddress(): sock.SocketAddress {
+    return sock.remoteAddress(this.socket);
+  }
+
+  setNoDelay(noDelay = true): void {
+    sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, noDelay ? 1 : 0);
+  }
+
+  /** Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of stream. */
+  async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
+    for (;;) {
+      this.#check();
+      const n = sock.recvSome(this.socket, buffer);
+      if (n !== null) return n;
+      await this.#reactor.waitReadable(this.socket, options);
+    }
+  }
+
+  /** The incoming bytes as chunks (copies), until end of stream. */
+  async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
+    const buffer = new Uint8Array(options.chunkSize ?? 65536);
+    for (;;) {
+      const n = await this.read(buffer, options);
+      if (n === 0) return;
+      yield buffer.slice(0, n);
+    }
+  }
+
+  /**
+   * Writes all of `data`; resolves once the kernel has taken the last byte. Nothing is queued in
+   * JS: while the kernel's buffer is full the call waits (backpressure). One write at a time.
+   */
+  async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      this.#check();
+      const n = sock.sendSome(this.socket, data.subarray(offset));
+      if (n === null) await this.#reactor.waitWritable(this.socket, options);
+      else offset += n;
+    }
+  }
+
+  /** Sends FIN: the peer reads end of stream; this side can still read. */
+  shutdownWrite(): void {
+    this.#check();
+    sock.shutdownSocket(this.socket, ws.SD_SEND);
+  }
+
+  /** Closes the socket; pending reads and writes reject with ClosedResourceError. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reactor.notifyClosing(this.socket);
+    sock.closeQuietly(this.socket);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ClosedResourceError('the stream is closed');
+  }
+}
+
+export interface ListenOptions {
+  /** A numeric address or `localhost` (default 127.0.0.1). */
+  host?: string;
+  /** 0 (default) picks a free port; see `address`. */
+  port?: number;
+  backlog?: number;
+}
+
+export class TcpListener implements AsyncDisposable, AsyncIterable<TcpStream> {
+  readonly socket: sock.Socket;
+  readonly #reactor: Reactor;
+  #closed = false;
+
+  private constructor(reactor: Reactor, socket: sock.Socket) {
+    this.#reactor = reactor;
+    this.socket = socket;
+  }
+
+  static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
+    const address = resolveHost(options.host ?? '127.0.0.1');
+    const s = newSocket(address.family);
+    try {
+      sock.bindSocket(s, address.address, options.port ?? 0);
+      sock.listenSocket(s, options.backlog ?? 511);
+      return new TcpListener(reactor, s);
+    } catch (error) {
+      sock.closeQuietly(s);
+      throw error;
+    }
+  }
+
+  get address(): sock.SocketAddress {
+    return sock.localAddress(this.socket);
+  }
+
+  /** The next connection, as a TcpStream. */
+  async accept(options: IoOptions = {}): Promise<TcpStream> {
+    for (;;) {
+      if (this.#closed) throw new ClosedResourceError('the listener is closed');
+      const s = sock.acceptSocket(this.socket);
+      if (s !== null) {
+        try {
+          sock.setNonBlocking(s);
+          return new TcpStream(this.#reactor, s);
+        } catch (error) {
+          sock.closeQuietly(s);
+          throw error;
+        }
+      }
+      await this.#reactor.waitReadable(this.socket, options);
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (error instanceof ClosedResourceError && this.#closed) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops listening; a pending accept rejects with ClosedResourceError. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reactor.notifyClosing(this.socket);
+    sock.closeQuietly(this.socket);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}

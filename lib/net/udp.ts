@@ -1,0 +1,86 @@
+// UdpSocket: datagrams on top of the reactor. Sends use the kernel's buffering (a full buffer is
+// an error, not a queue); receives wait for readiness and report the sender and truncation.
+import * as ws from '../win32/ws2_32.ts';
+import * as sock from '../win32/winsock.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
+import type { Reactor } from '../scheduler/reactor.ts';
+import { ClosedResourceError } from '../errors.ts';
+import { resolveHost } from './resolve.ts';
+import type { IoOptions } from './tcp.ts';
+
+export interface Received {
+  data: Uint8Array;
+  /** The datagram was longer than `maxSize`: `data` holds its start, the rest is lost. */
+  truncated: boolean;
+  address: string;
+  port: number;
+}
+
+export class UdpSocket implements AsyncDisposable {
+  readonly socket: sock.Socket;
+  readonly #reactor: Reactor;
+  #closed = false;
+
+  private constructor(reactor: Reactor, socket: sock.Socket) {
+    this.#reactor = reactor;
+    this.socket = socket;
+  }
+
+  /** A socket bound to host:port (defaults 127.0.0.1 and a free port). */
+  static bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
+    const address = resolveHost(options.host ?? '127.0.0.1');
+    const s = sock.createSocket(address.family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET, ws.SOCK_DGRAM, ws.IPPROTO_UDP);
+    try {
+      sock.setNonBlocking(s);
+      sock.bindSocket(s, address.address, options.port ?? 0);
+      return new UdpSocket(reactor, s);
+    } catch (error) {
+      sock.closeQuietly(s);
+      throw error;
+    }
+  }
+
+  get address(): sock.SocketAddress {
+    return sock.localAddress(this.socket);
+  }
+
+  /**
+   * Sends one datagram. The kernel buffers it; if its buffer is full this throws WinError
+   * WSAEWOULDBLOCK saying so (UDP has no backpressure to wait for: retry later or drop).
+   */
+  send(data: Uint8Array, host: string, port: number): void {
+    this.#check();
+    const address = resolveHost(host);
+    if (sock.sendTo(this.socket, data, address.address, port) === null) {
+      throw new WinError('sendto', ERROR.WSAEWOULDBLOCK, { detail: 'the socket send buffer is full' });
+    }
+  }
+
+  /** The next datagram, with its sender; `maxSize` (default 65536) bounds what is kept of it. */
+  async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
+    const buffer = new Uint8Array(options.maxSize ?? 65536);
+    for (;;) {
+      this.#check();
+      const got = sock.recvFrom(this.socket, buffer);
+      if (got !== null) {
+        return { data: buffer.slice(0, got.bytes), truncated: got.truncated, address: got.from.address, port: got.from.port };
+      }
+      await this.#reactor.waitReadable(this.socket, options);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reactor.notifyClosing(this.socket);
+    sock.closeQuietly(this.socket);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ClosedResourceError('the socket is closed');
+  }
+}
