@@ -5,6 +5,7 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   'object-waits': () => import('./object-waits.ts'),
   'multi-reactor': () => import('./multi-reactor.ts'),
   readiness: () => import('./readiness.ts'),
+  echo: () => import('./echo.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -33,6 +33,12 @@ export class TcpStream implements AsyncDisposable {
   readonly socket: sock.Socket;
   readonly #reactor: Reactor;
   #closed = false;
+  /**
+   * The last read took less than the buffer could hold: the kernel's queue is most likely empty,
+   * so the next read waits for readiness first instead of spending a recv that would only say
+   * WSAEWOULDBLOCK (select is level-triggered: data already there makes the wait return at once).
+   */
+  #drained = false;
 
   /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
   constructor(reactor: Reactor, socket: sock.Socket) {
@@ -77,10 +83,17 @@ export class TcpStream implements AsyncDisposable {
 
   /** Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of stream. */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
+    if (this.#drained) {
+      this.#check();
+      await this.#reactor.waitReadable(this.socket, options);
+    }
     for (;;) {
       this.#check();
       const n = sock.recvSome(this.socket, buffer);
-      if (n !== null) return n;
+      if (n !== null) {
+        this.#drained = n > 0 && n < buffer.length;
+        return n;
+      }
       await this.#reactor.waitReadable(this.socket, options);
     }
   }
