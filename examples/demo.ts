@@ -1,70 +1,94 @@
-// winmux demo: one reactor, driven from the Node main thread, serving socket readiness (a
-// loopback echo), timers, and a wake from a worker_thread, then printing its stats.
+// winmux demo: the three families of Windows event notification in one reactor, on the Node main
+// thread, for a few seconds:
+//   select family      a TCP echo server and clients (TcpListener / TcpStream)
+//   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe)
+//   object waits       a child process whose exit is awaited (spawnProcess)
+// plus timers and a wake from a worker_thread, then the reactor's stats.
 //
 //   npm run demo
 import { Worker } from 'node:worker_threads';
-import { Reactor, winsock } from '../lib/index.ts';
+import {
+  NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, spawnProcess, type TcpStream as Stream,
+} from '../lib/index.ts';
 
 const reactor = new Reactor();
-const [client, server] = winsock.loopbackPair();
+const say = (family: string, text: string): void => console.log(`${family.padEnd(14)} ${text}`);
 
-/** Echo everything the server end receives, waiting for readiness instead of blocking. */
-async function echo(): Promise<number> {
+async function echo(conn: Stream): Promise<void> {
   const buffer = new Uint8Array(4096);
-  let total = 0;
-  for (;;) {
-    const n = winsock.recvSome(server, buffer);
-    if (n === null) {
-      await reactor.waitReadable(server);
-      continue;
-    }
-    if (n === 0) return total;
-    for (let sent = 0; sent < n; ) {
-      const m = winsock.sendSome(server, buffer.subarray(sent, n));
-      if (m === null) await reactor.waitWritable(server);
-      else sent += m;
-    }
-    total += n;
-  }
+  for (let n = await conn.read(buffer); n > 0; n = await conn.read(buffer)) await conn.write(buffer.subarray(0, n));
+  conn.close();
 }
 
-async function pingPong(rounds: number): Promise<number> {
-  const reply = new Uint8Array(64);
+async function tcpEcho(clients: number, rounds: number): Promise<void> {
+  const listener = TcpListener.listen(reactor);
+  const { port } = listener.address;
+  const serving: Promise<void>[] = [];
+  const accepting = (async () => {
+    for (let i = 0; i < clients; i++) serving.push(echo(await listener.accept()));
+  })();
   const started = reactor.now();
-  for (let i = 0; i < rounds; i++) {
-    winsock.sendSome(client, new TextEncoder().encode(`ping ${i}`));
-    await reactor.waitReadable(client);
-    winsock.recvSome(client, reply);
-  }
-  winsock.shutdownSocket(client, winsock.SD_SEND);
-  return (reactor.now() - started) / rounds;
+  await Promise.all(Array.from({ length: clients }, async (_, id) => {
+    const client = await TcpStream.connect(reactor, '127.0.0.1', port);
+    const reply = new Uint8Array(64);
+    for (let i = 0; i < rounds; i++) {
+      const message = new TextEncoder().encode(`client ${id} ping ${i}`);
+      await client.write(message);
+      for (let got = 0; got < message.length; ) got += await client.read(reply.subarray(got));
+    }
+    client.close();
+  }));
+  await accepting;
+  await Promise.all(serving);
+  listener.close();
+  const elapsed = reactor.now() - started;
+  say('select', `TCP echo on port ${port}: ${clients} clients × ${rounds} round trips in ${elapsed.toFixed(0)} ms (${((clients * rounds) / (elapsed / 1000)).toFixed(0)}/s)`);
 }
 
-async function wakeFromWorker(): Promise<unknown> {
+async function pipeExchange(): Promise<void> {
+  const name = `winmux-demo-${process.pid}`;
+  const server = new NamedPipeServer(reactor, name);
+  const accepted = server.accept();
+  const client = await NamedPipe.connect(reactor, name);
+  const conn = await accepted;
+  const buffer = new Uint8Array(256);
+  await client.write(new TextEncoder().encode('hello over a named pipe'));
+  const n = await conn.read(buffer);
+  await conn.write(new TextEncoder().encode(`server got ${n} bytes`));
+  const m = await client.read(buffer);
+  say('IOCP', `\\\\.\\pipe\\${name}: client sent 23 bytes, server answered "${new TextDecoder().decode(buffer.subarray(0, m))}"`);
+  client.close();
+  say('IOCP', `client closed; the server reads end of stream: ${await conn.read(buffer)} bytes`);
+  conn.close();
+  server.close();
+}
+
+async function childExit(): Promise<void> {
+  const started = reactor.now();
+  const child = spawnProcess(reactor, 'cmd.exe /c exit 7');
+  const code = await child.wait();
+  say('object wait', `child cmd.exe (pid ${child.pid}) exited with code ${code} after ${(reactor.now() - started).toFixed(0)} ms`);
+  child.close();
+}
+
+async function workerWake(): Promise<void> {
   const channel = reactor.openChannel();
-  const worker = new Worker(new URL('./demo-worker.ts', import.meta.url), {
-    workerData: channel.handle,
-    transferList: [channel.handle.port],
-  });
-  const message = await channel.receive();
+  const worker = new Worker(new URL('./demo-worker.ts', import.meta.url), { workerData: channel.handle, transferList: [channel.handle.port] });
+  say('wakeup socket', `a worker_thread said ${JSON.stringify(await channel.receive())}`);
   channel.close();
   await worker.terminate();
-  return message;
 }
 
 try {
   await reactor.run(async () => {
-    const echoed = echo();
-    const perRound = await pingPong(1000);
-    console.log(`select family: 1000 echo round trips over loopback TCP, ${(perRound * 1000).toFixed(0)} µs each`);
-    console.log(`               the server echoed ${await echoed} bytes`);
     const t0 = reactor.now();
+    // The three families at once, in one loop.
+    await Promise.all([tcpEcho(8, 100), pipeExchange(), childExit()]);
     await Promise.all([reactor.sleep(30), reactor.sleep(10), reactor.sleep(20)]);
-    console.log(`timers:        three sleeps done after ${(reactor.now() - t0).toFixed(1)} ms`);
-    console.log(`wakeup socket: a worker_thread said ${JSON.stringify(await wakeFromWorker())}`);
+    say('timers', `three sleeps done; ${(reactor.now() - t0).toFixed(0)} ms since the start`);
+    await workerWake();
   });
   console.log('stats:', reactor.stats());
 } finally {
   await reactor.close();
-  winsock.closeQuietly(client, server);
 }

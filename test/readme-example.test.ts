@@ -1,25 +1,29 @@
 // The README's example, as written there (with the import pointed at the source tree).
 import { expect, test } from 'vitest';
-import { Reactor, winsock } from '../lib/index.ts';
+import { Reactor } from '../lib/index.ts';
 import { checkResourcesReleased } from './helpers/resources.ts';
 
 checkResourcesReleased();
 
 test('the README example works', async () => {
+  const { TcpListener, TcpStream } = await import('../lib/index.ts');
+  let said = '';
   const reactor = new Reactor();
-  const [a, b] = winsock.loopbackPair();          // connected, non-blocking TCP sockets
+  await reactor.run(async () => {
+    const listener = TcpListener.listen(reactor, { host: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 1000 });
+    const server = await accepted;
 
-  const reply = await reactor.run(async () => {
-    winsock.sendSome(b, new TextEncoder().encode('hello'));
-    await reactor.waitReadable(a, { signal: reactor.timeoutSignal(1000) });
+    await client.write(new TextEncoder().encode('hello'));              // resolves when the kernel took it all
     const buffer = new Uint8Array(64);
-    return new TextDecoder().decode(buffer.subarray(0, winsock.recvSome(a, buffer) ?? 0));
-  });
+    const n = await server.read(buffer, { signal: reactor.timeoutSignal(1000) });
+    said = new TextDecoder().decode(buffer.subarray(0, n));             // hello
 
-  reactor.notifyClosing(a);                       // before closesocket, always
-  winsock.closeQuietly(a, b);
+    client.close(); server.close(); listener.close();
+  });
   await reactor.close();
-  expect(reply).toBe('hello');
+  expect(said).toBe('hello');
 });
 
 test('the README named-pipe echo works', async () => {

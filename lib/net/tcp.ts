@@ -70,10 +70,12 @@ export class TcpStream implements AsyncDisposable {
   }
 
   get localAddress(): sock.SocketAddress {
+    this.#check();
     return sock.localAddress(this.socket);
   }
 
   get remoteAddress(): sock.SocketAddress {
+    this.#check();
     return sock.remoteAddress(this.socket);
   }
 
@@ -177,6 +179,7 @@ export class TcpListener implements AsyncDisposable, AsyncIterable<TcpStream> {
   }
 
   get address(): sock.SocketAddress {
+    if (this.#closed) throw new ClosedResourceError('the listener is closed');
     return sock.localAddress(this.socket);
   }
 

@@ -41,6 +41,7 @@ export class UdpSocket implements AsyncDisposable {
   }
 
   get address(): sock.SocketAddress {
+    this.#check();
     return sock.localAddress(this.socket);
   }
 

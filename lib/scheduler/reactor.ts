@@ -482,8 +482,6 @@ export class Reactor implements AsyncDisposable {
 
   stats(): ReactorStats {
     return {
-      ...this.#iocp.stats(),
-      ...this.#waits.stats(),
       readWaiters: this.#readers.size,
       writeWaiters: this.#writers.size,
       timers: this.#timers.size,
@@ -494,6 +492,8 @@ export class Reactor implements AsyncDisposable {
       running: this.#running,
       closed: this.#closed,
       readiness: this.#backend.stats(),
+      ...this.#iocp.stats(),
+      ...this.#waits.stats(),
     };
   }
 
