@@ -7,6 +7,7 @@ import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
+import { ReactorSocket } from './reactor-socket.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -29,11 +30,7 @@ function newSocket(family: 'IPv4' | 'IPv6'): sock.Socket {
   }
 }
 
-export class TcpStream implements AsyncDisposable {
-  readonly socket: sock.Socket;
-  readonly #reactor: Reactor;
-  #closed = false;
-  /**
+export class TcpStream extends ReactorSocket {  /**
    * The last read took less than the buffer could hold: the kernel's queue is most likely empty,
    * so the next read waits for readiness first instead of spending a recv that would only say
    * WSAEWOULDBLOCK (select is level-triggered: data already there makes the wait return at once).
@@ -42,8 +39,7 @@ export class TcpStream implements AsyncDisposable {
 
   /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
   constructor(reactor: Reactor, socket: sock.Socket) {
-    this.#reactor = reactor;
-    this.socket = socket;
+    super(reactor, socket, 'stream');
     sock.setIntOption(socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, 1);
   }
 
@@ -70,12 +66,12 @@ export class TcpStream implements AsyncDisposable {
   }
 
   get localAddress(): sock.SocketAddress {
-    this.#check();
+    this.check();
     return sock.localAddress(this.socket);
   }
 
   get remoteAddress(): sock.SocketAddress {
-    this.#check();
+    this.check();
     return sock.remoteAddress(this.socket);
   }
 
@@ -86,17 +82,17 @@ export class TcpStream implements AsyncDisposable {
   /** Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of stream. */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
     if (this.#drained) {
-      this.#check();
-      await this.#reactor.waitReadable(this.socket, options);
+      this.check();
+      await this.reactor.waitReadable(this.socket, options);
     }
     for (;;) {
-      this.#check();
+      this.check();
       const n = sock.recvSome(this.socket, buffer);
       if (n !== null) {
         this.#drained = n > 0 && n < buffer.length;
         return n;
       }
-      await this.#reactor.waitReadable(this.socket, options);
+      await this.reactor.waitReadable(this.socket, options);
     }
   }
 
@@ -117,33 +113,17 @@ export class TcpStream implements AsyncDisposable {
   async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      this.#check();
+      this.check();
       const n = sock.sendSome(this.socket, data.subarray(offset));
-      if (n === null) await this.#reactor.waitWritable(this.socket, options);
+      if (n === null) await this.reactor.waitWritable(this.socket, options);
       else offset += n;
     }
   }
 
   /** Sends FIN: the peer reads end of stream; this side can still read. */
   shutdownWrite(): void {
-    this.#check();
+    this.check();
     sock.shutdownSocket(this.socket, ws.SD_SEND);
-  }
-
-  /** Closes the socket; pending reads and writes reject with ClosedResourceError. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reactor.notifyClosing(this.socket);
-    sock.closeQuietly(this.socket);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-
-  #check(): void {
-    if (this.#closed) throw new ClosedResourceError('the stream is closed');
   }
 }
 
@@ -155,14 +135,9 @@ export interface ListenOptions {
   backlog?: number;
 }
 
-export class TcpListener implements AsyncDisposable, AsyncIterable<TcpStream> {
-  readonly socket: sock.Socket;
-  readonly #reactor: Reactor;
-  #closed = false;
-
+export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStream> {
   private constructor(reactor: Reactor, socket: sock.Socket) {
-    this.#reactor = reactor;
-    this.socket = socket;
+    super(reactor, socket, 'listener');
   }
 
   static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
@@ -179,25 +154,25 @@ export class TcpListener implements AsyncDisposable, AsyncIterable<TcpStream> {
   }
 
   get address(): sock.SocketAddress {
-    if (this.#closed) throw new ClosedResourceError('the listener is closed');
+    this.check();
     return sock.localAddress(this.socket);
   }
 
   /** The next connection, as a TcpStream. */
   async accept(options: IoOptions = {}): Promise<TcpStream> {
     for (;;) {
-      if (this.#closed) throw new ClosedResourceError('the listener is closed');
+      this.check();
       const s = sock.acceptSocket(this.socket);
       if (s !== null) {
         try {
           sock.setNonBlocking(s);
-          return new TcpStream(this.#reactor, s);
+          return new TcpStream(this.reactor, s);
         } catch (error) {
           sock.closeQuietly(s);
           throw error;
         }
       }
-      await this.#reactor.waitReadable(this.socket, options);
+      await this.reactor.waitReadable(this.socket, options);
     }
   }
 
@@ -206,21 +181,9 @@ export class TcpListener implements AsyncDisposable, AsyncIterable<TcpStream> {
       try {
         yield await this.accept();
       } catch (error) {
-        if (error instanceof ClosedResourceError && this.#closed) return;
+        if (error instanceof ClosedResourceError && this.closed) return;
         throw error;
       }
     }
-  }
-
-  /** Stops listening; a pending accept rejects with ClosedResourceError. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reactor.notifyClosing(this.socket);
-    sock.closeQuietly(this.socket);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
   }
 }

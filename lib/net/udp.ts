@@ -4,9 +4,9 @@ import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
+import { ReactorSocket } from './reactor-socket.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -16,18 +16,14 @@ export interface Received {
   port: number;
 }
 
-export class UdpSocket implements AsyncDisposable {
-  readonly socket: sock.Socket;
-  readonly #reactor: Reactor;
-  #closed = false;
-
+export class UdpSocket extends ReactorSocket {
   private constructor(reactor: Reactor, socket: sock.Socket) {
-    this.#reactor = reactor;
-    this.socket = socket;
+    super(reactor, socket, 'socket');
   }
 
   /** A socket bound to host:port (defaults 127.0.0.1 and a free port). */
-  static bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
+  // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
+  static override bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
     const address = resolveHost(options.host ?? '127.0.0.1');
     const s = sock.createSocket(address.family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET, ws.SOCK_DGRAM, ws.IPPROTO_UDP);
     try {
@@ -41,7 +37,7 @@ export class UdpSocket implements AsyncDisposable {
   }
 
   get address(): sock.SocketAddress {
-    this.#check();
+    this.check();
     return sock.localAddress(this.socket);
   }
 
@@ -50,7 +46,7 @@ export class UdpSocket implements AsyncDisposable {
    * WSAEWOULDBLOCK saying so (UDP has no backpressure to wait for: retry later or drop).
    */
   send(data: Uint8Array, host: string, port: number): void {
-    this.#check();
+    this.check();
     const address = resolveHost(host);
     if (sock.sendTo(this.socket, data, address.address, port) === null) {
       throw new WinError('sendto', ERROR.WSAEWOULDBLOCK, { detail: 'the socket send buffer is full' });
@@ -61,27 +57,12 @@ export class UdpSocket implements AsyncDisposable {
   async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
     const buffer = new Uint8Array(options.maxSize ?? 65536);
     for (;;) {
-      this.#check();
+      this.check();
       const got = sock.recvFrom(this.socket, buffer);
       if (got !== null) {
         return { data: buffer.slice(0, got.bytes), truncated: got.truncated, address: got.from.address, port: got.from.port };
       }
-      await this.#reactor.waitReadable(this.socket, options);
+      await this.reactor.waitReadable(this.socket, options);
     }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reactor.notifyClosing(this.socket);
-    sock.closeQuietly(this.socket);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-
-  #check(): void {
-    if (this.#closed) throw new ClosedResourceError('the socket is closed');
   }
 }
