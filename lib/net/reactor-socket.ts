@@ -1,8 +1,25 @@
 // ReactorSocket: a socket owned by one object and waited on through a reactor. `close()` tells
 // the reactor first (its waiters reject with ClosedResourceError), then closes the socket.
 import * as sock from '../win32/winsock.ts';
+import * as ws from '../win32/ws2_32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
+
+/** A new non-blocking TCP or UDP socket of the address family. */
+export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.Socket {
+  const s = sock.createSocket(
+    family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET,
+    kind === 'tcp' ? ws.SOCK_STREAM : ws.SOCK_DGRAM,
+    kind === 'tcp' ? ws.IPPROTO_TCP : ws.IPPROTO_UDP,
+  );
+  try {
+    sock.setNonBlocking(s);
+    return s;
+  } catch (error) {
+    sock.closeQuietly(s);
+    throw error;
+  }
+}
 
 export abstract class ReactorSocket implements AsyncDisposable {
   readonly socket: sock.Socket;
@@ -14,6 +31,12 @@ export abstract class ReactorSocket implements AsyncDisposable {
     this.reactor = reactor;
     this.socket = socket;
     this.#what = what;
+  }
+
+  /** The local address the socket is bound to. */
+  get address(): sock.SocketAddress {
+    this.check();
+    return sock.localAddress(this.socket);
   }
 
   get closed(): boolean {

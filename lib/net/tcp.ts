@@ -7,7 +7,7 @@ import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
-import { ReactorSocket } from './reactor-socket.ts';
+import { ReactorSocket, openSocket } from './reactor-socket.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -17,17 +17,6 @@ export interface IoOptions {
 function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
-
-function newSocket(family: 'IPv4' | 'IPv6'): sock.Socket {
-  const s = sock.createSocket(family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP);
-  try {
-    sock.setNonBlocking(s);
-    return s;
-  } catch (error) {
-    sock.closeQuietly(s);
-    throw error;
-  }
 }
 
 export class TcpStream extends ReactorSocket {  /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
@@ -42,7 +31,7 @@ export class TcpStream extends ReactorSocket {  /** Wraps a connected non-blocki
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
     const address = resolveHost(host);
-    const s = newSocket(address.family);
+    const s = openSocket(address.family, 'tcp');
     try {
       const signal = anySignal([options.signal, options.timeoutMs === undefined ? undefined : reactor.timeoutSignal(options.timeoutMs)]);
       if (!sock.connectSocket(s, address.address, port)) {
@@ -59,8 +48,7 @@ export class TcpStream extends ReactorSocket {  /** Wraps a connected non-blocki
   }
 
   get localAddress(): sock.SocketAddress {
-    this.check();
-    return sock.localAddress(this.socket);
+    return this.address;
   }
 
   get remoteAddress(): sock.SocketAddress {
@@ -130,7 +118,7 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
 
   static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
     const address = resolveHost(options.host ?? '127.0.0.1');
-    const s = newSocket(address.family);
+    const s = openSocket(address.family, 'tcp');
     try {
       sock.bindSocket(s, address.address, options.port ?? 0);
       sock.listenSocket(s, options.backlog ?? 511);
@@ -139,11 +127,6 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
       sock.closeQuietly(s);
       throw error;
     }
-  }
-
-  get address(): sock.SocketAddress {
-    this.check();
-    return sock.localAddress(this.socket);
   }
 
   /** The next connection, as a TcpStream. */

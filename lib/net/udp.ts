@@ -1,12 +1,11 @@
 // UdpSocket: datagrams on top of the reactor. Sends use the kernel's buffering (a full buffer is
 // an error, not a queue); receives wait for readiness and report the sender and truncation.
-import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { resolveHost } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
-import { ReactorSocket } from './reactor-socket.ts';
+import { ReactorSocket, openSocket } from './reactor-socket.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -25,20 +24,14 @@ export class UdpSocket extends ReactorSocket {
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
     const address = resolveHost(options.host ?? '127.0.0.1');
-    const s = sock.createSocket(address.family === 'IPv6' ? ws.AF_INET6 : ws.AF_INET, ws.SOCK_DGRAM, ws.IPPROTO_UDP);
+    const s = openSocket(address.family, 'udp');
     try {
-      sock.setNonBlocking(s);
       sock.bindSocket(s, address.address, options.port ?? 0);
       return new UdpSocket(reactor, s);
     } catch (error) {
       sock.closeQuietly(s);
       throw error;
     }
-  }
-
-  get address(): sock.SocketAddress {
-    this.check();
-    return sock.localAddress(this.socket);
   }
 
   /**
