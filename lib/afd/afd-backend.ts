@@ -23,7 +23,8 @@ import * as afd from '../win32/afd.ts';
 import * as ws from '../win32/ws2_32.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { AFD_POLL_INFO, TIMEVAL } from '../win32/structs.ts';
+import { AFD_POLL_INFO } from '../win32/structs.ts';
+import { Timeval } from '../select/timeval.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { ClosedResourceError } from '../errors.ts';
 
@@ -45,7 +46,7 @@ export class AfdBackend implements ReadinessBackend {
   readonly #afd: number;
   readonly #wakeup: Socket;
   readonly #wakeupSet = new SelectSet(1);
-  readonly #timeval = new Int32Array(TIMEVAL.SIZE / 4);
+  readonly #timeval = new Timeval();
   /** AFD_POLL_INFO buffers: 32 bytes each, in memory that never moves (the kernel writes them). */
   readonly #infos = new OverlappedPool();
   readonly #states = new Map<Socket, PollState>();
@@ -99,7 +100,7 @@ export class AfdBackend implements ReadinessBackend {
     this.#sink = sink;
     for (const report of this.#deferred.splice(0)) report();
     const set = this.#wakeupSet.prepare();
-    const result = ws.select(0, set, null, null, this.#timeout(timeoutMs));
+    const result = ws.select(0, set, null, null, this.#timeval.of(timeoutMs));
     if (result === ws.SOCKET_ERROR) throw new WinError('select', ws.WSAGetLastError());
     if (result > 0) sink.ready(this.#wakeup, READABLE);
     return result;
@@ -123,14 +124,6 @@ export class AfdBackend implements ReadinessBackend {
     this.#closed = true;
     this.#port.release(this.#afd);
     kernel32.CloseHandle(this.#afd);
-  }
-
-  #timeout(timeoutMs: number): Int32Array | null {
-    if (timeoutMs === Infinity) return null;
-    const ms = Math.min(Math.max(Math.ceil(timeoutMs), 0), 86_400_000);
-    this.#timeval[0] = Math.floor(ms / 1000);
-    this.#timeval[1] = (ms % 1000) * 1000;
-    return this.#timeval;
   }
 
   /** Starts, cancels or leaves the socket's poll so that it matches its interest. */

@@ -494,11 +494,7 @@ export class CompletionPort {
       (error: unknown) => {
         // The wait itself failed (the reactor closed, or its waiter thread died): the kernel may
         // still write this operation's memory, so it is kept forever.
-        if (this.#operations.delete(operation.address)) {
-          abandoned.push(operation.overlapped, operation.pinned);
-          if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
-          operation.reject(error);
-        }
+        if (this.#operations.delete(operation.address)) this.#abandon(operation, error);
       },
     );
   }
@@ -553,12 +549,15 @@ export class CompletionPort {
   }
 
   #abandonAll(error: unknown): void {
-    for (const operation of this.#operations.values()) {
-      abandoned.push(operation.overlapped, operation.pinned);
-      if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
-      operation.reject(error);
-    }
+    for (const operation of this.#operations.values()) this.#abandon(operation, error);
     this.#operations.clear();
+  }
+
+  /** Fails an operation whose packet will never be seen; its memory is kept forever. */
+  #abandon(operation: Operation, error: unknown): void {
+    abandoned.push(operation.overlapped, operation.pinned);
+    if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+    operation.reject(error);
   }
 }
 

@@ -23,20 +23,14 @@ import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type Readine
 import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
-import { TIMEVAL } from '../win32/structs.ts';
-
-/**
- * The longest single `select` call, whatever the caller asked for: timeval holds 32-bit seconds,
- * and a day is far beyond any real loop's wait (the scheduler re-enters select if it needs more).
- */
-const MAX_SELECT_TIMEOUT_MS = 86_400_000;
+import { Timeval } from './timeval.ts';
 
 export class SelectBackend implements ReadinessBackend {
   readonly name = 'select';
   readonly #read = new SelectSet();
   readonly #write = new SelectSet();
   readonly #except = new SelectSet();
-  readonly #timeval = new Int32Array(TIMEVAL.SIZE / 4);
+  readonly #timeval = new Timeval();
   #calls = 0;
   #closed = false;
 
@@ -71,7 +65,7 @@ export class SelectBackend implements ReadinessBackend {
       throw new Error('SelectBackend.wait: nothing is armed (select fails with WSAEINVAL on three empty sets)');
     }
     this.#calls++;
-    const result = ws.select(0, read, write, except, this.#timeout(timeoutMs));
+    const result = ws.select(0, read, write, except, this.#timeval.of(timeoutMs));
     if (result === ws.SOCKET_ERROR) {
       const errno = ws.WSAGetLastError();
       if (errno === ERROR.WSAENOTSOCK) return this.#failInvalidSockets(sink, errno);
@@ -99,15 +93,6 @@ export class SelectBackend implements ReadinessBackend {
 
   close(): void {
     this.#closed = true;
-  }
-
-  /** Milliseconds (fractions rounded up, so a sub-millisecond wait does not spin) → timeval. */
-  #timeout(timeoutMs: number): Int32Array | null {
-    if (timeoutMs === Infinity) return null;
-    const ms = Math.min(Math.max(Math.ceil(timeoutMs), 0), MAX_SELECT_TIMEOUT_MS);
-    this.#timeval[TIMEVAL.SEC / 4] = Math.floor(ms / 1000);
-    this.#timeval[TIMEVAL.USEC / 4] = (ms % 1000) * 1000;
-    return this.#timeval;
   }
 
   /** select said WSAENOTSOCK: find every armed socket that is no longer one and report it. */
