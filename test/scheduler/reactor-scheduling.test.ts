@@ -119,6 +119,70 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
     });
   });
 
+  test('readyInLastPoll counts the socket waits the latest poll settled', async () => {
+    make();
+    await reactor.run(async () => {
+      const waits = [5, 6, 7].map((s) => reactor.waitReadable(s));
+      backend.script.push((sink) => [5, 6, 7].forEach((s) => sink.ready(s, READABLE)));
+      await Promise.all(waits);
+      expect(reactor.readyInLastPoll).toBe(3);
+      const one = reactor.waitReadable(5);
+      backend.script.push((sink) => sink.ready(5, READABLE));
+      await one;
+      expect(reactor.readyInLastPoll).toBe(1);
+      await reactor.sleep(10); // a poll that finds nothing
+      expect(reactor.readyInLastPoll).toBe(0);
+    });
+  });
+
+  test('every promise continuation runs before the next poll', async () => {
+    // A task resumed by the loop may go through many microtasks before it queues its next piece
+    // of work. If the loop polled in the middle of that, the poll would block (here: ask for
+    // maxBlockMs) with work about to be queued.
+    make();
+    await reactor.run(async () => {
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((resolve) => reactor.callSoon(resolve));
+        for (let j = 0; j < 50; j++) await Promise.resolve();
+      }
+    });
+    expect(backend.timeouts.length).toBeGreaterThanOrEqual(20);
+    expect(backend.timeouts.every((t) => t === 0)).toBe(true);
+  });
+
+  test("Node's own loop runs while the loop is busy: every iteration with nodeYieldMs 0, every few ms by default", async () => {
+    const busyFor = async (ms: number): Promise<{ iterations: number; nodeTurns: number }> => {
+      let nodeTurns = 0;
+      let ticking = true;
+      const tick = (): void => {
+        nodeTurns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const before = reactor.stats().iterations;
+      await reactor.run(async () => {
+        // Busy: call-soon work every iteration, so no poll ever blocks.
+        for (const end = performance.now() + ms; performance.now() < end; ) {
+          await new Promise<void>((resolve) => reactor.callSoon(resolve));
+        }
+      });
+      ticking = false;
+      return { iterations: reactor.stats().iterations - before, nodeTurns };
+    };
+    backend = new FakeBackend();
+    reactor = new Reactor({ readiness: backend, clock: () => backend.time, nodeYieldMs: 0 });
+    const everyTurn = await busyFor(100);
+    // One Node turn per iteration (the ticker and the loop's own setImmediate share the turns).
+    expect(Math.abs(everyTurn.nodeTurns - everyTurn.iterations)).toBeLessThanOrEqual(2);
+    await reactor.close();
+    make();
+    const lazy = await busyFor(200);
+    // Default 2 ms: Node's loop still runs (≥ 10 turns in 200 ms even on a loaded machine), but
+    // far less often than the loop iterates.
+    expect(lazy.nodeTurns).toBeGreaterThanOrEqual(10);
+    expect(lazy.nodeTurns).toBeLessThan(lazy.iterations / 2);
+  });
+
   test('deadlineSignal aborts on the reactor clock with a TimeoutError', async () => {
     make();
     await reactor.run(async () => {
@@ -148,6 +212,8 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
 
   test('options are validated', () => {
     expect(() => new Reactor({ maxBlockMs: -1 })).toThrow(RangeError);
+    expect(() => new Reactor({ nodeYieldMs: Number.NaN })).toThrow(RangeError);
+    expect(() => new Reactor({ nodeYieldMs: -1 })).toThrow(RangeError);
     expect(() => new Reactor({ readiness: 'epoll' as never })).toThrow(TypeError);
   });
 
