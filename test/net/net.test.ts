@@ -186,6 +186,43 @@ describe('TCP and UDP', () => {
     });
   });
 
+  test('reads after a short read wait first: data, abort and end of stream still come through', async () => {
+    // One busy socket: each read after a short one waits for readability before recv.
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const listener = own(TcpListener.listen(reactor));
+      const accepted = listener.accept();
+      const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
+      const server = own(await accepted);
+      const buffer = Buffer.alloc(64);
+      for (let i = 0; i < 20; i++) {
+        const message = Buffer.from(`message ${i}`);
+        let n: number;
+        if (i % 2 === 0) { // the data arrives while the read waits
+          const reading = server.read(buffer);
+          await reactor.sleep(1);
+          await client.write(message);
+          n = await reading;
+        } else { // the data is there before the read
+          await client.write(message);
+          await reactor.sleep(1);
+          n = await server.read(buffer);
+        }
+        expect(buffer.subarray(0, n).toString()).toBe(`message ${i}`);
+      }
+      const reason = new Error('stop');
+      const abort = new AbortController();
+      const reading = server.read(buffer, { signal: abort.signal });
+      await reactor.sleep(5);
+      abort.abort(reason);
+      await expect(reading).rejects.toBe(reason);
+      await client.write(Buffer.from('after abort'));
+      expect(buffer.subarray(0, await server.read(buffer)).toString()).toBe('after abort');
+      client.shutdownWrite();
+      expect(await server.read(buffer)).toBe(0);
+    });
+  });
+
   test('512 concurrent connections in one reactor', async () => {
     reactor = new Reactor();
     await reactor.run(async () => {
