@@ -3,11 +3,9 @@
 //
 // The loop, while `run(fn)`'s task is pending:
 //
-//   1. yield            promise continuations of everything resolved in the last iteration
-//                       run to completion (the microtask queue is drained through
-//                       process.nextTick). At least every `nodeYieldMs` the yield goes through
-//                       Node's own loop instead (setImmediate), so its callbacks (timers,
-//                       sockets, worker messages) run too;
+//   1. yield to Node    await setImmediate: promise continuations of everything resolved in
+//                       the last iteration run to the end, and so do Node's own callbacks (its
+//                       timers, sockets, worker messages) that became due while select blocked;
 //   2. poll             backend.wait(timeout): select over the interest sets. The timeout is 0
 //                       when call-soon work is queued or completions wait in the IOCP ring, else
 //                       the time to the next deadline, capped at `maxBlockMs`. Ready sockets
@@ -21,8 +19,7 @@
 //
 // The scheduler never blocks anywhere but in step 2, and never for longer than `maxBlockMs`.
 // While select blocks, Node's loop does not run: a Node timer or socket callback waits for the
-// next yield through Node's loop, at most `maxBlockMs` (idle) or `nodeYieldMs` (busy) later (see
-// docs/design.md for the trade-off). Work that must
+// next yield, at most `maxBlockMs` later (see docs/design.md for the trade-off). Work that must
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
@@ -60,12 +57,6 @@ const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 export interface ReactorOptions {
   /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
   maxBlockMs?: number;
-  /**
-   * While the loop is busy, it lets Node's own event loop run (setImmediate) at least this often,
-   * in ms (default 2). Between those turns it only drains the microtask queue, which is enough for
-   * winmux tasks and saves a libuv poll per iteration. 0: through Node's loop every iteration.
-   */
-  nodeYieldMs?: number;
   /**
    * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
    * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
@@ -134,17 +125,11 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
-const DEFAULT_NODE_YIELD_MS = 2;
-
-/** One turn of Node's event loop: its timers, I/O callbacks and worker messages run. */
-const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
- * Resolves once the microtask queue is empty: a nextTick queued from a microtask runs only after
- * V8 has drained every microtask, including those queued meanwhile. Cheap (no libuv poll, which
- * is a system call; a wineserver round trip under Wine), but Node's own callbacks do not run.
+ * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
+ * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
  */
-const drainMicrotasks = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function timeoutError(): DOMException {
   return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -154,7 +139,6 @@ export class Reactor implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
   readonly #clock: () => number;
   readonly #maxBlockMs: number;
-  readonly #nodeYieldMs: number;
   readonly #readers = new Map<Socket, Waiter>();
   readonly #writers = new Map<Socket, Waiter>();
   readonly #timers = new TimerHeap();
@@ -194,11 +178,6 @@ export class Reactor implements AsyncDisposable {
       throw new RangeError(`maxBlockMs must be a number ≥ 0 (or Infinity), got ${String(maxBlockMs)}`);
     }
     this.#maxBlockMs = maxBlockMs;
-    const nodeYieldMs = options.nodeYieldMs ?? DEFAULT_NODE_YIELD_MS;
-    if (typeof nodeYieldMs !== 'number' || Number.isNaN(nodeYieldMs) || nodeYieldMs < 0) {
-      throw new RangeError(`nodeYieldMs must be a number ≥ 0, got ${String(nodeYieldMs)}`);
-    }
-    this.#nodeYieldMs = nodeYieldMs;
     const perThread = options.maxWaitsPerThread ?? 63;
     if (!Number.isInteger(perThread) || perThread < 1 || perThread > 63) {
       throw new RangeError(`maxWaitsPerThread must be an integer from 1 to 63, got ${String(perThread)}`);
@@ -267,14 +246,8 @@ export class Reactor implements AsyncDisposable {
     };
     main.then(markSettled, markSettled);
     try {
-      let lastNodeYield = -Infinity;
       for (;;) {
-        if (performance.now() - lastNodeYield >= this.#nodeYieldMs) {
-          await yieldToNode();
-          lastNodeYield = performance.now();
-        } else {
-          await drainMicrotasks();
-        }
+        await yieldToNode();
         if (settled || this.#closed) break;
         this.#iterate();
       }
