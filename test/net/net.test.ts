@@ -31,6 +31,13 @@ describe('TCP and UDP', () => {
     return out;
   }
 
+  /** A connected pair through `listener` (both ends owned by the test): [client, server]. */
+  async function connectPair(listener: TcpListener): Promise<[TcpStream, TcpStream]> {
+    const accepted = listener.accept();
+    const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
+    return [client, own(await accepted)];
+  }
+
   for (const host of ['127.0.0.1', '::1', 'localhost']) {
     test(`connect, accept and echo over ${host}`, async () => {
       reactor = new Reactor();
@@ -68,11 +75,7 @@ describe('TCP and UDP', () => {
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor));
       const pairs: [TcpStream, TcpStream][] = [];
-      for (let i = 0; i < 2; i++) {
-        const accepted = listener.accept();
-        const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-        pairs.push([client, own(await accepted)]);
-      }
+      for (let i = 0; i < 2; i++) pairs.push(await connectPair(listener));
       const [[client1, server1], [client2, server2]] = pairs as [[TcpStream, TcpStream], [TcpStream, TcpStream]];
       // The peer closes abortively (SO_LINGER {1, 0}) with data it never read: it resets.
       await client1.write(Buffer.from('never read'));
@@ -103,9 +106,7 @@ describe('TCP and UDP', () => {
     const data = randomBytes(10 << 20);
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor));
-      const accepted = listener.accept();
-      const writer = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-      const reader = own(await accepted);
+      const [writer, reader] = await connectPair(listener);
       let written = 0;
       const writing = track((async () => {
         for (let offset = 0; offset < data.length; offset += 65536) {
@@ -127,10 +128,7 @@ describe('TCP and UDP', () => {
   test('toNodeDuplex works with stream.pipeline', async () => {
     reactor = new Reactor();
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
-      const accepted = listener.accept();
-      const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-      const server = own(await accepted);
+      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
       // Server: uppercase everything through a Node pipeline over the winmux socket.
       const upper = new Transform({ transform: (chunk: Buffer, _e, cb) => cb(null, Buffer.from(chunk.toString().toUpperCase())) });
       const serverDuplex = toNodeDuplex(server);
@@ -173,9 +171,7 @@ describe('TCP and UDP', () => {
 
       await expect(TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
 
-      const accepted = listener.accept();
-      const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-      own(await accepted);
+      const [client] = await connectPair(listener);
       const readAbort = new AbortController();
       const reading = client.read(Buffer.alloc(8), { signal: readAbort.signal });
       await reactor.sleep(10);
@@ -190,10 +186,7 @@ describe('TCP and UDP', () => {
     // One busy socket: each read after a short one waits for readability before recv.
     reactor = new Reactor();
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
-      const accepted = listener.accept();
-      const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-      const server = own(await accepted);
+      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
       const buffer = Buffer.alloc(64);
       for (let i = 0; i < 20; i++) {
         const message = Buffer.from(`message ${i}`);
