@@ -2,6 +2,8 @@
 // failure of one wait, processes and events.
 import { afterEach, describe, expect, test } from 'vitest';
 import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ClosedResourceError, Reactor, WinEvent, spawnProcess, type ReactorOptions } from '../../lib/index.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
@@ -169,6 +171,28 @@ describe('object waits', () => {
     expect(child.pid).toBeGreaterThan(0);
     expect(await reactor.run(() => child.wait())).toBe(3);
     expect(child.exitCode).toBe(3);
+  });
+
+  test('spawnProcess passes cwd and env to the child; a missing program is a WinError', async () => {
+    make();
+    const dir = fileURLToPath(new URL('../fixtures/spawn-cwd/', import.meta.url)); // holds marker.txt
+    // 5: the variable is set and marker.txt is in the working directory; 6: set but no marker; 7: not set.
+    const command = 'cmd.exe /c if "%WINMUX_SPAWN_PROBE%"=="yes" (if exist marker.txt (exit 5) else (exit 6)) else (exit 7)';
+    const env = { WINMUX_SPAWN_PROBE: 'yes', SystemRoot: process.env.SystemRoot ?? 'C:\\windows' };
+    const exitCode = async (options: Parameters<typeof spawnProcess>[2]): Promise<number> => {
+      const child = spawnProcess(reactor, command, options);
+      try {
+        return await reactor.run(() => child.wait());
+      } finally {
+        child.close();
+      }
+    };
+    expect(await exitCode({ cwd: dir, env })).toBe(5);
+    expect(await exitCode({ cwd: path.dirname(path.resolve(dir)), env })).toBe(6);
+    expect(await exitCode({ cwd: dir })).toBe(7); // this process's environment has no such variable
+    expect(() => spawnProcess(reactor, 'winmux-no-such-program.exe')).toThrow(
+      expect.objectContaining({ name: 'WinError', code: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW' }),
+    );
   });
 
   test('kill() ends a long-running child', async () => {
