@@ -5,7 +5,7 @@ import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
 import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
 import { ReactorSocket, openSocket } from './reactor-socket.ts';
 
@@ -22,6 +22,9 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
+  /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
+  #reading = false;
+  #writing = false;
 
   /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
   constructor(reactor: Reactor, socket: sock.Socket) {
@@ -64,23 +67,33 @@ export class TcpStream extends ReactorSocket {
     sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, noDelay ? 1 : 0);
   }
 
-  /** Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of stream. */
+  /**
+   * Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of
+   * stream. One read at a time: a second one while the first waits gets BusyResourceError.
+   */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
-    // The last read was short, so it emptied the kernel's buffer. If the poll that woke us found
-    // this socket alone, nothing else has run since and the peer's next bytes are most likely not
-    // here: recv would only say WSAEWOULDBLOCK, a system call (3 wineserver requests under Wine)
-    // wasted per message. Wait first. Under load (many sockets ready) the other tasks' work sits
-    // between two reads, the data has usually arrived, and waiting first would cost a loop
-    // iteration per read (measured: 512 echo connections at 0.65× instead of 1.4×): recv first.
-    if (this.#lastReadShort && this.reactor.readyInLastPoll <= 1) await this.reactor.waitReadable(this.socket, options);
-    for (;;) {
-      this.check();
-      const n = sock.recvSome(this.socket, buffer);
-      if (n !== null) {
-        this.#lastReadShort = n > 0 && n < buffer.length;
-        return n;
+    this.check();
+    if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
+    this.#reading = true;
+    try {
+      // The last read was short, so it emptied the kernel's buffer. If the poll that woke us found
+      // this socket alone, nothing else has run since and the peer's next bytes are most likely
+      // not here: recv would only say WSAEWOULDBLOCK, a system call (3 wineserver requests under
+      // Wine) wasted per message. Wait first. Under load (many sockets ready) the other tasks' work
+      // sits between two reads, the data has usually arrived, and waiting first would cost a loop
+      // iteration per read (measured: 512 echo connections at 0.65× instead of 1.4×): recv first.
+      if (this.#lastReadShort && this.reactor.readyInLastPoll <= 1) await this.reactor.waitReadable(this.socket, options);
+      for (;;) {
+        this.check();
+        const n = sock.recvSome(this.socket, buffer);
+        if (n !== null) {
+          this.#lastReadShort = n > 0 && n < buffer.length;
+          return n;
+        }
+        await this.reactor.waitReadable(this.socket, options);
       }
-      await this.reactor.waitReadable(this.socket, options);
+    } finally {
+      this.#reading = false;
     }
   }
 
@@ -96,15 +109,22 @@ export class TcpStream extends ReactorSocket {
 
   /**
    * Writes all of `data`; resolves once the kernel has taken the last byte. Nothing is queued in
-   * JS: while the kernel's buffer is full the call waits (backpressure). One write at a time.
+   * JS: while the kernel's buffer is full the call waits (backpressure). One write at a time: a
+   * second one while the first waits gets BusyResourceError (its bytes would land in the middle).
    */
   async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      this.check();
-      const n = sock.sendSome(this.socket, data.subarray(offset));
-      if (n === null) await this.reactor.waitWritable(this.socket, options);
-      else offset += n;
+    this.check();
+    if (this.#writing) throw new BusyResourceError('another task is already writing to this stream');
+    this.#writing = true;
+    try {
+      for (let offset = 0; offset < data.length; ) {
+        this.check();
+        const n = sock.sendSome(this.socket, data.subarray(offset));
+        if (n === null) await this.reactor.waitWritable(this.socket, options);
+        else offset += n;
+      }
+    } finally {
+      this.#writing = false;
     }
   }
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { ClosedResourceError, Reactor, TcpListener, TcpStream, UdpSocket, WinError, toNodeDuplex, wineVersion, winsock } from '../../lib/index.ts';
+import { BusyResourceError, ClosedResourceError, Reactor, TcpListener, TcpStream, UdpSocket, WinError, toNodeDuplex, wineVersion, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { track } from '../helpers/track.ts';
 
@@ -213,6 +213,39 @@ describe('TCP and UDP', () => {
       expect(buffer.subarray(0, await server.read(buffer)).toString()).toBe('after abort');
       client.shutdownWrite();
       expect(await server.read(buffer)).toBe(0);
+    });
+  });
+
+  test('one read and one write at a time: a second concurrent one gets BusyResourceError, the first is unharmed', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
+      const buffer = Buffer.alloc(64);
+      const reading = server.read(buffer);
+      await expect(server.read(Buffer.alloc(64))).rejects.toBeInstanceOf(BusyResourceError);
+      await client.write(Buffer.from('hello'));
+      expect(buffer.subarray(0, await reading).toString()).toBe('hello');
+      // Nobody reads: 16 MiB is more than loopback buffers hold, so the first write waits for room.
+      const big = randomBytes(16 << 20);
+      const writing = track(client.write(big));
+      await reactor.sleep(20);
+      expect(writing.settled).toBe(false);
+      // Make room behind the loop's back: drain the receiver with plain recv and let the kernel
+      // move data for a moment, with no loop iteration (so the first writer is not woken yet). A
+      // second write's send would now succeed — in the middle of the first one's bytes.
+      const drained: Buffer[] = [];
+      for (let n, chunk = Buffer.alloc(65536); (n = winsock.recvSome(server.socket, chunk)) !== null; chunk = Buffer.alloc(65536)) {
+        drained.push(chunk.subarray(0, n));
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      await expect(client.write(Buffer.from('intruder'))).rejects.toBeInstanceOf(BusyResourceError);
+      const head = Buffer.concat(drained);
+      const received = Buffer.concat([head, await readExactly(server, big.length - head.length)]);
+      await writing.promise;
+      expect(head.length).toBeGreaterThan(0);
+      expect(received.equals(big)).toBe(true); // no byte of the refused write in the middle
+      await client.write(Buffer.from('after'));
+      expect(buffer.subarray(0, await server.read(buffer)).toString()).toBe('after');
     });
   });
 
