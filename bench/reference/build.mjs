@@ -16,6 +16,7 @@ if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(source).
 fs.mkdirSync(path.dirname(target), { recursive: true });
 const result = spawnSync(compiler, ['-O2', '-o', target, source, '-lws2_32'], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (result.error !== undefined || result.status !== 0) {
+  fs.rmSync(target, { force: true }); // never run a stale build
   console.error(`bench: no raw-C reference server (${compiler} ${result.error ? 'not found' : 'failed'}); ` +
     'the echo benchmark runs without it (Debian: apt install gcc-mingw-w64-x86-64)');
 }
