@@ -148,7 +148,6 @@ export class Reactor implements AsyncDisposable {
   readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
   #iterations = 0;
-  #readyInPoll = 0;
   #readyInLastPoll = 0;
   #wakeups = 0;
   #running = false;
@@ -160,13 +159,13 @@ export class Reactor implements AsyncDisposable {
       if (socket === this.#wakeup.readEnd && direction === READABLE) {
         this.#onWakeup();
       } else {
-        this.#readyInPoll++;
+        this.#readyInLastPoll++;
         this.#settle(socket, direction, false, undefined);
       }
     },
     failed: (socket, error: WinError) => {
       if (socket === this.#wakeup.readEnd) throw error;
-      this.#readyInPoll++;
+      this.#readyInLastPoll++;
       this.#settle(socket, READABLE, true, error);
       this.#settle(socket, WRITABLE, true, error);
     },
@@ -601,14 +600,15 @@ export class Reactor implements AsyncDisposable {
     if (this.#soon.length === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
       timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
     }
-    this.#readyInPoll = 0;
+    // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
+    // no task runs in between, so none sees a partial count.
+    this.#readyInLastPoll = 0;
     try {
       this.#backend.wait(timeout, this.#sink);
     } finally {
       Atomics.store(state, SLEEPING, 0);
     }
-    this.#iocp.dispatch(); // the AFD backend reports readiness from here
-    this.#readyInLastPoll = this.#readyInPoll;
+    this.#iocp.dispatch();
     this.#waits.dispatch();
     this.#iterations++;
     this.#fireTimers();
