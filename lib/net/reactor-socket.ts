@@ -4,6 +4,7 @@ import * as sock from '../win32/winsock.ts';
 import * as ws from '../win32/ws2_32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { resolveHost } from './resolve.ts';
 
 /** A new non-blocking TCP or UDP socket of the address family. */
 export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.Socket {
@@ -15,6 +16,22 @@ export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.S
   try {
     sock.setNonBlocking(s);
     return s;
+  } catch (error) {
+    sock.closeQuietly(s);
+    throw error;
+  }
+}
+
+/**
+ * A new non-blocking socket bound to host:port (defaults 127.0.0.1 and a free port), then handed
+ * to `make`; closed again if binding or `make` fails.
+ */
+export function openBound<T>(kind: 'tcp' | 'udp', options: { host?: string; port?: number }, make: (socket: sock.Socket) => T): T {
+  const address = resolveHost(options.host ?? '127.0.0.1');
+  const s = openSocket(address.family, kind);
+  try {
+    sock.bindSocket(s, address.address, options.port ?? 0);
+    return make(s);
   } catch (error) {
     sock.closeQuietly(s);
     throw error;

@@ -7,7 +7,7 @@ import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
-import { ReactorSocket, openSocket } from './reactor-socket.ts';
+import { ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -149,16 +149,10 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
   }
 
   static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
-    const address = resolveHost(options.host ?? '127.0.0.1');
-    const s = openSocket(address.family, 'tcp');
-    try {
-      sock.bindSocket(s, address.address, options.port ?? 0);
+    return openBound('tcp', options, (s) => {
       sock.listenSocket(s, options.backlog ?? 511);
       return new TcpListener(reactor, s);
-    } catch (error) {
-      sock.closeQuietly(s);
-      throw error;
-    }
+    });
   }
 
   /** The next connection, as a TcpStream. */

@@ -5,7 +5,7 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { resolveHost } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
-import { ReactorSocket, openSocket } from './reactor-socket.ts';
+import { ReactorSocket, openBound } from './reactor-socket.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -23,15 +23,7 @@ export class UdpSocket extends ReactorSocket {
   /** A socket bound to host:port (defaults 127.0.0.1 and a free port). */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
-    const address = resolveHost(options.host ?? '127.0.0.1');
-    const s = openSocket(address.family, 'udp');
-    try {
-      sock.bindSocket(s, address.address, options.port ?? 0);
-      return new UdpSocket(reactor, s);
-    } catch (error) {
-      sock.closeQuietly(s);
-      throw error;
-    }
+    return openBound('udp', options, (s) => new UdpSocket(reactor, s));
   }
 
   /**
