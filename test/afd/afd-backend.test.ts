@@ -5,6 +5,7 @@ import { Reactor, WinError, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { track } from '../helpers/track.ts';
+import { loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -16,8 +17,9 @@ describe('AFD backend', () => {
     jar.closeAll();
   });
 
+  /** Cancelled polls count as in flight until their packets come back: wait for that. */
   const pollsSettle = async (): Promise<number> => {
-    for (let i = 0; i < 500 && reactor.stats().readiness.pollsInFlight !== 0; i++) await reactor.sleep(1);
+    await loopUntil(reactor, () => reactor.stats().readiness.pollsInFlight === 0);
     return reactor.stats().readiness.pollsInFlight as number;
   };
 

@@ -9,6 +9,7 @@ import { ClosedResourceError, Reactor, WinEvent, spawnProcess, type ReactorOptio
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { track } from '../helpers/track.ts';
+import { loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -146,8 +147,7 @@ describe('object waits', () => {
       e.set();
       await waiting;
       expect(reactor.stats().waiterThreads).toBe(1);
-      for (let i = 0; i < 100 && reactor.stats().waiterThreads > 0; i++) await reactor.sleep(20);
-      expect(reactor.stats().waiterThreads).toBe(0);
+      expect(await loopUntil(reactor, () => reactor.stats().waiterThreads === 0)).toBe(true);
     });
   });
 
