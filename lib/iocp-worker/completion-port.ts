@@ -31,6 +31,7 @@ import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import { FAILED, KEY_OVERLAPPED, KEY_STOP, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;
@@ -316,12 +317,12 @@ export class CompletionPort {
     return { port: this.port };
   }
 
-  /** A fresh key whose completions are delivered, in order, to the returned monitor. */
-  monitor(): KeyMonitor {
+  /** A fresh key whose completions are delivered, in order, to the returned monitor (paced by `pace`). */
+  monitor(pace: Pace): KeyMonitor {
     this.#checkUsable();
     this.#ensureWorker();
     const key = this.#nextKey++;
-    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key));
+    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key), pace);
     this.#monitors.set(key, monitor);
     return monitor;
   }
@@ -575,12 +576,15 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion> {
   readonly key: number;
   readonly #queue: KeyCompletion[] = [];
   readonly #onClose: () => void;
+  readonly #pace: Pace;
+  readonly #turn = new Turn();
   #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
   #closedWith: unknown;
 
-  constructor(key: number, onClose: () => void) {
+  constructor(key: number, onClose: () => void, pace: Pace) {
     this.key = key;
     this.#onClose = onClose;
+    this.#pace = pace;
   }
 
   /** @internal */
@@ -588,15 +592,19 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion> {
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
+      this.#pace(this.#turn, true);
       waiter.resolve(completion);
     } else {
       this.#queue.push(completion);
     }
   }
 
-  /** The next completion; rejects with ClosedResourceError (or the worker's failure) once closed. */
+  /**
+   * The next completion; rejects with ClosedResourceError (or the worker's failure) once closed.
+   * One already queued is a fast path, paced like any operation that did not wait.
+   */
   next(): Promise<KeyCompletion> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
     if (this.#waiter !== undefined) return Promise.reject(new Error('KeyMonitor.next: another task is already waiting'));
     return new Promise((resolve, reject) => {

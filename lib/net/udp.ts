@@ -6,6 +6,7 @@ import type { Reactor } from '../scheduler/reactor.ts';
 import { resolveHost } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
 import { ReactorSocket, openBound } from './reactor-socket.ts';
+import { Turn } from '../fair-share.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -16,6 +17,8 @@ export interface Received {
 }
 
 export class UdpSocket extends ReactorSocket {
+  readonly #receiveTurn = new Turn();
+
   private constructor(reactor: Reactor, socket: sock.Socket) {
     super(reactor, socket, 'socket');
   }
@@ -41,10 +44,12 @@ export class UdpSocket extends ReactorSocket {
   /** The next datagram, with its sender; `maxSize` (default 65536) bounds what is kept of it. */
   async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
     const buffer = new Uint8Array(options.maxSize ?? 65536);
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       this.check();
       const got = sock.recvFrom(this.socket, buffer);
       if (got !== null) {
+        const turn = this.reactor.yieldIfDue(this.#receiveTurn, waited);
+        if (turn !== undefined) await turn;
         return { data: buffer.slice(0, got.bytes), truncated: got.truncated, address: got.from.address, port: got.from.port };
       }
       await this.reactor.waitReadable(this.socket, options);

@@ -14,8 +14,17 @@
 //   2b. completions     the IOCP ring is drained (only what is in it now) and the overlapped
 //                       operations and key monitors it names are settled; then the waiter
 //                       threads' answers (object waits) are settled;
+//   2c. deferred        tasks whose operations completed without waiting, past their fair
+//                       share of the last iteration, resume (lib/fair-share.ts);
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
+//
+// Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
+// queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
+// finding work resume one another without end: the yield in step 1 never comes. So each
+// operation asks the FairShare whether its task may go on now or must wait for the next
+// iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
+// yielding to Node.
 //
 // The scheduler never blocks anywhere but in step 2, and never for longer than `maxBlockMs`.
 // While select blocks, Node's loop does not run: a Node timer or socket callback waits for the
@@ -30,6 +39,7 @@ import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type Readine
 import { SelectBackend } from '../select/select-backend.ts';
 import { AfdBackend } from '../afd/afd-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
+import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
@@ -96,6 +106,13 @@ export interface ReactorStats {
   iterations: number;
   /** Times the wakeup socket was found readable and drained. */
   wakeups: number;
+  /**
+   * The longest time the loop went without polling, in ms of wall time: from the end of one poll
+   * to the start of the next (dispatch, timers, call-soon, the tasks and Node's callbacks).
+   */
+  longestIterationMs: number;
+  /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
+  deferredOperations: number;
   running: boolean;
   closed: boolean;
   /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
@@ -147,7 +164,11 @@ export class Reactor implements AsyncDisposable {
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
+  readonly #fair = new FairShare();
+  readonly #pace: Pace = (turn, waited) => this.#fair.pass(turn, waited);
   #iterations = 0;
+  #pollEndedAt: number | undefined;
+  #longestIterationMs = 0;
   #readyInLastPoll = 0;
   #wakeups = 0;
   #running = false;
@@ -256,6 +277,7 @@ export class Reactor implements AsyncDisposable {
       throw error;
     } finally {
       this.#running = false;
+      this.#pollEndedAt = undefined; // the time until the next run is not an iteration
     }
     return main;
   }
@@ -332,6 +354,25 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
+   * A schedule point: resolves in the next loop iteration, after its poll. For long computations
+   * split into steps, so that they let the loop (and Node) run between them.
+   */
+  checkpoint(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    return this.#fair.defer();
+  }
+
+  /**
+   * For resources built on the reactor: an operation on `turn`'s resource has just completed
+   * (`waited`: it waited for readiness or a packet first). Returns undefined when the task may
+   * go on at once, else a promise to await first, which resolves in the next iteration. Every
+   * winmux class calls this; see lib/fair-share.ts for the rule.
+   */
+  yieldIfDue(turn: Turn | undefined, waited: boolean): Promise<void> | undefined {
+    return this.#pace(turn, waited);
+  }
+
+  /**
    * Queues `callback` to run on the reactor thread in the next iteration; the next select does
    * not block. For callers on this thread (Node callbacks included); other threads use a channel.
    * A callback that throws is reported like a throwing Node callback (uncaughtException).
@@ -361,7 +402,7 @@ export class Reactor implements AsyncDisposable {
    */
   openChannel<T = unknown>(): ReactorChannel<T> {
     if (this.#closed) throw new ClosedResourceError('the reactor is closed');
-    const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>));
+    const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>), this.#pace);
     this.#channels.add(channel as ReactorChannel<unknown>);
     return channel;
   }
@@ -427,7 +468,7 @@ export class Reactor implements AsyncDisposable {
 
   /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
   monitorCompletionKey(): KeyMonitor {
-    return this.#iocp.monitor();
+    return this.#iocp.monitor(this.#pace);
   }
 
   /**
@@ -489,7 +530,8 @@ export class Reactor implements AsyncDisposable {
     // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
     const now = kernel32.WaitForSingleObject(h, 0);
     if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {
-      return Promise.resolve({ signaled: true, timedOut: false, abandoned: now === kernel32.WAIT_ABANDONED_0 });
+      // Completed without waiting: paced like any fast path (a loop over a set event must not starve the loop).
+      return whenTurn(this.#pace(undefined, false), { signaled: true, timedOut: false, abandoned: now === kernel32.WAIT_ABANDONED_0 });
     }
     if (now === kernel32.WAIT_FAILED) return Promise.reject(new WinError('WaitForSingleObject', kernel32.GetLastError()));
     if (timeoutMs === 0) return Promise.resolve({ signaled: false, timedOut: true, abandoned: false });
@@ -505,6 +547,8 @@ export class Reactor implements AsyncDisposable {
       channels: this.#channels.size,
       iterations: this.#iterations,
       wakeups: this.#wakeups,
+      longestIterationMs: this.#longestIterationMs,
+      deferredOperations: this.#fair.deferredTotal,
       running: this.#running,
       closed: this.#closed,
       readiness: this.#backend.stats(),
@@ -531,6 +575,7 @@ export class Reactor implements AsyncDisposable {
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close();
     this.#soon = [];
+    this.#fair.releaseAll();
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
     this.#iocp.beginClose();
@@ -594,10 +639,13 @@ export class Reactor implements AsyncDisposable {
   #iterate(): void {
     // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
     // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
+    if (this.#pollEndedAt !== undefined) {
+      this.#longestIterationMs = Math.max(this.#longestIterationMs, performance.now() - this.#pollEndedAt);
+    }
     const state = this.#wakeup.state;
     Atomics.store(state, SLEEPING, 1);
     let timeout = 0;
-    if (this.#soon.length === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
+    if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
       timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
     }
     // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
@@ -607,10 +655,12 @@ export class Reactor implements AsyncDisposable {
       this.#backend.wait(timeout, this.#sink);
     } finally {
       Atomics.store(state, SLEEPING, 0);
+      this.#pollEndedAt = performance.now();
     }
     this.#iocp.dispatch();
     this.#waits.dispatch();
     this.#iterations++;
+    this.#fair.nextIteration(this.#iterations);
     this.#fireTimers();
     this.#runSoon();
   }

@@ -12,6 +12,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { CHANNEL_PENDING, type ChannelHandle } from './protocol.ts';
 import type { WakeupSocket } from './wakeup-socket.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 
 interface Receiver<T> {
   resolve(value: T): void;
@@ -27,14 +28,17 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
   readonly #pending = new Int32Array(new SharedArrayBuffer(4));
   readonly #queue: T[] = [];
   readonly #onClose: (channel: ReactorChannel<T>) => void;
+  readonly #pace: Pace;
+  readonly #turn = new Turn();
   #receiver: Receiver<T> | undefined;
   #closed = false;
 
   /** @internal Created by `Reactor.openChannel()`. */
-  constructor(wakeup: WakeupSocket, onClose: (channel: ReactorChannel<T>) => void) {
+  constructor(wakeup: WakeupSocket, onClose: (channel: ReactorChannel<T>) => void, pace: Pace) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#onClose = onClose;
+    this.#pace = pace;
     this.handle = { ...wakeup.target(), port: port2, pending: this.#pending.buffer as SharedArrayBuffer };
   }
 
@@ -50,6 +54,7 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
       const receiver = this.#receiver;
       if (receiver !== undefined) {
         this.#takeReceiver();
+        this.#pace(this.#turn, true);
         receiver.resolve(entry.message as T);
       } else {
         this.#queue.push(entry.message as T);
@@ -57,9 +62,15 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
     }
   }
 
-  /** The next message; one receiver at a time. Rejects with ClosedResourceError once closed. */
+  /**
+   * The next message; one receiver at a time. Rejects with ClosedResourceError once closed. A
+   * message already queued is a fast path: it is paced like any operation that did not wait.
+   */
   receive(options: { signal?: AbortSignal } = {}): Promise<T> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#queue.length > 0) {
+      const message = this.#queue.shift()!;
+      return whenTurn(this.#pace(this.#turn, false), message);
+    }
     if (this.#closed) return Promise.reject(new ClosedResourceError('the channel is closed'));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);

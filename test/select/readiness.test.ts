@@ -292,6 +292,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     const pairs = [jar.pair(), jar.pair(), jar.smallBufferPair()];
     expect(reactor.stats()).toEqual({
       readWaiters: 0, writeWaiters: 0, timers: 0, callbacks: 0, channels: 0, iterations: 0, wakeups: 0,
+      longestIterationMs: 0, deferredOperations: 0,
       running: false, closed: false,
       readiness: name === 'select'
         ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 }

@@ -1,0 +1,287 @@
+// Fairness (lib/fair-share.ts): operations that complete without waiting must not keep the loop
+// from turning. Each flood test floods one resource from a peer thread without pause and checks,
+// by counting, that meanwhile another connection's round trips complete, a reactor timer fires
+// and Node's own callbacks run — within a bounded number of loop iterations, and while the flood
+// is still going (the flooder's DONE flag still 0). Without the fairness rule the flood's reader
+// resumes itself forever and none of that happens until the flood ends.
+import { afterEach, describe, expect, test } from 'vitest';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { ClosedResourceError, COMPLETIONS_PER_RESOURCE, SHARED_COMPLETIONS, NamedPipeServer, Reactor, TcpListener, TcpStream, UdpSocket, WinEvent, winsock, type ReactorOptions } from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { SocketJar } from '../helpers/sockets.ts';
+import { track } from '../helpers/track.ts';
+
+checkResourcesReleased();
+
+const STOP = 0;
+const UNITS = 1;
+const DONE = 2;
+
+/**
+ * Round trips on the second connection. Each needs the loop to poll; alone it takes one or two
+ * iterations, but other wakes (the IOCP worker's, AFD's packets queued behind a flood on the same
+ * port) make iterations plentiful and cheap, so the bound is a sanity bound, not a tight one.
+ */
+const ROUND_TRIPS = 10;
+const ITERATIONS_PER_ROUND_TRIP = 20;
+
+class Flood {
+  readonly control = new Int32Array(new SharedArrayBuffer(12));
+  readonly worker: Worker;
+  readonly exited: Promise<unknown>;
+
+  constructor(data: Record<string, unknown>) {
+    this.worker = new Worker(new URL('../fixtures/flooder.ts', import.meta.url), { workerData: { ...data, control: this.control.buffer } });
+    this.exited = once(this.worker, 'exit');
+  }
+
+  get units(): number {
+    return Atomics.load(this.control, UNITS);
+  }
+
+  get done(): boolean {
+    return Atomics.load(this.control, DONE) !== 0;
+  }
+
+  /** Ends the flood: STOP, then `closeConsumer` (a pipe writer blocked in WriteFile fails once the reader is gone), then joins the thread. */
+  async stop(closeConsumer: () => void = () => {}): Promise<void> {
+    Atomics.store(this.control, STOP, 1);
+    Atomics.notify(this.control, STOP);
+    closeConsumer();
+    await this.exited;
+  }
+}
+
+describe.each([
+  { name: 'select', options: { readiness: 'select' } as ReactorOptions },
+  { name: 'afd', options: { readiness: 'afd' } as ReactorOptions },
+])('fairness ($name)', ({ options }) => {
+  const jar = new SocketJar();
+  let reactor: Reactor;
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await reactor?.close();
+    jar.closeAll();
+  });
+
+  /** `count` 16-byte round trips over a fresh connection in `reactor`; returns the iterations they took. */
+  async function roundTrips(count: number): Promise<number> {
+    const listener = TcpListener.listen(reactor);
+    const accepted = listener.accept();
+    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
+    const server = await accepted;
+    try {
+      const echo = (async () => {
+        const buffer = new Uint8Array(16);
+        for (let n = await server.read(buffer); n > 0; n = await server.read(buffer)) await server.write(buffer.subarray(0, n));
+      })();
+      const start = reactor.stats().iterations;
+      const message = new Uint8Array(16).fill(1);
+      const back = new Uint8Array(16);
+      for (let i = 0; i < count; i++) {
+        await client.write(message);
+        for (let got = 0; got < back.length; ) got += await client.read(back.subarray(got));
+      }
+      const used = reactor.stats().iterations - start;
+      client.shutdownWrite();
+      await echo;
+      return used;
+    } finally {
+      client.close();
+      server.close();
+      listener.close();
+    }
+  }
+
+  /**
+   * While `flood` runs and `drain` consumes it: round trips complete, a reactor timer fires and
+   * Node's setImmediate and setTimeout(0) callbacks run, all before the flood ends. `close`
+   * closes the consumer's resource, which ends `drain` (its pending operation rejects).
+   */
+  async function stillTurns(flood: Flood, drain: () => Promise<void>, close: () => void): Promise<void> {
+    let immediates = 0;
+    let timeouts = 0;
+    let nodeTimer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
+    const onImmediate = (): void => {
+      immediates++;
+      immediate = setImmediate(onImmediate);
+    };
+    const onTimeout = (): void => {
+      timeouts++;
+      nodeTimer = setTimeout(onTimeout, 0);
+    };
+    cleanups.push(() => {
+      clearImmediate(immediate);
+      clearTimeout(nodeTimer);
+    });
+    await reactor.run(async () => {
+      const draining = drain().catch((error: unknown) => {
+        if (!(error instanceof ClosedResourceError)) throw error;
+      });
+      // The flood is on and being consumed before anything else is asked of the loop.
+      while (flood.units < 4) await reactor.sleep(1);
+      onImmediate();
+      onTimeout();
+      const timer = track(reactor.sleep(1));
+      const iterations = await roundTrips(ROUND_TRIPS);
+      await timer.promise;
+      while (immediates < 3 || timeouts < 3) await reactor.sleep(1);
+      expect(flood.done, 'the flood was still going').toBe(false);
+      expect(iterations).toBeLessThanOrEqual(ROUND_TRIPS * ITERATIONS_PER_ROUND_TRIP);
+      await flood.stop(close);
+      await draining;
+    });
+    expect(reactor.stats().longestIterationMs).toBeGreaterThan(0);
+  }
+
+  test('a TCP stream flooded by a peer thread: another connection, a timer and Node still get turns', async () => {
+    reactor = new Reactor(options);
+    const [near, far] = jar.pair();
+    const stream = new TcpStream(reactor, near);
+    const flood = new Flood({ kind: 'tcp', socket: far, chunk: 65536 });
+    cleanups.push(() => flood.stop(() => stream.close()));
+    let reads = 0;
+    await stillTurns(flood, async () => {
+      // Small reads: the kernel's buffer never runs dry, so every recv finds data at once.
+      const buffer = new Uint8Array(64);
+      while ((await stream.read(buffer)) > 0) reads++;
+    }, () => stream.close());
+    expect(reads).toBeGreaterThan(COMPLETIONS_PER_RESOURCE);
+    expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
+  });
+
+  test('a UDP socket flooded by a peer thread: another connection, a timer and Node still get turns', async () => {
+    reactor = new Reactor(options);
+    const socket = UdpSocket.bind(reactor);
+    cleanups.push(() => socket.close());
+    const flood = new Flood({ kind: 'udp', host: '127.0.0.1', port: socket.address.port, chunk: 64 });
+    cleanups.push(() => flood.stop(() => socket.close()));
+    let received = 0;
+    await stillTurns(flood, async () => {
+      for (;;) {
+        await socket.receive({ maxSize: 64 });
+        received++;
+      }
+    }, () => socket.close());
+    expect(received).toBeGreaterThan(0);
+  });
+
+  test('a named pipe flooded by a peer thread: another connection, a timer and Node still get turns', async () => {
+    reactor = new Reactor(options);
+    const name = `winmux-fair-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const server = new NamedPipeServer(reactor, name);
+    cleanups.push(() => server.close());
+    const flood = new Flood({ kind: 'pipe', path: server.path, chunk: 65536 });
+    let conn: Awaited<ReturnType<NamedPipeServer['accept']>> | undefined;
+    cleanups.push(() => flood.stop(() => conn?.close()));
+    await reactor.run(async () => {
+      conn = await server.accept();
+    });
+    let reads = 0;
+    await stillTurns(flood, async () => {
+      const buffer = new Uint8Array(64);
+      while ((await conn!.read(buffer)) > 0) reads++;
+    }, () => conn!.close());
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  test('completions posted without pause from another thread: another connection, a timer and Node still get turns', async () => {
+    reactor = new Reactor(options);
+    const monitor = reactor.monitorCompletionKey();
+    const flood = new Flood({ kind: 'post', target: reactor.completionTarget(), key: monitor.key, chunk: 0 });
+    cleanups.push(() => flood.stop(() => monitor.close()));
+    let consumed = 0;
+    await stillTurns(flood, async () => {
+      for (;;) {
+        const completion = await monitor.next();
+        expect(completion.bytes, 'in order, none lost').toBe(consumed);
+        consumed++;
+      }
+    }, () => monitor.close());
+    expect(consumed).toBeGreaterThan(0);
+  });
+
+  test('a callSoon that re-queues itself runs once per iteration and starves nobody', async () => {
+    reactor = new Reactor(options);
+    let runs = 0;
+    let stop = false;
+    const again = (): void => {
+      runs++;
+      if (!stop) reactor.callSoon(again);
+    };
+    await reactor.run(async () => {
+      const start = reactor.stats().iterations;
+      reactor.callSoon(again);
+      const timer = track(reactor.sleep(1));
+      const iterations = await roundTrips(ROUND_TRIPS);
+      await timer.promise;
+      stop = true;
+      expect(iterations).toBeLessThanOrEqual(ROUND_TRIPS * ITERATIONS_PER_ROUND_TRIP);
+      const turned = reactor.stats().iterations - start;
+      expect(runs).toBeGreaterThan(0);
+      expect(runs).toBeLessThanOrEqual(turned);
+    });
+  });
+
+  test('already-signalled object waits in a tight loop are paced: a due timer fires before the loop ends', async () => {
+    reactor = new Reactor(options);
+    const event = WinEvent.create({ manualReset: true, signaled: true });
+    cleanups.push(() => event.close());
+    const waits = 4 * SHARED_COMPLETIONS * 10;
+    let done = 0;
+    await reactor.run(async () => {
+      const start = reactor.stats().iterations;
+      const spinning = (async () => {
+        for (; done < waits; done++) await reactor.waitForObject(event.handle);
+      })();
+      await reactor.sleep(0); // due at once: fires in the next iteration's timer phase
+      expect(done, 'the timer fired while the waits were still going').toBeLessThan(waits);
+      await spinning;
+      expect(reactor.stats().iterations - start).toBeGreaterThanOrEqual(waits / SHARED_COMPLETIONS - 1);
+    });
+    expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
+  });
+
+  test('a queue of pending connections is accepted many per iteration, not one', async () => {
+    reactor = new Reactor(options);
+    const listener = TcpListener.listen(reactor, { backlog: 256 });
+    cleanups.push(() => listener.close());
+    const pending = 64;
+    const clients: number[] = [];
+    for (let i = 0; i < pending; i++) {
+      const s = jar.tcp();
+      winsock.connectSocket(s, '127.0.0.1', listener.address.port);
+      clients.push(s);
+    }
+    await reactor.run(async () => {
+      // Every connection is in the listen queue before the first accept: all but the first are fast paths.
+      const first = await listener.accept();
+      first.close();
+      const start = reactor.stats().iterations;
+      for (let i = 1; i < pending; i++) (await listener.accept()).close();
+      const iterations = reactor.stats().iterations - start;
+      expect(iterations).toBeLessThanOrEqual(Math.ceil(pending / COMPLETIONS_PER_RESOURCE) + 2);
+      expect(iterations).toBeGreaterThanOrEqual(Math.floor((pending - 1) / COMPLETIONS_PER_RESOURCE) - 1);
+    });
+  });
+
+  test('one ping-pong connection alone pays nothing for fairness: no operation is deferred', async () => {
+    reactor = new Reactor(options);
+    await reactor.run(() => roundTrips(200));
+    expect(reactor.stats().deferredOperations).toBe(0);
+  });
+
+  test('checkpoint() resumes in the next iteration, after its poll', async () => {
+    reactor = new Reactor(options);
+    await reactor.run(async () => {
+      const start = reactor.stats().iterations;
+      await reactor.checkpoint();
+      expect(reactor.stats().iterations).toBe(start + 1);
+      await reactor.checkpoint();
+      expect(reactor.stats().iterations).toBe(start + 2);
+    });
+  });
+});
