@@ -6,45 +6,61 @@
 // no poll, no reactor timer, no Node callback, and a socket that did have to wait is never served
 // (measured: 64 echo connections froze a 100 ms heartbeat for up to 5 s).
 //
-// The rule (Trio's: every I/O call is a schedule point; libuv's: bounded reads per handle per
+// The rule (Trio's: every I/O call is a schedule point; libuv's: bounded work per handle per
 // iteration), at a price the fast path can afford. An operation that has completed asks
 // `pass(turn, waited)` whether its task may go on now:
 //   - an operation that waited (for readiness, a packet, an object) always may: it already
 //     gave the loop its turn;
-//   - each resource (a stream's read side, its write side, a listener, a channel, …) may
-//     complete COMPLETIONS_PER_RESOURCE operations per loop iteration at once, so one busy
-//     stream reads ~16 times per poll rather than once, and a listener accepts a queue of
-//     connections 16 at a time, while a ping-pong connection never pays for fairness at all;
-//   - operations that belong to no resource (an already-signalled object wait) share
-//     SHARED_COMPLETIONS per iteration;
-//   - past that, the operation is deferred: its task resumes in the next iteration, after that
-//     iteration's poll, in the order the deferrals were made.
-// An iteration's work is therefore bounded by 16 × (resources with work) + 64 + the tasks the
-// poll woke, and between two iterations the loop polls, fires due timers and yields to Node.
+//   - each resource (a stream's read side, its write side, a UDP socket, a channel, …) may
+//     complete its allowance at once per iteration — one operation, or ACCEPTS_PER_ITERATION for
+//     a listener (accepting creates the work; one accept per iteration while every accepted
+//     connection adds work to each iteration would make a queue of N connections take O(N²)) —
+//     so every resource progresses every iteration and a ping-pong connection never pays;
+//   - beyond its allowance, an operation may go on while the iteration's shared slice lasts:
+//     SLICE_MS of wall time since the poll ended. A lone busy stream thus reads for 4 ms per
+//     poll, not once per poll;
+//   - otherwise its task is deferred: it resumes in the next iteration, after that iteration's
+//     poll, in the order the deferrals were made.
+// An iteration's work is therefore bounded by the resources' allowances, the slice, and the
+// tasks the poll woke — not by how much work keeps arriving — and between two iterations the
+// loop polls, fires due timers and yields to Node. (A count-only budget was tried first: 16 per
+// resource let 32 busy echo connections run 300 ms between polls.)
 // The operation itself has already happened when its task is deferred (the bytes are read, the
 // send is done): deferral delays the task, never the data, and never loses it on abort or close.
 
+/** A listener's allowance: connections accepted per iteration before the slice applies. */
+export const ACCEPTS_PER_ITERATION = 16;
+
 /**
- * Operations one resource may complete at once in one iteration. At ~100 µs per Winsock call
- * under Wine that is ~2 ms of one resource's work between polls, and a lone busy stream pays
- * one poll per 16 operations.
+ * Wall time per iteration, from the end of the poll, during which operations beyond their
+ * resource's allowance may still complete at once. Long enough that a lone bulk stream pays a
+ * poll (~0.1–0.2 ms under Wine) per ~4 ms of reads; short enough not to be felt by timers.
  */
-export const COMPLETIONS_PER_RESOURCE = 16;
+export const SLICE_MS = 4;
 
-/** Operations that belong to no resource (an object wait already signalled) completing at once, per iteration. */
-export const SHARED_COMPLETIONS = 64;
-
-/** One resource's record: the iteration it last completed an operation in, and how many then. */
+/** One resource's record: its allowance, the iteration it last completed an operation in, and how many then. */
 export class Turn {
+  readonly allowance: number;
   iteration = -1;
   used = 0;
+
+  constructor(allowance = 1) {
+    this.allowance = allowance;
+  }
 }
 
 export class FairShare {
+  readonly #clock: () => number;
   #iteration = 0;
-  #shared = SHARED_COMPLETIONS;
+  /** When the current iteration's poll ended (wall clock). */
+  #sliceStart: number;
   #deferred: (() => void)[] = [];
   #deferredTotal = 0;
+
+  constructor(clock: () => number) {
+    this.#clock = clock;
+    this.#sliceStart = clock();
+  }
 
   /** Operations deferred for fairness since creation (explicit checkpoints not counted). */
   get deferredTotal(): number {
@@ -62,18 +78,14 @@ export class FairShare {
    * now, else a promise to await first, resolved in the next iteration.
    */
   pass(turn: Turn | undefined, waited: boolean): Promise<void> | undefined {
-    let allowed: boolean;
     if (turn !== undefined) {
       if (turn.iteration !== this.#iteration) {
         turn.iteration = this.#iteration;
         turn.used = 0;
       }
-      allowed = ++turn.used <= COMPLETIONS_PER_RESOURCE;
-    } else {
-      allowed = this.#shared > 0;
-      if (allowed) this.#shared--;
+      if (++turn.used <= turn.allowance) return undefined;
     }
-    if (allowed || waited) return undefined;
+    if (waited || this.#clock() - this.#sliceStart < SLICE_MS) return undefined;
     this.#deferredTotal++;
     return this.defer();
   }
@@ -84,12 +96,12 @@ export class FairShare {
   }
 
   /**
-   * A new iteration has polled: the budget is renewed and the tasks deferred before now resume
+   * A new iteration has polled: the slice starts again and the tasks deferred before now resume
    * (those they defer in turn wait for the iteration after).
    */
   nextIteration(iteration: number): void {
     this.#iteration = iteration;
-    this.#shared = SHARED_COMPLETIONS;
+    this.#sliceStart = this.#clock();
     const deferred = this.#deferred;
     if (deferred.length === 0) return;
     this.#deferred = [];

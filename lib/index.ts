@@ -1,5 +1,5 @@
 // winmux public API.
-export { Turn, COMPLETIONS_PER_RESOURCE, SHARED_COMPLETIONS } from './fair-share.ts';
+export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
 export { ClosedResourceError, BusyResourceError } from './errors.ts';
 export { WinError, errorName } from './win32/errors.ts';

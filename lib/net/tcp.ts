@@ -7,7 +7,7 @@ import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
-import { Turn } from '../fair-share.ts';
+import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
 import { ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
 
 export interface IoOptions {
@@ -26,7 +26,7 @@ export class TcpStream extends ReactorSocket {
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
-  /** Fairness: each side completes one operation per loop iteration free (lib/fair-share.ts). */
+  /** Fairness: each side's turn in the loop iteration (lib/fair-share.ts). */
   readonly #readTurn = new Turn();
   readonly #writeTurn = new Turn();
 
@@ -163,7 +163,7 @@ export interface ListenOptions {
 }
 
 export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStream> {
-  readonly #turn = new Turn();
+  readonly #turn = new Turn(ACCEPTS_PER_ITERATION);
 
   private constructor(reactor: Reactor, socket: sock.Socket) {
     super(reactor, socket, 'listener');

@@ -164,7 +164,7 @@ export class Reactor implements AsyncDisposable {
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
-  readonly #fair = new FairShare();
+  readonly #fair = new FairShare(() => performance.now());
   readonly #pace: Pace = (turn, waited) => this.#fair.pass(turn, waited);
   #iterations = 0;
   #pollEndedAt: number | undefined;

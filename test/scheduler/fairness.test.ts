@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { ClosedResourceError, COMPLETIONS_PER_RESOURCE, SHARED_COMPLETIONS, NamedPipeServer, Reactor, TcpListener, TcpStream, UdpSocket, WinEvent, winsock, type ReactorOptions } from '../../lib/index.ts';
+import { ClosedResourceError, ACCEPTS_PER_ITERATION, NamedPipeServer, Reactor, TcpListener, TcpStream, UdpSocket, WinEvent, winsock, type ReactorOptions } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { track } from '../helpers/track.ts';
@@ -149,7 +149,6 @@ describe.each([
       const buffer = new Uint8Array(64);
       while ((await stream.read(buffer)) > 0) reads++;
     }, () => stream.close());
-    expect(reads).toBeGreaterThan(COMPLETIONS_PER_RESOURCE);
     expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
   });
 
@@ -230,7 +229,8 @@ describe.each([
     reactor = new Reactor(options);
     const event = WinEvent.create({ manualReset: true, signaled: true });
     cleanups.push(() => event.close());
-    const waits = 4 * SHARED_COMPLETIONS * 10;
+    // Far more than one slice's worth (each wait is an FFI call and a promise: ≥ 1 µs).
+    const waits = 20_000;
     let done = 0;
     await reactor.run(async () => {
       const start = reactor.stats().iterations;
@@ -240,7 +240,7 @@ describe.each([
       await reactor.sleep(0); // due at once: fires in the next iteration's timer phase
       expect(done, 'the timer fired while the waits were still going').toBeLessThan(waits);
       await spinning;
-      expect(reactor.stats().iterations - start).toBeGreaterThanOrEqual(waits / SHARED_COMPLETIONS - 1);
+      expect(reactor.stats().iterations - start).toBeGreaterThan(1);
     });
     expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
   });
@@ -263,8 +263,7 @@ describe.each([
       const start = reactor.stats().iterations;
       for (let i = 1; i < pending; i++) (await listener.accept()).close();
       const iterations = reactor.stats().iterations - start;
-      expect(iterations).toBeLessThanOrEqual(Math.ceil(pending / COMPLETIONS_PER_RESOURCE) + 2);
-      expect(iterations).toBeGreaterThanOrEqual(Math.floor((pending - 1) / COMPLETIONS_PER_RESOURCE) - 1);
+      expect(iterations).toBeLessThanOrEqual(Math.ceil(pending / ACCEPTS_PER_ITERATION) + 2);
     });
   });
 
