@@ -1,19 +1,30 @@
 // Echo: is winmux worth using instead of Node's own `net`? The winmux echo server
 // (examples/echo-server.ts, select or AFD) and a Node `net` echo server
 // (examples/node-echo-server.ts) each run as their own process and are driven, one after the
-// other, by the same client: Node `net` sockets in this process, 64-byte ping-pong on C
-// connections for a fixed time. Round trips/s, p50/p99 latency, and the ratio winmux ÷ Node,
-// as medians over alternating rounds. When MinGW-w64 is installed, a classic select() echo server
-// in C (bench/reference/select-echo.c) runs too: what select alone costs, with no event loop.
+// other, by the same client: 64-byte ping-pong on C connections for a fixed time, measured once
+// every connection has had its first echo (bench/load-client.ts; the warm-up it took is shown,
+// since a server under Wine can take seconds just to accept the connections). On Linux that
+// client is a native C program outside Wine (bench/loadgen/echo-load.c, started by
+// bench/launch.mjs), so it does not share the wineserver with the server it measures; on
+// Windows it is Node `net` in this process. Round trips/s, the
+// ratio winmux ÷ Node, fairness (round trips per connection, connections that got none, the
+// longest wait for one echo), p50/p99 latency, as medians (or worst cases) over alternating
+// rounds. The servers run a heartbeat: how late a Node setInterval (and, in winmux, a reactor
+// sleep) ticks while they serve. When MinGW-w64 is installed, a classic select() echo server in C
+// (bench/reference/select-echo.c) runs too: what select alone costs, with no event loop.
 //
 //   npm run bench -- echo [seconds=3] [connections=1,64,512] [rounds=3]
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { wineVersion } from '../lib/index.ts';
 import { printTable, summarize } from './stats.ts';
+import { driveEcho, loadClientName } from './load-client.ts';
+
+const MESSAGE_SIZE = 64;
+/** After the load, how long to wait for one more heartbeat line (they come every 500 ms). */
+const LAST_HEARTBEAT_WAIT_MS = 2000;
 
 interface Server {
   name: string;
@@ -22,62 +33,84 @@ interface Server {
   args: string[];
 }
 
-async function startServer(server: Server): Promise<{ child: ChildProcess; port: number }> {
+interface Heartbeat {
+  /** Worst lateness so far of the Node setInterval tick, and of the reactor's sleep (undefined: none). */
+  node: number;
+  reactor: number | undefined;
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  port: number;
+  /** The last heartbeat line seen, parsed. */
+  heartbeat: Heartbeat | undefined;
+  /** Resolves with the next heartbeat line seen (or undefined after `ms`). */
+  nextHeartbeat(ms: number): Promise<void>;
+}
+
+const HEARTBEAT = /^heartbeat node=(\S+) reactor=(\S+)/;
+
+async function startServer(server: Server): Promise<RunningServer> {
   const file = fileURLToPath(new URL(server.script, import.meta.url));
   const [command, args] = file.endsWith('.exe') ? [file, ['0']] : [process.execPath, [file, '0', ...server.args]];
   // Piped, not inherited: under Wine an inherited Linux pipe makes the child fail with EBADF.
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (chunk) => process.stderr.write(chunk));
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += String(chunk);
-    const match = /listening (\d+)/.exec(output);
-    if (match) return { child, port: Number(match[1]) };
-  }
-  throw new Error(`${server.name} exited before listening`);
-}
-
-async function drive(port: number, connections: number, seconds: number): Promise<{ rate: number; p50: number; p99: number }> {
-  const samples: number[] = [];
-  let rounds = 0;
-  const until = performance.now() + seconds * 1000;
-  const message = Buffer.alloc(64, 7);
-  await Promise.all(Array.from({ length: connections }, async () => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    await once(socket, 'connect');
-    let pending = 0;
-    let resolveRound: (() => void) | undefined;
-    socket.on('data', (chunk: Buffer) => {
-      pending -= chunk.length;
-      if (pending <= 0) resolveRound?.();
-    });
-    while (performance.now() < until) {
-      const started = performance.now();
-      pending = 64;
-      await new Promise<void>((resolve) => {
-        resolveRound = resolve;
-        socket.write(message);
+  let waiters: (() => void)[] = [];
+  let resolveListening: ((port: number) => void) | undefined;
+  const listening = new Promise<number>((resolve, reject) => {
+    resolveListening = resolve;
+    child.once('exit', () => reject(new Error(`${server.name} exited before listening`)));
+    child.once('error', reject);
+  });
+  const running: RunningServer = {
+    child,
+    port: 0,
+    heartbeat: undefined,
+    nextHeartbeat: (ms) => new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
       });
-      samples.push((performance.now() - started) * 1000);
-      rounds++;
+    }),
+  };
+  // Read stdout for as long as the server lives: the heartbeat lines come after `listening`.
+  let pending = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const listen = /^listening (\d+)/.exec(line);
+      if (listen) resolveListening?.(Number(listen[1]));
+      const beat = HEARTBEAT.exec(line);
+      if (beat) {
+        running.heartbeat = { node: Number(beat[1]), reactor: beat[2] === '-' ? undefined : Number(beat[2]) };
+        const woken = waiters;
+        waiters = [];
+        for (const wake of woken) wake();
+      }
     }
-    socket.destroy();
-  }));
-  const s = summarize(samples);
-  return { rate: rounds / seconds, p50: s.p50, p99: s.p99 };
+  });
+  running.port = await listening;
+  return running;
 }
 
 const median = (values: number[]): number => summarize(values).p50;
+const max = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), -Infinity);
 
 export async function main(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 3);
   const counts = (args[1] ?? '1,64,512').split(',').map(Number);
   const rounds = Number(args[2] ?? 3);
-  console.log(`echo — winmux vs Node net, 64-byte ping-pong, ${seconds} s per run, ${rounds} rounds, Node ${process.version}, ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}`);
+  console.log(`echo — winmux vs Node net, ${MESSAGE_SIZE}-byte ping-pong, ${seconds} s per run, ${rounds} rounds, ` +
+    `Node ${process.version}, ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, load client: ${loadClientName()}`);
   const servers: Server[] = [
-    { name: 'Node net (baseline)', script: '../examples/node-echo-server.ts', args: [] },
-    { name: 'winmux select', script: '../examples/echo-server.ts', args: ['select'] },
-    { name: 'winmux afd', script: '../examples/echo-server.ts', args: ['afd'] },
+    { name: 'Node net (baseline)', script: '../examples/node-echo-server.ts', args: ['heartbeat'] },
+    { name: 'winmux select', script: '../examples/echo-server.ts', args: ['select', 'heartbeat'] },
+    { name: 'winmux afd', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
   ];
   const reference = new URL('../.cache/bench/select-echo.exe', import.meta.url);
   if (existsSync(reference)) servers.push({ name: 'raw C select (reference)', script: reference.href, args: [] });
@@ -87,28 +120,58 @@ export async function main(args: string[]): Promise<void> {
     // Every round runs every server once, the baseline first; a server's ratio is taken against
     // the baseline of its own round, and the table shows medians over the rounds. Client, servers
     // and (under Wine) the wineserver share the machine, so one run alone says little.
-    const results = servers.map(() => ({ rates: [] as number[], p50: [] as number[], p99: [] as number[], ratios: [] as number[] }));
+    const results = servers.map(() => ({
+      rates: [] as number[], ratios: [] as number[], perConnMin: [] as number[], perConnMedian: [] as number[],
+      starved: [] as number[], longestWaitMs: [] as number[], p50: [] as number[], p99: [] as number[], warmupMs: [] as number[],
+      heartbeatNode: [] as number[], heartbeatReactor: [] as number[],
+    }));
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of servers.entries()) {
-        const { child, port } = await startServer(server);
+        const running = await startServer(server);
         try {
-          const result = await drive(port, connections, seconds);
+          const load = await driveEcho(running.port, connections, seconds, MESSAGE_SIZE);
+          if (load.connected < connections || load.errors > 0 || load.noFirstEcho > 0) {
+            console.log(`  note: ${server.name}, ${connections} connections, round ${round + 1}: ` +
+              `${load.connected} connected, ${load.errors} reset or closed by the server, ` +
+              `${load.noFirstEcho} without a first echo after the ${(load.warmupMs / 1000).toFixed(0)} s warm-up`);
+          }
+          // A heartbeat line printed after the load covers all of it (they are worst-so-far).
+          if (running.heartbeat !== undefined) await running.nextHeartbeat(LAST_HEARTBEAT_WAIT_MS);
           const r = results[i]!;
-          r.rates.push(result.rate);
-          r.p50.push(result.p50);
-          r.p99.push(result.p99);
-          r.ratios.push(result.rate / results[0]!.rates[round]!);
+          r.rates.push(load.rate);
+          r.ratios.push(load.rate / results[0]!.rates[round]!);
+          r.perConnMin.push(load.perConnMin);
+          r.perConnMedian.push(load.perConnMedian);
+          r.starved.push(load.starved);
+          r.longestWaitMs.push(load.longestWaitMs);
+          r.p50.push(load.p50us);
+          r.p99.push(load.p99us);
+          r.warmupMs.push(load.warmupMs);
+          const beat = running.heartbeat;
+          if (beat !== undefined) {
+            r.heartbeatNode.push(beat.node);
+            if (beat.reactor !== undefined) r.heartbeatReactor.push(beat.reactor);
+          }
         } finally {
-          child.kill();
-          await once(child, 'exit');
+          running.child.kill();
+          await once(running.child, 'exit');
         }
       }
     }
     for (const [i, server] of servers.entries()) {
       const r = results[i]!;
-      rows.push([connections, server.name, Math.round(median(r.rates)), median(r.p50), median(r.p99), median(r.ratios),
-        r.ratios.map((x) => x.toFixed(2)).join(' ')]);
+      const heartbeat = r.heartbeatNode.length === 0 ? '-'
+        : `${max(r.heartbeatNode).toFixed(0)}/${r.heartbeatReactor.length === 0 ? '-' : max(r.heartbeatReactor).toFixed(0)}`;
+      rows.push([connections, server.name, Math.round(median(r.rates)), median(r.ratios), r.ratios.map((x) => x.toFixed(2)).join(' '),
+        Math.round(median(r.perConnMin)), Math.round(median(r.perConnMedian)), max(r.starved), max(r.longestWaitMs).toFixed(1),
+        median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, max(r.warmupMs).toFixed(0)]);
     }
   }
-  printTable(['connections', 'server', 'round trips/s', 'p50 µs', 'p99 µs', 'ratio vs Node net', 'ratio per round'], rows);
+  printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'per-conn min', 'per-conn median',
+    'starved', 'longest wait ms', 'p50 µs', 'p99 µs', 'heartbeat late ms', 'warm-up ms'], rows);
+  console.log('Medians over rounds, except starved, longest wait, heartbeat and warm-up: the worst round. The figures cover ' +
+    'the measured phase, after a warm-up that lasts until every connection has had its first echo (30 s at most). ' +
+    'per-conn: round trips each connection completed; starved: connections with none (or no first echo in the warm-up); ' +
+    'longest wait: for one echo, counting one still awaited at the end. heartbeat late ms: worst lateness of a 100 ms tick ' +
+    'in the server, Node setInterval / reactor sleep. warm-up ms: from all connects done to the last first echo.');
 }

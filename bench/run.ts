@@ -6,6 +6,7 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   'multi-reactor': () => import('./multi-reactor.ts'),
   readiness: () => import('./readiness.ts'),
   echo: () => import('./echo.ts'),
+  coexist: () => import('./coexist.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,12 +1,20 @@
 // A winmux TCP echo server: one reactor, one task per connection.
 //
-//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd]
+//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd] [heartbeat]
 //
 // Prints `listening <port>` once it accepts connections, then serves until killed.
+//
+// With `heartbeat`, it also checks that neither Node's callbacks nor the reactor's own timers are
+// starved while it serves: a Node setInterval and a reactor task that sleeps, both every 100 ms,
+// measure how late each tick comes, and every 500 ms a line
+//   heartbeat node=<ms> reactor=<ms> iterations=<loop iterations>
+// gives the worst lateness so far of each (a tick overdue at that moment counts with its lateness
+// so far, so a tick that never comes still shows).
 import { Reactor, TcpListener, type TcpStream } from '../lib/index.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const backend = (process.argv[3] ?? 'select') as 'select' | 'afd';
+const heartbeat = process.argv[4] === 'heartbeat';
 const reactor = new Reactor({ readiness: backend });
 
 async function echo(conn: TcpStream): Promise<void> {
@@ -20,8 +28,51 @@ async function echo(conn: TcpStream): Promise<void> {
   }
 }
 
+const TICK_MS = 100;
+const REPORT_MS = 500;
+
+/** Tick lateness of one clock: the worst so far, and when the next tick is due. */
+class Lateness {
+  worst = 0;
+  expected = performance.now() + TICK_MS;
+  tick(): void {
+    const now = performance.now();
+    this.worst = Math.max(this.worst, now - this.expected);
+    this.expected = now + TICK_MS; // the next tick is due a period after this one ran
+  }
+  /** The worst lateness, counting the tick now due if it is already late. */
+  worstNow(): number {
+    return Math.max(this.worst, performance.now() - this.expected);
+  }
+}
+
+function startHeartbeat(): void {
+  const node = new Lateness();
+  const loop = new Lateness();
+  let reported = performance.now();
+  // Printed from whichever tick comes first after REPORT_MS: a starved clock cannot hold it back.
+  const report = (): void => {
+    if (performance.now() - reported < REPORT_MS) return;
+    reported = performance.now();
+    console.log(`heartbeat node=${node.worstNow().toFixed(1)} reactor=${loop.worstNow().toFixed(1)} iterations=${reactor.stats().iterations}`);
+  };
+  const interval = setInterval(() => {
+    node.tick();
+    report();
+  }, TICK_MS);
+  interval.unref();
+  void (async () => {
+    for (;;) {
+      await reactor.sleep(TICK_MS);
+      loop.tick();
+      report();
+    }
+  })().catch(() => {}); // the reactor closed: no more ticks
+}
+
 await reactor.run(async () => {
   const listener = TcpListener.listen(reactor, { port, backlog: 1024 });
   console.log(`listening ${listener.address.port}`);
+  if (heartbeat) startHeartbeat();
   for await (const conn of listener) void echo(conn);
 });
