@@ -9,7 +9,11 @@ export const WRITABLE = 2;
 /** READABLE or WRITABLE: one direction of interest. */
 export type Direction = typeof READABLE | typeof WRITABLE;
 
-/** Where a backend reports what `wait` found. Called on the reactor thread, during `wait`. */
+/**
+ * Where a backend reports what it found. Called on the reactor thread during the poll phase:
+ * from `wait` (select), or from the completion port's dispatch (AFD). A socket that cannot be
+ * armed at all may be reported failed from `arm` itself.
+ */
 export interface ReadinessSink {
   /**
    * `socket` is ready in `direction`. For WRITABLE this includes a failed non-blocking connect
@@ -39,6 +43,12 @@ export interface ReadinessBackend {
   arm(socket: Socket, direction: Direction): void;
   /** Stops reporting `socket` in `direction`. No effect if not armed; O(1). */
   disarm(socket: Socket, direction: Direction): void;
+  /**
+   * Optional: `socket` is about to be closed (it is disarmed in both directions already). A
+   * backend that keeps per-socket state in the kernel (AFD's polls) lets go of it now, so that a
+   * new socket reusing the handle value is never taken for this one.
+   */
+  forget?(socket: Socket): void;
   /**
    * Blocks until an armed socket is ready or `timeoutMs` passes (0 polls; Infinity blocks without
    * limit), and reports what it found to `sink`. Failures that belong to one socket go to

@@ -1,78 +1,96 @@
-// AfdBackend: socket readiness through IOCTL_AFD_POLL completions on the reactor's IOCP — the
-// design wepoll, libuv's uv_poll and Trio use — behind the same ReadinessBackend contract as
-// select, so the two can be compared on the same work.
+// AfdBackend: socket readiness through IOCTL_AFD_POLL completions on the reactor's completion
+// port — the design wepoll, libuv's uv_poll and Trio use — behind the same ReadinessBackend
+// contract as select, so the two can be compared on the same work.
 //
-// One AFD handle per reactor (\Device\Afd, opened with NtCreateFile) is bound to the reactor's
-// completion port. Each armed socket has at most one poll in flight, carrying its read and write
-// interest together (two polls on one socket would complete with each other's results). A poll
-// completes when any requested event happens; its AFD_POLL_INFO says which; the IOCP worker
-// delivers the packet like any other completion, and this backend reports readiness to the sink
-// from the packet's settlement. Changing the interest of a socket with a poll in flight cancels
-// the poll (CancelIoEx) and re-arms once its packet has come — the poll's memory stays pinned
-// until then (CompletionPort's rules). AFD_POLL_LOCAL_CLOSE (the socket was closed here) and a
-// poll that cannot be started fail the socket's waiters; a failed connect counts as writable.
+// Each armed socket has at most one poll in flight, carrying its read and write interest
+// together (two polls on one socket would complete with each other's results), issued on the
+// base socket (SIO_BASE_HANDLE) through one of a few \Device\Afd handles shared by up to 32
+// sockets (poll-group.ts). A poll completes when any requested event happens; its AFD_POLL_INFO
+// says which. The packet is dispatched like any completion, synchronously in the poll phase, to
+// this backend's callback, which reports to the sink there and then: in the port mode the
+// reactor thread dequeues it itself (GetQueuedCompletionStatusEx), in the select mode the IOCP
+// worker puts it in the ring and the reactor dispatches the ring right after its select.
 //
-// Blocking: the reactor thread still has to sleep somewhere, and the IOCP belongs to its worker
-// thread. So `wait` runs select over the wakeup socket alone — one socket, whatever the number of
-// armed sockets — and poll completions arrive through the worker, the ring and that socket.
+// Each socket's poll is in one of three states, and every transition is one branch of `#update`
+// or `#completed` (wepoll's sock.c is the model):
+//   IDLE       no poll in flight;
+//   PENDING    a poll in flight for the events in `polled`;
+//   CANCELLED  a poll in flight that was asked to stop (CancelIoEx); its packet is still due.
+// A pending poll stays armed while it covers the interest — when interest shrinks, or drops to
+// nothing, it is left to complete (its result is then filtered by the interest of that moment):
+// no cancel and restart per wait. Only interest the poll does not cover cancels it, and the new
+// poll starts once the cancelled one's packet has come. `forget(socket)` (the socket is about to
+// be closed) cancels and detaches the state at once, so a new socket that reuses the handle value
+// starts afresh. The poll's memory (AFD_POLL_INFO, IO_STATUS_BLOCK) stays pinned until its packet.
+//
+// AFD_POLL_LOCAL_CLOSE (the socket was closed here without `forget`) and a poll that cannot be
+// started fail the socket's waiters; a failed connect (AFD_POLL_CONNECT_FAIL) counts as writable.
 import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
-import type { CompletionPort } from '../iocp-worker/completion-port.ts';
+import type { CompletionPort, PendingOperation } from '../iocp-worker/completion-port.ts';
 import { OverlappedPool, type OverlappedSlot } from '../iocp-worker/overlapped-pool.ts';
+import { PollGroups, type PollGroup } from './poll-group.ts';
 import { SelectSet } from '../select/select-set.ts';
 import * as afd from '../win32/afd.ts';
 import * as ws from '../win32/ws2_32.ts';
-import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { AFD_POLL_INFO } from '../win32/structs.ts';
 import { Timeval } from '../select/timeval.ts';
 import type { Socket } from '../win32/winsock.ts';
-import { ClosedResourceError } from '../errors.ts';
 
 const READ_EVENTS = afd.AFD_POLL_RECEIVE | afd.AFD_POLL_RECEIVE_EXPEDITED | afd.AFD_POLL_DISCONNECT | afd.AFD_POLL_ACCEPT | afd.AFD_POLL_ABORT | afd.AFD_POLL_CONNECT_FAIL;
 const WRITE_EVENTS = afd.AFD_POLL_SEND | afd.AFD_POLL_CONNECT_FAIL | afd.AFD_POLL_ABORT;
 
-interface PollState {
+const IDLE = 0;
+const PENDING = 1;
+const CANCELLED = 2;
+
+interface SocketState {
   readonly socket: Socket;
+  readonly group: PollGroup;
   base: number | undefined;
   /** Directions armed now (READABLE | WRITABLE bits). */
   interest: number;
-  /** The poll in flight: the interest it was started with, its cancel switch, its AFD_POLL_INFO. */
-  inFlight: { mask: number; controller: AbortController; info: OverlappedSlot } | undefined;
+  status: typeof IDLE | typeof PENDING | typeof CANCELLED;
+  /** The directions the poll in flight was started for. */
+  polled: number;
+  /** The poll in flight (PENDING or CANCELLED): its operation and its AFD_POLL_INFO. */
+  operation: PendingOperation | undefined;
+  info: OverlappedSlot | undefined;
+  /** `forget` was called: the state is no longer reachable from the socket; drop it when its packet comes. */
+  forgotten: boolean;
 }
 
 export class AfdBackend implements ReadinessBackend {
   readonly name = 'afd';
   readonly #port: CompletionPort;
-  readonly #afd: number;
-  readonly #wakeup: Socket;
+  readonly #sink: ReadinessSink;
+  readonly #groups: PollGroups;
+  /** Select mode only: the wakeup socket, the one socket `wait` selects on. */
+  readonly #wakeup: Socket | undefined;
   readonly #wakeupSet = new SelectSet(1);
   readonly #timeval = new Timeval();
   /** AFD_POLL_INFO buffers: 32 bytes each, in memory that never moves (the kernel writes them). */
   readonly #infos = new OverlappedPool();
-  readonly #states = new Map<Socket, PollState>();
-  #sink: ReadinessSink | undefined;
-  readonly #deferred: (() => void)[] = [];
+  readonly #states = new Map<Socket, SocketState>();
+  #inFlight = 0;
   #pollsStarted = 0;
+  #pollsCancelled = 0;
   #closed = false;
 
   /**
-   * `wakeup` is the reactor's wakeup socket: the one socket this backend selects on. Throws a
-   * clear error if \Device\Afd cannot be opened (no silent fallback to select).
+   * Reports to `sink` from the port's dispatch. `wakeup` is the reactor's wakeup socket when the
+   * reactor sleeps in select (`wait` selects on it alone); without it the reactor waits in the
+   * port and never calls `wait`. Throws a clear error if \Device\Afd cannot be opened (no silent
+   * fallback to select).
    */
-  constructor(port: CompletionPort, wakeup: Socket) {
+  constructor(port: CompletionPort, sink: ReadinessSink, wakeup?: Socket) {
     ws.ensureWinsock();
     this.#port = port;
+    this.#sink = sink;
     this.#wakeup = wakeup;
-    this.#wakeupSet.add(wakeup);
+    if (wakeup !== undefined) this.#wakeupSet.add(wakeup);
     try {
-      this.#afd = afd.openAfd();
+      this.#groups = new PollGroups(port);
     } catch (error) {
-      throw new Error(`the 'afd' readiness backend cannot start: ${(error as Error).message}`, { cause: error });
-    }
-    try {
-      port.register(this.#afd);
-    } catch (error) {
-      kernel32.CloseHandle(this.#afd);
       throw new Error(`the 'afd' readiness backend cannot start: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -81,7 +99,7 @@ export class AfdBackend implements ReadinessBackend {
     if (socket === this.#wakeup) return; // always in the select set
     let state = this.#states.get(socket);
     if (state === undefined) {
-      state = { socket, base: undefined, interest: 0, inFlight: undefined };
+      state = { socket, group: this.#groups.acquire(), base: undefined, interest: 0, status: IDLE, polled: 0, operation: undefined, info: undefined, forgotten: false };
       this.#states.set(socket, state);
     }
     state.interest |= direction;
@@ -95,10 +113,21 @@ export class AfdBackend implements ReadinessBackend {
     this.#update(state);
   }
 
+  /** `socket` is about to be closed: stop polling it now, and never mistake a reused handle value for it. */
+  forget(socket: Socket): void {
+    const state = this.#states.get(socket);
+    if (state === undefined) return;
+    this.#states.delete(socket);
+    state.forgotten = true;
+    state.interest = 0;
+    if (state.status === PENDING) this.#cancel(state);
+    else if (state.status === IDLE) this.#groups.release(state.group);
+  }
+
+  /** Select mode: blocks in select on the wakeup socket alone; poll packets come through the ring. */
   wait(timeoutMs: number, sink: ReadinessSink): number {
     if (this.#closed) throw new Error('AfdBackend.wait: the backend is closed');
-    this.#sink = sink;
-    for (const report of this.#deferred.splice(0)) report();
+    if (this.#wakeup === undefined) throw new Error('AfdBackend.wait: in port mode the reactor waits in its completion port');
     const set = this.#wakeupSet.prepare();
     const result = ws.select(0, set, null, null, this.#timeval.of(timeoutMs));
     if (result === ws.SOCKET_ERROR) throw new WinError('select', ws.WSAGetLastError());
@@ -107,41 +136,49 @@ export class AfdBackend implements ReadinessBackend {
   }
 
   stats(): ReadinessStats {
-    let read = 1; // the wakeup socket
+    let read = this.#wakeup === undefined ? 0 : 1;
     let write = 0;
-    let inFlight = 0;
     for (const state of this.#states.values()) {
       if (state.interest & READABLE) read++;
       if (state.interest & WRITABLE) write++;
-      if (state.inFlight) inFlight++;
     }
-    return { backend: this.name, readArmed: read, writeArmed: write, pollsInFlight: inFlight, pollsStarted: this.#pollsStarted };
+    return {
+      backend: this.name, readArmed: read, writeArmed: write,
+      /** Polls whose packets have not come back yet, cancelled ones included. */
+      pollsInFlight: this.#inFlight,
+      pollsStarted: this.#pollsStarted,
+      pollsCancelled: this.#pollsCancelled,
+      pollGroups: this.#groups.count,
+    };
   }
 
-  /** Closes the AFD handle. Call after the completion port has cancelled and drained the polls. */
+  /** Closes the AFD handles. Call after the completion port has cancelled and drained the polls. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#port.release(this.#afd);
-    kernel32.CloseHandle(this.#afd);
+    this.#groups.close();
   }
 
-  /** Starts, cancels or leaves the socket's poll so that it matches its interest. */
-  #update(state: PollState): void {
-    const inFlight = state.inFlight;
-    if (inFlight !== undefined) {
-      // A poll with another mask in flight: cancel it; its settlement re-arms with the new interest.
-      if (inFlight.mask !== state.interest) inFlight.controller.abort();
-      return;
+  /** Brings the socket's poll in line with its interest: one branch per state. */
+  #update(state: SocketState): void {
+    switch (state.status) {
+      case CANCELLED:
+        // A packet is due; `#completed` calls this again once it has come.
+        return;
+      case PENDING:
+        // The poll in flight covers what is wanted (the same, less, or nothing): leave it armed.
+        if ((state.interest & ~state.polled) === 0) return;
+        // It misses a direction now wanted: cancel; the new poll starts after its packet.
+        this.#cancel(state);
+        return;
+      case IDLE:
+        if (state.interest !== 0) this.#start(state);
+        else if (!state.forgotten) this.#drop(state);
+        return;
     }
-    if (state.interest === 0) {
-      this.#states.delete(state.socket);
-      return;
-    }
-    this.#start(state);
   }
 
-  #start(state: PollState): void {
+  #start(state: SocketState): void {
     if (this.#closed) return;
     try {
       state.base ??= afd.baseSocket(state.socket);
@@ -149,67 +186,82 @@ export class AfdBackend implements ReadinessBackend {
       this.#fail(state, error);
       return;
     }
-    const mask = state.interest;
-    const events = ((mask & READABLE) ? READ_EVENTS : 0) | ((mask & WRITABLE) ? WRITE_EVENTS : 0) | afd.AFD_POLL_LOCAL_CLOSE;
+    const polled = state.interest;
+    const events = ((polled & READABLE) ? READ_EVENTS : 0) | ((polled & WRITABLE) ? WRITE_EVENTS : 0) | afd.AFD_POLL_LOCAL_CLOSE;
     const info = this.#infos.acquire();
-    const view = new DataView(info.view.buffer, info.view.byteOffset, AFD_POLL_INFO.SIZE);
-    view.setBigInt64(AFD_POLL_INFO.TIMEOUT, 0x7fff_ffff_ffff_ffffn, true);
-    view.setUint32(AFD_POLL_INFO.NUMBER_OF_HANDLES, 1, true);
-    view.setUint32(AFD_POLL_INFO.EXCLUSIVE, 0, true);
-    view.setBigUint64(AFD_POLL_INFO.HANDLE, BigInt(state.base), true);
-    view.setUint32(AFD_POLL_INFO.EVENTS, events, true);
-    const controller = new AbortController();
-    state.inFlight = { mask, controller, info };
+    new afd.AfdPollInfo(info.view).prepare(state.base, events);
+    const started = this.#port.start(state.group.handle, 'IOCTL_AFD_POLL', 0, info.view,
+      (ioStatus) => afd.startAfdPoll(state.group.handle, ioStatus, info.view),
+      (error) => this.#completed(state, info, error));
+    if (started.pending === undefined) {
+      this.#infos.release(info);
+      this.#fail(state, started.error);
+      return;
+    }
+    state.status = PENDING;
+    state.polled = polled;
+    state.operation = started.pending;
+    state.info = info;
+    this.#inFlight++;
     this.#pollsStarted++;
-    this.#port
-      .submit(this.#afd, 'IOCTL_AFD_POLL', 0, info.view, (ioStatus) => afd.startAfdPoll(this.#afd, ioStatus, info.view), { signal: controller.signal })
-      .then(
-        () => this.#completed(state, info),
-        (error: unknown) => this.#cancelledOrFailed(state, info, controller, error),
-      );
   }
 
-  #completed(state: PollState, info: OverlappedSlot): void {
-    const view = new DataView(info.view.buffer, info.view.byteOffset, AFD_POLL_INFO.SIZE);
-    const events = view.getUint32(AFD_POLL_INFO.NUMBER_OF_HANDLES, true) > 0 ? view.getUint32(AFD_POLL_INFO.EVENTS, true) : 0;
-    state.inFlight = undefined;
+  #cancel(state: SocketState): void {
+    state.status = CANCELLED;
+    this.#pollsCancelled++;
+    this.#port.cancel(state.operation!, CANCELLED_BY_BACKEND);
+  }
+
+  /** The poll's packet, dispatched in the poll phase: report, then bring the poll in line again. */
+  #completed(state: SocketState, info: OverlappedSlot, error: unknown): void {
+    const events = error === undefined ? new afd.AfdPollInfo(info.view).events : 0;
     this.#infos.release(info);
-    if (this.#states.get(state.socket) !== state) return; // forgotten meanwhile
+    this.#inFlight--;
+    const wasCancelled = state.status === CANCELLED;
+    state.status = IDLE;
+    state.operation = undefined;
+    state.info = undefined;
+    if (state.forgotten) {
+      this.#groups.release(state.group);
+      return;
+    }
+    if (error !== undefined && error !== CANCELLED_BY_BACKEND) {
+      // The reactor is closing (ClosedResourceError), or the driver refused the poll.
+      if (!this.#closed) this.#fail(state, error);
+      return;
+    }
     if (events & afd.AFD_POLL_LOCAL_CLOSE) {
       this.#fail(state, new WinError('IOCTL_AFD_POLL', ERROR.WSAENOTSOCK, { detail: 'the socket was closed (AFD_POLL_LOCAL_CLOSE)' }));
       return;
     }
-    if (events & READ_EVENTS && state.interest & READABLE) this.#report(() => this.#sink?.ready(state.socket, READABLE));
-    if (events & WRITE_EVENTS && state.interest & WRITABLE) this.#report(() => this.#sink?.ready(state.socket, WRITABLE));
-    this.#update(state); // re-arm what is still wanted (or forget the socket)
-  }
-
-  #cancelledOrFailed(state: PollState, info: OverlappedSlot, controller: AbortController, error: unknown): void {
-    state.inFlight = undefined;
-    this.#infos.release(info);
-    if (this.#states.get(state.socket) !== state || error instanceof ClosedResourceError) return;
-    if (controller.signal.aborted && error === controller.signal.reason) {
-      this.#update(state); // cancelled to change the interest: re-arm
-      return;
-    }
-    this.#fail(state, error);
+    // A cancelled poll may still carry events (it completed before the cancel): report them too.
+    if (events & READ_EVENTS && state.interest & READABLE) this.#sink.ready(state.socket, READABLE);
+    if (events & WRITE_EVENTS && state.interest & WRITABLE) this.#sink.ready(state.socket, WRITABLE);
+    void wasCancelled;
+    this.#update(state);
   }
 
   /**
    * The socket cannot be polled: forget it and fail its waiters. A handle the driver calls
    * invalid is reported as Winsock does for a value that is not a socket: WSAENOTSOCK.
    */
-  #fail(state: PollState, error: unknown): void {
-    this.#states.delete(state.socket);
+  #fail(state: SocketState, error: unknown): void {
+    if (this.#states.get(state.socket) === state) this.#states.delete(state.socket);
+    state.interest = 0;
+    if (state.status === IDLE) this.#groups.release(state.group);
+    else state.forgotten = true;
     const winError = error instanceof WinError && error.errno !== ERROR.ERROR_INVALID_HANDLE
       ? error
       : new WinError('IOCTL_AFD_POLL', ERROR.WSAENOTSOCK, { cause: error, detail: 'not a socket (or closed)' });
-    this.#report(() => this.#sink?.failed(state.socket, winError));
+    this.#sink.failed(state.socket, winError);
   }
 
-  /** Reports now if the reactor has waited once (it has a sink), else at the start of the next wait. */
-  #report(report: () => void): void {
-    if (this.#sink !== undefined) report();
-    else this.#deferred.push(report);
+  /** An idle socket nobody waits on: let go of its state and its group slot. */
+  #drop(state: SocketState): void {
+    this.#states.delete(state.socket);
+    this.#groups.release(state.group);
   }
 }
+
+/** The reason the backend gives its own cancels, to tell them from the reactor closing. */
+const CANCELLED_BY_BACKEND = Symbol('cancelled by the AFD backend');

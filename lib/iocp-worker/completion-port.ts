@@ -9,6 +9,14 @@
 // wakeup socket if it may be asleep. The reactor, after each select, drains the ring — only what
 // is there at that moment — and settles the operations the packets name.
 //
+// Two ways to receive the packets (the reactor picks one, `waitIn`):
+// - through the worker (select mode): as above; the reactor calls `dispatch()` after select;
+// - in the loop (port mode): no worker, no ring; the reactor thread itself blocks in
+//   GetQueuedCompletionStatusEx through `wait(timeout, onWake)`, and cross-thread wakes arrive
+//   as KEY_WAKE packets (wakeup/port-wakeup.ts).
+// Either way each packet is dispatched synchronously, inside the poll phase, to the callback its
+// operation carries (mio's `Overlapped { callback }`); the promise API is a thin layer over that.
+//
 // Operations are matched by OVERLAPPED address. The OVERLAPPED (from OverlappedPool) and the data
 // buffer stay referenced by the operation record until its packet has been dequeued, even after
 // an abort, because the kernel may write them until then.
@@ -19,6 +27,10 @@
 // nobody asked for means the handle was closed: ClosedResourceError.
 import { Worker } from 'node:worker_threads';
 import * as kernel32 from '../win32/kernel32.ts';
+import { toHandle } from '../win32/kernel32.ts';
+import { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
+export { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
+export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
@@ -26,12 +38,12 @@ import { cancelIo } from '../win32/overlapped-calls.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
 import { BusyResourceError } from '../errors.ts';
-import { CompletionRing, type Completion } from './completion-ring.ts';
+import { CompletionRing, readEntry, type Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
-import { FAILED, KEY_OVERLAPPED, KEY_STOP, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
+import { FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, ENTRY_SIZE, RING_CAPACITY, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { Turn, whenTurn, type Pace } from '../fair-share.ts';
+import type { Pace } from '../fair-share.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;
@@ -43,6 +55,20 @@ export interface OverlappedOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** How an operation ends: `error` undefined and the byte count, or the error. */
+export type OperationDone = (error: unknown, bytes: number) => void;
+
+/** An operation in flight, for its starter to cancel (`CompletionPort.cancel`). Opaque. */
+export interface PendingOperation {
+  readonly syscall: string;
+}
+
+/** What `start` returns: the operation in flight, or the result of a call that failed (or was mapped) at once. */
+export type StartResult = { pending: PendingOperation; error: undefined; bytes: 0 } | { pending: undefined; error: unknown; bytes: number };
+
+/** Packets one port-mode wait dequeues: the same batch bound as the worker's, for the same reason. */
+const MAX_ENTRIES_PER_WAIT = MAX_ENTRIES_PER_DEQUEUE;
+
 interface Operation {
   readonly handle: Handle;
   readonly syscall: string;
@@ -52,8 +78,8 @@ interface Operation {
   /** Memory the kernel may write until the packet arrives: kept referenced until then. */
   readonly pinned: unknown;
   readonly mapError: ErrorMapping | undefined;
-  readonly resolve: (bytes: number) => void;
-  readonly reject: (error: unknown) => void;
+  /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
+  readonly done: OperationDone;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   abortRequested: boolean;
@@ -61,15 +87,6 @@ interface Operation {
   handleReleased: boolean;
   /** Emulated mode: the event the OVERLAPPED carries, observed through the object-wait family. */
   event: number | undefined;
-}
-
-/** One completion delivered to a monitored key. */
-export interface KeyCompletion {
-  bytes: number;
-  /** The OVERLAPPED address the poster passed (0 for none). */
-  overlapped: number;
-  /** The NTSTATUS the poster passed (0 for PostQueuedCompletionStatus). */
-  status: number;
 }
 
 /**
@@ -91,16 +108,18 @@ export interface CompletionTarget {
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
 const abandoned: unknown[] = [];
 
-export function toHandle(value: unknown): Handle {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  if (typeof value === 'bigint' && value > 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  throw new TypeError(`expected a HANDLE (positive integer or BigInt), got ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value)}`);
-}
-
 export class CompletionPort {
   readonly port: Handle;
   readonly #ring = new CompletionRing();
-  readonly #wake: WakeTarget;
+  /** Select mode: where the worker wakes the reactor. Undefined in port mode (no worker). */
+  readonly #wake: WakeTarget | undefined;
+  /** Port mode: the entries one GetQueuedCompletionStatusEx call writes, and its count out-parameter. */
+  readonly #entries = new Uint8Array(new ArrayBuffer(MAX_ENTRIES_PER_WAIT * ENTRY_SIZE));
+  readonly #entryWords = new Uint32Array(this.#entries.buffer);
+  readonly #removed = new Uint32Array(1);
+  readonly #entry: Completion = { key: 0, overlapped: 0, status: 0, bytes: 0 };
+  /** Port mode: the last wait filled its whole batch, so more packets may be queued. */
+  #moreQueued = false;
   readonly #pool = new OverlappedPool();
   readonly #operations = new Map<number, Operation>();
   readonly #registered = new Set<Handle>();
@@ -120,8 +139,12 @@ export class CompletionPort {
   #completions = 0;
   #stray = 0;
 
-  /** `waitEvent` waits for an event handle through the reactor's object-wait family. */
-  constructor(wake: WakeTarget, waitEvent: (event: Handle) => Promise<unknown>) {
+  /**
+   * `waitEvent` waits for an event handle through the reactor's object-wait family. `wake` is
+   * where the IOCP worker wakes the reactor (select mode); without it the port runs in port mode:
+   * no worker, and the reactor calls `wait` to dequeue.
+   */
+  constructor(waitEvent: (event: Handle) => Promise<unknown>, wake?: WakeTarget) {
     this.#wake = wake;
     this.#waitEvent = waitEvent;
     const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
@@ -134,16 +157,21 @@ export class CompletionPort {
     return this.#worker;
   }
 
-  /** Packets published by the worker and not yet dispatched. */
+  /** The reactor thread waits in this port (no worker thread). */
+  get inLoop(): boolean {
+    return this.#wake === undefined;
+  }
+
+  /** Packets known to wait for dispatch: the ring's backlog, or (port mode) 1 if the last wait filled its batch. */
   backlog(): number {
-    return this.#ring.backlog();
+    return this.inLoop ? (this.#moreQueued ? 1 : 0) : this.#ring.backlog();
   }
 
   stats(): {
     overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string;
     emulatedHandles: number; emulatedOperations: number;
   } {
-    const worker = this.#failure ? 'failed' : this.#worker ? 'running' : 'not started';
+    const worker = this.inLoop ? 'none (port mode)' : this.#failure ? 'failed' : this.#worker ? 'running' : 'not started';
     return {
       overlappedWaiters: this.#operations.size,
       iocpBacklog: this.#ring.backlog(),
@@ -255,14 +283,35 @@ export class CompletionPort {
     issue: (overlapped: Uint8Array) => number,
     options: OverlappedOptions & { mapError?: ErrorMapping } = {},
   ): Promise<number> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      const done: OperationDone = (error, bytes) => (error === undefined ? resolve(bytes) : reject(error));
+      const started = this.start(value, syscall, fileOffset, pinned, issue, done, options);
+      if (started.pending === undefined) done(started.error, started.bytes);
+    });
+  }
+
+  /**
+   * The callback form of `submit`, for winmux's own parts (the AFD backend): `done` is called
+   * during the dispatch of the packet. Returns `{ pending }`, the operation (for `cancel`), or —
+   * when the call failed outright (or the handle is bad or unregistered) and no packet will
+   * come — `{ error, bytes }` for the caller to act on; `done` is not called then.
+   */
+  start(
+    value: unknown,
+    syscall: string,
+    fileOffset: number,
+    pinned: unknown,
+    issue: (overlapped: Uint8Array) => number,
+    done: OperationDone,
+    options: OverlappedOptions & { mapError?: ErrorMapping } = {},
+  ): StartResult {
     let handle: Handle;
     try {
       handle = this.#checkHandle(value);
     } catch (error) {
-      return Promise.reject(error);
+      return { pending: undefined, error, bytes: 0 };
     }
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
     const slot = this.#pool.acquire(fileOffset);
     const event = this.#emulated.has(handle) ? this.#acquireEvent(slot.view) : undefined;
     const errno = issue(slot.view);
@@ -271,11 +320,22 @@ export class CompletionPort {
       this.#pool.release(slot);
       if (event !== undefined) this.#freeEvents.push(event);
       const mapped = options.mapError?.(errno);
-      return mapped ? Promise.resolve(mapped.bytes) : Promise.reject(new WinError(syscall, errno));
+      return mapped ? { pending: undefined, error: undefined, bytes: mapped.bytes } : { pending: undefined, error: new WinError(syscall, errno), bytes: 0 };
     }
-    const promise = this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options, event);
-    if (event !== undefined) this.#observe(this.#operations.get(slot.address)!, event);
-    return promise;
+    const operation = this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options, done, event);
+    if (event !== undefined) this.#observe(operation, event);
+    return { pending: operation, error: undefined, bytes: 0 };
+  }
+
+  /**
+   * Cancels an operation from `start` (CancelIoEx): its packet still comes, and `done` gets
+   * `reason` if the cancellation won, or the result if the operation had completed.
+   */
+  cancel(pending: PendingOperation, reason: unknown): void {
+    const operation = pending as Operation;
+    if (operation.abortRequested || !this.#operations.has(operation.address)) return;
+    operation.abortRequested = true;
+    this.#requestCancel(operation, reason);
   }
 
   /**
@@ -297,7 +357,11 @@ export class CompletionPort {
     if (this.#operations.has(address)) {
       return Promise.reject(new Error(`an operation with the OVERLAPPED at 0x${address.toString(16)} is already pending`));
     }
-    return this.#track(handle, 'waitOverlapped', overlapped, address, undefined, overlapped, options);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      this.#track(handle, 'waitOverlapped', overlapped, address, undefined, overlapped, options,
+        (error, bytes) => (error === undefined ? resolve(bytes) : reject(error)));
+    });
   }
 
   /** Queues a completion for `key` with PostQueuedCompletionStatus. */
@@ -327,8 +391,46 @@ export class CompletionPort {
     return monitor;
   }
 
-  /** Dispatches every packet in the ring now; the reactor calls this after each select. */
+  /**
+   * Port mode: blocks in GetQueuedCompletionStatusEx for up to `timeoutMs` (0 polls; Infinity
+   * waits without limit) and dispatches what it dequeued; while batches come back full it
+   * dequeues again without waiting, up to RING_CAPACITY packets — the most the worker's ring
+   * hands the loop in select mode. Fewer (one batch) let a thread posting without pause outrun
+   * the loop, and then socket readiness (AFD packets on the same first-in-first-out port) waited
+   * behind an ever longer queue. A KEY_WAKE packet calls `onWake`. Returns the packet count.
+   */
+  wait(timeoutMs: number, onWake: () => void): number {
+    let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
+    let total = 0;
+    this.#moreQueued = false;
+    while (total < RING_CAPACITY) {
+      if (!kernel32.GetQueuedCompletionStatusEx(this.port, this.#entries, MAX_ENTRIES_PER_WAIT, this.#removed, ms, 0)) {
+        const errno = kernel32.GetLastError();
+        if (errno === WAIT_TIMEOUT) break;
+        throw new WinError('GetQueuedCompletionStatusEx', errno);
+      }
+      const count = this.#removed[0]!;
+      for (let i = 0; i < count; i++) {
+        const entry = readEntry(this.#entryWords, i, this.#entry);
+        if (entry.key === KEY_WAKE && entry.overlapped === 0) onWake();
+        else this.#onCompletion(entry);
+      }
+      total += count;
+      this.#completions += count;
+      if (count < MAX_ENTRIES_PER_WAIT) break;
+      this.#moreQueued = true;
+      ms = 0;
+    }
+    if (total < RING_CAPACITY) this.#moreQueued = false;
+    return total;
+  }
+
+  /**
+   * Dispatches what has arrived and is not dispatched yet: select mode, every packet in the ring
+   * now; port mode, a zero-timeout `wait` (wakes are dropped: the caller is closing).
+   */
   dispatch(): number {
+    if (this.inLoop) return this.wait(0, () => {});
     const count = this.#ring.drain(this.#onCompletion);
     this.#completions += count;
     if (this.#worker !== undefined && this.#failure === undefined && Atomics.load(this.#ring.control, STATE) === FAILED) {
@@ -366,9 +468,9 @@ export class CompletionPort {
   /**
    * Step 2, once the caller has dispatched packets (and, for emulated operations, object waits)
    * until `pending` is 0 or it gave up: whatever is left is abandoned (its memory kept forever),
-   * the worker is stopped and joined, and the port and the events are closed.
+   * and the worker, if any, is stopped and joined.
    */
-  async finishClose(): Promise<void> {
+  async stopWorker(): Promise<void> {
     if (this.#operations.size > 0) this.#abandonAll(new ClosedResourceError('the reactor was closed'));
     if (this.#worker !== undefined) {
       this.#stopping = true;
@@ -376,6 +478,10 @@ export class CompletionPort {
       if (this.#failure === undefined) postCompletion({ port: this.port }, KEY_STOP, 0);
       await this.#workerExited;
     }
+  }
+
+  /** Step 3, once nothing can post to the port any more (the reactor refused wakes): closes the events and the port. */
+  closePort(): void {
     for (const event of this.#events) kernel32.CloseHandle(event);
     this.#events.clear();
     kernel32.CloseHandle(this.port);
@@ -407,24 +513,20 @@ export class CompletionPort {
     slot: OverlappedSlot | undefined,
     pinned: unknown,
     options: OverlappedOptions & { mapError?: ErrorMapping },
+    done: OperationDone,
     event?: number,
-  ): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const operation: Operation = {
-        handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
-        resolve, reject, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false, event,
-      };
-      if (options.signal !== undefined) {
-        const signal = options.signal;
-        operation.onAbort = () => {
-          if (operation.abortRequested) return;
-          operation.abortRequested = true;
-          this.#requestCancel(operation, signal.reason);
-        };
-        signal.addEventListener('abort', operation.onAbort, { once: true });
-      }
-      this.#operations.set(address, operation);
-    });
+  ): Operation {
+    const operation: Operation = {
+      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
+      done, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false, event,
+    };
+    if (options.signal !== undefined) {
+      const signal = options.signal;
+      operation.onAbort = () => this.cancel(operation, signal.reason);
+      signal.addEventListener('abort', operation.onAbort, { once: true });
+    }
+    this.#operations.set(address, operation);
+    return operation;
   }
 
   /** Abort reasons by operation, for the packet that reports the cancellation. */
@@ -443,26 +545,26 @@ export class CompletionPort {
     if (operation.event !== undefined) this.#freeEvents.push(operation.event);
     if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
     if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
-      operation.resolve(bytes);
+      operation.done(undefined, bytes);
       return;
     }
     const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
     if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
-      operation.reject(this.#abortReasons.get(operation));
+      operation.done(this.#abortReasons.get(operation), 0);
       return;
     }
     if (errno === ERROR.ERROR_OPERATION_ABORTED || operation.handleReleased) {
-      operation.reject(new ClosedResourceError(`the handle was closed while ${operation.syscall} was pending`));
+      operation.done(new ClosedResourceError(`the handle was closed while ${operation.syscall} was pending`), 0);
       return;
     }
     // ERROR_MORE_DATA (a message-mode pipe's message is longer than the buffer): data did arrive.
     if (errno === ERROR_MORE_DATA) {
-      operation.resolve(bytes);
+      operation.done(undefined, bytes);
       return;
     }
     const mapped = operation.mapError?.(errno);
-    if (mapped) operation.resolve(mapped.bytes);
-    else operation.reject(new WinError(operation.syscall, errno));
+    if (mapped) operation.done(undefined, mapped.bytes);
+    else operation.done(new WinError(operation.syscall, errno), 0);
   }
 
   /**
@@ -515,7 +617,7 @@ export class CompletionPort {
   }
 
   #ensureWorker(): void {
-    if (this.#worker !== undefined || this.#closed) return;
+    if (this.#worker !== undefined || this.#closed || this.#wake === undefined) return;
     const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
     const worker = new Worker(new URL(`./entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
       workerData: data,
@@ -558,78 +660,19 @@ export class CompletionPort {
   #abandon(operation: Operation, error: unknown): void {
     abandoned.push(operation.overlapped, operation.pinned);
     if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
-    operation.reject(error);
+    operation.done(error, 0);
   }
 }
 
 const ERROR_MORE_DATA = 234;
+/** GetQueuedCompletionStatusEx timed out with nothing dequeued. */
+const WAIT_TIMEOUT = 258;
+/** The longest single port wait (a DWORD of ms, below INFINITE); the loop waits again for longer. */
+const MAX_WAIT_MS = 0x7fff_ffff;
 
 /** PostQueuedCompletionStatus from any thread. */
 export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
   if (!kernel32.PostQueuedCompletionStatus(target.port, bytes, key, null)) {
     throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
-  }
-}
-
-/** Completions for one user key, in arrival order: `for await` or `next()`. */
-export class KeyMonitor implements AsyncIterable<KeyCompletion> {
-  readonly key: number;
-  readonly #queue: KeyCompletion[] = [];
-  readonly #onClose: () => void;
-  readonly #pace: Pace;
-  readonly #turn = new Turn();
-  #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
-  #closedWith: unknown;
-
-  constructor(key: number, onClose: () => void, pace: Pace) {
-    this.key = key;
-    this.#onClose = onClose;
-    this.#pace = pace;
-  }
-
-  /** @internal */
-  deliver(completion: KeyCompletion): void {
-    const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      this.#pace(this.#turn, true);
-      waiter.resolve(completion);
-    } else {
-      this.#queue.push(completion);
-    }
-  }
-
-  /**
-   * The next completion; rejects with ClosedResourceError (or the worker's failure) once closed.
-   * One already queued is a fast path, paced like any operation that did not wait.
-   */
-  next(): Promise<KeyCompletion> {
-    if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
-    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
-    if (this.#waiter !== undefined) return Promise.reject(new Error('KeyMonitor.next: another task is already waiting'));
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<KeyCompletion> {
-    for (;;) {
-      try {
-        yield await this.next();
-      } catch (error) {
-        if (error instanceof ClosedResourceError) return;
-        throw error;
-      }
-    }
-  }
-
-  /** Stops delivery; a pending `next()` rejects. Idempotent. */
-  close(error: unknown = new ClosedResourceError('the completion key monitor is closed')): void {
-    if (this.#closedWith !== undefined) return;
-    this.#closedWith = error;
-    this.#onClose();
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(error);
   }
 }

@@ -14,6 +14,20 @@ export interface Completion {
   bytes: number;
 }
 
+/**
+ * Decodes the OVERLAPPED_ENTRY at `index` of `words` into `into` (reused by the caller): the one
+ * place that knows the entry layout on the reading side, for the ring and for a reactor that
+ * dequeues from its port directly.
+ */
+export function readEntry(words: Uint32Array, index: number, into: Completion): Completion {
+  const at = (index * ENTRY_SIZE) / 4;
+  into.key = words[at + OVERLAPPED_ENTRY.KEY / 4]! + words[at + OVERLAPPED_ENTRY.KEY / 4 + 1]! * HIGH_WORD;
+  into.overlapped = words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4]! + words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4 + 1]! * HIGH_WORD;
+  into.status = words[at + OVERLAPPED_ENTRY.STATUS / 4]!;
+  into.bytes = words[at + OVERLAPPED_ENTRY.BYTES / 4]!;
+  return into;
+}
+
 export class CompletionRing {
   readonly capacity: number;
   readonly bytes: Uint8Array;
@@ -92,12 +106,7 @@ export class CompletionRing {
     const count = (head - tail) | 0;
     const entry: Completion = { key: 0, overlapped: 0, status: 0, bytes: 0 };
     for (let i = 0; i < count; i++, tail = (tail + 1) | 0) {
-      const at = ((tail & (this.capacity - 1)) * ENTRY_SIZE) / 4;
-      entry.key = this.#words[at + OVERLAPPED_ENTRY.KEY / 4]! + this.#words[at + OVERLAPPED_ENTRY.KEY / 4 + 1]! * HIGH_WORD;
-      entry.overlapped = this.#words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4]! + this.#words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4 + 1]! * HIGH_WORD;
-      entry.status = this.#words[at + OVERLAPPED_ENTRY.STATUS / 4]!;
-      entry.bytes = this.#words[at + OVERLAPPED_ENTRY.BYTES / 4]!;
-      handle(entry);
+      handle(readEntry(this.#words, tail & (this.capacity - 1), entry));
     }
     if (count > 0) {
       Atomics.store(this.control, TAIL, tail);

@@ -21,7 +21,6 @@ export const STATE = 2;
 export const ERRNO = 3;
 export const CONTROL_SLOTS = 4;
 
-export const STARTING = 0;
 export const RUNNING = 1;
 export const STOPPED = 2;
 export const FAILED = 3;
@@ -43,6 +42,8 @@ export const MAX_ENTRIES_PER_DEQUEUE = 256;
 export const KEY_OVERLAPPED = 1;
 /** Posted by the reactor to stop the worker; private to winmux. */
 export const KEY_STOP = 2;
+/** A cross-thread wake, posted to a reactor that waits in its port (see wakeup/wake.ts); private to winmux. */
+export const KEY_WAKE = 3;
 export const USER_KEY_BASE = 0x1000;
 
 /** What the worker thread is started with (workerData). */

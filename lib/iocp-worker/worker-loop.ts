@@ -40,7 +40,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
       }
       if (published > 0) {
         ring.publish(published);
-        wakeIfSleeping(wakeState, data.wake.socket);
+        wakeIfSleeping(wakeState, data.wake);
       }
       if (stopAt >= 0) {
         Atomics.store(ring.control, STATE, STOPPED);
@@ -49,7 +49,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
     }
   } catch (error) {
     Atomics.store(ring.control, STATE, FAILED);
-    requestWake(wakeState, data.wake.socket);
+    requestWake(wakeState, data.wake);
     throw error;
   }
 }

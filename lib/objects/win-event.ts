@@ -3,7 +3,7 @@
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { toHandle } from '../iocp-worker/completion-port.ts';
+import { toHandle } from '../win32/kernel32.ts';
 
 export interface WinEventOptions {
   /** Manual reset: stays signalled until `reset()` (default false: auto-reset, one waiter per `set()`). */

@@ -41,6 +41,7 @@ import { AfdBackend } from '../afd/afd-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
+import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { CompletionPort, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
@@ -72,6 +73,15 @@ export interface ReactorOptions {
    * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
    */
   readiness?: 'select' | 'afd' | ReadinessBackend;
+  /**
+   * Where the reactor thread blocks once per iteration:
+   * - 'select': in select over the interest sets and the wakeup socket; completions reach the
+   *   loop through the IOCP worker thread, which pokes the wakeup socket (default for 'select');
+   * - 'port': in its completion port (GetQueuedCompletionStatusEx): AFD polls, overlapped I/O and
+   *   wakes from other threads all arrive there; no IOCP worker thread, no wakeup socket
+   *   (default for 'afd'; needs readiness 'afd', since select must block on the sockets).
+   */
+  waitIn?: 'select' | 'port';
   /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
   clock?: () => number;
   /** Object waits one waiter thread serves at once: 63 (default, coalesced) down to 1 (a thread per wait). */
@@ -160,7 +170,10 @@ export class Reactor implements AsyncDisposable {
   readonly #writers = new Map<Socket, Waiter>();
   readonly #timers = new TimerHeap();
   readonly #channels = new Set<ReactorChannel<unknown>>();
-  readonly #wakeup: WakeupSocket;
+  /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
+  readonly #wakeup: WakeupSocket | PortWakeup;
+  /** The wakeup socket's read end, which select watches (undefined in port mode). */
+  readonly #wakeupEnd: Socket | undefined;
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
@@ -177,7 +190,7 @@ export class Reactor implements AsyncDisposable {
 
   readonly #sink: ReadinessSink = {
     ready: (socket, direction) => {
-      if (socket === this.#wakeup.readEnd && direction === READABLE) {
+      if (socket === this.#wakeupEnd && direction === READABLE) {
         this.#onWakeup();
       } else {
         this.#readyInLastPoll++;
@@ -185,7 +198,7 @@ export class Reactor implements AsyncDisposable {
       }
     },
     failed: (socket, error: WinError) => {
-      if (socket === this.#wakeup.readEnd) throw error;
+      if (socket === this.#wakeupEnd) throw error;
       this.#readyInLastPoll++;
       this.#settle(socket, READABLE, true, error);
       this.#settle(socket, WRITABLE, true, error);
@@ -207,29 +220,43 @@ export class Reactor implements AsyncDisposable {
     if (readiness !== 'select' && readiness !== 'afd' && typeof readiness !== 'object') {
       throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select' or 'afd')`);
     }
+    const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
+    if (waitIn !== 'select' && waitIn !== 'port') throw new TypeError(`unknown waitIn ${JSON.stringify(waitIn)} (expected 'select' or 'port')`);
+    if (waitIn === 'port' && readiness !== 'afd') {
+      throw new TypeError("waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
+    }
+    const waitEvent = (event: number): Promise<unknown> => this.#waits.wait(event, undefined, undefined);
     // Set up in an order that lets a failure clean up what was made before it.
-    this.#wakeup = new WakeupSocket();
-    try {
-      // The port is made now; its worker thread starts with the first use of the IOCP family.
-      this.#iocp = new CompletionPort(this.#wakeup.target(), (event) => this.#waits.wait(event, undefined, undefined));
-    } catch (error) {
-      this.#wakeup.close();
-      throw error;
+    if (waitIn === 'port') {
+      this.#iocp = new CompletionPort(waitEvent);
+      this.#wakeup = new PortWakeup(this.#iocp.port);
+      this.#wakeupEnd = undefined;
+    } else {
+      const wakeupSocket = new WakeupSocket();
+      this.#wakeup = wakeupSocket;
+      this.#wakeupEnd = wakeupSocket.readEnd;
+      try {
+        // The port is made now; its worker thread starts with the first use of the IOCP family.
+        this.#iocp = new CompletionPort(waitEvent, wakeupSocket.target());
+      } catch (error) {
+        wakeupSocket.close();
+        throw error;
+      }
     }
     try {
       this.#backend = readiness === 'select' ? new SelectBackend()
-        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#wakeup.readEnd)
+        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sink, this.#wakeupEnd)
         : readiness;
     } catch (error) {
-      this.#iocp.closeUnused();
       this.#wakeup.close();
+      this.#iocp.closeUnused();
       throw error;
     }
     this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {
       const timer = this.#timers.insert({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {} });
       return () => this.#timers.remove(timer);
     }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
-    this.#backend.arm(this.#wakeup.readEnd, READABLE);
+    if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
   }
 
   /** @internal */
@@ -302,6 +329,7 @@ export class Reactor implements AsyncDisposable {
     const error = new ClosedResourceError(`socket ${s} was closed while a task waited on it`);
     this.#settle(s, READABLE, true, error);
     this.#settle(s, WRITABLE, true, error);
+    this.#backend.forget?.(s);
   }
 
   /** Resolves after `ms` milliseconds of the reactor's clock. */
@@ -584,13 +612,17 @@ export class Reactor implements AsyncDisposable {
       // Emulated operations end through object waits: dispatch both families.
       if (this.#iocp.dispatch() + this.#waits.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    // Then, in this order: join every thread that may wake us or post to the port (the IOCP
+    // worker, the waiter threads); refuse wakes (and, in select mode, close the wakeup pair); close
+    // the AFD handles; close the port — no late wake or post can reach a reused handle value.
     try {
-      await this.#iocp.finishClose();
+      await this.#iocp.stopWorker();
       await this.#waits.close();
     } finally {
-      this.#backend.disarm(this.#wakeup.readEnd, READABLE);
+      if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
       this.#wakeup.close();
       this.#backend.close();
+      this.#iocp.closePort();
     }
   }
 
@@ -609,7 +641,7 @@ export class Reactor implements AsyncDisposable {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const waiters = direction === READABLE ? this.#readers : this.#writers;
-    if (waiters.has(socket) || socket === this.#wakeup.readEnd) {
+    if (waiters.has(socket) || socket === this.#wakeupEnd) {
       const what = direction === READABLE ? 'readable' : 'writable';
       return Promise.reject(new BusyResourceError(`another task is already waiting for socket ${socket} to become ${what}`));
     }
@@ -652,12 +684,17 @@ export class Reactor implements AsyncDisposable {
     // no task runs in between, so none sees a partial count.
     this.#readyInLastPoll = 0;
     try {
-      this.#backend.wait(timeout, this.#sink);
+      // The one place the thread blocks: select (then the ring the worker filled), or the port.
+      if (this.#iocp.inLoop) {
+        this.#iocp.wait(timeout, this.#onWakeup);
+      } else {
+        this.#backend.wait(timeout, this.#sink);
+        this.#iocp.dispatch();
+      }
     } finally {
       Atomics.store(state, SLEEPING, 0);
       this.#pollEndedAt = performance.now();
     }
-    this.#iocp.dispatch();
     this.#waits.dispatch();
     this.#iterations++;
     this.#fair.nextIteration(this.#iterations);
@@ -665,11 +702,11 @@ export class Reactor implements AsyncDisposable {
     this.#runSoon();
   }
 
-  #onWakeup(): void {
+  readonly #onWakeup = (): void => {
     this.#wakeups++;
     this.#wakeup.drain();
     for (const channel of this.#channels) channel.deliver();
-  }
+  };
 
   #fireTimers(): void {
     const now = this.#clock();

@@ -53,7 +53,7 @@ export function runWaiter(data: WaiterData): void {
     if (!finished) return;
     finished = false;
     Atomics.store(shared, RESULTS, 1);
-    wakeIfSleeping(wakeState, data.wake.socket);
+    wakeIfSleeping(wakeState, data.wake);
   };
 
   /** WaitForMultipleObjects failed: find which handles are bad by waiting on each with no timeout. */

@@ -9,8 +9,7 @@
 // reactor swaps PENDING to 0, then reads the port dry. A message posted after the swap either
 // comes out in this read or sets PENDING again and wakes again: none is left behind.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CHANNEL_PENDING, type ChannelHandle } from './protocol.ts';
-import type { WakeupSocket } from './wakeup-socket.ts';
+import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 
@@ -34,7 +33,7 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
   #closed = false;
 
   /** @internal Created by `Reactor.openChannel()`. */
-  constructor(wakeup: WakeupSocket, onClose: (channel: ReactorChannel<T>) => void, pace: Pace) {
+  constructor(wakeup: { target(): WakeTarget }, onClose: (channel: ReactorChannel<T>) => void, pace: Pace) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#onClose = onClose;

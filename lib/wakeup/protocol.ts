@@ -2,6 +2,10 @@
 // the IOCP worker and the waiter pool later). Nothing here imports koffi, so either side can load
 // it cheaply.
 //
+// The same protocol serves both ways a reactor can sleep: in select (a wake is one byte sent to
+// its wakeup socket) and in its completion port (a wake is one KEY_WAKE packet posted to it).
+// "The byte" below means either.
+//
 // One Int32Array over a SharedArrayBuffer per reactor, its slots:
 //
 // WAKE_REQUESTED  1 while a wake byte has been (or is about to be) sent and the reactor has not
@@ -37,8 +41,13 @@ export const CHANNEL_PENDING = 0;
 
 /** What another thread needs to wake a reactor: structured-clonable, the SAB is shared. */
 export interface WakeTarget {
-  /** The write end of the reactor's wakeup socket pair. */
+  /** The write end of the reactor's wakeup socket pair (0 for a reactor that waits in its port). */
   socket: number;
+  /**
+   * The reactor's completion port, when the reactor thread waits in it (GetQueuedCompletionStatusEx)
+   * rather than in select: a wake is then a posted KEY_WAKE packet, not a byte. 0 otherwise.
+   */
+  completionPort: number;
   /** The wake state above. */
   state: SharedArrayBuffer;
 }

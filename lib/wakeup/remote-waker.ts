@@ -2,18 +2,18 @@
 // Winsock bindings in its own thread; holds no socket of its own.
 import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
 import type { MessagePort, Transferable } from 'node:worker_threads';
-import { requestWake } from './wake.ts';
+import { requestWake, type WakeDestination } from './wake.ts';
 import { ClosedResourceError } from '../errors.ts';
 
 export class RemoteWaker {
-  readonly #socket: number;
+  readonly #to: WakeDestination;
   readonly #state: Int32Array;
   readonly #port: MessagePort | undefined;
   readonly #pending: Int32Array | undefined;
   #closed = false;
 
   constructor(target: WakeTarget | ChannelHandle) {
-    this.#socket = target.socket;
+    this.#to = { socket: target.socket, completionPort: target.completionPort };
     this.#state = new Int32Array(target.state);
     if ('port' in target) {
       this.#port = target.port;
@@ -23,7 +23,7 @@ export class RemoteWaker {
 
   /** Makes the reactor run an iteration soon. False if the reactor is closed. */
   wake(): boolean {
-    return requestWake(this.#state, this.#socket);
+    return requestWake(this.#state, this.#to);
   }
 
   /** Sends `message` (structured clone) to the reactor's channel and wakes the reactor. */

@@ -1,23 +1,35 @@
 // requestWake: the one function every thread uses to wake a reactor (see protocol.ts for the
-// order of the Atomics operations and why it loses no wake).
+// order of the Atomics operations and why it loses no wake). A reactor sleeping in select gets a
+// byte on its wakeup socket; one sleeping in its completion port gets a KEY_WAKE packet.
 import * as ws from '../win32/ws2_32.ts';
+import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { CLOSED, SENDERS, SLEEPING, WAKE_REQUESTED } from './protocol.ts';
+import { CLOSED, SENDERS, SLEEPING, WAKE_REQUESTED, type WakeTarget } from './protocol.ts';
+import { KEY_WAKE } from '../iocp-worker/protocol.ts';
 
 const WAKE_BYTE = new Uint8Array([1]);
 
+/** Where a wake goes: the wake target without its shared state. */
+export type WakeDestination = Pick<WakeTarget, 'socket' | 'completionPort'>;
+
 /**
- * Makes the reactor's `select` return, from any thread. Returns false if the reactor is closed.
+ * Makes the reactor's wait return, from any thread. Returns false if the reactor is closed.
  * Cheap when a wake is already pending: one atomic swap, no system call.
  */
-export function requestWake(state: Int32Array, socket: number): boolean {
+export function requestWake(state: Int32Array, to: WakeDestination): boolean {
   if (Atomics.load(state, CLOSED) !== 0) return false;
   if (Atomics.exchange(state, WAKE_REQUESTED, 1) !== 0) return true;
   Atomics.add(state, SENDERS, 1);
   try {
     if (Atomics.load(state, CLOSED) !== 0) return false;
+    if (to.completionPort !== 0) {
+      if (!kernel32.PostQueuedCompletionStatus(to.completionPort, 0, KEY_WAKE, null)) {
+        throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
+      }
+      return true;
+    }
     ws.ensureWinsock();
-    if (ws.send(socket, WAKE_BYTE, 1, 0) === ws.SOCKET_ERROR) {
+    if (ws.send(to.socket, WAKE_BYTE, 1, 0) === ws.SOCKET_ERROR) {
       const errno = ws.WSAGetLastError();
       // A full send buffer means unread wake bytes: the reactor will wake anyway.
       if (errno !== ERROR.WSAEWOULDBLOCK) throw new WinError('send', errno);
@@ -33,7 +45,19 @@ export function requestWake(state: Int32Array, socket: number): boolean {
  * For producers that publish work in shared memory: wakes the reactor only if it may be asleep
  * (see SLEEPING in protocol.ts). Call after publishing.
  */
-export function wakeIfSleeping(state: Int32Array, socket: number): boolean {
+export function wakeIfSleeping(state: Int32Array, to: WakeDestination): boolean {
   if (Atomics.load(state, SLEEPING) === 0) return true;
-  return requestWake(state, socket);
+  return requestWake(state, to);
+}
+
+/**
+ * The reactor is closing: no waker may send from now on. Sets CLOSED, then waits until no waker
+ * is between its CLOSED check and the end of its send; after this the destination (socket or
+ * port) can be closed without a late wake reaching a reused handle value.
+ */
+export function refuseWakes(state: Int32Array): void {
+  Atomics.store(state, CLOSED, 1);
+  for (let senders = Atomics.load(state, SENDERS); senders !== 0; senders = Atomics.load(state, SENDERS)) {
+    Atomics.wait(state, SENDERS, senders, 10);
+  }
 }

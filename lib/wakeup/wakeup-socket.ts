@@ -5,8 +5,8 @@
 // thread that needs the reactor sends one byte to the write end (requestWake, merged by an
 // Atomics flag so a burst costs one send). The reactor drains the read end fully after every wake.
 import { closeQuietly, loopbackPair, recvSome, type Socket } from '../win32/winsock.ts';
-import { requestWake } from './wake.ts';
-import { CLOSED, SENDERS, WAKE_REQUESTED, WAKE_STATE_SLOTS, type WakeTarget } from './protocol.ts';
+import { refuseWakes, requestWake } from './wake.ts';
+import { WAKE_REQUESTED, WAKE_STATE_SLOTS, type WakeTarget } from './protocol.ts';
 
 /** Bytes read per recv while draining: wakes are merged, so a handful at most is typical. */
 const DRAIN_CHUNK = 256;
@@ -24,12 +24,12 @@ export class WakeupSocket {
 
   /** What another thread needs to call `requestWake` on this socket. */
   target(): WakeTarget {
-    return { socket: this.writeEnd, state: this.state.buffer as SharedArrayBuffer };
+    return { socket: this.writeEnd, completionPort: 0, state: this.state.buffer as SharedArrayBuffer };
   }
 
   /** Wakes the reactor (usable on its own thread too, e.g. from a Node callback). */
   wake(): boolean {
-    return requestWake(this.state, this.writeEnd);
+    return requestWake(this.state, { socket: this.writeEnd, completionPort: 0 });
   }
 
   /**
@@ -52,10 +52,7 @@ export class WakeupSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    Atomics.store(this.state, CLOSED, 1);
-    for (let senders = Atomics.load(this.state, SENDERS); senders !== 0; senders = Atomics.load(this.state, SENDERS)) {
-      Atomics.wait(this.state, SENDERS, senders, 10);
-    }
+    refuseWakes(this.state);
     closeQuietly(this.readEnd, this.writeEnd);
   }
 }

@@ -6,7 +6,7 @@ import { addressOf } from './ffi.ts';
 import * as ntdll from './ntdll.ts';
 import * as ws from './ws2_32.ts';
 import { WinError } from './errors.ts';
-import { IO_STATUS_BLOCK, OBJECT_ATTRIBUTES, UNICODE_STRING } from './structs.ts';
+import { AFD_POLL_INFO, IO_STATUS_BLOCK, OBJECT_ATTRIBUTES, UNICODE_STRING } from './structs.ts';
 
 export const IOCTL_AFD_POLL = 0x0001_2024;
 
@@ -57,4 +57,30 @@ export function startAfdPoll(afd: number, ioStatus: Uint8Array, pollInfo: Uint8A
   const status = ntdll.NtDeviceIoControlFile(afd, null, null, ioStatus, ioStatus, IOCTL_AFD_POLL, pollInfo, pollInfo.length, pollInfo, pollInfo.length);
   if (status === ntdll.STATUS_PENDING || status === ntdll.STATUS_SUCCESS) return 0;
   return ntdll.RtlNtStatusToDosError(status);
+}
+
+/**
+ * A typed view of one AFD_POLL_INFO with a single handle (afd.h, as wepoll and libuv use it), over
+ * memory that must not move while a poll is in flight (the driver writes the result into it).
+ */
+export class AfdPollInfo {
+  readonly #view: DataView;
+
+  constructor(memory: Uint8Array) {
+    this.#view = new DataView(memory.buffer, memory.byteOffset, AFD_POLL_INFO.SIZE);
+  }
+
+  /** Prepares a poll of `base` (the base socket) for `events`, with no timeout. */
+  prepare(base: number, events: number): void {
+    this.#view.setBigInt64(AFD_POLL_INFO.TIMEOUT, 0x7fff_ffff_ffff_ffffn, true);
+    this.#view.setUint32(AFD_POLL_INFO.NUMBER_OF_HANDLES, 1, true);
+    this.#view.setUint32(AFD_POLL_INFO.EXCLUSIVE, 0, true);
+    this.#view.setBigUint64(AFD_POLL_INFO.HANDLE, BigInt(base), true);
+    this.#view.setUint32(AFD_POLL_INFO.EVENTS, events, true);
+  }
+
+  /** The events the completed poll reported (0 when it reports no handle). */
+  get events(): number {
+    return this.#view.getUint32(AFD_POLL_INFO.NUMBER_OF_HANDLES, true) > 0 ? this.#view.getUint32(AFD_POLL_INFO.EVENTS, true) : 0;
+  }
 }

@@ -5,11 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { BusyResourceError, ClosedResourceError, Reactor, TcpListener, TcpStream, UdpSocket, WinError, toNodeDuplex, wineVersion, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 
 checkResourcesReleased();
 
-describe('TCP and UDP', () => {
+describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ name: modeName, mode }) => {
   let reactor: Reactor;
   const closers: { close(): void }[] = [];
   const own = <T extends { close(): void }>(x: T): T => {
@@ -40,7 +41,7 @@ describe('TCP and UDP', () => {
 
   for (const host of ['127.0.0.1', '::1', 'localhost']) {
     test(`connect, accept and echo over ${host}`, async () => {
-      reactor = new Reactor();
+      reactor = new Reactor(mode);
       await reactor.run(async () => {
         const listener = own(TcpListener.listen(reactor, { host }));
         const { port, family } = listener.address;
@@ -60,7 +61,7 @@ describe('TCP and UDP', () => {
   }
 
   test('a refused connection rejects with WSAECONNREFUSED', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     const probe = own(TcpListener.listen(reactor));
     const { port } = probe.address;
     probe.close();
@@ -71,7 +72,7 @@ describe('TCP and UDP', () => {
   });
 
   test('a peer reset mid-stream is WSAECONNRESET on the next read; other connections go on', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor));
       const pairs: [TcpStream, TcpStream][] = [];
@@ -102,7 +103,7 @@ describe('TCP and UDP', () => {
   });
 
   test('10 MiB through a TcpStream with a slow reader: the writer waits instead of buffering', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     const data = randomBytes(10 << 20);
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor));
@@ -126,7 +127,7 @@ describe('TCP and UDP', () => {
   });
 
   test('toNodeDuplex works with stream.pipeline', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
       // Server: uppercase everything through a Node pipeline over the winmux socket.
@@ -143,7 +144,7 @@ describe('TCP and UDP', () => {
   });
 
   test('UDP round trip, and a truncated datagram is reported', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const a = own(UdpSocket.bind(reactor));
       const b = own(UdpSocket.bind(reactor));
@@ -159,7 +160,7 @@ describe('TCP and UDP', () => {
   });
 
   test('abort of accept, connect and read rejects with the reason', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor));
       const reason = new Error('stop');
@@ -184,7 +185,7 @@ describe('TCP and UDP', () => {
 
   test('reads after a short read wait first: data, abort and end of stream still come through', async () => {
     // One busy socket: each read after a short one waits for readability before recv.
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
       const buffer = Buffer.alloc(64);
@@ -217,7 +218,7 @@ describe('TCP and UDP', () => {
   });
 
   test('one read and one write at a time: a second concurrent one gets BusyResourceError, the first is unharmed', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
       const buffer = Buffer.alloc(64);
@@ -250,7 +251,7 @@ describe('TCP and UDP', () => {
   });
 
   test('512 concurrent connections in one reactor', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     await reactor.run(async () => {
       const listener = own(TcpListener.listen(reactor, { backlog: 1024 }));
       const serving = (async () => {

@@ -13,10 +13,13 @@ checkResourcesReleased();
 
 const backends: { name: string; options: ReactorOptions }[] = [
   { name: 'select', options: { readiness: 'select' } },
-  { name: 'afd', options: { readiness: 'afd' } },
+  { name: 'afd', options: { readiness: 'afd' } }, // waits in its completion port (the default for afd)
+  { name: 'afd-select', options: { readiness: 'afd', waitIn: 'select' } }, // sleeps in select; packets via the IOCP worker
 ];
 
 describe.each(backends)('readiness ($name)', ({ name, options }) => {
+  /** The wakeup socket counts as armed for reading where the reactor sleeps in select. */
+  const wake = name === 'afd' ? 0 : 1;
   const jar = new SocketJar();
   let reactor: Reactor;
   const newReactor = (extra: ReactorOptions = {}): Reactor => (reactor = new Reactor({ ...options, ...extra }));
@@ -103,7 +106,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       jar.closeNow(a);
       await expect(reader).rejects.toBeInstanceOf(ClosedResourceError);
       await expect(writer).rejects.toBeInstanceOf(ClosedResourceError);
-      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: 1, writeArmed: 0 } });
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: wake, writeArmed: 0 } });
       await spin(); // the loop goes on without the closed socket
     });
   });
@@ -225,7 +228,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     await reactor.run(async () => {
       await expect(reactor.waitReadable(a, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
       await expect(reactor.waitWritable(a, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
-      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: 1, writeArmed: 0 } });
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: wake, writeArmed: 0 } });
     });
   });
 
@@ -238,12 +241,12 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       const reader = reactor.waitReadable(a, { signal: controller.signal });
       const writer = reactor.waitWritable(a, { signal: controller.signal });
       await spin();
-      expect(reactor.stats()).toMatchObject({ readWaiters: 1, writeWaiters: 1, readiness: { readArmed: 2, writeArmed: 1 } });
+      expect(reactor.stats()).toMatchObject({ readWaiters: 1, writeWaiters: 1, readiness: { readArmed: 1 + wake, writeArmed: 1 } });
       const reason = new Error('changed my mind');
       controller.abort(reason);
       await expect(reader).rejects.toBe(reason);
       await expect(writer).rejects.toBe(reason);
-      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: 1, writeArmed: 0 } });
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: wake, writeArmed: 0 } });
       // The same socket can be waited on again at once.
       const again = reactor.waitReadable(a, { signal: reactor.timeoutSignal(20) });
       await expect(again).rejects.toMatchObject({ name: 'TimeoutError' });
@@ -296,9 +299,11 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       running: false, closed: false,
       readiness: name === 'select'
         ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 }
-        : { backend: 'afd', readArmed: 1, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0 },
+        : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0,
-      iocpWorker: name === 'select' ? 'not started' : 'running', // the AFD handle is bound to the port at start
+      // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
+      // the worker; afd: the reactor waits in the port itself.
+      iocpWorker: { select: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
       objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, emulatedHandles: 0, emulatedOperations: 0,
     });
     await reactor.run(async () => {
@@ -313,15 +318,15 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       reactor.callSoon(() => {});
       expect(reactor.stats()).toMatchObject({
         readWaiters: 3, writeWaiters: 1, timers: 1, callbacks: 1, running: true,
-        readiness: { readArmed: 4, writeArmed: 1 },
+        readiness: { readArmed: 3 + wake, writeArmed: 1 },
       });
       await reactor.sleep(1);
       expect(reactor.stats()).toMatchObject({ timers: 1, callbacks: 0 });
       for (const [s] of pairs) reactor.notifyClosing(s);
       await Promise.all(waits);
-      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: 1, writeArmed: 0 } });
-      // AFD: the disarmed sockets' polls were cancelled; they count as in flight until their packets
-      // have come back through the IOCP worker, which a busy machine can delay.
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0, readiness: { readArmed: wake, writeArmed: 0 } });
+      // AFD: notifyClosing cancelled the sockets' polls; they count as in flight until their
+      // packets have come back (through the IOCP worker in afd-select), which a busy machine can delay.
       expect(await loopUntil(reactor, () => (reactor.stats().readiness.pollsInFlight ?? 0) === 0)).toBe(true);
       void sleeper;
     });

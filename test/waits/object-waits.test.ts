@@ -8,12 +8,13 @@ import { Worker } from 'node:worker_threads';
 import { ClosedResourceError, Reactor, WinEvent, spawnProcess, type ReactorOptions } from '../../lib/index.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 import { loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
-describe('object waits', () => {
+describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ name: modeName, mode }) => {
   let reactor: Reactor;
   const cleanups: (() => void)[] = [];
   const event = (options?: Parameters<typeof WinEvent.create>[0]): WinEvent => {
@@ -21,7 +22,7 @@ describe('object waits', () => {
     cleanups.push(() => e.close());
     return e;
   };
-  const make = (options: ReactorOptions = {}): Reactor => (reactor = new Reactor(options));
+  const make = (options: ReactorOptions = {}): Reactor => (reactor = new Reactor({ ...mode, ...options }));
 
   afterEach(async () => {
     await reactor?.close();

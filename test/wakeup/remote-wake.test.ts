@@ -5,6 +5,7 @@ import { Worker, type Transferable } from 'node:worker_threads';
 import { once } from 'node:events';
 import { ClosedResourceError, Reactor, RemoteWaker } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
 
 checkResourcesReleased();
 
@@ -14,7 +15,7 @@ function startPoster(target: unknown, delayMs: number, messages: unknown[] = [],
   return new Worker(posterUrl, { workerData: { target, delayMs, messages }, transferList: transfer });
 }
 
-describe('remote wakes', () => {
+describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ name: modeName, mode }) => {
   let reactor: Reactor;
   afterEach(async () => {
     await reactor?.close();
@@ -25,7 +26,7 @@ describe('remote wakes', () => {
   const maxBlockMs = 30_000;
 
   test('a worker_thread wakes a loop blocked in select', async () => {
-    reactor = new Reactor({ maxBlockMs });
+    reactor = new Reactor({ ...mode, maxBlockMs });
     const channel = reactor.openChannel<{ n: number }>();
     const worker = startPoster(channel.handle, 100, [{ n: 1 }], [channel.handle.port]);
     const exited = once(worker, 'exit');
@@ -38,7 +39,7 @@ describe('remote wakes', () => {
   });
 
   test('a bare wake makes a blocked select return', async () => {
-    reactor = new Reactor({ maxBlockMs });
+    reactor = new Reactor({ ...mode, maxBlockMs });
     const worker = startPoster(reactor.wakeTarget(), 100);
     const exited = once(worker, 'exit');
     const started = reactor.now();
@@ -50,7 +51,7 @@ describe('remote wakes', () => {
   });
 
   test('a burst of posts arrives complete and in order, with merged wakeups', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     const channel = reactor.openChannel<number>();
     const messages = Array.from({ length: 2000 }, (_, i) => i);
     const poster = startPoster(channel.handle, 0, messages, [channel.handle.port]);
@@ -69,7 +70,7 @@ describe('remote wakes', () => {
   });
 
   test('regression: a wake racing the drain is never lost (the merge flag stuck at 1)', async () => {
-    reactor = new Reactor({ maxBlockMs: 5 });
+    reactor = new Reactor({ ...mode, maxBlockMs: 5 });
     const channel = reactor.openChannel<number>();
     const control = new Int32Array(new SharedArrayBuffer(8));
     const rounds = 20_000;
@@ -90,7 +91,7 @@ describe('remote wakes', () => {
   });
 
   test('after close, a remote wake reports false and a post throws ClosedResourceError', async () => {
-    reactor = new Reactor();
+    reactor = new Reactor(mode);
     const channel = reactor.openChannel();
     const waker = new RemoteWaker(channel.handle);
     await reactor.close();

@@ -1,0 +1,78 @@
+// KeyMonitor: the completions posted to one user completion key (`monitorCompletionKey`), in
+// arrival order. The completion port delivers each packet for the key during its dispatch;
+// `next()` or `for await` takes them. A completion already queued is a fast path, paced by the
+// reactor's fairness rule like any operation that did not wait (lib/fair-share.ts).
+import { ClosedResourceError } from '../errors.ts';
+import { Turn, whenTurn, type Pace } from '../fair-share.ts';
+
+/** One completion delivered to a monitored key. */
+export interface KeyCompletion {
+  bytes: number;
+  /** The OVERLAPPED address the poster passed (0 for none). */
+  overlapped: number;
+  /** The NTSTATUS the poster passed (0 for PostQueuedCompletionStatus). */
+  status: number;
+}
+
+/** Completions for one user key, in arrival order: `for await` or `next()`. */
+export class KeyMonitor implements AsyncIterable<KeyCompletion> {
+  readonly key: number;
+  readonly #queue: KeyCompletion[] = [];
+  readonly #onClose: () => void;
+  readonly #pace: Pace;
+  readonly #turn = new Turn();
+  #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
+  #closedWith: unknown;
+
+  constructor(key: number, onClose: () => void, pace: Pace) {
+    this.key = key;
+    this.#onClose = onClose;
+    this.#pace = pace;
+  }
+
+  /** @internal */
+  deliver(completion: KeyCompletion): void {
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      this.#pace(this.#turn, true);
+      waiter.resolve(completion);
+    } else {
+      this.#queue.push(completion);
+    }
+  }
+
+  /**
+   * The next completion; rejects with ClosedResourceError (or the worker's failure) once closed.
+   * One already queued is a fast path, paced like any operation that did not wait.
+   */
+  next(): Promise<KeyCompletion> {
+    if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
+    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
+    if (this.#waiter !== undefined) return Promise.reject(new Error('KeyMonitor.next: another task is already waiting'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<KeyCompletion> {
+    for (;;) {
+      try {
+        yield await this.next();
+      } catch (error) {
+        if (error instanceof ClosedResourceError) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops delivery; a pending `next()` rejects. Idempotent. */
+  close(error: unknown = new ClosedResourceError('the completion key monitor is closed')): void {
+    if (this.#closedWith !== undefined) return;
+    this.#closedWith = error;
+    this.#onClose();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error);
+  }
+}
