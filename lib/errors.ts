@@ -1,12 +1,15 @@
 // The errors winmux raises besides WinError (which lives with the bindings, lib/win32/errors.ts).
+// All extend WinmuxError and carry a stable `code`; docs/errors.md lists them.
 
 export { WinError } from './win32/errors.ts';
+export { WinmuxError } from './winmux-error.ts';
+import { WinmuxError } from './winmux-error.ts';
 
 /**
  * The resource was closed while the operation waited on it, or before it started: by
  * `notifyClosing(socket)`, by closing the reactor, or by closing the object itself.
  */
-export class ClosedResourceError extends Error {
+export class ClosedResourceError extends WinmuxError {
   override readonly name = 'ClosedResourceError';
   readonly code = 'ERR_CLOSED_RESOURCE';
 
@@ -15,12 +18,40 @@ export class ClosedResourceError extends Error {
   }
 }
 
-/** Another task is already waiting on this resource in the same direction. */
-export class BusyResourceError extends Error {
+/** Another task is already using this resource in the same way (waiting, reading, running). */
+export class BusyResourceError extends WinmuxError {
   override readonly name = 'BusyResourceError';
   readonly code = 'ERR_BUSY_RESOURCE';
 
   constructor(message = 'another task is already waiting on this resource', options?: ErrorOptions) {
     super(message, options);
   }
+}
+
+/**
+ * A handle is not in the state the call needs: not registered with this reactor (its packets
+ * would never arrive here), already registered, in emulated mode where the call needs a native
+ * binding, or an OVERLAPPED already in use.
+ */
+export class HandleStateError extends WinmuxError {
+  override readonly name = 'HandleStateError';
+  readonly code = 'ERR_HANDLE_STATE';
+}
+
+/** A thread winmux depends on (the IOCP worker, a waiter thread) exited or failed; `cause` says why. */
+export class ThreadExitedError extends WinmuxError {
+  override readonly name = 'ThreadExitedError';
+  readonly code = 'ERR_THREAD_EXITED';
+}
+
+/** A facility this system does not offer (e.g. \\Device\\Afd cannot be opened); `cause` has the WinError. */
+export class UnsupportedError extends WinmuxError {
+  override readonly name = 'UnsupportedError';
+  readonly code = 'ERR_UNSUPPORTED';
+}
+
+/** winmux's own invariant was broken (a bug, or a backend used after close); the message says which. */
+export class InternalStateError extends WinmuxError {
+  override readonly name = 'InternalStateError';
+  readonly code = 'ERR_INTERNAL_STATE';
 }

@@ -1,7 +1,7 @@
 // winmux public API.
 export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
-export { ClosedResourceError, BusyResourceError } from './errors.ts';
+export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError } from './errors.ts';
 export { WinError, errorName } from './win32/errors.ts';
 export { ReactorChannel } from './wakeup/channel.ts';
 export { RemoteWaker } from './wakeup/remote-waker.ts';

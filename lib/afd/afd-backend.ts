@@ -35,6 +35,7 @@ import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { Timeval } from '../select/timeval.ts';
 import type { Socket } from '../win32/winsock.ts';
+import { InternalStateError, UnsupportedError } from '../errors.ts';
 
 const READ_EVENTS = afd.AFD_POLL_RECEIVE | afd.AFD_POLL_RECEIVE_EXPEDITED | afd.AFD_POLL_DISCONNECT | afd.AFD_POLL_ACCEPT | afd.AFD_POLL_ABORT | afd.AFD_POLL_CONNECT_FAIL;
 const WRITE_EVENTS = afd.AFD_POLL_SEND | afd.AFD_POLL_CONNECT_FAIL | afd.AFD_POLL_ABORT;
@@ -91,7 +92,7 @@ export class AfdBackend implements ReadinessBackend {
     try {
       this.#groups = new PollGroups(port);
     } catch (error) {
-      throw new Error(`the 'afd' readiness backend cannot start: ${(error as Error).message}`, { cause: error });
+      throw new UnsupportedError(`the 'afd' readiness backend cannot start: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -126,8 +127,8 @@ export class AfdBackend implements ReadinessBackend {
 
   /** Select mode: blocks in select on the wakeup socket alone; poll packets come through the ring. */
   wait(timeoutMs: number, sink: ReadinessSink): number {
-    if (this.#closed) throw new Error('AfdBackend.wait: the backend is closed');
-    if (this.#wakeup === undefined) throw new Error('AfdBackend.wait: in port mode the reactor waits in its completion port');
+    if (this.#closed) throw new InternalStateError('AfdBackend.wait: the backend is closed');
+    if (this.#wakeup === undefined) throw new InternalStateError('AfdBackend.wait: in port mode the reactor waits in its completion port');
     const set = this.#wakeupSet.prepare();
     const result = ws.select(0, set, null, null, this.#timeval.of(timeoutMs));
     if (result === ws.SOCKET_ERROR) throw new WinError('select', ws.WSAGetLastError());

@@ -25,7 +25,8 @@
 // (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
 // (the operation finished before the cancel) returns its result, so no data is lost. A 995 that
 // nobody asked for means the handle was closed: ClosedResourceError.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { entryBeside, startWorkerThread } from '../worker-thread.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
@@ -37,13 +38,14 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import { cancelIo } from '../win32/overlapped-calls.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { BusyResourceError } from '../errors.ts';
+import { BusyResourceError, HandleStateError, InternalStateError, ThreadExitedError } from '../errors.ts';
 import { CompletionRing, readEntry, type Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import { FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, ENTRY_SIZE, RING_CAPACITY, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
+import { onAbort } from '../abort.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;
@@ -80,8 +82,8 @@ interface Operation {
   readonly mapError: ErrorMapping | undefined;
   /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
   readonly done: OperationDone;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the abort listener (lib/abort.ts). */
+  stopListening: () => void;
   abortRequested: boolean;
   /** `release(handle)` was called while this was pending: the caller is closing the handle. */
   handleReleased: boolean;
@@ -229,7 +231,7 @@ export class CompletionPort {
   transfer(value: unknown, target: CompletionTarget): HandleTransfer {
     const handle = toHandle(value);
     this.#checkUsable();
-    if (!this.isRegistered(handle)) throw new Error(`handle ${handle} is not registered with this reactor`);
+    if (!this.isRegistered(handle)) throw new HandleStateError(`handle ${handle} is not registered with this reactor`);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
     }
@@ -253,9 +255,9 @@ export class CompletionPort {
   adopt(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
     const handle = toHandle(transfer.handle);
     this.#checkUsable();
-    if (this.isRegistered(handle)) throw new Error(`handle ${handle} is already registered with this reactor`);
+    if (this.isRegistered(handle)) throw new HandleStateError(`handle ${handle} is already registered with this reactor`);
     if ('mode' in transfer && transfer.mode === 'native') {
-      if (transfer.port !== this.port) throw new Error('this transfer was made for another reactor\'s port');
+      if (transfer.port !== this.port) throw new HandleStateError('this transfer was made for another reactor\'s port');
       this.#registered.add(handle);
       this.#ensureWorker();
       return 'native';
@@ -351,11 +353,11 @@ export class CompletionPort {
       return Promise.reject(error);
     }
     if (this.#emulated.has(handle)) {
-      return Promise.reject(new Error(`handle ${handle} runs in emulated mode (bound to another port): use submitOverlapped, which gives its OVERLAPPED an event`));
+      return Promise.reject(new HandleStateError(`handle ${handle} runs in emulated mode (bound to another port): use submitOverlapped, which gives its OVERLAPPED an event`));
     }
     const address = Number(addressOf(overlapped));
     if (this.#operations.has(address)) {
-      return Promise.reject(new Error(`an operation with the OVERLAPPED at 0x${address.toString(16)} is already pending`));
+      return Promise.reject(new HandleStateError(`an operation with the OVERLAPPED at 0x${address.toString(16)} is already pending`));
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<number>((resolve, reject) => {
@@ -434,14 +436,14 @@ export class CompletionPort {
     const count = this.#ring.drain(this.#onCompletion);
     this.#completions += count;
     if (this.#worker !== undefined && this.#failure === undefined && Atomics.load(this.#ring.control, STATE) === FAILED) {
-      this.#fail(new Error(`the IOCP worker failed (GetQueuedCompletionStatusEx error ${Atomics.load(this.#ring.control, ERRNO)})`));
+      this.#fail(new ThreadExitedError('the IOCP worker thread failed', { cause: new WinError('GetQueuedCompletionStatusEx', Atomics.load(this.#ring.control, ERRNO)) }));
     }
     return count;
   }
 
   /** For a reactor that failed to start: closes the port, which no worker uses yet. */
   closeUnused(): void {
-    if (this.#worker !== undefined) throw new Error('CompletionPort.closeUnused: the worker has started');
+    if (this.#worker !== undefined) throw new InternalStateError('CompletionPort.closeUnused: the worker has started');
     this.#closed = true;
     kernel32.CloseHandle(this.port);
   }
@@ -518,13 +520,10 @@ export class CompletionPort {
   ): Operation {
     const operation: Operation = {
       handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
-      done, signal: options.signal, onAbort: undefined, abortRequested: false, handleReleased: false, event,
+      done, stopListening: () => {}, abortRequested: false, handleReleased: false, event,
     };
-    if (options.signal !== undefined) {
-      const signal = options.signal;
-      operation.onAbort = () => this.cancel(operation, signal.reason);
-      signal.addEventListener('abort', operation.onAbort, { once: true });
-    }
+    const { signal } = options;
+    operation.stopListening = onAbort(signal, () => this.cancel(operation, signal!.reason));
     this.#operations.set(address, operation);
     return operation;
   }
@@ -543,7 +542,7 @@ export class CompletionPort {
     this.#operations.delete(operation.address);
     if (operation.slot !== undefined) this.#pool.release(operation.slot);
     if (operation.event !== undefined) this.#freeEvents.push(operation.event);
-    if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+    operation.stopListening();
     if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
       operation.done(undefined, bytes);
       return;
@@ -611,7 +610,7 @@ export class CompletionPort {
     const handle = toHandle(value);
     this.#checkUsable();
     if (!this.isRegistered(handle)) {
-      throw new Error(`handle ${handle} is not registered with this reactor's completion port: call registerWithIocp(handle) first (its completions would never arrive)`);
+      throw new HandleStateError(`handle ${handle} is not registered with this reactor's completion port: call registerWithIocp(handle) first (its completions would never arrive)`);
     }
     return handle;
   }
@@ -619,28 +618,10 @@ export class CompletionPort {
   #ensureWorker(): void {
     if (this.#worker !== undefined || this.#closed || this.#wake === undefined) return;
     const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
-    const worker = new Worker(new URL(`./entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
-      workerData: data,
-      // The worker needs none of the parent's flags (a test runner's loaders, --require hooks).
-      execArgv: [],
-      stdout: false,
-      stderr: false,
-    });
-    // Unreferenced: an idle reactor's worker must not keep the process alive (close() re-refs it).
-    worker.unref();
+    const { worker, exited } = startWorkerThread(entryBeside(import.meta.url), data, 'the IOCP worker thread',
+      () => this.#stopping, (error) => this.#fail(error));
     this.#worker = worker;
-    let errorSeen: unknown;
-    worker.on('error', (error) => {
-      errorSeen = error;
-    });
-    this.#workerExited = new Promise<void>((resolve) => {
-      worker.once('exit', (code) => {
-        if (!this.#stopping) {
-          this.#fail(new Error(`the IOCP worker thread exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
-        }
-        resolve();
-      });
-    });
+    this.#workerExited = exited;
   }
 
   /** The worker is gone: everything pending fails now, and its memory is never freed. */
@@ -659,7 +640,7 @@ export class CompletionPort {
   /** Fails an operation whose packet will never be seen; its memory is kept forever. */
   #abandon(operation: Operation, error: unknown): void {
     abandoned.push(operation.overlapped, operation.pinned);
-    if (operation.onAbort !== undefined) operation.signal!.removeEventListener('abort', operation.onAbort);
+    operation.stopListening();
     operation.done(error, 0);
   }
 }

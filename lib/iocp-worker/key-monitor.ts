@@ -2,7 +2,7 @@
 // arrival order. The completion port delivers each packet for the key during its dispatch;
 // `next()` or `for await` takes them. A completion already queued is a fast path, paced by the
 // reactor's fairness rule like any operation that did not wait (lib/fair-share.ts).
-import { ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 
 /** One completion delivered to a monitored key. */
@@ -49,7 +49,7 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion> {
   next(): Promise<KeyCompletion> {
     if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
-    if (this.#waiter !== undefined) return Promise.reject(new Error('KeyMonitor.next: another task is already waiting'));
+    if (this.#waiter !== undefined) return Promise.reject(new BusyResourceError('KeyMonitor.next: another task is already waiting'));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });

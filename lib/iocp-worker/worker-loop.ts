@@ -10,6 +10,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { CompletionRing } from './completion-ring.ts';
 import { ERRNO, FAILED, KEY_STOP, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from './protocol.ts';
 import { requestWake, wakeIfSleeping } from '../wakeup/wake.ts';
+import { WinError } from '../win32/errors.ts';
 
 /** How long a worker facing a full ring sleeps between checks (it is also woken by the reactor). */
 const FULL_RING_RECHECK_MS = 1000;
@@ -29,7 +30,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
       const entries = ring.bytes.subarray(slot * ENTRY_SIZE, (slot + count) * ENTRY_SIZE);
       if (!kernel32.GetQueuedCompletionStatusEx(data.port, entries, count, removed, kernel32.INFINITE, 0)) {
         Atomics.store(ring.control, ERRNO, kernel32.GetLastError());
-        throw new Error(`GetQueuedCompletionStatusEx failed with Win32 error ${Atomics.load(ring.control, ERRNO)}`);
+        throw new WinError('GetQueuedCompletionStatusEx', Atomics.load(ring.control, ERRNO));
       }
       let published = removed[0]!;
       const stopAt = ring.findKey(slot, published, KEY_STOP);

@@ -49,6 +49,7 @@ import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-cal
 import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
+import { onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
 
@@ -148,8 +149,8 @@ export interface ReactorStats {
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the abort listener (lib/abort.ts). */
+  stopListening(): void;
 }
 
 /**
@@ -284,7 +285,7 @@ export class Reactor implements AsyncDisposable {
    */
   async run<T>(fn: () => T | PromiseLike<T>): Promise<T> {
     if (this.#closed) throw new ClosedResourceError('the reactor is closed');
-    if (this.#running) throw new Error('Reactor.run: this reactor is already running');
+    if (this.#running) throw new BusyResourceError('Reactor.run: this reactor is already running (one run at a time)');
     this.#running = true;
     let settled = false;
     const main = Promise.resolve().then(fn);
@@ -343,22 +344,21 @@ export class Reactor implements AsyncDisposable {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#timers.remove(timer);
-        reject(signal!.reason);
-      };
       const timer = this.#timers.insert({
         deadline,
         fire: () => {
-          signal?.removeEventListener('abort', onAbort);
+          stopListening();
           resolve();
         },
         fail: (error) => {
-          signal?.removeEventListener('abort', onAbort);
+          stopListening();
           reject(error);
         },
       });
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopListening = onAbort(signal, () => {
+        this.#timers.remove(timer);
+        reject(signal!.reason);
+      });
     });
   }
 
@@ -646,11 +646,7 @@ export class Reactor implements AsyncDisposable {
       return Promise.reject(new BusyResourceError(`another task is already waiting for socket ${socket} to become ${what}`));
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        waiter.onAbort = () => this.#settle(socket, direction, true, signal.reason);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      const waiter: Waiter = { resolve, reject, stopListening: onAbort(signal, () => this.#settle(socket, direction, true, signal!.reason)) };
       waiters.set(socket, waiter);
       this.#backend.arm(socket, direction);
     });
@@ -663,7 +659,7 @@ export class Reactor implements AsyncDisposable {
     if (waiter === undefined) return;
     waiters.delete(socket);
     this.#backend.disarm(socket, direction);
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    waiter.stopListening();
     if (failed) waiter.reject(error);
     else waiter.resolve();
   }

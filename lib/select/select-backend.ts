@@ -24,6 +24,7 @@ import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
 import { Timeval } from './timeval.ts';
+import { InternalStateError } from '../errors.ts';
 
 export class SelectBackend implements ReadinessBackend {
   readonly name = 'select';
@@ -57,12 +58,12 @@ export class SelectBackend implements ReadinessBackend {
   }
 
   wait(timeoutMs: number, sink: ReadinessSink): number {
-    if (this.#closed) throw new Error('SelectBackend.wait: the backend is closed');
+    if (this.#closed) throw new InternalStateError('SelectBackend.wait: the backend is closed');
     const read = this.#read.prepare();
     const write = this.#write.prepare();
     const except = this.#except.prepare();
     if (read === null && write === null && except === null) {
-      throw new Error('SelectBackend.wait: nothing is armed (select fails with WSAEINVAL on three empty sets)');
+      throw new InternalStateError('SelectBackend.wait: nothing is armed (select fails with WSAEINVAL on three empty sets)');
     }
     this.#calls++;
     const result = ws.select(0, read, write, except, this.#timeval.of(timeoutMs));

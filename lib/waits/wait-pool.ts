@@ -12,10 +12,12 @@
 // Cancellation (abort, timeout, close) asks the owning thread to drop the handle and waits for
 // its answer: CANCELLED ends the wait as asked; SIGNALED means the signal won the race and was
 // consumed, so the wait resolves as signalled rather than lose it. The thread stays in the pool.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
+import { onAbort } from '../abort.ts';
+import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { ClosedResourceError } from '../errors.ts';
 import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, FREE, MAX_WAITS_PER_THREAD, RESULTS, SIGNALED, SLOT_ERRNO,
@@ -108,11 +110,11 @@ export class WaitPool {
     const slot = owner.waits.findIndex((w, i) => w === undefined && Atomics.load(owner.shared, slotBase(i) + SLOT_STATE) === FREE);
     return new Promise<ObjectWaitResult>((resolve, reject) => {
       let cancelTimer: (() => void) | undefined;
-      const onAbort = (): void => this.#cancel(wait, { kind: 'abort', reason: signal!.reason });
+      let stopListening: (() => void) | undefined;
       const wait: ObjectWait = {
         thread: owner, slot, resolve, reject, cancel: undefined,
         cleanup: () => {
-          signal?.removeEventListener('abort', onAbort);
+          stopListening?.();
           cancelTimer?.();
         },
       };
@@ -128,7 +130,7 @@ export class WaitPool {
       owner.shared[base + SLOT_ERRNO] = 0;
       Atomics.store(owner.shared, base + SLOT_STATE, ADD);
       kernel32.SetEvent(owner.control);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      stopListening = onAbort(signal, () => this.#cancel(wait, { kind: 'abort', reason: signal!.reason }));
       if (timeoutMs !== undefined) cancelTimer = this.#schedule(timeoutMs, () => this.#cancel(wait, { kind: 'timeout' }));
     });
   }
@@ -206,32 +208,16 @@ export class WaitPool {
     const control = Number(event);
     const shared = new Int32Array(new SharedArrayBuffer(sharedSize(this.#capacity)));
     const data: WaiterData = { control, shared: shared.buffer as SharedArrayBuffer, capacity: this.#capacity, wake: this.#wake };
-    let worker: Worker;
+    let started: StartedThread;
     try {
-      worker = new Worker(new URL(`./entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
-        workerData: data,
-        execArgv: [], // needs none of the parent's loaders or flags
-        stdout: false,
-        stderr: false,
-      });
+      started = startWorkerThread(entryBeside(import.meta.url), data, 'a waiter thread', () => thread.stopping, (error) => this.#lost(thread, error));
     } catch (error) {
       kernel32.CloseHandle(control);
       throw error;
     }
-    worker.unref(); // idle waiter threads must not keep the process alive
-    let errorSeen: unknown;
-    worker.on('error', (error) => {
-      errorSeen = error;
-    });
     const thread: WaiterThread = {
-      worker, control, shared, waits: new Array<ObjectWait | undefined>(this.#capacity).fill(undefined), used: 0,
-      idleTimer: undefined, stopping: false,
-      exited: new Promise<void>((resolve) => {
-        worker.once('exit', (code) => {
-          if (!thread.stopping) this.#lost(thread, new Error(`a waiter thread exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
-          resolve();
-        });
-      }),
+      worker: started.worker, exited: started.exited, control, shared,
+      waits: new Array<ObjectWait | undefined>(this.#capacity).fill(undefined), used: 0, idleTimer: undefined, stopping: false,
     };
     this.#threads.push(thread);
     this.#started++;

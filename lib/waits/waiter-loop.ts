@@ -7,6 +7,8 @@ import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, RESULTS, SIGNALED, SLOT_ERRNO, SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW,
   SLOT_STATE, STOP, WAITING, slotBase, type WaiterData,
 } from './protocol.ts';
+import { WinError } from '../win32/errors.ts';
+import { InternalStateError } from '../errors.ts';
 
 export function runWaiter(data: WaiterData): void {
   const shared = new Int32Array(data.shared);
@@ -101,9 +103,9 @@ export function runWaiter(data: WaiterData): void {
       const errno = kernel32.GetLastError();
       const before = members.length;
       probe();
-      if (members.length === before) throw new Error(`WaitForMultipleObjects failed on the control event (Win32 error ${errno})`);
+      if (members.length === before) throw new WinError('WaitForMultipleObjects', errno, { detail: 'on the waiter thread\'s control event' });
     } else {
-      throw new Error(`WaitForMultipleObjects returned ${result}`);
+      throw new InternalStateError(`WaitForMultipleObjects returned ${result}`);
     }
     publish();
   }

@@ -10,14 +10,15 @@
 // comes out in this read or sets PENDING again and wakes again: none is left behind.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
+import { onAbort } from '../abort.ts';
 
 interface Receiver<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the abort listener (lib/abort.ts). */
+  stopListening(): void;
 }
 
 export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
@@ -73,17 +74,15 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
     if (this.#closed) return Promise.reject(new ClosedResourceError('the channel is closed'));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#receiver !== undefined) return Promise.reject(new Error('ReactorChannel.receive: another task is already receiving'));
+    if (this.#receiver !== undefined) return Promise.reject(new BusyResourceError('ReactorChannel.receive: another task is already receiving'));
     return new Promise<T>((resolve, reject) => {
-      const receiver: Receiver<T> = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        receiver.onAbort = () => {
+      this.#receiver = {
+        resolve, reject,
+        stopListening: onAbort(signal, () => {
           this.#takeReceiver();
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', receiver.onAbort, { once: true });
-      }
-      this.#receiver = receiver;
+          reject(signal!.reason);
+        }),
+      };
     });
   }
 
@@ -111,9 +110,7 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
   #takeReceiver(): Receiver<T> | undefined {
     const receiver = this.#receiver;
     this.#receiver = undefined;
-    if (receiver?.signal !== undefined && receiver.onAbort !== undefined) {
-      receiver.signal.removeEventListener('abort', receiver.onAbort);
-    }
+    receiver?.stopListening();
     return receiver;
   }
 }

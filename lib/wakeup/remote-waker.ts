@@ -28,7 +28,7 @@ export class RemoteWaker {
 
   /** Sends `message` (structured clone) to the reactor's channel and wakes the reactor. */
   post(message: unknown, transfer?: readonly Transferable[]): void {
-    if (this.#closed) throw new Error('RemoteWaker.post: this waker is closed');
+    if (this.#closed) throw new ClosedResourceError('RemoteWaker.post: this waker is closed');
     if (this.#port === undefined || this.#pending === undefined) {
       throw new TypeError('RemoteWaker.post: this waker was made from a WakeTarget without a channel');
     }

@@ -7,6 +7,7 @@
 import { closeQuietly, loopbackPair, recvSome, type Socket } from '../win32/winsock.ts';
 import { refuseWakes, requestWake } from './wake.ts';
 import { WAKE_REQUESTED, WAKE_STATE_SLOTS, type WakeTarget } from './protocol.ts';
+import { InternalStateError } from '../errors.ts';
 
 /** Bytes read per recv while draining: wakes are merged, so a handful at most is typical. */
 const DRAIN_CHUNK = 256;
@@ -41,7 +42,7 @@ export class WakeupSocket {
     for (;;) {
       const n = recvSome(this.readEnd, this.#drainBuffer);
       if (n === null) break;
-      if (n === 0) throw new Error('the reactor wakeup socket was closed by its peer');
+      if (n === 0) throw new InternalStateError('the reactor wakeup socket was closed by its peer');
       total += n;
     }
     Atomics.store(this.state, WAKE_REQUESTED, 0);

@@ -25,7 +25,7 @@ export function processHandleCount(): number {
       continue;
     }
     if (status !== ntdll.STATUS_SUCCESS) {
-      throw new Error(`NtQuerySystemInformation(SystemHandleInformation) failed: NTSTATUS 0x${status.toString(16)}`);
+      throw new WinError('NtQuerySystemInformation', ntdll.RtlNtStatusToDosError(status), { detail: `SystemHandleInformation (NTSTATUS 0x${status.toString(16)})` });
     }
     break;
   }

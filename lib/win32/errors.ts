@@ -1,4 +1,5 @@
 // Windows error codes and the one error class that carries them.
+import { WinmuxError } from '../winmux-error.ts';
 //
 // Win32 (`GetLastError`) and Winsock (`WSAGetLastError`) share one number space: Winsock codes
 // live at 10000–11999 and the overlapped-I/O codes (995, 996, 997) are plain Win32 codes that
@@ -123,7 +124,7 @@ export function errorName(errno: number): string {
  * A failed Windows call: `errno` is the number `GetLastError`/`WSAGetLastError` returned right
  * after the call, `code` its symbolic name, `syscall` the Win32 function that failed.
  */
-export class WinError extends Error {
+export class WinError extends WinmuxError {
   override readonly name = 'WinError';
   readonly errno: number;
   readonly code: string;

@@ -3,7 +3,10 @@
 import { describe, expect, test } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { WinError, errorName, processHandleCount, processThreadCount, wineVersion, winsock } from '../../lib/index.ts';
+import {
+  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError,
+  errorName, processHandleCount, processThreadCount, wineVersion, winsock,
+} from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 
@@ -121,5 +124,47 @@ describe('diagnostics', () => {
     const version = wineVersion();
     if (process.env.WINEPREFIX !== undefined) expect(version).toMatch(/^\d+\.\d+/);
     else expect(version).toBeNull();
+  });
+});
+
+describe('the error classes', () => {
+  test('every winmux error extends WinmuxError and carries a stable code', () => {
+    const cases: [WinmuxError, string][] = [
+      [new WinError('select', 10038), 'WSAENOTSOCK'],
+      [new ClosedResourceError(), 'ERR_CLOSED_RESOURCE'],
+      [new BusyResourceError(), 'ERR_BUSY_RESOURCE'],
+      [new HandleStateError('x'), 'ERR_HANDLE_STATE'],
+      [new ThreadExitedError('x'), 'ERR_THREAD_EXITED'],
+      [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
+      [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
+    ];
+    for (const [error, code] of cases) {
+      expect(error).toBeInstanceOf(WinmuxError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe(code);
+      expect(error.name).toBe(error.constructor.name);
+    }
+  });
+
+  test('misuse gets a named error: a second run, a second receive, an unregistered handle', async () => {
+    const reactor = new Reactor();
+    try {
+      await reactor.run(async () => {
+        await expect(reactor.run(() => 1)).rejects.toBeInstanceOf(BusyResourceError);
+        const channel = reactor.openChannel();
+        const first = channel.receive().catch((e: unknown) => e);
+        await expect(channel.receive()).rejects.toBeInstanceOf(BusyResourceError);
+        const monitor = reactor.monitorCompletionKey();
+        const next = monitor.next().catch((e: unknown) => e);
+        await expect(monitor.next()).rejects.toBeInstanceOf(BusyResourceError);
+        await expect(reactor.readOverlapped(0x1234, new Uint8Array(4))).rejects.toBeInstanceOf(HandleStateError);
+        channel.close();
+        monitor.close();
+        expect(await first).toBeInstanceOf(ClosedResourceError);
+        expect(await next).toBeInstanceOf(ClosedResourceError);
+      });
+    } finally {
+      await reactor.close();
+    }
   });
 });

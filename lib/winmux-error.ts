@@ -1,0 +1,7 @@
+// WinmuxError: the base of every error winmux raises (undici's model: one base class, a stable
+// `code` on every subclass, so callers match on `code`, not on message text). It imports nothing,
+// so the Win32 layer's WinError can extend it without importing upward.
+export abstract class WinmuxError extends Error {
+  /** Stable and documented in docs/errors.md: a Windows error name for WinError, `ERR_…` otherwise. */
+  abstract readonly code: string;
+}
