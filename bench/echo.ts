@@ -110,7 +110,8 @@ export async function main(args: string[]): Promise<void> {
   const servers: Server[] = [
     { name: 'Node net (baseline)', script: '../examples/node-echo-server.ts', args: ['heartbeat'] },
     { name: 'winmux select', script: '../examples/echo-server.ts', args: ['select', 'heartbeat'] },
-    { name: 'winmux afd', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
+    { name: 'winmux afd (port mode)', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
+    { name: 'winmux afd (select mode)', script: '../examples/echo-server.ts', args: ['afd-select', 'heartbeat'] },
   ];
   const reference = new URL('../.cache/bench/select-echo.exe', import.meta.url);
   if (existsSync(reference)) servers.push({ name: 'raw C select (reference)', script: reference.href, args: [] });

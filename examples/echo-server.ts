@@ -1,6 +1,10 @@
 // A winmux TCP echo server: one reactor, one task per connection.
 //
-//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd] [heartbeat]
+//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select] [heartbeat]
+//
+// select: select readiness, the thread sleeps in select; afd: AFD polls, the thread waits in its
+// completion port (AFD's default); afd-select: AFD polls delivered through the IOCP worker while
+// the thread sleeps in select (the older arrangement, for comparison).
 //
 // Prints `listening <port>` once it accepts connections, then serves until killed.
 //
@@ -13,9 +17,10 @@
 import { Reactor, TcpListener, type TcpStream } from '../lib/index.ts';
 
 const port = Number(process.argv[2] ?? 0);
-const backend = (process.argv[3] ?? 'select') as 'select' | 'afd';
+const backend = process.argv[3] ?? 'select';
+if (backend !== 'select' && backend !== 'afd' && backend !== 'afd-select') throw new TypeError(`backend must be select, afd or afd-select, got ${backend}`);
 const heartbeat = process.argv[4] === 'heartbeat';
-const reactor = new Reactor({ readiness: backend });
+const reactor = new Reactor(backend === 'afd-select' ? { readiness: 'afd', waitIn: 'select' } : { readiness: backend });
 
 async function echo(conn: TcpStream): Promise<void> {
   const buffer = new Uint8Array(65536);
