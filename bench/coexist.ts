@@ -28,6 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { Reactor, TcpListener, wineVersion, type ReactorStats, type TcpStream } from '../lib/index.ts';
 import { driveEcho, loadClientName, type EchoLoad } from './load-client.ts';
 import { percentile, printTable, summarize } from './stats.ts';
+import { echoStream } from '../examples/echo-stream.ts';
 
 const TIMER_MS = 5;
 const NET_PING_MS = 20;
@@ -185,17 +186,6 @@ async function winmuxIdle(seconds: number): Promise<PhaseOutcome> {
   }
 }
 
-/** Echoes one connection until it ends (as examples/echo-server.ts does). */
-async function echo(conn: TcpStream): Promise<void> {
-  const buffer = new Uint8Array(65536);
-  try {
-    for (let n = await conn.read(buffer); n > 0; n = await conn.read(buffer)) await conn.write(buffer.subarray(0, n));
-  } catch {
-    // a reset peer, or the phase closing the connection, ends only this task
-  } finally {
-    conn.close();
-  }
-}
 
 /** Phase 4: a winmux echo server in this process's reactor under the load. */
 async function winmuxServing(connections: number, seconds: number): Promise<PhaseOutcome> {
@@ -208,7 +198,7 @@ async function winmuxServing(connections: number, seconds: number): Promise<Phas
       const accepting = (async () => {
         for await (const conn of listener) {
           open.add(conn);
-          const task: Promise<void> = echo(conn).finally(() => {
+          const task: Promise<void> = echoStream(conn).finally(() => {
             open.delete(conn);
             tasks.delete(task);
           });

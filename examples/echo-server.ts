@@ -14,7 +14,8 @@
 //   heartbeat node=<ms> reactor=<ms> iterations=<loop iterations>
 // gives the worst lateness so far of each (a tick overdue at that moment counts with its lateness
 // so far, so a tick that never comes still shows).
-import { Reactor, TcpListener, type TcpStream } from '../lib/index.ts';
+import { Reactor, TcpListener } from '../lib/index.ts';
+import { echoStream } from './echo-stream.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const backend = process.argv[3] ?? 'select';
@@ -22,16 +23,6 @@ if (backend !== 'select' && backend !== 'afd' && backend !== 'afd-select') throw
 const heartbeat = process.argv[4] === 'heartbeat';
 const reactor = new Reactor(backend === 'afd-select' ? { readiness: 'afd', waitIn: 'select' } : { readiness: backend });
 
-async function echo(conn: TcpStream): Promise<void> {
-  const buffer = new Uint8Array(65536);
-  try {
-    for (let n = await conn.read(buffer); n > 0; n = await conn.read(buffer)) await conn.write(buffer.subarray(0, n));
-  } catch {
-    // a reset peer ends only its own connection
-  } finally {
-    conn.close();
-  }
-}
 
 const TICK_MS = 100;
 const REPORT_MS = 500;
@@ -79,5 +70,5 @@ await reactor.run(async () => {
   const listener = TcpListener.listen(reactor, { port, backlog: 1024 });
   console.log(`listening ${listener.address.port}`);
   if (heartbeat) startHeartbeat();
-  for await (const conn of listener) void echo(conn);
+  for await (const conn of listener) void echoStream(conn);
 });

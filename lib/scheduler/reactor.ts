@@ -33,12 +33,23 @@
 // or a wake from another thread.
 //
 // Waits are one-shot, as in Trio: `waitReadable` arms the socket, the wake disarms it. One
-// waiter per socket and direction; a second gets BusyResourceError.
+// waiter per socket and direction; a second gets BusyResourceError (socket-waits.ts).
+//
+// Why this file is longer than the house limit of ~400 lines: the Reactor is also the public
+// face of the completion family — registerWithIocp, releaseHandle, read/write/submit/
+// waitOverlapped, postCompletion, monitorCompletionKey, transferHandle, adoptHandle,
+// completionTarget — each a documented one-line forward to CompletionPort, kept here so users
+// have one object. The loop's parts live apart: socket waits (socket-waits.ts), options and
+// stats (options.ts), timers (timer-heap.ts), fairness (../fair-share.ts), the completion port,
+// the waiter pool and the readiness backends.
 import { performance } from 'node:perf_hooks';
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
 import { SelectBackend } from '../select/select-backend.ts';
 import { AfdBackend } from '../afd/afd-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
+import { SocketWaits } from './socket-waits.ts';
+import type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
+export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
 import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { PortWakeup } from '../wakeup/port-wakeup.ts';
@@ -51,7 +62,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { toSocket, type Socket } from '../win32/winsock.ts';
+import type { Socket } from '../win32/winsock.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -66,92 +77,12 @@ export const DEFAULT_MAX_BLOCK_MS = 50;
  */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
-export interface ReactorOptions {
-  /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
-  maxBlockMs?: number;
-  /**
-   * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
-   * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
-   */
-  readiness?: 'select' | 'afd' | ReadinessBackend;
-  /**
-   * Where the reactor thread blocks once per iteration:
-   * - 'select': in select over the interest sets and the wakeup socket; completions reach the
-   *   loop through the IOCP worker thread, which pokes the wakeup socket (default for 'select');
-   * - 'port': in its completion port (GetQueuedCompletionStatusEx): AFD polls, overlapped I/O and
-   *   wakes from other threads all arrive there; no IOCP worker thread, no wakeup socket
-   *   (default for 'afd'; needs readiness 'afd', since select must block on the sockets).
-   */
-  waitIn?: 'select' | 'port';
-  /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
-  clock?: () => number;
-  /** Object waits one waiter thread serves at once: 63 (default, coalesced) down to 1 (a thread per wait). */
-  maxWaitsPerThread?: number;
-  /** How long a waiter thread with no waits lives before it retires, in ms (default 5000). */
-  waiterIdleMs?: number;
-}
-
-export interface ObjectWaitOptions extends WaitOptions {
-  /** Give up after this many ms: the wait resolves `{ timedOut: true }`. */
-  timeoutMs?: number;
-}
-
-export interface WaitOptions {
-  signal?: AbortSignal;
-}
-
 /** @internal For tests that must reach the completion port (e.g. to kill its worker). */
 export const kCompletionPort = Symbol('winmux.completionPort');
 
 /** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
 const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
-
-export interface ReactorStats {
-  readWaiters: number;
-  writeWaiters: number;
-  timers: number;
-  callbacks: number;
-  channels: number;
-  /** Completed loop iterations (select calls made by the loop) since the reactor was created. */
-  iterations: number;
-  /** Times the wakeup socket was found readable and drained. */
-  wakeups: number;
-  /**
-   * The longest time the loop went without polling, in ms of wall time: from the end of one poll
-   * to the start of the next (dispatch, timers, call-soon, the tasks and Node's callbacks).
-   */
-  longestIterationMs: number;
-  /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
-  deferredOperations: number;
-  running: boolean;
-  closed: boolean;
-  /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
-  readiness: ReadinessStats;
-  /** Overlapped operations waiting for their completion packet. */
-  overlappedWaiters: number;
-  /** Packets the IOCP worker has put in the ring that the loop has not dispatched yet. */
-  iocpBacklog: number;
-  /** Packets dispatched since the reactor was created; `strayCompletions`: those matching nothing. */
-  completions: number;
-  strayCompletions: number;
-  /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
-  iocpWorker: string;
-  /** Handles whose operations are emulated (bound to a port this reactor does not own), and operations run that way. */
-  emulatedHandles: number;
-  emulatedOperations: number;
-  /** Object waits pending on waiter threads; waiter threads alive now; started since creation. */
-  objectWaits: number;
-  waiterThreads: number;
-  waiterThreadsStarted: number;
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(error: unknown): void;
-  /** Removes the abort listener (lib/abort.ts). */
-  stopListening(): void;
-}
 
 /**
  * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
@@ -167,8 +98,7 @@ export class Reactor implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
   readonly #clock: () => number;
   readonly #maxBlockMs: number;
-  readonly #readers = new Map<Socket, Waiter>();
-  readonly #writers = new Map<Socket, Waiter>();
+  readonly #sockets: SocketWaits;
   readonly #timers = new TimerHeap();
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
@@ -183,28 +113,10 @@ export class Reactor implements AsyncDisposable {
   #iterations = 0;
   #pollEndedAt: number | undefined;
   #longestIterationMs = 0;
-  #readyInLastPoll = 0;
   #wakeups = 0;
   #running = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-
-  readonly #sink: ReadinessSink = {
-    ready: (socket, direction) => {
-      if (socket === this.#wakeupEnd && direction === READABLE) {
-        this.#onWakeup();
-      } else {
-        this.#readyInLastPoll++;
-        this.#settle(socket, direction, false, undefined);
-      }
-    },
-    failed: (socket, error: WinError) => {
-      if (socket === this.#wakeupEnd) throw error;
-      this.#readyInLastPoll++;
-      this.#settle(socket, READABLE, true, error);
-      this.#settle(socket, WRITABLE, true, error);
-    },
-  };
 
   constructor(options: ReactorOptions = {}) {
     const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
@@ -245,8 +157,9 @@ export class Reactor implements AsyncDisposable {
       }
     }
     try {
+      this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed);
       this.#backend = readiness === 'select' ? new SelectBackend()
-        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sink, this.#wakeupEnd)
+        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sockets.sink, this.#wakeupEnd)
         : readiness;
     } catch (error) {
       this.#wakeup.close();
@@ -257,6 +170,7 @@ export class Reactor implements AsyncDisposable {
       const timer = this.#timers.insert({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {} });
       return () => this.#timers.remove(timer);
     }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
+    this.#sockets.attach(this.#backend);
     if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
   }
 
@@ -271,7 +185,7 @@ export class Reactor implements AsyncDisposable {
    * first and waiting first.
    */
   get readyInLastPoll(): number {
-    return this.#readyInLastPoll;
+    return this.#sockets.readyInLastPoll;
   }
 
   /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
@@ -312,12 +226,12 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
   waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#wait(socket, READABLE, options);
+    return this.#sockets.wait(socket, READABLE, options);
   }
 
   /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
   waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#wait(socket, WRITABLE, options);
+    return this.#sockets.wait(socket, WRITABLE, options);
   }
 
   /**
@@ -326,11 +240,16 @@ export class Reactor implements AsyncDisposable {
    * loop never selects on a dead (or reused) handle.
    */
   notifyClosing(socket: Socket | bigint): void {
-    const s = toSocket(socket);
-    const error = new ClosedResourceError(`socket ${s} was closed while a task waited on it`);
-    this.#settle(s, READABLE, true, error);
-    this.#settle(s, WRITABLE, true, error);
-    this.#backend.forget?.(s);
+    this.#sockets.notifyClosing(socket);
+  }
+
+  /**
+   * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
+   * needs no binding, so this only checks that no task here still waits on it
+   * (BusyResourceError otherwise). Returns the socket, to send on.
+   */
+  release(socket: Socket | bigint): Socket {
+    return this.#sockets.release(socket);
   }
 
   /** Resolves after `ms` milliseconds of the reactor's clock. */
@@ -500,19 +419,6 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
-   * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
-   * needs no binding, so this only checks that no task here still waits on it
-   * (BusyResourceError otherwise). Returns the socket, to send on.
-   */
-  release(socket: Socket | bigint): Socket {
-    const s = toSocket(socket);
-    if (this.#readers.has(s) || this.#writers.has(s)) {
-      throw new BusyResourceError(`socket ${s} still has waiters on this reactor: settle or abort them before releasing it`);
-    }
-    return s;
-  }
-
-  /**
    * Hands an overlapped handle to the reactor whose `completionTarget()` is `target`; it must have
    * no pending operations here. Give the returned transfer to that reactor's `adoptHandle`. Where
    * the OS can detach a handle from a port (Windows 8.1+) it moves natively; elsewhere (Wine 8,
@@ -568,8 +474,8 @@ export class Reactor implements AsyncDisposable {
 
   stats(): ReactorStats {
     return {
-      readWaiters: this.#readers.size,
-      writeWaiters: this.#writers.size,
+      readWaiters: this.#sockets.readers,
+      writeWaiters: this.#sockets.writers,
       timers: this.#timers.size,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
@@ -598,8 +504,7 @@ export class Reactor implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     const error = new ClosedResourceError('the reactor was closed');
-    for (const socket of [...this.#readers.keys()]) this.#settle(socket, READABLE, true, error);
-    for (const socket of [...this.#writers.keys()]) this.#settle(socket, WRITABLE, true, error);
+    this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close();
     this.#soon = [];
@@ -630,40 +535,6 @@ export class Reactor implements AsyncDisposable {
     return this.close();
   }
 
-  #wait(value: Socket | bigint, direction: Direction, options: WaitOptions = {}): Promise<void> {
-    let socket: Socket;
-    try {
-      socket = toSocket(value);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const waiters = direction === READABLE ? this.#readers : this.#writers;
-    if (waiters.has(socket) || socket === this.#wakeupEnd) {
-      const what = direction === READABLE ? 'readable' : 'writable';
-      return Promise.reject(new BusyResourceError(`another task is already waiting for socket ${socket} to become ${what}`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, stopListening: onAbort(signal, () => this.#settle(socket, direction, true, signal!.reason)) };
-      waiters.set(socket, waiter);
-      this.#backend.arm(socket, direction);
-    });
-  }
-
-  /** Ends the wait on (socket, direction), if any: disarms, then resolves or rejects. */
-  #settle(socket: Socket, direction: Direction, failed: boolean, error: unknown): void {
-    const waiters = direction === READABLE ? this.#readers : this.#writers;
-    const waiter = waiters.get(socket);
-    if (waiter === undefined) return;
-    waiters.delete(socket);
-    this.#backend.disarm(socket, direction);
-    waiter.stopListening();
-    if (failed) waiter.reject(error);
-    else waiter.resolve();
-  }
-
   #iterate(): void {
     // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
     // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
@@ -678,13 +549,13 @@ export class Reactor implements AsyncDisposable {
     }
     // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
     // no task runs in between, so none sees a partial count.
-    this.#readyInLastPoll = 0;
+    this.#sockets.pollStarts();
     try {
       // The one place the thread blocks: select (then the ring the worker filled), or the port.
       if (this.#iocp.inLoop) {
         this.#iocp.wait(timeout, this.#onWakeup);
       } else {
-        this.#backend.wait(timeout, this.#sink);
+        this.#backend.wait(timeout, this.#sockets.sink);
         this.#iocp.dispatch();
       }
     } finally {

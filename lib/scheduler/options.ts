@@ -1,0 +1,78 @@
+// The Reactor's options and statistics: the shapes its constructor takes and `stats()` returns,
+// each field with its meaning (docs/api.md lists them too).
+import type { ReadinessBackend, ReadinessStats } from '../readiness.ts';
+
+export interface ReactorOptions {
+  /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
+  maxBlockMs?: number;
+  /**
+   * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
+   * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
+   */
+  readiness?: 'select' | 'afd' | ReadinessBackend;
+  /**
+   * Where the reactor thread blocks once per iteration:
+   * - 'select': in select over the interest sets and the wakeup socket; completions reach the
+   *   loop through the IOCP worker thread, which pokes the wakeup socket (default for 'select');
+   * - 'port': in its completion port (GetQueuedCompletionStatusEx): AFD polls, overlapped I/O and
+   *   wakes from other threads all arrive there; no IOCP worker thread, no wakeup socket
+   *   (default for 'afd'; needs readiness 'afd', since select must block on the sockets).
+   */
+  waitIn?: 'select' | 'port';
+  /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
+  clock?: () => number;
+  /** Object waits one waiter thread serves at once: 63 (default, coalesced) down to 1 (a thread per wait). */
+  maxWaitsPerThread?: number;
+  /** How long a waiter thread with no waits lives before it retires, in ms (default 5000). */
+  waiterIdleMs?: number;
+}
+
+export interface ObjectWaitOptions extends WaitOptions {
+  /** Give up after this many ms: the wait resolves `{ timedOut: true }`. */
+  timeoutMs?: number;
+}
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+
+export interface ReactorStats {
+  readWaiters: number;
+  writeWaiters: number;
+  timers: number;
+  callbacks: number;
+  channels: number;
+  /** Completed loop iterations (select calls made by the loop) since the reactor was created. */
+  iterations: number;
+  /** Times the wakeup socket was found readable and drained. */
+  wakeups: number;
+  /**
+   * The longest time the loop went without polling, in ms of wall time: from the end of one poll
+   * to the start of the next (dispatch, timers, call-soon, the tasks and Node's callbacks).
+   */
+  longestIterationMs: number;
+  /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
+  deferredOperations: number;
+  running: boolean;
+  closed: boolean;
+  /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
+  readiness: ReadinessStats;
+  /** Overlapped operations waiting for their completion packet. */
+  overlappedWaiters: number;
+  /** Packets the IOCP worker has put in the ring that the loop has not dispatched yet. */
+  iocpBacklog: number;
+  /** Packets dispatched since the reactor was created; `strayCompletions`: those matching nothing. */
+  completions: number;
+  strayCompletions: number;
+  /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
+  iocpWorker: string;
+  /** Handles whose operations are emulated (bound to a port this reactor does not own), and operations run that way. */
+  emulatedHandles: number;
+  emulatedOperations: number;
+  /** Object waits pending on waiter threads; waiter threads alive now; started since creation. */
+  objectWaits: number;
+  waiterThreads: number;
+  waiterThreadsStarted: number;
+}
+

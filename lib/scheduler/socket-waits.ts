@@ -1,0 +1,132 @@
+// SocketWaits: the reactor's socket readiness waits, and the sink its readiness backend reports
+// to. Waits are one-shot, as in Trio: `wait` arms the socket in the backend, and the wake (or an
+// abort, or `notifyClosing`) disarms it. One waiter per socket and direction; a second gets
+// BusyResourceError. The reactor owns the loop; this part owns who waits on which socket.
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink } from '../readiness.ts';
+import type { WinError } from '../win32/errors.ts';
+import { toSocket, type Socket } from '../win32/winsock.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { onAbort } from '../abort.ts';
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+  /** Removes the abort listener (lib/abort.ts). */
+  stopListening(): void;
+}
+
+export class SocketWaits {
+  readonly #readers = new Map<Socket, Waiter>();
+  readonly #writers = new Map<Socket, Waiter>();
+  /** The wakeup socket's read end (select mode): reported to `onWakeup`, never waited on by a task. */
+  readonly #wakeupEnd: Socket | undefined;
+  readonly #onWakeup: () => void;
+  readonly #closed: () => boolean;
+  #backend: ReadinessBackend | undefined;
+  #readyInLastPoll = 0;
+
+  /** Where the backend reports: called on the reactor thread, in the poll phase. */
+  readonly sink: ReadinessSink = {
+    ready: (socket, direction) => {
+      if (socket === this.#wakeupEnd && direction === READABLE) {
+        this.#onWakeup();
+      } else {
+        this.#readyInLastPoll++;
+        this.settle(socket, direction, false, undefined);
+      }
+    },
+    failed: (socket, error: WinError) => {
+      if (socket === this.#wakeupEnd) throw error;
+      this.#readyInLastPoll++;
+      this.settle(socket, READABLE, true, error);
+      this.settle(socket, WRITABLE, true, error);
+    },
+  };
+
+  constructor(wakeupEnd: Socket | undefined, onWakeup: () => void, closed: () => boolean) {
+    this.#wakeupEnd = wakeupEnd;
+    this.#onWakeup = onWakeup;
+    this.#closed = closed;
+  }
+
+  /** The backend the waits arm (made after this part, since it may need the sink to start). */
+  attach(backend: ReadinessBackend): void {
+    this.#backend = backend;
+  }
+
+  get readers(): number {
+    return this.#readers.size;
+  }
+
+  get writers(): number {
+    return this.#writers.size;
+  }
+
+  /** Waits the latest poll settled (the wakeup socket not counted). */
+  get readyInLastPoll(): number {
+    return this.#readyInLastPoll;
+  }
+
+  /** A poll is about to start: counted from here to the end of its dispatch (no task runs in between). */
+  pollStarts(): void {
+    this.#readyInLastPoll = 0;
+  }
+
+  wait(value: Socket | bigint, direction: Direction, options: { signal?: AbortSignal } = {}): Promise<void> {
+    let socket: Socket;
+    try {
+      socket = toSocket(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed()) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const waiters = direction === READABLE ? this.#readers : this.#writers;
+    if (waiters.has(socket) || socket === this.#wakeupEnd) {
+      const what = direction === READABLE ? 'readable' : 'writable';
+      return Promise.reject(new BusyResourceError(`another task is already waiting for socket ${socket} to become ${what}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, stopListening: onAbort(signal, () => this.settle(socket, direction, true, signal!.reason)) };
+      waiters.set(socket, waiter);
+      this.#backend!.arm(socket, direction);
+    });
+  }
+
+  /** Ends the wait on (socket, direction), if any: disarms, then resolves or rejects. */
+  settle(socket: Socket, direction: Direction, failed: boolean, error: unknown): void {
+    const waiters = direction === READABLE ? this.#readers : this.#writers;
+    const waiter = waiters.get(socket);
+    if (waiter === undefined) return;
+    waiters.delete(socket);
+    this.#backend!.disarm(socket, direction);
+    waiter.stopListening();
+    if (failed) waiter.reject(error);
+    else waiter.resolve();
+  }
+
+  /** `socket` is about to be closed: its waiters reject with ClosedResourceError and the backend forgets it. */
+  notifyClosing(value: Socket | bigint): void {
+    const socket = toSocket(value);
+    const error = new ClosedResourceError(`socket ${socket} was closed while a task waited on it`);
+    this.settle(socket, READABLE, true, error);
+    this.settle(socket, WRITABLE, true, error);
+    this.#backend!.forget?.(socket);
+  }
+
+  /** Checks that no task waits on `socket` here (BusyResourceError otherwise) and returns it, to hand on. */
+  release(value: Socket | bigint): Socket {
+    const socket = toSocket(value);
+    if (this.#readers.has(socket) || this.#writers.has(socket)) {
+      throw new BusyResourceError(`socket ${socket} still has waiters on this reactor: settle or abort them before releasing it`);
+    }
+    return socket;
+  }
+
+  /** Rejects every wait with `error` (the reactor is closing). */
+  failAll(error: unknown): void {
+    for (const socket of [...this.#readers.keys()]) this.settle(socket, READABLE, true, error);
+    for (const socket of [...this.#writers.keys()]) this.settle(socket, WRITABLE, true, error);
+  }
+}
