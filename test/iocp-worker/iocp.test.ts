@@ -325,6 +325,16 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name: modeName, mode }) 
     });
   });
 
+  test('regression: close() with more posted completions queued than the ring holds does not hang', async () => {
+    reactor = new Reactor(mode);
+    const monitor = reactor.monitorCompletionKey();
+    // 3 × the ring: in select mode the worker fills the ring, then waits for room that only the
+    // loop (not running) would make, with the stop key queued behind the rest.
+    for (let i = 0; i < 3 * 4096; i++) reactor.postCompletion(monitor.key, i);
+    await reactor.close();
+    expect(reactor.stats()).toMatchObject({ closed: true, iocpWorker: 'stopped' });
+  });
+
   test('close() cancels pending operations, joins the worker and closes the port', async () => {
     reactor = new Reactor(mode);
     const outcome = await reactor.run(async () => {
