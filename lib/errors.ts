@@ -16,6 +16,11 @@ export class ClosedResourceError extends WinmuxError {
   constructor(message = 'the resource was closed', options?: ErrorOptions) {
     super(message, options);
   }
+
+  /** The error for anything asked of, or pending on, a reactor that is closed: the one message for it. */
+  static reactor(): ClosedResourceError {
+    return new ClosedResourceError('the reactor is closed');
+  }
 }
 
 /** Another task is already using this resource in the same way (waiting, reading, running). */

@@ -54,6 +54,7 @@ import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
 import { onAbort } from '../abort.ts';
+import { setU64 } from '../u64.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;
@@ -465,7 +466,7 @@ export class CompletionPort {
   beginClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const closing = new ClosedResourceError('the reactor was closed');
+    const closing = ClosedResourceError.reactor();
     for (const monitor of [...this.#monitors.values()]) monitor.close();
     for (const operation of this.#operations.values()) {
       if (!operation.abortRequested) {
@@ -481,7 +482,7 @@ export class CompletionPort {
    * and the worker, if any, is stopped and joined.
    */
   async stopWorker(): Promise<void> {
-    if (this.#operations.size > 0) this.#abandonAll(new ClosedResourceError('the reactor was closed'));
+    if (this.#operations.size > 0) this.#abandonAll(ClosedResourceError.reactor());
     if (this.#worker !== undefined) {
       this.#stopping = true;
       this.#worker.ref(); // keep Node alive until the worker has been joined
@@ -599,8 +600,7 @@ export class CompletionPort {
       this.#events.add(event);
     }
     const view = new DataView(overlapped.buffer, overlapped.byteOffset, OVERLAPPED.SIZE);
-    view.setUint32(OVERLAPPED.EVENT, (event | 1) >>> 0, true);
-    view.setUint32(OVERLAPPED.EVENT + 4, Math.floor(event / 2 ** 32), true);
+    setU64(view, OVERLAPPED.EVENT, event + 1); // event handles are multiples of 4: +1 sets the low bit
     this.#emulatedOperations++;
     return event;
   }
@@ -621,7 +621,7 @@ export class CompletionPort {
   }
 
   #checkUsable(): void {
-    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#closed) throw ClosedResourceError.reactor();
     if (this.#failure !== undefined) throw this.#failure;
   }
 

@@ -3,8 +3,8 @@
 // shared-memory logic: unit-tested without Windows.
 import { CONTROL_SLOTS, ENTRY_SIZE, HEAD, RING_CAPACITY, TAIL } from './protocol.ts';
 import { OVERLAPPED_ENTRY } from '../win32/structs.ts';
+import { readU64, writeU64 } from '../u64.ts';
 
-const HIGH_WORD = 2 ** 32;
 
 /** One completion, as the reactor sees it. Addresses and keys fit a JS number (user space is 47 bits). */
 export interface Completion {
@@ -21,8 +21,8 @@ export interface Completion {
  */
 export function readEntry(words: Uint32Array, index: number, into: Completion): Completion {
   const at = (index * ENTRY_SIZE) / 4;
-  into.key = words[at + OVERLAPPED_ENTRY.KEY / 4]! + words[at + OVERLAPPED_ENTRY.KEY / 4 + 1]! * HIGH_WORD;
-  into.overlapped = words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4]! + words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4 + 1]! * HIGH_WORD;
+  into.key = readU64(words, at + OVERLAPPED_ENTRY.KEY / 4);
+  into.overlapped = readU64(words, at + OVERLAPPED_ENTRY.OVERLAPPED / 4);
   into.status = words[at + OVERLAPPED_ENTRY.STATUS / 4]!;
   into.bytes = words[at + OVERLAPPED_ENTRY.BYTES / 4]!;
   return into;
@@ -85,10 +85,8 @@ export class CompletionRing {
   /** Writes one entry (for tests and for producers that do not let the kernel write). */
   writeEntry(slot: number, entry: Completion): void {
     const at = (slot * ENTRY_SIZE) / 4;
-    this.#words[at + OVERLAPPED_ENTRY.KEY / 4] = entry.key >>> 0;
-    this.#words[at + OVERLAPPED_ENTRY.KEY / 4 + 1] = Math.floor(entry.key / HIGH_WORD);
-    this.#words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4] = entry.overlapped >>> 0;
-    this.#words[at + OVERLAPPED_ENTRY.OVERLAPPED / 4 + 1] = Math.floor(entry.overlapped / HIGH_WORD);
+    writeU64(this.#words, at + OVERLAPPED_ENTRY.KEY / 4, entry.key);
+    writeU64(this.#words, at + OVERLAPPED_ENTRY.OVERLAPPED / 4, entry.overlapped);
     this.#words[at + OVERLAPPED_ENTRY.STATUS / 4] = entry.status >>> 0;
     this.#words[at + OVERLAPPED_ENTRY.STATUS / 4 + 1] = 0;
     this.#words[at + OVERLAPPED_ENTRY.BYTES / 4] = entry.bytes >>> 0;

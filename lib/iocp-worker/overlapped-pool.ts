@@ -8,6 +8,7 @@
 // referenced for its own lifetime.
 import { addressOf } from '../win32/ffi.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
+import { setU64 } from '../u64.ts';
 
 /** 2048 OVERLAPPEDs per slab: 64 KiB, far above V8's on-heap typed-array limit. */
 const SLOTS_PER_SLAB = 2048;
@@ -34,8 +35,7 @@ export class OverlappedPool {
     const slot = this.#free.pop()!;
     slot.view.fill(0);
     const view = new DataView(slot.view.buffer, slot.view.byteOffset, OVERLAPPED.SIZE);
-    view.setUint32(OVERLAPPED.OFFSET, fileOffset % 2 ** 32, true);
-    view.setUint32(OVERLAPPED.OFFSET_HIGH, Math.floor(fileOffset / 2 ** 32), true);
+    setU64(view, OVERLAPPED.OFFSET, fileOffset); // Offset, then OffsetHigh
     this.#inUse++;
     return slot;
   }

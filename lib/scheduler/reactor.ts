@@ -198,7 +198,7 @@ export class Reactor implements AsyncDisposable {
    * did. Waits made outside `run` are served by the next `run`. One `run` at a time.
    */
   async run<T>(fn: () => T | PromiseLike<T>): Promise<T> {
-    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#closed) throw ClosedResourceError.reactor();
     if (this.#running) throw new BusyResourceError('Reactor.run: this reactor is already running (one run at a time)');
     this.#running = true;
     let settled = false;
@@ -259,7 +259,7 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
   sleepUntil(deadline: number, options: WaitOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
@@ -293,7 +293,7 @@ export class Reactor implements AsyncDisposable {
   deadlineSignal(deadline: number): AbortSignal {
     const controller = new AbortController();
     if (this.#closed) {
-      controller.abort(new ClosedResourceError('the reactor is closed'));
+      controller.abort(ClosedResourceError.reactor());
     } else {
       this.#timers.insert({ deadline, fire: () => controller.abort(timeoutError()), fail: () => {} });
     }
@@ -305,7 +305,7 @@ export class Reactor implements AsyncDisposable {
    * split into steps, so that they let the loop (and Node) run between them.
    */
   checkpoint(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
     return this.#fair.defer();
   }
 
@@ -325,7 +325,7 @@ export class Reactor implements AsyncDisposable {
    * A callback that throws is reported like a throwing Node callback (uncaughtException).
    */
   callSoon(callback: () => void): void {
-    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#closed) throw ClosedResourceError.reactor();
     this.#soon.push(callback);
   }
 
@@ -348,7 +348,7 @@ export class Reactor implements AsyncDisposable {
    * message comes out of `channel.receive()` on this thread.
    */
   openChannel<T = unknown>(): ReactorChannel<T> {
-    if (this.#closed) throw new ClosedResourceError('the reactor is closed');
+    if (this.#closed) throw ClosedResourceError.reactor();
     const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>), this.#pace);
     this.#channels.add(channel as ReactorChannel<unknown>);
     return channel;
@@ -457,7 +457,7 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
     const { signal, timeoutMs } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeoutMs must be ≥ 0, got ${timeoutMs}`));
@@ -503,7 +503,7 @@ export class Reactor implements AsyncDisposable {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    const error = new ClosedResourceError('the reactor was closed');
+    const error = ClosedResourceError.reactor();
     this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close();

@@ -79,7 +79,7 @@ export class SocketWaits {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed()) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (this.#closed()) return Promise.reject(ClosedResourceError.reactor());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const waiters = direction === READABLE ? this.#readers : this.#writers;

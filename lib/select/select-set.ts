@@ -14,6 +14,7 @@
 // (handles are significant in their low 32 bits), and this avoids BigInt on every add and read.
 import { FD_SET } from '../win32/structs.ts';
 import type { Socket } from '../win32/winsock.ts';
+import { readU64, writeU64 } from '../u64.ts';
 
 /**
  * The largest set a SelectSet grows to: 2^20 sockets is an 8 MiB fd_set, and beyond it select's
@@ -27,7 +28,6 @@ const INITIAL_CAPACITY = 64;
 const WORDS_PER_ENTRY = FD_SET.ENTRY_SIZE / 4;
 const FIRST_ENTRY_WORD = FD_SET.ARRAY / 4;
 const COUNT_WORD = FD_SET.COUNT / 4;
-const HIGH_WORD = 2 ** 32;
 
 export class SelectSet {
   #capacity: number;
@@ -118,12 +118,11 @@ export class SelectSet {
 
   #write(words: Uint32Array, slot: number, socket: Socket): void {
     const at = FIRST_ENTRY_WORD + slot * WORDS_PER_ENTRY;
-    words[at] = socket >>> 0;
-    words[at + 1] = Math.floor(socket / HIGH_WORD);
+    writeU64(words, at, socket);
   }
 
   #read(words: Uint32Array, slot: number): Socket {
     const at = FIRST_ENTRY_WORD + slot * WORDS_PER_ENTRY;
-    return words[at]! + words[at + 1]! * HIGH_WORD;
+    return readU64(words, at);
   }
 }

@@ -19,6 +19,7 @@ import type { WakeTarget } from '../wakeup/protocol.ts';
 import { onAbort } from '../abort.ts';
 import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { writeU64 } from '../u64.ts';
 import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, FREE, MAX_WAITS_PER_THREAD, RESULTS, SIGNALED, SLOT_ERRNO,
   SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW, SLOT_STATE, STOP, WAITING, sharedSize, slotBase, type WaiterData,
@@ -96,7 +97,7 @@ export class WaitPool {
 
   /** Waits on a thread for `handle` (already checked by the caller with a zero timeout). */
   wait(handle: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<ObjectWaitResult> {
-    if (this.#closed) return Promise.reject(new ClosedResourceError('the reactor is closed'));
+    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
     if (signal?.aborted) return Promise.reject(signal.reason);
     let thread = this.#threads.find((t) => t.used < this.#capacity && !t.stopping);
     if (thread === undefined) {
@@ -125,8 +126,7 @@ export class WaitPool {
         owner.idleTimer = undefined;
       }
       const base = slotBase(slot);
-      owner.shared[base + SLOT_HANDLE_LOW] = handle >>> 0;
-      owner.shared[base + SLOT_HANDLE_HIGH] = Math.floor(handle / 2 ** 32);
+      writeU64(owner.shared, base + SLOT_HANDLE_LOW, handle);
       owner.shared[base + SLOT_ERRNO] = 0;
       Atomics.store(owner.shared, base + SLOT_STATE, ADD);
       kernel32.SetEvent(owner.control);
@@ -146,7 +146,7 @@ export class WaitPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = new ClosedResourceError('the reactor was closed');
+    const error = ClosedResourceError.reactor();
     for (const thread of this.#threads) {
       for (const wait of thread.waits) if (wait !== undefined && wait.cancel === undefined) wait.cancel = { kind: 'close', error };
     }

@@ -9,6 +9,7 @@ import {
 } from './protocol.ts';
 import { WinError } from '../win32/errors.ts';
 import { InternalStateError } from '../errors.ts';
+import { readU64, writeU64 } from '../u64.ts';
 
 export function runWaiter(data: WaiterData): void {
   const shared = new Int32Array(data.shared);
@@ -19,11 +20,10 @@ export function runWaiter(data: WaiterData): void {
   const members: number[] = [];
   let finished = false;
 
-  words[0] = data.control >>> 0;
-  words[1] = Math.floor(data.control / 2 ** 32);
+  writeU64(words, 0, data.control);
 
   const handleOf = (slot: number): number =>
-    (shared[slotBase(slot) + SLOT_HANDLE_LOW]! >>> 0) + (shared[slotBase(slot) + SLOT_HANDLE_HIGH]! >>> 0) * 2 ** 32;
+    readU64(shared, slotBase(slot) + SLOT_HANDLE_LOW);
 
   const finish = (slot: number, state: number, errno = 0): void => {
     shared[slotBase(slot) + SLOT_ERRNO] = errno;

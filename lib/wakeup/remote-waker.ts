@@ -34,7 +34,7 @@ export class RemoteWaker {
     }
     this.#port.postMessage(message, transfer);
     Atomics.store(this.#pending, CHANNEL_PENDING, 1);
-    if (!this.wake()) throw new ClosedResourceError('the reactor is closed');
+    if (!this.wake()) throw ClosedResourceError.reactor();
   }
 
   /**
