@@ -49,7 +49,7 @@ import { OVERLAPPED } from '../win32/structs.ts';
 import { BusyResourceError, HandleStateError, InternalStateError, ThreadExitedError } from '../errors.ts';
 import { CompletionRing, readEntry, type Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
-import { FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, ENTRY_SIZE, RING_CAPACITY, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
+import { EXITING, TAIL, FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, ENTRY_SIZE, RING_CAPACITY, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
@@ -638,7 +638,14 @@ export class CompletionPort {
     if (this.#worker !== undefined || this.#closed || this.#wake === undefined) return;
     const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
     const { worker, exited } = startWorkerThread(entryBeside(import.meta.url), data, 'the IOCP worker thread',
-      () => this.#stopping, (error) => this.#fail(error));
+      () => this.#stopping, (error) => this.#fail(error), () => {
+        // At exit: the worker leaves at once, whatever is queued (EXITING), from a full ring's
+        // wait (TAIL) or from its port wait (KEY_STOP).
+        this.#stopping = true;
+        Atomics.store(this.#ring.control, EXITING, 1);
+        Atomics.notify(this.#ring.control, TAIL);
+        kernel32.PostQueuedCompletionStatus(this.port, 0, KEY_STOP, null);
+      });
     this.#worker = worker;
     this.#workerExited = exited;
   }

@@ -13,13 +13,16 @@
 //          ring full waits on TAIL (Atomics.wait): backpressure, never an overwrite or a drop.
 // STATE    RUNNING, then STOPPED (saw the stop key) or FAILED (see ERRNO); set by the worker.
 // ERRNO    the Win32 error that made the worker fail, when it failed in a Windows call.
+// EXITING  1 once the process (or the thread owning the reactor) is exiting: the worker returns at
+//          once, without publishing what it holds (lib/worker-thread.ts, stopAtExit).
 import type { WakeTarget } from '../wakeup/protocol.ts';
 
 export const HEAD = 0;
 export const TAIL = 1;
 export const STATE = 2;
 export const ERRNO = 3;
-export const CONTROL_SLOTS = 4;
+export const EXITING = 4;
+export const CONTROL_SLOTS = 5;
 
 export const RUNNING = 1;
 export const STOPPED = 2;

@@ -8,7 +8,7 @@
 // operations fail instead of hanging.
 import * as kernel32 from '../win32/kernel32.ts';
 import { CompletionRing } from './completion-ring.ts';
-import { ERRNO, FAILED, KEY_STOP, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from './protocol.ts';
+import { ERRNO, EXITING, FAILED, KEY_STOP, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from './protocol.ts';
 import { requestWake, wakeIfSleeping } from '../wakeup/wake.ts';
 import { WinError } from '../win32/errors.ts';
 
@@ -22,6 +22,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
   Atomics.store(ring.control, STATE, RUNNING);
   try {
     for (;;) {
+      if (Atomics.load(ring.control, EXITING) !== 0) return;
       const { slot, count } = ring.reserve(MAX_ENTRIES_PER_DEQUEUE);
       if (count === 0) {
         ring.waitForSpace(FULL_RING_RECHECK_MS);

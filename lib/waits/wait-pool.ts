@@ -210,7 +210,12 @@ export class WaitPool {
     const data: WaiterData = { control, shared: shared.buffer as SharedArrayBuffer, capacity: this.#capacity, wake: this.#wake };
     let started: StartedThread;
     try {
-      started = startWorkerThread(entryBeside(import.meta.url), data, 'a waiter thread', () => thread.stopping, (error) => this.#lost(thread, error));
+      started = startWorkerThread(entryBeside(import.meta.url), data, 'a waiter thread', () => thread.stopping, (error) => this.#lost(thread, error), () => {
+        // At exit: the thread leaves its WaitForMultipleObjects at once.
+        thread.stopping = true;
+        Atomics.store(shared, STOP, 1);
+        kernel32.SetEvent(control);
+      });
     } catch (error) {
       kernel32.CloseHandle(control);
       throw error;
