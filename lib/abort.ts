@@ -11,3 +11,13 @@ export function onAbort(signal: AbortSignal | undefined, listener: () => void): 
   signal.addEventListener('abort', listener, { once: true });
   return () => signal.removeEventListener('abort', listener);
 }
+
+/**
+ * `signal` as an operation takes it: an AbortSignal or nothing. Anything else is a TypeError at the
+ * call, before the operation starts (found later, it used to leave a write done, a read issued
+ * untracked, or a handle leaked).
+ */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new TypeError(`signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
+}

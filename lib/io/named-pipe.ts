@@ -8,6 +8,8 @@ import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
+import { checkSignal } from '../abort.ts';
+import { checkDuration } from '../durations.ts';
 
 /** Each direction's kernel buffer: 64 KiB, the size Windows' own tools use by default. */
 const PIPE_BUFFER_SIZE = 65536;
@@ -32,14 +34,16 @@ export class NamedPipe extends OverlappedHandle {
    */
   static async connect(reactor: Reactor, name: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NamedPipe> {
     const path = pipePath(name);
-    const deadline = reactor.now() + (options.timeoutMs ?? 5000);
+    const signal = checkSignal(options.signal);
+    const deadline = reactor.now() + checkDuration(options.timeoutMs ?? 5000, 'NamedPipe.connect: timeoutMs');
+    if (signal?.aborted) throw signal.reason;
     for (;;) {
       try {
         const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
         return new NamedPipe(reactor, registerOrClose(reactor, handle));
       } catch (error) {
         if (!(error instanceof WinError && error.errno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
-        await reactor.sleep(BUSY_RETRY_MS, options.signal ? { signal: options.signal } : {});
+        await reactor.sleep(BUSY_RETRY_MS, signal ? { signal } : {});
       }
     }
   }

@@ -53,7 +53,7 @@ import { EXITING, TAIL, FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
-import { onAbort } from '../abort.ts';
+import { checkSignal, onAbort } from '../abort.ts';
 import { setU64 } from '../u64.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
@@ -294,6 +294,11 @@ export class CompletionPort {
     issue: (overlapped: Uint8Array) => number,
     options: OverlappedOptions & { mapError?: ErrorMapping } = {},
   ): Promise<number> {
+    try {
+      checkSignal(options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<number>((resolve, reject) => {
       const done: OperationDone = (error, bytes) => (error === undefined ? resolve(bytes) : reject(error));
@@ -320,6 +325,7 @@ export class CompletionPort {
     let handle: Handle;
     try {
       handle = this.#checkHandle(value);
+      checkSignal(options.signal);
     } catch (error) {
       return { pending: undefined, error, bytes: 0 };
     }
@@ -358,6 +364,7 @@ export class CompletionPort {
     let handle: Handle;
     try {
       handle = this.#checkHandle(value);
+      checkSignal(options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -378,9 +385,6 @@ export class CompletionPort {
   /** Queues a completion for `key` with PostQueuedCompletionStatus. */
   post(key: number, bytes = 0): void {
     this.#checkUsable();
-    if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP) {
-      throw new RangeError(`completion key ${key} is reserved or invalid`);
-    }
     this.#ensureWorker();
     postCompletion({ port: this.port }, key, bytes);
   }
@@ -486,7 +490,7 @@ export class CompletionPort {
     if (this.#worker !== undefined) {
       this.#stopping = true;
       this.#worker.ref(); // keep Node alive until the worker has been joined
-      if (this.#failure === undefined) postCompletion({ port: this.port }, KEY_STOP, 0);
+      if (this.#failure === undefined) postPrivate(this.port, KEY_STOP, 0);
       // The worker reaches the stop key only after every packet queued before it. Keep draining
       // the ring meanwhile (what comes now is stray: everything pending was settled or
       // abandoned), or a backlog larger than the ring leaves the worker waiting for space and
@@ -644,7 +648,7 @@ export class CompletionPort {
         this.#stopping = true;
         Atomics.store(this.#ring.control, EXITING, 1);
         Atomics.notify(this.#ring.control, TAIL);
-        kernel32.PostQueuedCompletionStatus(this.port, 0, KEY_STOP, null);
+        postPrivate(this.port, KEY_STOP, 0);
       });
     this.#worker = worker;
     this.#workerExited = exited;
@@ -677,9 +681,23 @@ const WAIT_TIMEOUT = 258;
 /** The longest single port wait (a DWORD of ms, below INFINITE); the loop waits again for longer. */
 const MAX_WAIT_MS = 0x7fff_ffff;
 
-/** PostQueuedCompletionStatus from any thread. */
+/**
+ * PostQueuedCompletionStatus from any thread. `key` is a user key (≥ 0, not one of winmux's
+ * private keys: the worker's stop key, wakes, overlapped I/O); `bytes` a 32-bit count.
+ */
 export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
-  if (!kernel32.PostQueuedCompletionStatus(target.port, bytes, key, null)) {
+  if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP || key === KEY_WAKE) {
+    throw new RangeError(`completion key ${String(key)} is reserved or invalid (winmux keeps ${KEY_OVERLAPPED}, ${KEY_STOP} and ${KEY_WAKE})`);
+  }
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0xffff_ffff) {
+    throw new RangeError(`completion bytes must be an integer from 0 to 2^32 - 1, got ${String(bytes)}`);
+  }
+  postPrivate(target.port, key, bytes);
+}
+
+/** Posts without the key check: for winmux's own private keys (the worker's stop key). */
+function postPrivate(port: Handle, key: number, bytes: number): void {
+  if (!kernel32.PostQueuedCompletionStatus(port, bytes, key, null)) {
     throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
   }
 }

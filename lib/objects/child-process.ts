@@ -15,6 +15,14 @@ export interface SpawnOptions {
 
 /** A Windows environment block: "NAME=value\0…\0\0" in UTF-16, sorted by name case-insensitively. */
 function environmentBlock(env: Record<string, string>): Uint8Array {
+  if (typeof env !== 'object' || env === null) throw new TypeError(`spawnProcess: env must be an object of strings, got ${env === null ? 'null' : typeof env}`);
+  for (const [key, value] of Object.entries(env)) {
+    // The block separates entries with NUL and a name from its value with '=' (a leading '=' is
+    // Windows' own per-drive variables, which a name cannot otherwise contain).
+    if (key === '' || key.slice(1).includes('=') || key.includes('\0')) throw new TypeError(`spawnProcess: env name ${JSON.stringify(key)} is not a valid environment variable name`);
+    if (typeof value !== 'string') throw new TypeError(`spawnProcess: env.${key} must be a string, got ${typeof value}`);
+    if (value.includes('\0')) throw new TypeError(`spawnProcess: env.${key} contains a NUL character`);
+  }
   const entries = Object.entries(env).sort(([a], [b]) => a.toUpperCase().localeCompare(b.toUpperCase()));
   return Buffer.from(`${entries.map(([k, v]) => `${k}=${v}\0`).join('')}\0`, 'utf16le');
 }
@@ -36,6 +44,9 @@ export class ChildProcess {
    * it) with no console window and no inherited handles.
    */
   static spawn(reactor: Reactor, commandLine: string, options: SpawnOptions = {}): ChildProcess {
+    if (typeof commandLine !== 'string' || commandLine.includes('\0')) {
+      throw new TypeError(`spawnProcess: the command line must be a string without NUL characters, got ${typeof commandLine}`);
+    }
     const startup = new Uint8Array(STARTUPINFOW.SIZE);
     new DataView(startup.buffer).setUint32(STARTUPINFOW.CB, STARTUPINFOW.SIZE, true);
     const info = new Uint8Array(PROCESS_INFORMATION.SIZE);

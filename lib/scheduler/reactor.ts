@@ -63,6 +63,8 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import { onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import type { Socket } from '../win32/winsock.ts';
+import { checkDeadline, checkDuration } from '../durations.ts';
+import { checkSignal } from '../abort.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -198,6 +200,7 @@ export class Reactor implements AsyncDisposable {
    * did. Waits made outside `run` are served by the next `run`. One `run` at a time.
    */
   async run<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError(`Reactor.run: fn must be a function, got ${typeof fn}`);
     if (this.#closed) throw ClosedResourceError.reactor();
     if (this.#running) throw new BusyResourceError('Reactor.run: this reactor is already running (one run at a time)');
     this.#running = true;
@@ -254,13 +257,25 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves after `ms` milliseconds of the reactor's clock. */
   sleep(ms: number, options?: WaitOptions): Promise<void> {
-    return this.sleepUntil(this.#clock() + Math.max(0, ms), options);
+    let duration: number;
+    try {
+      duration = checkDuration(ms, 'sleep: ms');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.sleepUntil(this.#clock() + duration, options);
   }
 
   /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
   sleepUntil(deadline: number, options: WaitOptions = {}): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      checkDeadline(deadline, 'sleepUntil: deadline');
+      signal = checkSignal(options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
-    const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const timer = this.#timers.insert({
@@ -286,11 +301,12 @@ export class Reactor implements AsyncDisposable {
    * `AbortSignal.timeout`, which rides Node's timers, it fires on time while select blocks.
    */
   timeoutSignal(ms: number): AbortSignal {
-    return this.deadlineSignal(this.#clock() + Math.max(0, ms));
+    return this.deadlineSignal(this.#clock() + checkDuration(ms, 'timeoutSignal: ms'));
   }
 
   /** An AbortSignal that aborts with a TimeoutError when the reactor's clock reaches `deadline`. */
   deadlineSignal(deadline: number): AbortSignal {
+    checkDeadline(deadline, 'deadlineSignal: deadline');
     const controller = new AbortController();
     if (this.#closed) {
       controller.abort(ClosedResourceError.reactor());
@@ -325,6 +341,7 @@ export class Reactor implements AsyncDisposable {
    * A callback that throws is reported like a throwing Node callback (uncaughtException).
    */
   callSoon(callback: () => void): void {
+    if (typeof callback !== 'function') throw new TypeError(`callSoon: callback must be a function, got ${typeof callback}`);
     if (this.#closed) throw ClosedResourceError.reactor();
     this.#soon.push(callback);
   }
@@ -457,10 +474,18 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
+    let signal: AbortSignal | undefined;
+    const { timeoutMs } = options;
+    try {
+      signal = checkSignal(options.signal);
+      if (timeoutMs !== undefined && checkDuration(timeoutMs, 'waitForObject: timeoutMs') !== timeoutMs) {
+        throw new RangeError(`waitForObject: timeoutMs must be ≥ 0, got ${timeoutMs}`);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
-    const { signal, timeoutMs } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (timeoutMs !== undefined && !(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeoutMs must be ≥ 0, got ${timeoutMs}`));
     // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
     const now = kernel32.WaitForSingleObject(h, 0);
     if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {

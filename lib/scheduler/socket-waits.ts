@@ -6,7 +6,7 @@ import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type Readine
 import type { WinError } from '../win32/errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { onAbort } from '../abort.ts';
+import { checkSignal, onAbort } from '../abort.ts';
 
 interface Waiter {
   resolve(): void;
@@ -79,8 +79,13 @@ export class SocketWaits {
     } catch (error) {
       return Promise.reject(error);
     }
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal(options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed()) return Promise.reject(ClosedResourceError.reactor());
-    const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const waiters = direction === READABLE ? this.#readers : this.#writers;
     if (waiters.has(socket) || socket === this.#wakeupEnd) {

@@ -17,9 +17,37 @@ export function loadLibrary(name: string): Library {
   return koffi.load(name);
 }
 
-/** Declares one function of `library` from a C prototype; `F` is its TypeScript signature. */
+/**
+ * Declares one function of `library` from a C prototype; `F` is its TypeScript signature.
+ *
+ * String parameters (`str16`, `str`) are checked before the call: koffi takes a number given for
+ * one as an address, so `File.open(reactor, 5)` read memory at address 5 and killed the process
+ * (a page fault). Here a non-string (other than null, for optional ones) is a TypeError.
+ */
 export function declare<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F {
-  return library.func(prototype) as unknown as F;
+  const fn = library.func(prototype) as unknown as (...args: unknown[]) => unknown;
+  const strings = stringParameters(prototype);
+  if (strings.length === 0) return fn as unknown as F;
+  const name = /(\w+)\s*\(/.exec(prototype)?.[1] ?? 'a Win32 function';
+  return ((...args: unknown[]) => {
+    for (const [index, parameter] of strings) {
+      const value = args[index];
+      if (value !== null && value !== undefined && typeof value !== 'string') {
+        throw new TypeError(`${name}: ${parameter} must be a string, got ${typeof value}`);
+      }
+    }
+    return fn(...args);
+  }) as unknown as F;
+}
+
+/** The positions and names of a prototype's string parameters. */
+function stringParameters(prototype: string): [number, string][] {
+  const list = prototype.slice(prototype.indexOf('(') + 1, prototype.lastIndexOf(')'));
+  if (list.trim() === '' || list.trim() === 'void') return [];
+  return list.split(',').flatMap((parameter, index): [number, string][] => {
+    const words = parameter.trim().split(/\s+/);
+    return words[0] === 'str16' || words[0] === 'str' ? [[index, words.at(-1) ?? `argument ${index + 1}`]] : [];
+  });
 }
 
 /** Declares an export that may be missing (e.g. Wine-only functions): `undefined` when absent. */
