@@ -309,6 +309,25 @@ static void on_load_event(run_state *st, conn *c, long index, uint32_t e, char *
  * Runs the load. Returns 0, or -1 when the controller went away during the run (the result is
  * then not wanted). Exits the process if stdin reaches EOF.
  */
+/*
+ * Serves the load connections' events until `until`, until (warm-up) every connection has had
+ * its first echo, or until the controller hangs up. Returns 1 if it hung up (the run is aborted).
+ */
+static int serve_load(run_state *st, conn *conns, struct epoll_event *events, char *buffer, double until, int warmup) {
+  for (;;) {
+    double now = now_s();
+    if (now >= until || (warmup && st->awaiting_first <= 0)) return 0;
+    int n = epoll_wait(st->ep, events, MAX_EVENTS, timeout_ms(until - now));
+    if (n < 0 && errno != EINTR) die("epoll_wait");
+    for (int k = 0; k < n; k++) {
+      uint64_t tag = events[k].data.u64;
+      if (tag == TAG_STDIN) { check_stdin(); continue; }
+      if (tag == TAG_CONTROL) return 1;
+      on_load_event(st, &conns[tag], (long)tag, events[k].events, buffer);
+    }
+  }
+}
+
 static int run_load(const run_params *p, int control, run_result *out) {
   memset(out, 0, sizeof *out);
   conn *conns = calloc((size_t)p->connections, sizeof *conns);
@@ -402,18 +421,7 @@ static int run_load(const run_params *p, int control, run_result *out) {
   for (long i = 0; i < p->connections; i++) {
     if (conns[i].state == OPEN) start_message(&st, &conns[i], i);
   }
-  for (;;) {
-    double now = now_s();
-    if (aborted || st.awaiting_first <= 0 || now >= warmup_limit) break;
-    int n = epoll_wait(ep, events, MAX_EVENTS, timeout_ms(warmup_limit - now));
-    if (n < 0 && errno != EINTR) die("epoll_wait");
-    for (int k = 0; k < n; k++) {
-      uint64_t tag = events[k].data.u64;
-      if (tag == TAG_STDIN) { check_stdin(); continue; }
-      if (tag == TAG_CONTROL) { aborted = 1; continue; }
-      on_load_event(&st, &conns[tag], (long)tag, events[k].events, buffer);
-    }
-  }
+  if (!aborted) aborted = serve_load(&st, conns, events, buffer, warmup_limit, 1);
 
   /* The switch: the measured phase starts now. */
   double start = now_s();
@@ -437,18 +445,7 @@ static int run_load(const run_params *p, int control, run_result *out) {
   }
 
   /* Ping-pong until the deadline. */
-  for (;;) {
-    double now = now_s();
-    if (now >= st.deadline || aborted) break;
-    int n = epoll_wait(ep, events, MAX_EVENTS, timeout_ms(st.deadline - now));
-    if (n < 0 && errno != EINTR) die("epoll_wait");
-    for (int k = 0; k < n; k++) {
-      uint64_t tag = events[k].data.u64;
-      if (tag == TAG_STDIN) { check_stdin(); continue; }
-      if (tag == TAG_CONTROL) { aborted = 1; continue; }
-      on_load_event(&st, &conns[tag], (long)tag, events[k].events, buffer);
-    }
-  }
+  if (!aborted) aborted = serve_load(&st, conns, events, buffer, st.deadline, 0);
 
   /* Figures. A connection still waiting at the deadline has waited (deadline − send) so far. */
   long *counts = malloc(((size_t)out->connected + 1) * sizeof *counts);
