@@ -6,7 +6,8 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import { connectNamedPipeOverlapped } from '../win32/overlapped-calls.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { checkBuffer } from '../buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
 import { checkDuration } from '../durations.ts';
@@ -22,6 +23,9 @@ export function pipePath(name: string): string {
 }
 
 export class NamedPipe extends OverlappedHandle {
+  #reading = false;
+  #writing = false;
+
   /** @internal Use `NamedPipeServer.accept` or `NamedPipe.connect`. */
   constructor(reactor: Reactor, handle: number) {
     super(reactor, handle);
@@ -48,20 +52,41 @@ export class NamedPipe extends OverlappedHandle {
     }
   }
 
-  /** Reads what is available into `buffer` (waits for at least one byte); 0 = the peer closed. */
-  read(buffer: Uint8Array, options?: OverlappedOptions): Promise<number> {
+  /**
+   * Reads what is available into `buffer` (waits for at least one byte); 0 = the peer closed.
+   * One read at a time: a second one while the first waits gets BusyResourceError (it would take
+   * bytes meant for the first, in no defined order).
+   */
+  async read(buffer: Uint8Array, options?: OverlappedOptions): Promise<number> {
     const closed = this.closedError('pipe');
-    if (closed) return Promise.reject(closed);
-    return this.reactor.readOverlapped(this.handle, buffer, 0, options);
+    if (closed) throw closed;
+    if (this.#reading) throw new BusyResourceError('another task is already reading from this pipe');
+    this.#reading = true;
+    try {
+      return await this.reactor.readOverlapped(this.handle, buffer, 0, options);
+    } finally {
+      this.#reading = false;
+    }
   }
 
-  /** Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is gone. */
+  /**
+   * Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is
+   * gone. One write at a time, as for reads.
+   */
   async write(data: Uint8Array, options?: OverlappedOptions): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const closed = this.closedError('pipe');
-      if (closed) throw closed;
-      offset += await this.reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
+    const closed = this.closedError('pipe');
+    if (closed) throw closed;
+    checkBuffer(data, 'NamedPipe.write: data');
+    if (this.#writing) throw new BusyResourceError('another task is already writing to this pipe');
+    this.#writing = true;
+    try {
+      for (let offset = 0; offset < data.length; ) {
+        const stillClosed = this.closedError('pipe');
+        if (stillClosed) throw stillClosed;
+        offset += await this.reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
+      }
+    } finally {
+      this.#writing = false;
     }
   }
 }
@@ -72,6 +97,7 @@ export class NamedPipeServer implements AsyncDisposable {
   /** The instance clients can connect to now: made ahead, so a client never finds none. */
   #listening: number | undefined;
   #first = true;
+  #accepting = false;
   #closed = false;
 
   constructor(reactor: Reactor, name: string) {
@@ -83,12 +109,20 @@ export class NamedPipeServer implements AsyncDisposable {
   /** Waits for a client and returns the connected server end; a fresh instance listens for the next. */
   async accept(options: OverlappedOptions = {}): Promise<NamedPipe> {
     if (this.#closed || this.#listening === undefined) throw new ClosedResourceError('the pipe server is closed');
+    // One accept at a time: two would both wait on the one listening instance and both resolve
+    // with its handle (two owners of one handle).
+    if (this.#accepting) throw new BusyResourceError('another task is already accepting on this pipe server');
+    this.#accepting = true;
     const handle = this.#listening;
-    await this.#reactor.submitOverlapped(handle, 'ConnectNamedPipe', (ov) => connectNamedPipeOverlapped(handle, ov), {
-      ...options,
-      // A client that connected before the call is already there: success, and no packet comes.
-      mapError: (errno) => (errno === ERROR.ERROR_PIPE_CONNECTED ? { bytes: 0 } : undefined),
-    });
+    try {
+      await this.#reactor.submitOverlapped(handle, 'ConnectNamedPipe', (ov) => connectNamedPipeOverlapped(handle, ov), {
+        ...options,
+        // A client that connected before the call is already there: success, and no packet comes.
+        mapError: (errno) => (errno === ERROR.ERROR_PIPE_CONNECTED ? { bytes: 0 } : undefined),
+      });
+    } finally {
+      this.#accepting = false;
+    }
     this.#listening = this.#closed ? undefined : this.#createInstance();
     return new NamedPipe(this.#reactor, handle);
   }

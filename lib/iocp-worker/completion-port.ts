@@ -239,6 +239,9 @@ export class CompletionPort {
    */
   transfer(value: unknown, target: CompletionTarget): HandleTransfer {
     const handle = toHandle(value);
+    // Checked before anything changes: a bad target must leave the handle registered here.
+    if (typeof target !== 'object' || target === null) throw new TypeError('transferHandle: target must be another reactor\'s completionTarget()');
+    toHandle(target.port);
     this.#checkUsable();
     if (!this.isRegistered(handle)) throw new HandleStateError(`handle ${handle} is not registered with this reactor`);
     for (const operation of this.#operations.values()) {
@@ -331,7 +334,15 @@ export class CompletionPort {
     }
     const slot = this.#pool.acquire(fileOffset);
     const event = this.#emulated.has(handle) ? this.#acquireEvent(slot.view) : undefined;
-    const errno = issue(slot.view);
+    let errno: number;
+    try {
+      errno = issue(slot.view);
+    } catch (error) {
+      // The call never reached the kernel (a bad argument at the binding): nothing is pending.
+      this.#pool.release(slot);
+      if (event !== undefined) this.#freeEvents.push(event);
+      return { pending: undefined, error, bytes: 0 };
+    }
     if (errno !== 0) {
       // No packet will be queued (nor the event set): the OVERLAPPED is ours again at once.
       this.#pool.release(slot);
@@ -367,6 +378,9 @@ export class CompletionPort {
       checkSignal(options.signal);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (!(overlapped instanceof Uint8Array) || overlapped.byteLength < OVERLAPPED.SIZE) {
+      return Promise.reject(new TypeError(`waitOverlapped: overlapped must be a Uint8Array of at least ${OVERLAPPED.SIZE} bytes (an OVERLAPPED)`));
     }
     if (this.#emulated.has(handle)) {
       return Promise.reject(new HandleStateError(`handle ${handle} runs in emulated mode (bound to another port): use submitOverlapped, which gives its OVERLAPPED an event`));

@@ -9,6 +9,7 @@ import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { resolveHost } from './resolve.ts';
 import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
 import { ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
+import { checkBuffer } from '../buffers.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -77,6 +78,7 @@ export class TcpStream extends ReactorSocket {
    */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
     this.check();
+    checkBuffer(buffer, 'TcpStream.read: buffer', { forRead: true });
     if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
     this.#reading = true;
     try {
@@ -126,6 +128,7 @@ export class TcpStream extends ReactorSocket {
    */
   async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
     this.check();
+    checkBuffer(data, 'TcpStream.write: data');
     if (this.#writing) throw new BusyResourceError('another task is already writing to this stream');
     this.#writing = true;
     try {

@@ -7,6 +7,7 @@ import { resolveHost } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
 import { ReactorSocket, openBound } from './reactor-socket.ts';
 import { Turn } from '../fair-share.ts';
+import { checkBuffer } from '../buffers.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -35,6 +36,7 @@ export class UdpSocket extends ReactorSocket {
    */
   send(data: Uint8Array, host: string, port: number): void {
     this.check();
+    checkBuffer(data, 'UdpSocket.send: data');
     const address = resolveHost(host);
     if (sock.sendTo(this.socket, data, address.address, port) === null) {
       throw new WinError('sendto', ERROR.WSAEWOULDBLOCK, { detail: 'the socket send buffer is full' });

@@ -61,7 +61,8 @@ import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { onAbort } from '../abort.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
+import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration } from '../durations.ts';
 import { checkSignal } from '../abort.ts';
@@ -391,6 +392,12 @@ export class Reactor implements AsyncDisposable {
    * stays referenced, and must not be reused, until this settles.
    */
   readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
+    try {
+      checkBuffer(buffer, 'readOverlapped: buffer', { forRead: true });
+      checkFileOffset(fileOffset, 'readOverlapped: fileOffset');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
       ...options,
       mapError: endOfStream,
@@ -399,6 +406,12 @@ export class Reactor implements AsyncDisposable {
 
   /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
   writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
+    try {
+      checkBuffer(data, 'writeOverlapped: data');
+      checkFileOffset(fileOffset, 'writeOverlapped: fileOffset');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options);
   }
 
@@ -487,6 +500,8 @@ export class Reactor implements AsyncDisposable {
     if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
     if (signal?.aborted) return Promise.reject(signal.reason);
     // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
+    // The reactor's own completion port: waiting on it would take packets from under the loop.
+    if (h === this.#iocp.port) return Promise.reject(new HandleStateError('waitForObject: that handle is this reactor\'s own completion port'));
     const now = kernel32.WaitForSingleObject(h, 0);
     if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {
       // Completed without waiting: paced like any fast path (a loop over a set event must not starve the loop).

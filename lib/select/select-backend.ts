@@ -15,13 +15,14 @@
 //   except set (select docs: "exceptfds: if processing a connect call (nonblocking), connection
 //   attempt failed"), and that must wake the writable waiter, who then reads SO_ERROR.
 //
-// When select fails with WSAENOTSOCK, one of the sockets was closed behind the loop's back. The
-// backend finds it by probing each armed socket (getsockopt SO_TYPE), disarms it and reports it to
-// the sink, so only that socket's waiters fail; the other sockets are served by the next call.
+// When select fails (WSAENOTSOCK: a socket was closed behind the loop's back; under Wine also
+// WSAEOPNOTSUPP: a handle that never was a socket), the backend probes each armed socket
+// (getsockopt SO_TYPE), disarms the bad ones and reports them to the sink, so only their waiters
+// fail; the other sockets are served by the next call.
 import { SelectSet } from './select-set.ts';
 import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
 import * as ws from '../win32/ws2_32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { WinError } from '../win32/errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
 import { Timeval } from './timeval.ts';
 import { InternalStateError } from '../errors.ts';
@@ -68,9 +69,10 @@ export class SelectBackend implements ReadinessBackend {
     this.#calls++;
     const result = ws.select(0, read, write, except, this.#timeval.of(timeoutMs));
     if (result === ws.SOCKET_ERROR) {
-      const errno = ws.WSAGetLastError();
-      if (errno === ERROR.WSAENOTSOCK) return this.#failInvalidSockets(sink, errno);
-      throw new WinError('select', errno);
+      // Whatever the code — WSAENOTSOCK on Windows for a closed socket; under Wine also
+      // WSAEOPNOTSUPP for a handle that is not a socket at all — look for the armed sockets to
+      // blame first: only their waiters fail, and the loop goes on. No culprit: the loop fails.
+      return this.#failBadSockets(sink, ws.WSAGetLastError());
     }
     if (result === 0) return 0;
     let events = 0;
@@ -96,8 +98,8 @@ export class SelectBackend implements ReadinessBackend {
     this.#closed = true;
   }
 
-  /** select said WSAENOTSOCK: find every armed socket that is no longer one and report it. */
-  #failInvalidSockets(sink: ReadinessSink, errno: number): number {
+  /** select failed: find every armed socket that is not (or no longer) a socket and report it. */
+  #failBadSockets(sink: ReadinessSink, errno: number): number {
     const invalid: [Socket, number][] = [];
     for (const socket of new Set([...this.#read.sockets(), ...this.#write.sockets()])) {
       const error = probeSocket(socket);

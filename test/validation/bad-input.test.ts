@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  File, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, spawnProcess, winsock,
+  BusyResourceError, ClosedResourceError, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent,
+  spawnProcess, winsock,
 } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 
@@ -20,6 +21,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await reactor?.close();
 });
+
+/** A file open for reading and writing, closed after the test. */
+function scratchFile(): File {
+  const file = File.open(reactor, path.join(tmp, `scratch-${Math.random().toString(36).slice(2)}.bin`), { mode: 'readwrite', disposition: 'create' });
+  cleanups.push(() => file.close());
+  return file;
+}
 
 /** `call` fails with `type`, whether it throws or returns a rejected promise. */
 async function fails(call: () => unknown, type: new (...args: never[]) => Error): Promise<void> {
@@ -57,10 +65,24 @@ const rows: Row[] = [
   { what: 'postCompletion with bytes -1', error: RangeError, call: () => reactor.postCompletion(0x2000, -1) },
   { what: 'postCompletion with bytes 2^33', error: RangeError, call: () => reactor.postCompletion(0x2000, 2 ** 33) },
   { what: 'postCompletion with bytes NaN', error: RangeError, call: () => reactor.postCompletion(0x2000, NaN) },
+  { what: 'File.read at offset -1', error: RangeError, call: () => scratchFile().read(new Uint8Array(4), -1) },
+  { what: 'File.read at offset NaN', error: RangeError, call: () => scratchFile().read(new Uint8Array(4), NaN) },
+  { what: 'File.read at offset 1.5', error: RangeError, call: () => scratchFile().read(new Uint8Array(4), 1.5) },
+  { what: "File.read at offset 'abc'", error: TypeError, call: () => scratchFile().read(new Uint8Array(4), 'abc' as unknown as number) },
+  { what: 'File.write at offset 2^64', error: RangeError, call: () => scratchFile().write(new Uint8Array(4), 2 ** 64) },
+  { what: 'File.write at offset Infinity', error: RangeError, call: () => scratchFile().write(new Uint8Array(4), Infinity) },
+  { what: 'File.read into a zero-length buffer (0 would read as end of file)', error: RangeError, call: () => scratchFile().read(new Uint8Array(0), 0) },
+  { what: 'File.write of a string', error: TypeError, call: () => scratchFile().write('abc' as unknown as Uint8Array, 0) },
+  { what: 'File.read into a detached buffer', error: TypeError, call: () => { const b = new Uint8Array(8); structuredClone(b.buffer, { transfer: [b.buffer] }); return scratchFile().read(b, 0); } },
+  { what: 'readOverlapped into a non-buffer (used to take an OVERLAPPED slot and throw)', error: TypeError, call: () => reactor.readOverlapped(scratchFile().handle, 'x' as unknown as Uint8Array) },
+  { what: 'waitOverlapped with a 4-byte "OVERLAPPED" (used to hang)', error: TypeError, call: () => reactor.waitOverlapped(scratchFile().handle, new Uint8Array(4)) },
+  { what: 'transferHandle to an undefined target (used to unregister the handle first)', error: TypeError, call: () => reactor.transferHandle(scratchFile().handle, undefined as never) },
+  { what: "waitForObject on the reactor's own completion port (used to stall the loop)", error: HandleStateError, call: () => reactor.waitForObject((reactor.completionTarget()).port) },
   { what: 'NamedPipe.connect with timeoutMs NaN (used to hang)', error: RangeError, call: () => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { timeoutMs: NaN }) },
 ];
 
 describe('bad input fails the call, and only the call', () => {
+
   test.each(rows)('$what', async ({ error, call }) => {
     reactor = new Reactor();
     await fails(call, error);
@@ -74,6 +96,61 @@ describe('bad input fails the call, and only the call', () => {
     cleanups.push(() => server.close());
     const reason = new Error('aborted before the call');
     await expect(NamedPipe.connect(reactor, name, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await stillHealthy();
+  });
+
+  test('transferHandle with a bad target leaves the handle usable here', async () => {
+    reactor = new Reactor();
+    const file = scratchFile();
+    await fails(() => reactor.transferHandle(file.handle, undefined as never), TypeError);
+    await reactor.run(async () => {
+      expect(await file.write(new Uint8Array([1, 2]), 0)).toBe(2);
+    });
+    await stillHealthy();
+  });
+
+  test('a handle that is not a socket, waited on with select, fails only its waiter (Wine: WSAEOPNOTSUPP)', async () => {
+    reactor = new Reactor();
+    const file = scratchFile();
+    const [a, b] = winsock.loopbackPair();
+    cleanups.push(() => winsock.closeQuietly(a, b));
+    await reactor.run(async () => {
+      const other = reactor.waitReadable(a);
+      await expect(reactor.waitReadable(file.handle)).rejects.toBeInstanceOf(WinError);
+      winsock.sendSome(b, new Uint8Array([1]));
+      await other;
+    });
+    await stillHealthy();
+  });
+
+  test('two accepts at once on one pipe server: the second is BusyResourceError (both used to get the same handle)', async () => {
+    reactor = new Reactor();
+    const server = new NamedPipeServer(reactor, `winmux-two-accepts-${process.pid}`);
+    cleanups.push(() => server.close());
+    const first = server.accept().catch((e: unknown) => e);
+    await fails(() => server.accept(), BusyResourceError);
+    server.close();
+    expect(await reactor.run(() => first)).toBeInstanceOf(ClosedResourceError);
+    await stillHealthy();
+  });
+
+  test('two reads at once on one pipe: the second is BusyResourceError; write(empty) after close fails', async () => {
+    reactor = new Reactor();
+    const name = `winmux-two-reads-${process.pid}`;
+    const server = new NamedPipeServer(reactor, name);
+    cleanups.push(() => server.close());
+    await reactor.run(async () => {
+      const accepting = server.accept();
+      const client = await NamedPipe.connect(reactor, name);
+      const conn = await accepting;
+      cleanups.push(() => client.close(), () => conn.close());
+      const first = conn.read(new Uint8Array(8));
+      await fails(() => conn.read(new Uint8Array(8)), BusyResourceError);
+      await client.write(new Uint8Array([5]));
+      expect(await first).toBe(1);
+      client.close();
+      await fails(() => client.write(new Uint8Array(0)), ClosedResourceError);
+    });
     await stillHealthy();
   });
 
