@@ -15,3 +15,8 @@ export function checkDeadline(deadline: unknown, what: string): number {
   if (Number.isNaN(deadline)) throw new RangeError(`${what} must be a number (the reactor's clock, ms), got NaN`);
   return deadline;
 }
+
+/** What a timeout aborts with: the DOMException AbortSignal.timeout uses. */
+export function timeoutError(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}

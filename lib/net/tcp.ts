@@ -10,6 +10,8 @@ import { resolveHost } from './resolve.ts';
 import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
 import { ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
 import { checkBuffer } from '../buffers.ts';
+import { checkSignal } from '../abort.ts';
+import { checkDuration, timeoutError } from '../durations.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -42,10 +44,19 @@ export class TcpStream extends ReactorSocket {
    * abort the attempt; a refused connection rejects with WinError WSAECONNREFUSED.
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
+    const userSignal = checkSignal(options.signal);
+    const timeoutMs = options.timeoutMs === undefined ? undefined : checkDuration(options.timeoutMs, 'TcpStream.connect: timeoutMs');
     const address = resolveHost(host);
     const s = openSocket(address.family, 'tcp');
+    // The timeout is a reactor sleep cancelled the moment the attempt ends, so no timer outlives
+    // the connect (a timeoutSignal would keep its timer until its deadline).
+    const endTimer = new AbortController();
+    const timedOut = timeoutMs === undefined ? undefined : new AbortController();
+    if (timedOut !== undefined) {
+      reactor.sleep(timeoutMs!, { signal: endTimer.signal }).then(() => timedOut.abort(timeoutError()), () => {});
+    }
     try {
-      const signal = anySignal([options.signal, options.timeoutMs === undefined ? undefined : reactor.timeoutSignal(options.timeoutMs)]);
+      const signal = anySignal([userSignal, timedOut?.signal]);
       if (!sock.connectSocket(s, address.address, port)) {
         await reactor.waitWritable(s, signal ? { signal } : {});
         const errno = sock.socketError(s);
@@ -56,6 +67,8 @@ export class TcpStream extends ReactorSocket {
       reactor.notifyClosing(s);
       sock.closeQuietly(s);
       throw error;
+    } finally {
+      endTimer.abort();
     }
   }
 

@@ -64,7 +64,7 @@ import { onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
 import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
-import { checkDeadline, checkDuration } from '../durations.ts';
+import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { checkSignal } from '../abort.ts';
 
 /**
@@ -93,9 +93,6 @@ const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_ST
  */
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function timeoutError(): DOMException {
-  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-}
 
 export class Reactor implements AsyncDisposable {
   readonly #backend: ReadinessBackend;

@@ -60,6 +60,18 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ name: modeName, m
     });
   }
 
+  test('connect({ timeoutMs }) leaves no timer behind once it has connected', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const listener = own(TcpListener.listen(reactor));
+      const accepted = listener.accept();
+      const before = reactor.stats().timers;
+      own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 60_000 }));
+      own(await accepted);
+      expect(reactor.stats().timers).toBe(before);
+    });
+  });
+
   test('a refused connection rejects with WSAECONNREFUSED', async () => {
     reactor = new Reactor(mode);
     const probe = own(TcpListener.listen(reactor));
