@@ -29,6 +29,18 @@ function scratchFile(): File {
   return file;
 }
 
+/** Inside `reactor.run`: a connected pair of pipe ends (client, server side), closed after the test. */
+async function connectedPipe(tag: string): Promise<{ client: NamedPipe; conn: NamedPipe }> {
+  const name = `winmux-${tag}-${process.pid}`;
+  const server = new NamedPipeServer(reactor, name);
+  cleanups.push(() => server.close());
+  const accepting = server.accept();
+  const client = await NamedPipe.connect(reactor, name);
+  const conn = await accepting;
+  cleanups.push(() => client.close(), () => conn.close());
+  return { client, conn };
+}
+
 /** `call` fails with `type`, whether it throws or returns a rejected promise. */
 async function fails(call: () => unknown, type: new (...args: never[]) => Error): Promise<void> {
   await expect(Promise.resolve().then(call)).rejects.toBeInstanceOf(type);
@@ -136,14 +148,8 @@ describe('bad input fails the call, and only the call', () => {
 
   test('two reads at once on one pipe: the second is BusyResourceError; write(empty) after close fails', async () => {
     reactor = new Reactor();
-    const name = `winmux-two-reads-${process.pid}`;
-    const server = new NamedPipeServer(reactor, name);
-    cleanups.push(() => server.close());
     await reactor.run(async () => {
-      const accepting = server.accept();
-      const client = await NamedPipe.connect(reactor, name);
-      const conn = await accepting;
-      cleanups.push(() => client.close(), () => conn.close());
+      const { client, conn } = await connectedPipe('two-reads');
       const first = conn.read(new Uint8Array(8));
       await fails(() => conn.read(new Uint8Array(8)), BusyResourceError);
       await client.write(new Uint8Array([5]));
@@ -196,14 +202,8 @@ describe('bad input fails the call, and only the call', () => {
 
   test("a pipe read with a bad signal issues nothing, so the peer's next bytes go to the next read", async () => {
     reactor = new Reactor();
-    const name = `winmux-bad-${process.pid}`;
-    const server = new NamedPipeServer(reactor, name);
-    cleanups.push(() => server.close());
     await reactor.run(async () => {
-      const accepting = server.accept();
-      const client = await NamedPipe.connect(reactor, name);
-      const conn = await accepting;
-      cleanups.push(() => client.close(), () => conn.close());
+      const { client, conn } = await connectedPipe('bad-signal');
       await fails(() => conn.read(new Uint8Array(8), { signal: {} as AbortSignal }), TypeError);
       await client.write(new Uint8Array([7, 8, 9]));
       const buffer = new Uint8Array(8);
