@@ -10,14 +10,17 @@ import {
   acceptAndHandOff, connect, listen, roundTrip, startServingReactors, stopServingReactors,
 } from '../../examples/multi-reactor-echo.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
 
 checkResourcesReleased();
 
-describe('several reactors', () => {
+// The test's own reactors (the acceptor, both sides of each transfer) run in both loop modes; the
+// serving reactors on worker threads are examples/echo-reactor-worker.ts's own (select mode).
+describe.each(LOOP_MODES)('several reactors (waiting in $name)', ({ mode }) => {
   const reactors: Reactor[] = [];
   const cleanups: (() => void)[] = [];
   const make = (): Reactor => {
-    const r = new Reactor();
+    const r = new Reactor(mode);
     reactors.push(r);
     return r;
   };
