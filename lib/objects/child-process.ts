@@ -5,6 +5,7 @@ import { WinError } from '../win32/errors.ts';
 import { PROCESS_INFORMATION, STARTUPINFOW } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { checkSignal } from '../abort.ts';
 
 export interface SpawnOptions {
   /** Working directory (default: this process's). */
@@ -27,10 +28,16 @@ function environmentBlock(env: Record<string, string>): Uint8Array {
   return Buffer.from(`${entries.map(([k, v]) => `${k}=${v}\0`).join('')}\0`, 'utf16le');
 }
 
-export class ChildProcess {
+export class ChildProcess implements AsyncDisposable {
   readonly pid: number;
   readonly handle: number;
   readonly #reactor: Reactor;
+  /** Waits in flight on the handle: a waiter thread may hold it in its set until each settles. */
+  readonly #waits = new Set<Promise<unknown>>();
+  /** Aborted by close(): ends the waits before the handle is closed. */
+  readonly #closing = new AbortController();
+  /** Settles once the handle is really closed (after the waits, if any). */
+  #released: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(reactor: Reactor, handle: number, pid: number) {
@@ -72,10 +79,24 @@ export class ChildProcess {
     return code[0]!;
   }
 
-  /** Resolves with the exit code once the process has exited. */
+  /**
+   * Resolves with the exit code once the process has exited; rejects with ClosedResourceError if
+   * `close()` is called meanwhile.
+   */
   async wait(options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#check();
-    await this.#reactor.waitForObject(this.handle, options);
+    const own = this.#closing.signal;
+    const user = checkSignal(options.signal);
+    const waiting = this.#reactor.waitForObject(this.handle, { signal: user === undefined ? own : AbortSignal.any([user, own]) });
+    this.#waits.add(waiting);
+    try {
+      await waiting;
+    } catch (error) {
+      if (own.aborted && error === own.reason) throw new ClosedResourceError('the process handle was closed while a task waited for the exit');
+      throw error;
+    } finally {
+      this.#waits.delete(waiting);
+    }
     return this.exitCode!;
   }
 
@@ -87,11 +108,29 @@ export class ChildProcess {
     }
   }
 
-  /** Closes the process handle (the process itself runs on). Idempotent. */
+  /**
+   * Closes the process handle (the process itself runs on). Idempotent. Pending waits reject with
+   * ClosedResourceError first, and the handle is closed once they have settled — once no waiter
+   * thread holds it in its set (libuv's uv__process_close unregisters its wait the same way);
+   * closing under a waiting thread would let a reused handle value be waited on by mistake.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    kernel32.CloseHandle(this.handle);
+    if (this.#waits.size === 0) {
+      kernel32.CloseHandle(this.handle);
+      return;
+    }
+    this.#closing.abort(new ClosedResourceError('the process handle is closing'));
+    this.#released = Promise.allSettled([...this.#waits]).then(() => {
+      kernel32.CloseHandle(this.handle);
+    });
+  }
+
+  /** close(), then waits until the handle is really closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#released;
   }
 
   #check(): void {

@@ -208,6 +208,22 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ name: modeName, 
     });
   });
 
+  test('ChildProcess.close() during a wait: the wait rejects with ClosedResourceError, then the handle closes', async () => {
+    make();
+    const child = spawnProcess(reactor, `"${process.execPath}" -e "setTimeout(() => {}, 2000)"`);
+    await reactor.run(async () => {
+      const waiting = child.wait().catch((e: unknown) => e);
+      await reactor.sleep(50);
+      expect(reactor.stats().objectWaits).toBe(1);
+      child.close();
+      // Still open while a waiter thread may hold it: a zero-timeout wait sees a running process.
+      expect(kernel32.WaitForSingleObject(child.handle, 0), 'the handle stays open while waited on').toBe(kernel32.WAIT_TIMEOUT);
+      expect(await waiting).toBeInstanceOf(ClosedResourceError);
+      await child[Symbol.asyncDispose](); // resolves once the handle is really closed (the file's leak check confirms it)
+      expect(reactor.stats().objectWaits).toBe(0);
+    });
+  });
+
   test('close() rejects pending waits with ClosedResourceError and joins the threads', async () => {
     make();
     const e = event();
