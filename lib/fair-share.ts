@@ -52,7 +52,7 @@ export class Turn {
 export class FairShare {
   readonly #clock: () => number;
   #iteration = 0;
-  /** When the current iteration's poll ended (wall clock). */
+  /** When the current iteration's poll ended (the reactor's wall-clock reading). */
   #sliceStart: number;
   #deferred: (() => void)[] = [];
   #deferredTotal = 0;
@@ -96,21 +96,20 @@ export class FairShare {
   }
 
   /**
-   * A new iteration has polled: the slice starts again and the tasks deferred before now resume
-   * (those they defer in turn wait for the iteration after).
+   * A new iteration has polled (its poll ended at `pollEndedAt`, on the same clock): the slice
+   * starts again and the tasks deferred before now resume (those they defer in turn wait for the
+   * iteration after).
    */
-  nextIteration(iteration: number): void {
+  nextIteration(iteration: number, pollEndedAt: number): void {
     this.#iteration = iteration;
-    this.#sliceStart = this.#clock();
-    const deferred = this.#deferred;
-    if (deferred.length === 0) return;
-    this.#deferred = [];
-    for (const resolve of deferred) resolve();
+    this.#sliceStart = pollEndedAt;
+    this.releaseAll();
   }
 
-  /** The reactor is closing: nothing may stay deferred (the operations did complete). */
+  /** Resumes every deferred task; also when the reactor closes (the operations did complete). */
   releaseAll(): void {
     const deferred = this.#deferred;
+    if (deferred.length === 0) return;
     this.#deferred = [];
     for (const resolve of deferred) resolve();
   }

@@ -218,7 +218,6 @@ export class AfdBackend implements ReadinessBackend {
     const events = error === undefined ? new afd.AfdPollInfo(info.view).events : 0;
     this.#infos.release(info);
     this.#inFlight--;
-    const wasCancelled = state.status === CANCELLED;
     state.status = IDLE;
     state.operation = undefined;
     state.info = undefined;
@@ -238,7 +237,6 @@ export class AfdBackend implements ReadinessBackend {
     // A cancelled poll may still carry events (it completed before the cancel): report them too.
     if (events & READ_EVENTS && state.interest & READABLE) this.#sink.ready(state.socket, READABLE);
     if (events & WRITE_EVENTS && state.interest & WRITABLE) this.#sink.ready(state.socket, WRITABLE);
-    void wasCancelled;
     this.#update(state);
   }
 

@@ -431,7 +431,6 @@ export class CompletionPort {
   wait(timeoutMs: number, onWake: () => void): number {
     let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
     let total = 0;
-    this.#moreQueued = false;
     while (total < RING_CAPACITY) {
       if (!kernel32.GetQueuedCompletionStatusEx(this.port, this.#entries, MAX_ENTRIES_PER_WAIT, this.#removed, ms, 0)) {
         const errno = kernel32.GetLastError();
@@ -447,10 +446,11 @@ export class CompletionPort {
       total += count;
       this.#completions += count;
       if (count < MAX_ENTRIES_PER_WAIT) break;
-      this.#moreQueued = true;
       ms = 0;
     }
-    if (total < RING_CAPACITY) this.#moreQueued = false;
+    // The loop stops when the port ran dry (a partial batch, or the wait timed out) or when it
+    // reached the cap with full batches — then more packets may wait.
+    this.#moreQueued = total >= RING_CAPACITY;
     return total;
   }
 

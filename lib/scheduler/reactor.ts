@@ -60,12 +60,11 @@ import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-cal
 import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { onAbort } from '../abort.ts';
+import { checkSignal, onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
 import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
-import { checkSignal } from '../abort.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -488,8 +487,10 @@ export class Reactor implements AsyncDisposable {
     const { timeoutMs } = options;
     try {
       signal = checkSignal(options.signal);
-      if (timeoutMs !== undefined && checkDuration(timeoutMs, 'waitForObject: timeoutMs') !== timeoutMs) {
-        throw new RangeError(`waitForObject: timeoutMs must be ≥ 0, got ${timeoutMs}`);
+      if (timeoutMs !== undefined) {
+        checkDuration(timeoutMs, 'waitForObject: timeoutMs'); // a number, not NaN
+        // Unlike a sleep, a negative timeout is refused rather than taken as 0.
+        if (timeoutMs < 0) throw new RangeError(`waitForObject: timeoutMs must be ≥ 0, got ${timeoutMs}`);
       }
     } catch (error) {
       return Promise.reject(error);
@@ -601,7 +602,7 @@ export class Reactor implements AsyncDisposable {
     }
     this.#waits.dispatch();
     this.#iterations++;
-    this.#fair.nextIteration(this.#iterations);
+    this.#fair.nextIteration(this.#iterations, this.#pollEndedAt!);
     this.#fireTimers();
     this.#runSoon();
   }
