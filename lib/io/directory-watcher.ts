@@ -13,6 +13,7 @@
 //   there for every path, since it cannot tell a redirected drive from a local one.
 import { Buffer } from 'node:buffer';
 import * as kernel32 from '../win32/kernel32.ts';
+import { toHandle } from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { readDirectoryChangesOverlapped } from '../win32/overlapped-calls.ts';
 import { BY_HANDLE_FILE_INFORMATION, FILE_NOTIFY_INFORMATION } from '../win32/structs.ts';
@@ -165,18 +166,23 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * reads run in emulated mode.
    */
   static adopt(reactor: Reactor, transfer: DirectoryWatcherTransfer, options: { signal?: AbortSignal } = {}): DirectoryWatcher {
-    if (typeof transfer !== 'object' || transfer === null || typeof transfer.handle !== 'object' || transfer.handle === null) {
+    // Everything is checked before the handle is adopted: a failure after would leave it registered and unowned.
+    if (typeof transfer !== 'object' || transfer === null || typeof transfer.handle !== 'object' || transfer.handle === null
+      || typeof transfer.path !== 'string' || typeof transfer.recursive !== 'boolean' || !Number.isInteger(transfer.filter)
+      || !Array.isArray(transfer.queued)) {
       throw new TypeError('DirectoryWatcher.adopt: transfer must be what DirectoryWatcher.transfer returned');
     }
+    if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.adopt: options must be an object');
     const signal = checkSignal(options.signal);
     const bufferSize = checkBufferSize(transfer.bufferSize);
+    if (signal?.aborted) throw signal.reason;
     const mode = reactor.adoptHandle(transfer.handle);
     const watcher = new DirectoryWatcher(reactor, transfer.handle.handle, mode, { ...transfer, bufferSize });
     watcher.#start(signal);
     return watcher;
   }
 
-  /** The handle is open (not closed, failed, aborted or transferred). */
+  /** The watcher has ended: closed, failed, aborted or transferred. */
   get closed(): boolean {
     return this.#state !== 'open';
   }
@@ -245,6 +251,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    */
   async transfer(target: CompletionTarget): Promise<DirectoryWatcherTransfer> {
     if (typeof target !== 'object' || target === null) throw new TypeError('DirectoryWatcher.transfer: target must be another reactor\'s completionTarget()');
+    toHandle(target.port); // a TypeError now, while the watcher still runs
     if (this.#state !== 'open') throw this.#failure ?? new ClosedResourceError('the directory watcher is closed');
     this.#state = 'transferring';
     this.#stopListening();
@@ -260,7 +267,16 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       this.#closeHandle();
       throw this.#failure;
     }
-    const handle = this.#reactor.transferHandle(this.#handle, target);
+    let handle: HandleTransfer;
+    try {
+      handle = this.#reactor.transferHandle(this.#handle, target);
+    } catch (error) {
+      // The reactor closed meanwhile, or the target is gone: the watcher ends with that error.
+      this.#failure = error;
+      this.#endWaiters();
+      this.#closeHandle();
+      throw error;
+    }
     this.#handleClosed = true; // it belongs to the transfer now
     const queued = this.#queue;
     this.#queue = [];
@@ -317,8 +333,9 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       this.#failure = error;
       return;
     }
-    // The reactor closed, its worker died, or the directory went away. Changes read before stay
-    // to be taken, then `next()` rejects with the error.
+    // The reactor closed, its worker died, or the directory went away (on Windows the pending
+    // read fails when the watched directory is deleted; Wine 8 leaves it pending, docs/wine.md).
+    // Changes read before stay to be taken, then `next()` rejects with the error.
     if (this.#state === 'open') this.#shutdown = this.#shutDown(error, false);
   }
 

@@ -334,7 +334,13 @@ describe('DirectoryWatcher arguments and paths', () => {
     const watcher = DirectoryWatcher.open(reactor, dir);
     await expect(watcher.next({ signal: 'x' as never })).rejects.toThrow(TypeError);
     await expect(watcher.transfer(null as never)).rejects.toThrow(TypeError);
+    await expect(watcher.transfer({ port: 'x' } as never)).rejects.toThrow(TypeError);
+    expect(watcher.closed).toBe(false); // a bad target leaves the watcher running
     expect(() => DirectoryWatcher.adopt(reactor, {} as never)).toThrow(TypeError);
+    const fake = { handle: { handle: 12345, port: 1, mode: 'emulated' }, path: dir, recursive: false, filter: 1, bufferSize: 4096, queued: 'x' };
+    expect(() => DirectoryWatcher.adopt(reactor, fake as never)).toThrow(TypeError);
+    expect(() => DirectoryWatcher.adopt(reactor, { ...fake, queued: [], bufferSize: 10 } as never)).toThrow(RangeError);
+    expect(reactor.stats().emulatedHandles).toBe(0); // nothing adopted by the refused calls
     await watcher.close();
     await expect(watcher.transfer(reactor.completionTarget())).rejects.toThrow(ClosedResourceError);
   });
