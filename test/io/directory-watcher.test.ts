@@ -9,7 +9,7 @@ import {
   ClosedResourceError, DirectoryWatcher, Reactor, WinError, processHandleCount, replaceCompletionSupported, wineVersion,
   type DirectoryChange,
 } from '../../lib/index.ts';
-import { parseNotifications } from '../../lib/io/directory-watcher.ts';
+import { parseNotifications } from '../../lib/io/directory-changes.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { loopUntil } from '../helpers/loop.ts';
