@@ -1,14 +1,18 @@
 // winmux demo: the three families of Windows event notification in one reactor, on the Node main
 // thread, for a few seconds:
 //   select family      a TCP echo server and clients (TcpListener / TcpStream)
-//   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe)
+//   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe) and directory
+//                      changes (DirectoryWatcher: ReadDirectoryChangesW on the port)
 //   object waits       a child process whose exit is awaited (spawnProcess)
 // plus timers and a wake from a worker_thread, then the reactor's stats.
 //
 //   npm run demo
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, spawnProcess, type TcpStream as Stream,
+  DirectoryWatcher, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, spawnProcess, type TcpStream as Stream,
 } from '../lib/index.ts';
 
 const reactor = new Reactor();
@@ -63,6 +67,20 @@ async function pipeExchange(): Promise<void> {
   server.close();
 }
 
+async function directoryChanges(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-demo-'));
+  const watcher = DirectoryWatcher.open(reactor, dir, { filter: ['fileName', 'dirName'] });
+  const file = path.join(dir, 'notes.txt');
+  fs.writeFileSync(file, 'hello');
+  fs.renameSync(file, path.join(dir, 'renamed.txt'));
+  fs.unlinkSync(path.join(dir, 'renamed.txt'));
+  for await (const change of watcher) {
+    say('IOCP', `${dir}: ${change.action}${'path' in change ? ` ${change.path}` : ' (changes were lost: list the directory again)'}`);
+    if (change.action === 'removed') break; // leaving the loop closes the watcher
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 async function childExit(): Promise<void> {
   const started = reactor.now();
   const child = spawnProcess(reactor, 'cmd.exe /c exit 7');
@@ -83,7 +101,7 @@ try {
   await reactor.run(async () => {
     const t0 = reactor.now();
     // The three families at once, in one loop.
-    await Promise.all([tcpEcho(8, 100), pipeExchange(), childExit()]);
+    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit()]);
     await Promise.all([reactor.sleep(30), reactor.sleep(10), reactor.sleep(20)]);
     say('timers', `three sleeps done; ${(reactor.now() - t0).toFixed(0)} ms since the start`);
     await workerWake();

@@ -62,6 +62,16 @@ export const CreateNamedPipeW = declare<
 >(kernel32, 'void * __stdcall CreateNamedPipeW(str16 lpName, uint32_t dwOpenMode, uint32_t dwPipeMode, uint32_t nMaxInstances, uint32_t nOutBufferSize, uint32_t nInBufferSize, uint32_t nDefaultTimeOut, void *lpSecurityAttributes)');
 export const ConnectNamedPipe = declare<(pipe: PointerValue, overlapped: Uint8Array) => number>(
   kernel32, 'int __stdcall ConnectNamedPipe(void *hNamedPipe, void *lpOverlapped)');
+/**
+ * Directory change notifications: the call queues one packet when changes (FILE_NOTIFY_INFORMATION
+ * records) are in `buffer`, or with 0 bytes / STATUS_NOTIFY_ENUM_DIR when they did not fit.
+ */
+export const ReadDirectoryChangesW = declare<
+  (directory: PointerValue, buffer: Uint8Array, length: number, watchSubtree: number, filter: number, returned: null, overlapped: Uint8Array, routine: null) => number
+>(kernel32, 'int __stdcall ReadDirectoryChangesW(void *hDirectory, _Out_ void *lpBuffer, uint32_t nBufferLength, int bWatchSubtree, uint32_t dwNotifyFilter, _Out_ uint32_t *lpBytesReturned, void *lpOverlapped, void *lpCompletionRoutine)');
+/** Fills a BY_HANDLE_FILE_INFORMATION (52 bytes; dwFileAttributes at 0). */
+export const GetFileInformationByHandle = declare<(file: PointerValue, info: Uint8Array) => number>(
+  kernel32, 'int __stdcall GetFileInformationByHandle(void *hFile, _Out_ void *lpFileInformation)');
 export const DisconnectNamedPipe = declare<(pipe: PointerValue) => number>(
   kernel32, 'int __stdcall DisconnectNamedPipe(void *hNamedPipe)');
 
@@ -76,6 +86,19 @@ export const CREATE_ALWAYS = 2;
 export const OPEN_EXISTING = 3;
 export const OPEN_ALWAYS = 4;
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
+export const FILE_ATTRIBUTE_DIRECTORY = 0x10;
+/** FILE_LIST_DIRECTORY: the access ReadDirectoryChangesW needs on a directory handle. */
+export const FILE_LIST_DIRECTORY = 0x1;
+/** FILE_FLAG_BACKUP_SEMANTICS: CreateFileW opens a directory only with this flag. */
+export const FILE_FLAG_BACKUP_SEMANTICS = 0x0200_0000;
+export const FILE_NOTIFY_CHANGE_FILE_NAME = 0x1;
+export const FILE_NOTIFY_CHANGE_DIR_NAME = 0x2;
+export const FILE_NOTIFY_CHANGE_ATTRIBUTES = 0x4;
+export const FILE_NOTIFY_CHANGE_SIZE = 0x8;
+export const FILE_NOTIFY_CHANGE_LAST_WRITE = 0x10;
+export const FILE_NOTIFY_CHANGE_LAST_ACCESS = 0x20;
+export const FILE_NOTIFY_CHANGE_CREATION = 0x40;
+export const FILE_NOTIFY_CHANGE_SECURITY = 0x100;
 export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
 export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
 export const PIPE_ACCESS_DUPLEX = 0x3;

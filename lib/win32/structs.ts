@@ -139,3 +139,21 @@ export const AFD_POLL_INFO = {
   EVENTS: 24,
   STATUS: 28,
 } as const;
+
+/**
+ * `FILE_NOTIFY_INFORMATION` (winnt.h), the records ReadDirectoryChangesW writes back to back:
+ * the next record's offset from this one (0 for the last), the action (FILE_ACTION_*), the name's
+ * length in bytes, then the name in UTF-16 (not NUL-terminated). Records start DWORD-aligned.
+ */
+export const FILE_NOTIFY_INFORMATION = {
+  NEXT_ENTRY_OFFSET: 0,
+  ACTION: 4,
+  FILE_NAME_LENGTH: 8,
+  FILE_NAME: 12,
+} as const;
+
+/** `BY_HANDLE_FILE_INFORMATION`: 52 bytes, `dwFileAttributes` first. */
+export const BY_HANDLE_FILE_INFORMATION = {
+  SIZE: 52,
+  FILE_ATTRIBUTES: 0,
+} as const;
