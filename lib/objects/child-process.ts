@@ -98,13 +98,13 @@ export class ChildProcess implements AsyncDisposable {
     let options: unknown;
     if (Array.isArray(argsOrOptions)) {
       const file = checkCommandString(fileOrCommand, 'spawnProcess: file');
-      const args = (argsOrOptions as unknown[]).map((arg, i) => checkCommandString(arg, `spawnProcess: args[${i}]`));
+      const args = Array.from(argsOrOptions as unknown[], (arg, i) => checkCommandString(arg, `spawnProcess: args[${i}]`)); // holes too
       commandLine = buildCommandLine(file, args);
-      options = maybeOptions ?? {};
+      options = maybeOptions === undefined ? {} : maybeOptions;
     } else {
       commandLine = checkCommandString(fileOrCommand, 'spawnProcess: the command line');
       if (maybeOptions !== undefined) throw new TypeError('spawnProcess: args must be an array of strings');
-      options = argsOrOptions ?? {};
+      options = argsOrOptions === undefined ? {} : argsOrOptions;
     }
     const { cwd, env, stdio: stdioOptions, signal } = checkOptions(options);
     if (signal?.aborted) throw signal.reason;

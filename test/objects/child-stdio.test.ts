@@ -264,6 +264,7 @@ describe.each(LOOP_MODES)('child processes with stdio (waiting in $name)', ({ mo
       ['NUL in an argument', () => spawnProcess(reactor, node, ['a\0b'], { stdout: 'pipe' })],
       ['a quote in the program name', () => spawnProcess(reactor, 'no"de.exe', [], { stdout: 'pipe' })],
       ['options not an object', () => spawnProcess(reactor, node, [], 'pipe' as never)],
+      ['null options', () => spawnProcess(reactor, node, [], null as never)],
       ['a signal that is not an AbortSignal', () => spawnProcess(reactor, node, [], { stdout: 'pipe', signal: {} as never })],
       ['a number for cwd', () => spawnProcess(reactor, node, [], { stdout: 'pipe', cwd: 5 as never })],
       ['options after a command line', () => spawnProcess(reactor, 'cmd.exe /c exit', {} as never, {})],
