@@ -4,6 +4,7 @@
 //   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe) and directory
 //                      changes (DirectoryWatcher: ReadDirectoryChangesW on the port)
 //   object waits       a child process whose exit is awaited (spawnProcess)
+//   child stdio        a child Node whose stdin, stdout and stderr are named pipes on the port
 // plus timers and a wake from a worker_thread, then the reactor's stats.
 //
 //   npm run demo
@@ -89,6 +90,25 @@ async function childExit(): Promise<void> {
   child.close();
 }
 
+async function childStdio(): Promise<void> {
+  // The child upper-cases its stdin onto stdout and says where it stands on stderr; its argv
+  // (spaces, quotes, a trailing backslash) is quoted for it and comes back as it was.
+  const script = "process.stderr.write(JSON.stringify(process.argv.slice(1))); process.stdin.on('data', (d) => process.stdout.write(String(d).toUpperCase()))";
+  const child = spawnProcess(reactor, process.execPath, ['-e', script, 'two words', 'a "quote"', 'C:\\dir\\'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+  const readAll = async (pipe: NamedPipe): Promise<string> => {
+    const buffer = new Uint8Array(4096);
+    let text = '';
+    for (let n = await pipe.read(buffer); n > 0; n = await pipe.read(buffer)) text += new TextDecoder().decode(buffer.subarray(0, n));
+    return text;
+  };
+  const out = readAll(child.stdout!);
+  const err = readAll(child.stderr!);
+  await child.stdin!.write(new TextEncoder().encode('hello through a child'));
+  child.stdin!.close();
+  say('child stdio', `stdout ${JSON.stringify(await out)}, stderr (its argv) ${await err}, exit ${await child.wait()}`);
+  child.close();
+}
+
 async function workerWake(): Promise<void> {
   const channel = reactor.openChannel();
   const worker = new Worker(new URL('./demo-worker.ts', import.meta.url), { workerData: channel.handle, transferList: [channel.handle.port] });
@@ -101,7 +121,7 @@ try {
   await reactor.run(async () => {
     const t0 = reactor.now();
     // The three families at once, in one loop.
-    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit()]);
+    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit(), childStdio()]);
     await Promise.all([reactor.sleep(30), reactor.sleep(10), reactor.sleep(20)]);
     say('timers', `three sleeps done; ${(reactor.now() - t0).toFixed(0)} ms since the start`);
     await workerWake();

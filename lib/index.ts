@@ -20,6 +20,8 @@ export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits
 export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
+export type { StdioOption } from './objects/child-stdio.ts';
+export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';

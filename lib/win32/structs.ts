@@ -92,10 +92,28 @@ export const PROCESS_INFORMATION = {
   THREAD_ID: 20,
 } as const;
 
-/** `STARTUPINFOW`: only `cb` need be set. */
+/** `STARTUPINFOW`: `cb` must be set; the handles count only with STARTF_USESTDHANDLES in `dwFlags`. */
 export const STARTUPINFOW = {
   SIZE: 104,
   CB: 0,
+  FLAGS: 60,
+  STD_INPUT: 80,
+  STD_OUTPUT: 88,
+  STD_ERROR: 96,
+} as const;
+
+/** `STARTUPINFOEXW`: a STARTUPINFOW (with `cb` = this size), then the attribute list's address. */
+export const STARTUPINFOEXW = {
+  SIZE: 112,
+  ATTRIBUTE_LIST: 104,
+} as const;
+
+/** `SECURITY_ATTRIBUTES`: length, security descriptor (NULL = default), whether handles made with it are inheritable. */
+export const SECURITY_ATTRIBUTES = {
+  SIZE: 24,
+  LENGTH: 0,
+  DESCRIPTOR: 8,
+  INHERIT_HANDLE: 16,
 } as const;
 
 /** `IO_STATUS_BLOCK`. */
