@@ -54,6 +54,9 @@ const devDependencies = JSON.parse(fs.readFileSync(path.join(root, 'package.json
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-consumer-'));
 const project = path.join(tmp, 'project');
 try {
+  // 0. What this checkout needs (node_modules, Wine, Windows Node): done already after `npm test`.
+  mustRun(process.execPath, [path.join(root, 'scripts', 'winnode.mjs'), 'setup'], { cwd: root });
+
   // 1. The tarball.
   say('npm pack (builds dist/)');
   mustRun('npm', ['pack', '--pack-destination', tmp, '--loglevel=error'], { cwd: root });
