@@ -49,7 +49,7 @@ for (const options of modes) {
     if (reactor.now() - started < 10) throw new Error('sleep(10) returned early');
     results.push(`${options.readiness ?? 'select'}: echoed ${echoed} in ${stats.iterations} iterations`);
   } finally {
-    await reactor.close(); // `await using` needs Node 24; on Node 22, try/finally
+    await reactor.close(); // Node 22 does not parse `await using`: try/finally
   }
   // A closed reactor refuses to run, with a typed error.
   try {
