@@ -1,4 +1,5 @@
 // winmux public API.
+import './platform.ts'; // first: a clear error on a host that is not Windows, before koffi loads
 export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
 export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError } from './errors.ts';
