@@ -26,6 +26,10 @@
 // iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
 // yielding to Node.
 //
+// That is host mode. In guest mode (`{ guest: true }`, lib/guest/guest-loop.ts) no `run` owns
+// the thread: the same iteration runs with timeout 0 once per setImmediate while there is work,
+// and when idle a helper thread makes step 2's blocking wait; Node's thread never blocks.
+//
 // The scheduler never blocks anywhere but in step 2, and never for longer than `maxBlockMs`.
 // While select blocks, Node's loop does not run: a Node timer or socket callback waits for the
 // next yield, at most `maxBlockMs` later (see docs/design.md for the trade-off). Work that must
