@@ -21,6 +21,7 @@ export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-p
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
+export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';
 export { toNodeDuplex } from './net/duplex.ts';
-export { resolveHost } from './net/resolve.ts';
+export { lookupHost, type ResolvedAddress } from './net/resolve.ts';

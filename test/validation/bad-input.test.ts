@@ -184,7 +184,7 @@ describe('bad input fails the call, and only the call', () => {
   test('TcpStream.connect with timeoutMs "x" fails at once and closes its socket (used to hang)', async () => {
     reactor = new Reactor();
     await reactor.run(async () => {
-      const listener = TcpListener.listen(reactor);
+      const listener = await TcpListener.listen(reactor);
       cleanups.push(() => listener.close());
       await fails(() => TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 'x' as unknown as number }), TypeError);
     });
