@@ -2,8 +2,8 @@
 // `localhost` is both loopbacks, 127.0.0.1 then ::1, without asking a resolver (RFC 6761 §6.3:
 // localhost names are loopback; measured under Wine 8: getaddrinfo("localhost") gives 127.0.0.1
 // only, so a ::1 listener was out of reach). IPv4 first: on Windows a connect to a loopback port
-// nobody listens on is retried for about 2 s before it fails (WSAECONNREFUSED), and listeners
-// default to 127.0.0.1. Other names go to `dns.promises.lookup`, which runs getaddrinfo on libuv's
+// nobody listens on is retried for about 2 s before it fails (WSAECONNREFUSED; Wine refuses at
+// once), and listeners default to 127.0.0.1. Other names go to `dns.promises.lookup`, which runs getaddrinfo on libuv's
 // thread pool, never on the reactor's thread.
 import net from 'node:net';
 import dns from 'node:dns';
