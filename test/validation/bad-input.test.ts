@@ -91,6 +91,12 @@ const rows: Row[] = [
   { what: 'transferHandle to an undefined target (used to unregister the handle first)', error: TypeError, call: () => reactor.transferHandle(scratchFile().handle, undefined as never) },
   { what: "waitForObject on the reactor's own completion port (used to stall the loop)", error: HandleStateError, call: () => reactor.waitForObject((reactor.completionTarget()).port) },
   { what: 'NamedPipe.connect with timeoutMs NaN (used to hang)', error: RangeError, call: () => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { timeoutMs: NaN }) },
+  { what: 'File.open with a signal that is not an AbortSignal', error: TypeError, call: () => File.open(reactor, path.join(tmp, 'never.bin'), { signal: 'x' as unknown as AbortSignal }) },
+  { what: 'TcpStream.connect to a number for the host', error: TypeError, call: () => TcpStream.connect(reactor, 5 as unknown as string, 80) },
+  { what: 'TcpStream.connect to an empty host', error: TypeError, call: () => TcpStream.connect(reactor, '', 80) },
+  { what: 'TcpStream.connect to port 70000 (checked before any lookup)', error: RangeError, call: () => TcpStream.connect(reactor, 'localhost', 70000) },
+  { what: 'TcpListener.listen with a signal that is not an AbortSignal', error: TypeError, call: () => TcpListener.listen(reactor, { signal: {} as AbortSignal }) },
+  { what: 'TcpListener.listen on port -1', error: RangeError, call: () => TcpListener.listen(reactor, { port: -1 }) },
 ];
 
 describe('bad input fails the call, and only the call', () => {
