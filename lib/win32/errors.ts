@@ -179,7 +179,7 @@ export interface WinErrorOptions extends ErrorOptions {
 /**
  * A failed Windows call: `errno` is the number `GetLastError`/`WSAGetLastError` returned right
  * after the call, `code` its Windows name, `nodeCode` the code Node gives the same failure
- * (`ECONNREFUSED` for WSAECONNREFUSED; docs/errors.md has the table), `syscall` the Win32 function
+ * (`ECONNREFUSED` for WSAECONNREFUSED: the table WINDOWS_ERRORS above), `syscall` the Win32 function
  * that failed. Connects and binds also carry `address` and `port`, as Node's errors do.
  */
 export class WinError extends WinmuxError {

@@ -192,7 +192,10 @@ describe('the error classes', () => {
       [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
       [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
     ];
+    const doc = fs.readFileSync(DOC_PATH, 'utf8');
     for (const [error, code] of cases) {
+      // docs/errors.md lists each class (WinError's code is per error, the rest's is fixed).
+      expect(doc).toContain(error instanceof WinError ? '| `WinError` |' : `| \`${error.name}\` | \`${code}\` |`);
       expect(error).toBeInstanceOf(WinmuxError);
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toBe(code);
