@@ -1,14 +1,19 @@
 // winmux demo: the three families of Windows event notification in one reactor, on the Node main
 // thread, for a few seconds:
 //   select family      a TCP echo server and clients (TcpListener / TcpStream)
-//   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe)
+//   IOCP family        a named-pipe exchange (NamedPipeServer / NamedPipe) and directory
+//                      changes (DirectoryWatcher: ReadDirectoryChangesW on the port)
 //   object waits       a child process whose exit is awaited (spawnProcess)
+//   child stdio        a child Node whose stdin, stdout and stderr are named pipes on the port
 // plus timers and a wake from a worker_thread, then the reactor's stats.
 //
 //   npm run demo
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, spawnProcess, type TcpStream as Stream,
+  DirectoryWatcher, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, spawnProcess, type TcpStream as Stream,
 } from '../lib/index.ts';
 
 const reactor = new Reactor();
@@ -63,11 +68,44 @@ async function pipeExchange(): Promise<void> {
   server.close();
 }
 
+async function directoryChanges(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-demo-'));
+  const watcher = DirectoryWatcher.open(reactor, dir, { filter: ['fileName', 'dirName'] });
+  const file = path.join(dir, 'notes.txt');
+  fs.writeFileSync(file, 'hello');
+  fs.renameSync(file, path.join(dir, 'renamed.txt'));
+  fs.unlinkSync(path.join(dir, 'renamed.txt'));
+  for await (const change of watcher) {
+    say('IOCP', `${dir}: ${change.action}${'path' in change ? ` ${change.path}` : ' (changes were lost: list the directory again)'}`);
+    if (change.action === 'removed') break; // leaving the loop closes the watcher
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 async function childExit(): Promise<void> {
   const started = reactor.now();
   const child = spawnProcess(reactor, 'cmd.exe /c exit 7');
   const code = await child.wait();
   say('object wait', `child cmd.exe (pid ${child.pid}) exited with code ${code} after ${(reactor.now() - started).toFixed(0)} ms`);
+  child.close();
+}
+
+async function childStdio(): Promise<void> {
+  // The child upper-cases its stdin onto stdout and says where it stands on stderr; its argv
+  // (spaces, quotes, a trailing backslash) is quoted for it and comes back as it was.
+  const script = "process.stderr.write(JSON.stringify(process.argv.slice(1))); process.stdin.on('data', (d) => process.stdout.write(String(d).toUpperCase()))";
+  const child = spawnProcess(reactor, process.execPath, ['-e', script, 'two words', 'a "quote"', 'C:\\dir\\'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+  const readAll = async (pipe: NamedPipe): Promise<string> => {
+    const buffer = new Uint8Array(4096);
+    let text = '';
+    for (let n = await pipe.read(buffer); n > 0; n = await pipe.read(buffer)) text += new TextDecoder().decode(buffer.subarray(0, n));
+    return text;
+  };
+  const out = readAll(child.stdout!);
+  const err = readAll(child.stderr!);
+  await child.stdin!.write(new TextEncoder().encode('hello through a child'));
+  child.stdin!.close();
+  say('child stdio', `stdout ${JSON.stringify(await out)}, stderr (its argv) ${await err}, exit ${await child.wait()}`);
   child.close();
 }
 
@@ -83,7 +121,7 @@ try {
   await reactor.run(async () => {
     const t0 = reactor.now();
     // The three families at once, in one loop.
-    await Promise.all([tcpEcho(8, 100), pipeExchange(), childExit()]);
+    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit(), childStdio()]);
     await Promise.all([reactor.sleep(30), reactor.sleep(10), reactor.sleep(20)]);
     say('timers', `three sleeps done; ${(reactor.now() - t0).toFixed(0)} ms since the start`);
     await workerWake();

@@ -1,4 +1,5 @@
 // winmux public API.
+import './platform.ts'; // first: a clear error on a host that is not Windows, before koffi loads
 export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
 export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError } from './errors.ts';
@@ -14,10 +15,14 @@ export * as winsock from './win32/sockets-api.ts';
 export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type HandleTransfer, type OverlappedOptions } from './iocp-worker/completion-port.ts';
 export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
 export { NamedPipe, NamedPipeServer, pipePath } from './io/named-pipe.ts';
+export { DirectoryWatcher, type DirectoryWatchOptions, type DirectoryWatcherTransfer } from './io/directory-watcher.ts';
+export { DEFAULT_WATCH_BUFFER_SIZE, type DirectoryChange, type DirectoryChangeAction, type DirectoryChangeFilter } from './io/directory-changes.ts';
 export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';
 export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
+export type { StdioOption } from './objects/child-stdio.ts';
+export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';

@@ -56,6 +56,12 @@ export interface ReadinessBackend {
    * Returns the number of events reported.
    */
   wait(timeoutMs: number, sink: ReadinessSink): number;
+  /**
+   * Optional, for a guest reactor's helper thread (lib/guest/): the fd_sets (read, write, except;
+   * null for an empty one) a blocking `select` on another thread must wait on to cover this
+   * backend — copies, valid until the next call. A backend without it cannot run as a guest.
+   */
+  selectSets?(): readonly (Uint32Array | null)[];
   stats(): ReadinessStats;
   /** Releases what the backend owns. Idempotent. Sockets stay open: they belong to the caller. */
   close(): void;

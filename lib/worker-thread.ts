@@ -9,7 +9,7 @@
 // joined (seen: a process with an IOCP worker and a named pipe bound to the port never exited).
 // So every thread is started with the synchronous call that ends its wait (a posted stop key, a
 // set event), and an 'exit' listener makes those calls for every thread still alive.
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ThreadExitedError } from './errors.ts';
 
 /** The `entry.ts` (or, built, `entry.js`) beside the module at `moduleUrl`: a worker's tiny entry file. */
@@ -43,7 +43,8 @@ export interface StartedThread {
  * or flags — a test runner's, say). If it exits while `expected()` is false, `onUnexpectedExit`
  * gets an Error naming it (`name`), the exit code and, as cause, any error it threw.
  * `stopAtExit` must end the thread's native wait synchronously; it runs if the process (or the
- * worker thread that started this one) exits while the thread is alive.
+ * worker thread that started this one) exits while the thread is alive. `transferList` moves
+ * what `data` holds that must be transferred (a MessagePort).
  */
 export function startWorkerThread(
   entry: URL,
@@ -52,8 +53,9 @@ export function startWorkerThread(
   expected: () => boolean,
   onUnexpectedExit: (error: Error) => void,
   stopAtExit: () => void,
+  transferList: TransferListItem[] = [],
 ): StartedThread {
-  const worker = new Worker(entry, { workerData: data, execArgv: [], stdout: false, stderr: false });
+  const worker = new Worker(entry, { workerData: data, transferList, execArgv: [], stdout: false, stderr: false });
   worker.unref();
   aliveThreads.add(stopAtExit);
   if (!exitHooked) {

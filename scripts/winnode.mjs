@@ -3,6 +3,10 @@
 //
 //   node scripts/winnode.mjs vitest [vitest args…]   run the test suite (`npm test`)
 //   node scripts/winnode.mjs exec <file> [args…]      run one script with Windows Node
+//   node scripts/winnode.mjs project <dir> <file> [args…]
+//                                                     run <file> in the project <dir> as its own:
+//                                                     cwd <dir>, no NODE_PATH overlay (below), so
+//                                                     it finds only what <dir>'s npm install put there
 //   node scripts/winnode.mjs setup                    provision only, run nothing
 //
 // On Linux it provisions everything it needs, once, and reuses it on later runs:
@@ -102,7 +106,9 @@ function ensureWin32Packages() {
       ...Object.entries(wanted).map(([n, v]) => `${n}@${v}`)], { cwd: overlay });
     fs.writeFileSync(stamp, JSON.stringify(wanted));
   }
-  // koffi looks for its binary only beside itself (node_modules/@koromix/…), not through NODE_PATH.
+  // Also copied beside koffi (node_modules/@koromix/…). koffi `require`s @koromix/koffi-win32-x64,
+  // so Node finds it there or, failing that, in the overlay through NODE_PATH — which a `project`
+  // run does not set: there it must come from the project's own install.
   const koffiTarget = path.join(root, 'node_modules', '@koromix', 'koffi-win32-x64');
   const koffiStamp = path.join(koffiTarget, 'package.json');
   if (!fs.existsSync(koffiStamp) || JSON.parse(fs.readFileSync(koffiStamp, 'utf8')).version !== wanted['@koromix/koffi-win32-x64']) {
@@ -139,7 +145,8 @@ function commandArgs(argv, toPath) {
   const [command, ...rest] = argv;
   if (command === 'vitest') return [toPath(path.join(root, 'node_modules', 'vitest', 'vitest.mjs')), 'run', ...VITEST_ARGS, ...rest];
   if (command === 'exec' && rest.length > 0) return [toPath(path.resolve(rest[0])), ...rest.slice(1)];
-  fail('usage: winnode.mjs vitest [args…] | exec <file> [args…] | setup');
+  if (command === 'project' && rest.length > 1) return [toPath(path.resolve(rest[0], rest[1])), ...rest.slice(2)];
+  fail('usage: winnode.mjs vitest [args…] | exec <file> [args…] | project <dir> <file> [args…] | setup');
 }
 
 function forward(child) {
@@ -151,10 +158,14 @@ function forward(child) {
 const argv = process.argv.slice(2);
 if (argv.length === 0) commandArgs(argv); // prints usage
 
+// A `project` run is the user's project, not this checkout: its directory, its node_modules only.
+const project = argv[0] === 'project';
+const workDir = project ? path.resolve(argv[1] ?? '.') : root;
+
 ensureNodeModules();
 if (process.platform === 'win32') {
   if (argv[0] === 'setup') process.exit(0);
-  forward(spawn(process.execPath, commandArgs(argv, (p) => p), { stdio: 'inherit', cwd: root }));
+  forward(spawn(process.execPath, commandArgs(argv, (p) => p), { stdio: 'inherit', cwd: workDir }));
 } else {
   ensureWine();
   fs.mkdirSync(cache, { recursive: true });
@@ -167,10 +178,14 @@ if (process.platform === 'win32') {
     NODE_PATH: toWindowsPath(path.join(overlay, 'node_modules')),
     NAPI_RS_FORCE_WASI: 'true', // rolldown: load @rolldown/binding-wasm32-wasi, not the win32 .node
   };
+  if (project) {
+    delete env.NODE_PATH;
+    delete env.NAPI_RS_FORCE_WASI;
+  }
   // Windows Node cannot tell what the Linux side is: colour only for a terminal.
   if (env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env[process.stdout.isTTY ? 'FORCE_COLOR' : 'NO_COLOR'] = '1';
   // rolldown's WASI binding prints an ExperimentalWarning in every process vitest starts.
   env.NODE_OPTIONS = [env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ');
   const args = ['-r', toWindowsPath(path.join(root, 'scripts', 'wine-stdio.cjs')), ...commandArgs(argv, toWindowsPath)];
-  forward(spawn(WINE64, [nodeExe, ...args], { stdio: 'inherit', cwd: root, env }));
+  forward(spawn(WINE64, [nodeExe, ...args], { stdio: 'inherit', cwd: workDir, env }));
 }

@@ -136,6 +136,11 @@ export class AfdBackend implements ReadinessBackend {
     return result;
   }
 
+  selectSets(): readonly (Uint32Array | null)[] {
+    if (this.#wakeup === undefined) throw new InternalStateError('AfdBackend.selectSets: in port mode the reactor waits in its completion port');
+    return [this.#wakeupSet.prepare(), null, null];
+  }
+
   stats(): ReadinessStats {
     let read = this.#wakeup === undefined ? 0 : 1;
     let write = 0;

@@ -4,19 +4,30 @@ import { WinError } from '../win32/errors.ts';
 import type { PointerValue } from '../win32/ffi.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
+import { SECURITY_ATTRIBUTES } from '../win32/structs.ts';
 
 function checkedHandle(result: PointerValue, syscall: string, what: string): number {
   if (kernel32.isInvalidHandle(result)) throw new WinError(syscall, kernel32.GetLastError(), { detail: what });
   return Number(result);
 }
 
-export function createFile(path: string, access: number, share: number, disposition: number, flags: number): number {
-  return checkedHandle(kernel32.CreateFileW(path, access, share, null, disposition, flags, null), 'CreateFileW', path);
+/** `security`: a SECURITY_ATTRIBUTES (e.g. `inheritableAttributes()`), or none. */
+export function createFile(path: string, access: number, share: number, disposition: number, flags: number, security: Uint8Array | null = null): number {
+  return checkedHandle(kernel32.CreateFileW(path, access, share, security, disposition, flags, null), 'CreateFileW', path);
 }
 
-export function createNamedPipe(name: string, openMode: number, pipeMode: number, bufferSize: number): number {
+/** SECURITY_ATTRIBUTES with bInheritHandle TRUE: a handle made with it can be given to a child. */
+export function inheritableAttributes(): Uint8Array {
+  const attributes = new Uint8Array(SECURITY_ATTRIBUTES.SIZE);
+  const view = new DataView(attributes.buffer);
+  view.setUint32(SECURITY_ATTRIBUTES.LENGTH, SECURITY_ATTRIBUTES.SIZE, true);
+  view.setUint32(SECURITY_ATTRIBUTES.INHERIT_HANDLE, 1, true);
+  return attributes;
+}
+
+export function createNamedPipe(name: string, openMode: number, pipeMode: number, bufferSize: number, maxInstances = kernel32.PIPE_UNLIMITED_INSTANCES): number {
   return checkedHandle(
-    kernel32.CreateNamedPipeW(name, openMode, pipeMode, kernel32.PIPE_UNLIMITED_INSTANCES, bufferSize, bufferSize, 0, null),
+    kernel32.CreateNamedPipeW(name, openMode, pipeMode, maxInstances, bufferSize, bufferSize, 0, null),
     'CreateNamedPipeW',
     name,
   );

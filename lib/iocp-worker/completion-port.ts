@@ -411,13 +411,20 @@ export class CompletionPort {
   }
 
   /** A fresh key whose completions are delivered, in order, to the returned monitor (paced by `pace`). */
-  monitor(pace: Pace): KeyMonitor {
+  monitor(pace: Pace, onWait?: () => void): KeyMonitor {
     this.#checkUsable();
     this.#ensureWorker();
     const key = this.#nextKey++;
-    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key), pace);
+    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key), pace, onWait);
     this.#monitors.set(key, monitor);
     return monitor;
+  }
+
+  /** Key monitors with a `next()` waiting. */
+  monitorsWaiting(): number {
+    let n = 0;
+    for (const monitor of this.#monitors.values()) if (monitor.waiting) n++;
+    return n;
   }
 
   /**
@@ -434,17 +441,12 @@ export class CompletionPort {
     while (total < RING_CAPACITY) {
       if (!kernel32.GetQueuedCompletionStatusEx(this.port, this.#entries, MAX_ENTRIES_PER_WAIT, this.#removed, ms, 0)) {
         const errno = kernel32.GetLastError();
-        if (errno === WAIT_TIMEOUT) break;
+        if (errno === kernel32.WAIT_TIMEOUT) break;
         throw new WinError('GetQueuedCompletionStatusEx', errno);
       }
       const count = this.#removed[0]!;
-      for (let i = 0; i < count; i++) {
-        const entry = readEntry(this.#entryWords, i, this.#entry);
-        if (entry.key === KEY_WAKE && entry.overlapped === 0) onWake();
-        else this.#onCompletion(entry);
-      }
+      this.dispatchEntries(this.#entryWords, count, onWake);
       total += count;
-      this.#completions += count;
       if (count < MAX_ENTRIES_PER_WAIT) break;
       ms = 0;
     }
@@ -452,6 +454,23 @@ export class CompletionPort {
     // reached the cap with full batches — then more packets may wait.
     this.#moreQueued = total >= RING_CAPACITY;
     return total;
+  }
+
+  /**
+   * Port mode: dispatches `count` OVERLAPPED_ENTRYs that GetQueuedCompletionStatusEx wrote into
+   * `words` — this thread's own wait, or a guest reactor's helper thread (lib/guest/). A KEY_WAKE
+   * packet calls `onWake`.
+   */
+  dispatchEntries(words: Uint32Array, count: number, onWake: () => void): void {
+    for (let i = 0; i < count; i++) {
+      const entry = readEntry(words, i, this.#entry);
+      if (entry.key === KEY_WAKE && entry.overlapped === 0) {
+        onWake(); // a wake, not a completion: not counted
+      } else {
+        this.#completions++;
+        this.#onCompletion(entry);
+      }
+    }
   }
 
   /**
@@ -690,8 +709,6 @@ export class CompletionPort {
 }
 
 const ERROR_MORE_DATA = 234;
-/** GetQueuedCompletionStatusEx timed out with nothing dequeued. */
-const WAIT_TIMEOUT = 258;
 /** The longest single port wait (a DWORD of ms, below INFINITE); the loop waits again for longer. */
 const MAX_WAIT_MS = 0x7fff_ffff;
 

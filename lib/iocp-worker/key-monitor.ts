@@ -23,11 +23,19 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
   readonly #turn = new Turn();
   #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
   #closedWith: unknown;
+  readonly #onWait: () => void;
 
-  constructor(key: number, onClose: () => void, pace: Pace) {
+  /** `onWait` is told when a `next()` starts waiting. */
+  constructor(key: number, onClose: () => void, pace: Pace, onWait: () => void = () => {}) {
     this.key = key;
     this.#onClose = onClose;
     this.#pace = pace;
+    this.#onWait = onWait;
+  }
+
+  /** A `next()` is waiting for a completion. */
+  get waiting(): boolean {
+    return this.#waiter !== undefined;
   }
 
   /** @internal */
@@ -52,6 +60,7 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
     if (this.#waiter !== undefined) return Promise.reject(new BusyResourceError('KeyMonitor.next: another task is already waiting'));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
+      this.#onWait();
     });
   }
 

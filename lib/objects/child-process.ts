@@ -1,17 +1,31 @@
 // ChildProcess: a process started with CreateProcessW; its exit is awaited through the reactor's
-// object-wait family.
+// object-wait family, and its stdio can be winmux named pipes (child-stdio.ts).
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
-import { PROCESS_INFORMATION, STARTUPINFOW } from '../win32/structs.ts';
+import { PROCESS_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { checkSignal } from '../abort.ts';
+import { checkSignal, onAbort } from '../abort.ts';
+import type { NamedPipe } from '../io/named-pipe.ts';
+import { buildCommandLine, checkCommandString } from './command-line.ts';
+import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
+import { StartupInfo } from './startup-info.ts';
 
 export interface SpawnOptions {
   /** Working directory (default: this process's). */
   cwd?: string;
   /** The child's whole environment (default: inherit this process's). */
   env?: Record<string, string>;
+  /**
+   * The child's standard handles (default 'ignore' for each): 'pipe' — a new named pipe, the
+   * parent's end as `child.stdin`/`stdout`/`stderr`; 'inherit' — this process's own
+   * (GetStdHandle); 'ignore' — the NUL device; or a HANDLE of yours (the child gets a duplicate).
+   */
+  stdin?: StdioOption;
+  stdout?: StdioOption;
+  stderr?: StdioOption;
+  /** Aborting it terminates the child (TerminateProcess, exit code 1) if it still runs. */
+  signal?: AbortSignal;
 }
 
 /** A Windows environment block: "NAME=value\0…\0\0" in UTF-16, sorted by name case-insensitively. */
@@ -28,9 +42,29 @@ function environmentBlock(env: Record<string, string>): Uint8Array {
   return Buffer.from(`${entries.map(([k, v]) => `${k}=${v}\0`).join('')}\0`, 'utf16le');
 }
 
+/** The options, every one checked before anything is opened. */
+function checkOptions(options: unknown): { cwd: string | null; env: Uint8Array | null; stdio: [StdioOption, StdioOption, StdioOption]; signal: AbortSignal | undefined } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`spawnProcess: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const o = options as SpawnOptions;
+  return {
+    cwd: o.cwd === undefined ? null : checkCommandString(o.cwd, 'spawnProcess: cwd'),
+    env: o.env === undefined ? null : environmentBlock(o.env),
+    stdio: [checkStdio(o.stdin, 'stdin'), checkStdio(o.stdout, 'stdout'), checkStdio(o.stderr, 'stderr')],
+    signal: checkSignal(o.signal),
+  };
+}
+
 export class ChildProcess implements AsyncDisposable {
   readonly pid: number;
   readonly handle: number;
+  /** The parent's end of the child's stdin, when it was 'pipe': write, then close() for end of input. */
+  readonly stdin: NamedPipe | undefined;
+  /** The parent's end of the child's stdout, when it was 'pipe': read() until 0 (the child closed it). */
+  readonly stdout: NamedPipe | undefined;
+  /** The parent's end of the child's stderr, when it was 'pipe'. */
+  readonly stderr: NamedPipe | undefined;
   readonly #reactor: Reactor;
   /** Waits in flight on the handle: a waiter thread may hold it in its set until each settles. */
   readonly #waits = new Set<Promise<unknown>>();
@@ -39,34 +73,73 @@ export class ChildProcess implements AsyncDisposable {
   /** Settles once the handle is really closed (after the waits, if any). */
   #released: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Drops the `signal` option's listener. */
+  #unlisten: () => void = () => {};
 
-  private constructor(reactor: Reactor, handle: number, pid: number) {
+  private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes']) {
     this.#reactor = reactor;
     this.handle = handle;
     this.pid = pid;
+    [this.stdin, this.stdout, this.stderr] = pipes;
   }
 
   /**
-   * Starts `commandLine` (the program and its arguments as one string, as CreateProcessW takes
-   * it) with no console window and no inherited handles.
+   * Starts a program with no console window. `file` and `args` are quoted into one command line
+   * by the rules CommandLineToArgvW and the C runtime parse, so the child's argv is [file, ...args];
+   * the raw form `spawn(reactor, commandLine, options)` passes a command line as it is, for
+   * programs that parse their own (cmd.exe). `file` is found as CreateProcessW finds the first
+   * word of a command line (the application's directory, the working directory, the system
+   * directories, then PATH; ".exe" is added when there is no extension).
    */
-  static spawn(reactor: Reactor, commandLine: string, options: SpawnOptions = {}): ChildProcess {
-    if (typeof commandLine !== 'string' || commandLine.includes('\0')) {
-      throw new TypeError(`spawnProcess: the command line must be a string without NUL characters, got ${typeof commandLine}`);
+  static spawn(reactor: Reactor, file: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+  static spawn(reactor: Reactor, commandLine: string, options?: SpawnOptions): ChildProcess;
+  static spawn(reactor: Reactor, fileOrCommand: string, argsOrOptions?: readonly string[] | SpawnOptions, maybeOptions?: SpawnOptions): ChildProcess {
+    let commandLine: string;
+    let options: unknown;
+    if (Array.isArray(argsOrOptions)) {
+      const file = checkCommandString(fileOrCommand, 'spawnProcess: file');
+      const args = Array.from(argsOrOptions as unknown[], (arg, i) => checkCommandString(arg, `spawnProcess: args[${i}]`)); // holes too
+      commandLine = buildCommandLine(file, args);
+      options = maybeOptions === undefined ? {} : maybeOptions;
+    } else {
+      commandLine = checkCommandString(fileOrCommand, 'spawnProcess: the command line');
+      if (maybeOptions !== undefined) throw new TypeError('spawnProcess: args must be an array of strings');
+      options = argsOrOptions === undefined ? {} : argsOrOptions;
     }
-    const startup = new Uint8Array(STARTUPINFOW.SIZE);
-    new DataView(startup.buffer).setUint32(STARTUPINFOW.CB, STARTUPINFOW.SIZE, true);
+    const { cwd, env, stdio: stdioOptions, signal } = checkOptions(options);
+    if (signal?.aborted) throw signal.reason;
+
+    const stdio = ChildStdio.open(reactor, stdioOptions);
     const info = new Uint8Array(PROCESS_INFORMATION.SIZE);
-    const command = Buffer.from(`${commandLine}\0`, 'utf16le'); // writable, as CreateProcessW requires
-    const flags = kernel32.CREATE_NO_WINDOW | (options.env ? kernel32.CREATE_UNICODE_ENVIRONMENT : 0);
-    const env = options.env ? environmentBlock(options.env) : null;
-    if (!kernel32.CreateProcessW(null, command, null, null, 0, flags, env, options.cwd ?? null, startup, info)) {
-      throw new WinError('CreateProcessW', kernel32.GetLastError(), { detail: commandLine });
+    let startup: StartupInfo | undefined;
+    try {
+      startup = new StartupInfo(stdio.childEnds);
+      const command = Buffer.from(`${commandLine}\0`, 'utf16le'); // writable, as CreateProcessW requires
+      const flags = kernel32.CREATE_NO_WINDOW | kernel32.EXTENDED_STARTUPINFO_PRESENT | (env ? kernel32.CREATE_UNICODE_ENVIRONMENT : 0);
+      if (!kernel32.CreateProcessW(null, command, null, null, startup.inherits ? 1 : 0, flags, env, cwd, startup.buffer, info)) {
+        throw new WinError('CreateProcessW', kernel32.GetLastError(), { detail: commandLine });
+      }
+    } catch (error) {
+      stdio.closePipes();
+      throw error;
+    } finally {
+      startup?.delete();
+      // The child has its own copies now (or there is no child): ours would keep a pipe open
+      // after the child exits, and a read on its stdout would never see the end.
+      stdio.closeChildEnds();
     }
     const view = new DataView(info.buffer);
     const process = Number(view.getBigUint64(PROCESS_INFORMATION.PROCESS, true));
     kernel32.CloseHandle(Number(view.getBigUint64(PROCESS_INFORMATION.THREAD, true)));
-    return new ChildProcess(reactor, process, view.getUint32(PROCESS_INFORMATION.PROCESS_ID, true));
+    const child = new ChildProcess(reactor, process, view.getUint32(PROCESS_INFORMATION.PROCESS_ID, true), stdio.pipes);
+    child.#unlisten = onAbort(signal, () => child.#terminateOnAbort());
+    return child;
+  }
+
+  /** The `signal` option fired: end the child if it runs (a failure here has no caller to go to). */
+  #terminateOnAbort(): void {
+    this.#unlisten = () => {};
+    if (!this.#closed) kernel32.TerminateProcess(this.handle, 1);
   }
 
   /** The exit code, or null while the process runs. */
@@ -97,6 +170,7 @@ export class ChildProcess implements AsyncDisposable {
     } finally {
       this.#waits.delete(waiting);
     }
+    this.#unlisten(); // it has exited: nothing left for the signal to end
     return this.exitCode!;
   }
 
@@ -109,14 +183,17 @@ export class ChildProcess implements AsyncDisposable {
   }
 
   /**
-   * Closes the process handle (the process itself runs on). Idempotent. Pending waits reject with
-   * ClosedResourceError first, and the handle is closed once they have settled — once no waiter
-   * thread holds it in its set (libuv's uv__process_close unregisters its wait the same way);
+   * Closes the process handle and the parent's pipe ends (the process itself runs on; its next
+   * write to a closed stdout fails with a broken pipe). Idempotent. Pending pipe operations and
+   * waits reject with ClosedResourceError, and the process handle is closed once the waits have
+   * settled — once no waiter thread holds it in its set (libuv's uv__process_close unregisters its wait the same way);
    * closing under a waiting thread would let a reused handle value be waited on by mistake.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unlisten();
+    for (const pipe of [this.stdin, this.stdout, this.stderr]) pipe?.close();
     if (this.#waits.size === 0) {
       kernel32.CloseHandle(this.handle);
       return;
@@ -139,6 +216,8 @@ export class ChildProcess implements AsyncDisposable {
 }
 
 /** Starts a child process whose exit `reactor` can await: `ChildProcess.spawn` as a function. */
-export function spawnProcess(reactor: Reactor, commandLine: string, options: SpawnOptions = {}): ChildProcess {
-  return ChildProcess.spawn(reactor, commandLine, options);
+export function spawnProcess(reactor: Reactor, file: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
+export function spawnProcess(reactor: Reactor, commandLine: string, options?: SpawnOptions): ChildProcess;
+export function spawnProcess(reactor: Reactor, fileOrCommand: string, argsOrOptions?: readonly string[] | SpawnOptions, options?: SpawnOptions): ChildProcess {
+  return ChildProcess.spawn(reactor, fileOrCommand, argsOrOptions as readonly string[], options);
 }

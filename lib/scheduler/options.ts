@@ -3,8 +3,22 @@
 import type { ReadinessBackend, ReadinessStats } from '../readiness.ts';
 
 export interface ReactorOptions {
-  /** Longest time one select may block, in ms (default 50; Infinity: only winmux events wake it). */
+  /**
+   * Longest time one select may block in `run` (host mode), in ms (default 50; Infinity: only
+   * winmux events wake it). A guest reactor never blocks Node's thread, so it ignores this.
+   */
   maxBlockMs?: number;
+  /**
+   * Run as a guest of Node's event loop (default false): no `run` owns the thread; the loop turns
+   * inside Node's, a helper thread makes the blocking wait, and tasks are ordinary promises
+   * started from anywhere. `run(fn)` still works (it only calls `fn`). See docs/design.md.
+   */
+  guest?: boolean;
+  /**
+   * Guest mode: whether the reactor keeps the process alive while something waits on it (default
+   * true), as a Node handle that is ref'd; `reactor.ref()`/`unref()` change it later.
+   */
+  ref?: boolean;
   /**
    * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
    * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
@@ -54,8 +68,11 @@ export interface ReactorStats {
   longestIterationMs: number;
   /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
   deferredOperations: number;
+  /** Host mode: `run` is running. Guest mode: the loop is live (not closed). */
   running: boolean;
   closed: boolean;
+  /** The reactor runs as a guest of Node's loop. */
+  guest: boolean;
   /** The backend's own figures; for select: readSet, writeSet, exceptSet (the read set includes the wakeup socket). */
   readiness: ReadinessStats;
   /** Overlapped operations waiting for their completion packet. */
@@ -74,5 +91,12 @@ export interface ReactorStats {
   objectWaits: number;
   waiterThreads: number;
   waiterThreadsStarted: number;
+  /**
+   * Guest mode only: iterations made on Node's thread, waits handed to the helper thread, and the
+   * helper's state ('not started', 'waiting', 'idle', 'stopped', 'failed').
+   */
+  guestTurns?: number;
+  guestHandoffs?: number;
+  guestHelper?: string;
 }
 

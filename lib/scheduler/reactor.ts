@@ -65,6 +65,7 @@ import { BusyResourceError, ClosedResourceError, HandleStateError } from '../err
 import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
+import { GuestLoop } from '../guest/guest-loop.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -108,7 +109,11 @@ export class Reactor implements AsyncDisposable {
   readonly #waits: WaitPool;
   #soon: (() => void)[] = [];
   readonly #fair = new FairShare(() => performance.now());
-  readonly #pace: Pace = (turn, waited) => this.#fair.pass(turn, waited);
+  readonly #pace: Pace = (turn, waited) => {
+    const next = this.#fair.pass(turn, waited);
+    if (next !== undefined) this.#guest?.kick(); // the task resumes in the next iteration: there must be one
+    return next;
+  };
   #iterations = 0;
   #pollEndedAt: number | undefined;
   #longestIterationMs = 0;
@@ -116,6 +121,10 @@ export class Reactor implements AsyncDisposable {
   #running = false;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Guest mode: what drives the loop inside Node's (lib/guest/guest-loop.ts); undefined for `run`. */
+  readonly #guest: GuestLoop | undefined;
+  /** Why a guest loop failed, given as the cause of the ClosedResourceErrors that follow. */
+  #failure: unknown;
 
   constructor(options: ReactorOptions = {}) {
     const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
@@ -132,6 +141,13 @@ export class Reactor implements AsyncDisposable {
     if (readiness !== 'select' && readiness !== 'afd' && typeof readiness !== 'object') {
       throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select' or 'afd')`);
     }
+    const guest = options.guest ?? false;
+    if (typeof guest !== 'boolean') throw new TypeError(`guest must be a boolean, got ${typeof guest}`);
+    if (guest && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
+      throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
+    }
+    const ref = options.ref ?? true;
+    if (typeof ref !== 'boolean') throw new TypeError(`ref must be a boolean, got ${typeof ref}`);
     const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
     if (waitIn !== 'select' && waitIn !== 'port') throw new TypeError(`unknown waitIn ${JSON.stringify(waitIn)} (expected 'select' or 'port')`);
     if (waitIn === 'port' && readiness !== 'afd') {
@@ -156,7 +172,10 @@ export class Reactor implements AsyncDisposable {
       }
     }
     try {
-      this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed);
+      // In guest mode a select helper waits on a copy of the sets: arming or disarming wakes it.
+      // AFD polls are issued here and complete on the port, which every helper waits on.
+      const onInterestChange = readiness === 'select' ? () => this.#guest?.kick() : () => this.#guest?.refresh();
+      this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed, onInterestChange);
       this.#backend = readiness === 'select' ? new SelectBackend()
         : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sockets.sink, this.#wakeupEnd)
         : readiness;
@@ -166,11 +185,75 @@ export class Reactor implements AsyncDisposable {
       throw error;
     }
     this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {
-      const timer = this.#timers.insert({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {} });
+      // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
+      const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
       return () => this.#timers.remove(timer);
     }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
     this.#sockets.attach(this.#backend);
     if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
+    this.#guest = guest ? this.#startGuest(ref) : undefined;
+  }
+
+  #startGuest(ref: boolean): GuestLoop {
+    const loop = new GuestLoop({
+      turn: (batch, count) => this.#iterate(0, batch, count),
+      hasQueuedWork: () => this.#soon.length > 0 || this.#fair.waiting > 0 || this.#iocp.backlog() > 0 || this.#waits.hasPending()
+        || this.#timers.nextDeadline() <= this.#clock(),
+      hasWaiters: () => this.#hasWaiters(),
+      msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
+      selectSets: () => (this.#iocp.inLoop ? undefined : this.#backend.selectSets!()),
+      port: this.#iocp.port,
+      wake: () => {
+        this.#wakeup.wake();
+      },
+      sleeping: (asleep) => Atomics.store(this.#wakeup.state, SLEEPING, asleep ? 1 : 0),
+      fail: (error) => {
+        this.#failure = error;
+        void this.close();
+      },
+    });
+    loop.setRef(ref);
+    return loop;
+  }
+
+  /** Something waits on this reactor: a task's promise will settle only through its loop. */
+  #hasWaiters(): boolean {
+    if (this.#sockets.readers + this.#sockets.writers > 0 || this.#timers.awaited > 0 || this.#iocp.pending > 0) return true;
+    if (this.#waits.stats().objectWaits > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
+    for (const channel of this.#channels) if (channel.receiving) return true;
+    return this.#iocp.monitorsWaiting() > 0;
+  }
+
+  /** Inserts a timer; a guest loop's helper is woken if it would sleep past it. */
+  #addTimer(timer: Timer): Timer {
+    const entry = this.#timers.insert(timer);
+    this.#guest?.timerSet(timer.deadline - this.#clock());
+    return entry;
+  }
+
+  /** True when this reactor runs as a guest of Node's loop (`{ guest: true }`). */
+  get guest(): boolean {
+    return this.#guest !== undefined;
+  }
+
+  /**
+   * Guest mode, as Node's `handle.ref()`: the reactor keeps the process alive while something
+   * waits on it (the default). In host mode `run` holds the process while it runs; this is a no-op.
+   */
+  ref(): this {
+    this.#guest?.setRef(true);
+    return this;
+  }
+
+  /** Guest mode, as Node's `handle.unref()`: the reactor never keeps the process alive. */
+  unref(): this {
+    this.#guest?.setRef(false);
+    return this;
+  }
+
+  /** Whether the reactor may keep the process alive (`ref()`); always false in host mode. */
+  hasRef(): boolean {
+    return this.#guest?.refEnabled ?? false;
   }
 
   /** @internal */
@@ -198,7 +281,9 @@ export class Reactor implements AsyncDisposable {
    */
   async run<T>(fn: () => T | PromiseLike<T>): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError(`Reactor.run: fn must be a function, got ${typeof fn}`);
-    if (this.#closed) throw ClosedResourceError.reactor();
+    if (this.#closed) throw this.#closedError();
+    // A guest's loop already turns inside Node's: `run` is only a way to start a task.
+    if (this.#guest !== undefined) return fn();
     if (this.#running) throw new BusyResourceError('Reactor.run: this reactor is already running (one run at a time)');
     this.#running = true;
     let settled = false;
@@ -272,10 +357,10 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
+    if (this.#closed) return Promise.reject(this.#closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const timer = this.#timers.insert({
+      const timer = this.#addTimer({
         deadline,
         fire: () => {
           stopListening();
@@ -308,7 +393,8 @@ export class Reactor implements AsyncDisposable {
     if (this.#closed) {
       controller.abort(ClosedResourceError.reactor());
     } else {
-      this.#timers.insert({ deadline, fire: () => controller.abort(timeoutError()), fail: () => {} });
+      // Weak: a signal nobody awaits must not keep a guest reactor's process alive.
+      this.#addTimer({ deadline, fire: () => controller.abort(timeoutError()), fail: () => {}, weak: true });
     }
     return controller.signal;
   }
@@ -318,8 +404,10 @@ export class Reactor implements AsyncDisposable {
    * split into steps, so that they let the loop (and Node) run between them.
    */
   checkpoint(): Promise<void> {
-    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
-    return this.#fair.defer();
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const next = this.#fair.defer();
+    this.#guest?.kick();
+    return next;
   }
 
   /**
@@ -339,8 +427,9 @@ export class Reactor implements AsyncDisposable {
    */
   callSoon(callback: () => void): void {
     if (typeof callback !== 'function') throw new TypeError(`callSoon: callback must be a function, got ${typeof callback}`);
-    if (this.#closed) throw ClosedResourceError.reactor();
+    if (this.#closed) throw this.#closedError();
     this.#soon.push(callback);
+    this.#guest?.kick();
   }
 
   /**
@@ -362,8 +451,8 @@ export class Reactor implements AsyncDisposable {
    * message comes out of `channel.receive()` on this thread.
    */
   openChannel<T = unknown>(): ReactorChannel<T> {
-    if (this.#closed) throw ClosedResourceError.reactor();
-    const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>), this.#pace);
+    if (this.#closed) throw this.#closedError();
+    const channel = new ReactorChannel<T>(this.#wakeup, (c) => this.#channels.delete(c as ReactorChannel<unknown>), this.#pace, this.#refresh);
     this.#channels.add(channel as ReactorChannel<unknown>);
     return channel;
   }
@@ -394,10 +483,10 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
+    return this.#started(this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
       ...options,
       mapError: endOfStream,
-    });
+    }));
   }
 
   /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
@@ -408,7 +497,7 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options);
+    return this.#started(this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options));
   }
 
   /**
@@ -422,7 +511,7 @@ export class Reactor implements AsyncDisposable {
     issue: (overlapped: Uint8Array) => number,
     options: OverlappedOptions & { fileOffset?: number; pinned?: unknown; mapError?: (errno: number) => { bytes: number } | undefined } = {},
   ): Promise<number> {
-    return this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options);
+    return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options));
   }
 
   /**
@@ -431,7 +520,7 @@ export class Reactor implements AsyncDisposable {
    * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
    */
   waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options: OverlappedOptions = {}): Promise<number> {
-    return this.#iocp.waitOverlapped(handle, overlapped, options);
+    return this.#started(this.#iocp.waitOverlapped(handle, overlapped, options));
   }
 
   /** Queues a completion on this reactor's port for `key` (see `monitorCompletionKey`). */
@@ -441,7 +530,7 @@ export class Reactor implements AsyncDisposable {
 
   /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
   monitorCompletionKey(): KeyMonitor {
-    return this.#iocp.monitor(this.#pace);
+    return this.#iocp.monitor(this.#pace, this.#refresh);
   }
 
   /**
@@ -495,7 +584,7 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed) return Promise.reject(ClosedResourceError.reactor());
+    if (this.#closed) return Promise.reject(this.#closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
     // The reactor's own completion port: waiting on it would take packets from under the loop.
@@ -507,7 +596,22 @@ export class Reactor implements AsyncDisposable {
     }
     if (now === kernel32.WAIT_FAILED) return Promise.reject(new WinError('WaitForSingleObject', kernel32.GetLastError()));
     if (timeoutMs === 0) return Promise.resolve({ signaled: false, timedOut: true, abandoned: false });
-    return this.#waits.wait(h, signal, timeoutMs);
+    return this.#started(this.#waits.wait(h, signal, timeoutMs));
+  }
+
+  /** A wait has started that only this loop can end: a guest reactor now keeps the process alive. */
+  #started<T>(operation: Promise<T>): Promise<T> {
+    this.#guest?.refresh();
+    return operation;
+  }
+
+  readonly #refresh = (): void => this.#guest?.refresh();
+
+  /** The error for what is asked of (or was pending on) a closed reactor; a guest loop's failure is its cause. */
+  #closedError(): ClosedResourceError {
+    const error = ClosedResourceError.reactor();
+    if (this.#failure !== undefined) (error as { cause?: unknown }).cause = this.#failure;
+    return error;
   }
 
   stats(): ReactorStats {
@@ -521,11 +625,13 @@ export class Reactor implements AsyncDisposable {
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,
       deferredOperations: this.#fair.deferredTotal,
-      running: this.#running,
+      running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,
+      guest: this.#guest !== undefined,
       readiness: this.#backend.stats(),
       ...this.#iocp.stats(),
       ...this.#waits.stats(),
+      ...(this.#guest?.stats() ?? {}),
     };
   }
 
@@ -541,12 +647,16 @@ export class Reactor implements AsyncDisposable {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    const error = ClosedResourceError.reactor();
+    const error = this.#closedError();
     this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close();
     this.#soon = [];
     this.#fair.releaseAll();
+    // A guest's helper thread stops first: it must not wait in select or the port (let alone
+    // dequeue packets) while close dispatches here. What it had dequeued is dispatched now.
+    const left = await this.#guest?.stop();
+    if (left !== undefined) this.#iocp.dispatchEntries(left.batch, left.count, () => this.#wakeup.drain());
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
     this.#iocp.beginClose();
@@ -573,38 +683,49 @@ export class Reactor implements AsyncDisposable {
     return this.close();
   }
 
-  #iterate(): void {
+  /**
+   * One iteration: poll (blocking as the loop allows — `run` — or, a guest, with `timeout` 0
+   * after dispatching the entries its helper dequeued), dispatch, timers, call-soon. Returns the
+   * events found (sockets, packets, wakes, object waits).
+   */
+  #iterate(guestTimeout?: number, batch?: Uint32Array, count = 0): number {
     // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
     // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
     if (this.#pollEndedAt !== undefined) {
       this.#longestIterationMs = Math.max(this.#longestIterationMs, performance.now() - this.#pollEndedAt);
     }
     const state = this.#wakeup.state;
-    Atomics.store(state, SLEEPING, 1);
-    let timeout = 0;
-    if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
-      timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+    const blocking = guestTimeout === undefined;
+    let timeout = guestTimeout ?? 0;
+    if (blocking) {
+      Atomics.store(state, SLEEPING, 1);
+      if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
+        timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+      }
     }
     // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
     // no task runs in between, so none sees a partial count.
     this.#sockets.pollStarts();
+    let found = count;
     try {
+      if (batch !== undefined) this.#iocp.dispatchEntries(batch, count, this.#onWakeup);
       // The one place the thread blocks: select (then the ring the worker filled), or the port.
       if (this.#iocp.inLoop) {
-        this.#iocp.wait(timeout, this.#onWakeup);
+        found += this.#iocp.wait(timeout, this.#onWakeup);
       } else {
-        this.#backend.wait(timeout, this.#sockets.sink);
-        this.#iocp.dispatch();
+        found += this.#backend.wait(timeout, this.#sockets.sink);
+        found += this.#iocp.dispatch();
       }
     } finally {
-      Atomics.store(state, SLEEPING, 0);
+      if (blocking) Atomics.store(state, SLEEPING, 0);
       this.#pollEndedAt = performance.now();
     }
-    this.#waits.dispatch();
+    found += this.#waits.dispatch();
     this.#iterations++;
     this.#fair.nextIteration(this.#iterations, this.#pollEndedAt!);
     this.#fireTimers();
     this.#runSoon();
+    return found;
   }
 
   readonly #onWakeup = (): void => {

@@ -22,6 +22,7 @@ export class SocketWaits {
   readonly #wakeupEnd: Socket | undefined;
   readonly #onWakeup: () => void;
   readonly #closed: () => boolean;
+  readonly #onChange: () => void;
   #backend: ReadinessBackend | undefined;
   #readyInLastPoll = 0;
 
@@ -43,10 +44,12 @@ export class SocketWaits {
     },
   };
 
-  constructor(wakeupEnd: Socket | undefined, onWakeup: () => void, closed: () => boolean) {
+  /** `onChange` is told after a socket is armed or disarmed (a guest reactor's helper may need waking). */
+  constructor(wakeupEnd: Socket | undefined, onWakeup: () => void, closed: () => boolean, onChange: () => void = () => {}) {
     this.#wakeupEnd = wakeupEnd;
     this.#onWakeup = onWakeup;
     this.#closed = closed;
+    this.#onChange = onChange;
   }
 
   /** The backend the waits arm (made after this part, since it may need the sink to start). */
@@ -96,6 +99,7 @@ export class SocketWaits {
       const waiter: Waiter = { resolve, reject, stopListening: onAbort(signal, () => this.settle(socket, direction, true, signal!.reason)) };
       waiters.set(socket, waiter);
       this.#backend!.arm(socket, direction);
+      this.#onChange();
     });
   }
 
@@ -106,6 +110,7 @@ export class SocketWaits {
     if (waiter === undefined) return;
     waiters.delete(socket);
     this.#backend!.disarm(socket, direction);
+    this.#onChange();
     waiter.stopListening();
     if (failed) waiter.reject(error);
     else waiter.resolve();

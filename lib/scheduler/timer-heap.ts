@@ -8,6 +8,8 @@ export interface Timer {
   readonly fire: () => void;
   /** Called instead of `fire` when the scheduler closes with the timer pending. */
   readonly fail: (error: Error) => void;
+  /** Nobody awaits it (a deadline signal's timer): it does not keep a guest reactor's process alive. */
+  readonly weak?: boolean;
 }
 
 interface Entry extends Timer {
@@ -18,9 +20,15 @@ interface Entry extends Timer {
 export class TimerHeap {
   readonly #heap: Entry[] = [];
   #seq = 0;
+  #weak = 0;
 
   get size(): number {
     return this.#heap.length;
+  }
+
+  /** Timers that are not `weak`. */
+  get awaited(): number {
+    return this.#heap.length - this.#weak;
   }
 
   /** The earliest deadline, or Infinity when empty. */
@@ -32,6 +40,7 @@ export class TimerHeap {
     const entry: Entry = { ...timer, seq: this.#seq++, index: this.#heap.length };
     this.#heap.push(entry);
     this.#up(entry.index);
+    if (entry.weak === true) this.#weak++;
     return entry;
   }
 
@@ -42,6 +51,7 @@ export class TimerHeap {
     if (i < 0 || this.#heap[i] !== entry) return false;
     const last = this.#heap.pop()!;
     entry.index = -1;
+    if (entry.weak === true) this.#weak--;
     if (last !== entry) {
       this.#heap[i] = last;
       last.index = i;
@@ -63,6 +73,7 @@ export class TimerHeap {
   drain(): Timer[] {
     const all = this.#heap.splice(0);
     for (const entry of all) entry.index = -1;
+    this.#weak = 0;
     return all;
   }
 

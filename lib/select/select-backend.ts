@@ -82,6 +82,10 @@ export class SelectBackend implements ReadinessBackend {
     return events;
   }
 
+  selectSets(): readonly (Uint32Array | null)[] {
+    return [this.#read.prepare(), this.#write.prepare(), this.#except.prepare()];
+  }
+
   stats(): ReadinessStats {
     return {
       backend: this.name,

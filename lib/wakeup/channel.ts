@@ -30,21 +30,28 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
   readonly #onClose: (channel: ReactorChannel<T>) => void;
   readonly #pace: Pace;
   readonly #turn = new Turn();
+  readonly #onWait: () => void;
   #receiver: Receiver<T> | undefined;
   #closed = false;
 
-  /** @internal Created by `Reactor.openChannel()`. */
-  constructor(wakeup: { target(): WakeTarget }, onClose: (channel: ReactorChannel<T>) => void, pace: Pace) {
+  /** @internal Created by `Reactor.openChannel()`; `onWait` is told when a receive starts waiting. */
+  constructor(wakeup: { target(): WakeTarget }, onClose: (channel: ReactorChannel<T>) => void, pace: Pace, onWait: () => void = () => {}) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#onClose = onClose;
     this.#pace = pace;
+    this.#onWait = onWait;
     this.handle = { ...wakeup.target(), port: port2, pending: this.#pending.buffer as SharedArrayBuffer };
   }
 
   /** Messages received and not yet taken. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** A receive is waiting for a message. */
+  get receiving(): boolean {
+    return this.#receiver !== undefined;
   }
 
   /** @internal The reactor calls this after draining its wakeup socket. */
@@ -83,6 +90,7 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
           reject(signal!.reason);
         }),
       };
+      this.#onWait();
     });
   }
 

@@ -66,3 +66,8 @@ export function addressOf(memory: ArrayBufferView | ArrayBuffer | SharedArrayBuf
 
 /** A pointer-sized value from koffi (number or BigInt) as a BigInt. */
 export type PointerValue = number | bigint;
+
+/** `count` UTF-16 strings from an array of `count` pointers at `pointer` (e.g. CommandLineToArgvW's result). */
+export function decodeString16Array(pointer: unknown, count: number): string[] {
+  return koffi.decode(pointer, koffi.array('str16', count)) as string[];
+}

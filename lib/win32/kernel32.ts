@@ -5,6 +5,7 @@ const kernel32 = loadLibrary('kernel32.dll');
 
 export const GetLastError = declare<() => number>(kernel32, 'uint32_t __stdcall GetLastError()');
 export const CloseHandle = declare<(handle: PointerValue) => number>(kernel32, 'int __stdcall CloseHandle(void *hObject)');
+export const LocalFree = declare<(memory: unknown) => unknown>(kernel32, 'void * __stdcall LocalFree(void *hMem)');
 export const GetCurrentProcessId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentProcessId()');
 export const GetCurrentThreadId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentThreadId()');
 export const CreateToolhelp32Snapshot = declare<(flags: number, processId: number) => PointerValue>(
@@ -54,14 +55,25 @@ export const ReadFile = declare<
 export const WriteFile = declare<
   (handle: PointerValue, buffer: Uint8Array, length: number, written: null, overlapped: Uint8Array) => number
 >(kernel32, 'int __stdcall WriteFile(void *hFile, const void *lpBuffer, uint32_t nNumberOfBytesToWrite, _Out_ uint32_t *lpNumberOfBytesWritten, void *lpOverlapped)');
+/** `security`: a SECURITY_ATTRIBUTES (structs.ts), e.g. to make the handle inheritable, or null. */
 export const CreateFileW = declare<
-  (name: string, access: number, share: number, security: null, disposition: number, flags: number, template: null) => PointerValue
+  (name: string, access: number, share: number, security: Uint8Array | null, disposition: number, flags: number, template: null) => PointerValue
 >(kernel32, 'void * __stdcall CreateFileW(str16 lpFileName, uint32_t dwDesiredAccess, uint32_t dwShareMode, void *lpSecurityAttributes, uint32_t dwCreationDisposition, uint32_t dwFlagsAndAttributes, void *hTemplateFile)');
 export const CreateNamedPipeW = declare<
   (name: string, openMode: number, pipeMode: number, maxInstances: number, outBuffer: number, inBuffer: number, timeout: number, security: null) => PointerValue
 >(kernel32, 'void * __stdcall CreateNamedPipeW(str16 lpName, uint32_t dwOpenMode, uint32_t dwPipeMode, uint32_t nMaxInstances, uint32_t nOutBufferSize, uint32_t nInBufferSize, uint32_t nDefaultTimeOut, void *lpSecurityAttributes)');
 export const ConnectNamedPipe = declare<(pipe: PointerValue, overlapped: Uint8Array) => number>(
   kernel32, 'int __stdcall ConnectNamedPipe(void *hNamedPipe, void *lpOverlapped)');
+/**
+ * Directory change notifications: the call queues one packet when changes (FILE_NOTIFY_INFORMATION
+ * records) are in `buffer`, or with 0 bytes / STATUS_NOTIFY_ENUM_DIR when they did not fit.
+ */
+export const ReadDirectoryChangesW = declare<
+  (directory: PointerValue, buffer: Uint8Array, length: number, watchSubtree: number, filter: number, returned: null, overlapped: Uint8Array, routine: null) => number
+>(kernel32, 'int __stdcall ReadDirectoryChangesW(void *hDirectory, _Out_ void *lpBuffer, uint32_t nBufferLength, int bWatchSubtree, uint32_t dwNotifyFilter, _Out_ uint32_t *lpBytesReturned, void *lpOverlapped, void *lpCompletionRoutine)');
+/** Fills a BY_HANDLE_FILE_INFORMATION (52 bytes; dwFileAttributes at 0). */
+export const GetFileInformationByHandle = declare<(file: PointerValue, info: Uint8Array) => number>(
+  kernel32, 'int __stdcall GetFileInformationByHandle(void *hFile, _Out_ void *lpFileInformation)');
 export const DisconnectNamedPipe = declare<(pipe: PointerValue) => number>(
   kernel32, 'int __stdcall DisconnectNamedPipe(void *hNamedPipe)');
 
@@ -76,9 +88,26 @@ export const CREATE_ALWAYS = 2;
 export const OPEN_EXISTING = 3;
 export const OPEN_ALWAYS = 4;
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
+export const FILE_ATTRIBUTE_DIRECTORY = 0x10;
+/** FILE_LIST_DIRECTORY: the access ReadDirectoryChangesW needs on a directory handle. */
+export const FILE_LIST_DIRECTORY = 0x1;
+/** FILE_FLAG_BACKUP_SEMANTICS: CreateFileW opens a directory only with this flag. */
+export const FILE_FLAG_BACKUP_SEMANTICS = 0x0200_0000;
+export const FILE_NOTIFY_CHANGE_FILE_NAME = 0x1;
+export const FILE_NOTIFY_CHANGE_DIR_NAME = 0x2;
+export const FILE_NOTIFY_CHANGE_ATTRIBUTES = 0x4;
+export const FILE_NOTIFY_CHANGE_SIZE = 0x8;
+export const FILE_NOTIFY_CHANGE_LAST_WRITE = 0x10;
+export const FILE_NOTIFY_CHANGE_LAST_ACCESS = 0x20;
+export const FILE_NOTIFY_CHANGE_CREATION = 0x40;
+export const FILE_NOTIFY_CHANGE_SECURITY = 0x100;
 export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
 export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+export const PIPE_ACCESS_INBOUND = 0x1;
+export const PIPE_ACCESS_OUTBOUND = 0x2;
 export const PIPE_ACCESS_DUPLEX = 0x3;
+export const FILE_READ_ATTRIBUTES = 0x80;
+export const FILE_WRITE_ATTRIBUTES = 0x100;
 export const PIPE_TYPE_BYTE = 0x0;
 export const PIPE_READMODE_BYTE = 0x0;
 export const PIPE_WAIT = 0x0;
@@ -95,7 +124,10 @@ export const WaitForSingleObject = declare<(handle: PointerValue, milliseconds: 
 /** `handles` is an array of `count` HANDLEs (8 bytes each). */
 export const WaitForMultipleObjects = declare<(count: number, handles: Uint8Array, waitAll: number, milliseconds: number) => number>(
   kernel32, 'uint32_t __stdcall WaitForMultipleObjects(uint32_t nCount, const void *lpHandles, int bWaitAll, uint32_t dwMilliseconds)');
-/** `commandLine` must be writable UTF-16 (CreateProcessW may modify it), NUL-terminated. */
+/**
+ * `commandLine` must be writable UTF-16 (CreateProcessW may modify it), NUL-terminated. `startup`
+ * is a STARTUPINFOW, or a STARTUPINFOEXW with EXTENDED_STARTUPINFO_PRESENT in `flags`.
+ */
 export const CreateProcessW = declare<
   (app: null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
 >(kernel32, 'int __stdcall CreateProcessW(str16 lpApplicationName, _Inout_ void *lpCommandLine, void *lpProcessAttributes, void *lpThreadAttributes, int bInheritHandles, uint32_t dwCreationFlags, void *lpEnvironment, str16 lpCurrentDirectory, void *lpStartupInfo, _Out_ void *lpProcessInformation)');
@@ -109,6 +141,38 @@ export const CreateSemaphoreW = declare<(security: null, initial: number, maximu
   kernel32, 'void * __stdcall CreateSemaphoreW(void *lpSemaphoreAttributes, int32_t lInitialCount, int32_t lMaximumCount, str16 lpName)');
 export const ReleaseSemaphore = declare<(semaphore: PointerValue, count: number, previous: null) => number>(
   kernel32, 'int __stdcall ReleaseSemaphore(void *hSemaphore, int32_t lReleaseCount, _Out_ int32_t *lpPreviousCount)');
+
+// Handle inheritance and standard handles, for child processes.
+/** `size` is a pointer-sized in/out byte count (8 bytes); with a null list it is only written. */
+export const InitializeProcThreadAttributeList = declare<(list: Uint8Array | null, count: number, flags: number, size: Uint8Array) => number>(
+  kernel32, 'int __stdcall InitializeProcThreadAttributeList(void *lpAttributeList, uint32_t dwAttributeCount, uint32_t dwFlags, _Inout_ void *lpSize)');
+/** `value` must stay alive (and unmoved) until the list is deleted: the list keeps its address. */
+export const UpdateProcThreadAttribute = declare<(list: Uint8Array, flags: number, attribute: number, value: Uint8Array, size: number, previous: null, returnSize: null) => number>(
+  kernel32, 'int __stdcall UpdateProcThreadAttribute(void *lpAttributeList, uint32_t dwFlags, uintptr_t Attribute, void *lpValue, uintptr_t cbSize, void *lpPreviousValue, void *lpReturnSize)');
+export const DeleteProcThreadAttributeList = declare<(list: Uint8Array) => void>(
+  kernel32, 'void __stdcall DeleteProcThreadAttributeList(void *lpAttributeList)');
+/** `which` is STD_INPUT_HANDLE etc.; returns NULL when there is none, INVALID_HANDLE_VALUE on failure. */
+export const GetStdHandle = declare<(which: number) => PointerValue>(kernel32, 'void * __stdcall GetStdHandle(uint32_t nStdHandle)');
+export const SetStdHandle = declare<(which: number, handle: PointerValue) => number>(
+  kernel32, 'int __stdcall SetStdHandle(uint32_t nStdHandle, void *hHandle)');
+/** `target` receives the new HANDLE (8 bytes). */
+export const DuplicateHandle = declare<
+  (sourceProcess: PointerValue, source: PointerValue, targetProcess: PointerValue, target: Uint8Array, access: number, inherit: number, options: number) => number
+>(kernel32, 'int __stdcall DuplicateHandle(void *hSourceProcessHandle, void *hSourceHandle, void *hTargetProcessHandle, _Out_ void *lpTargetHandle, uint32_t dwDesiredAccess, int bInheritHandle, uint32_t dwOptions)');
+export const GetHandleInformation = declare<(handle: PointerValue, flags: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetHandleInformation(void *hObject, _Out_ uint32_t *lpdwFlags)');
+
+/** GetCurrentProcess()'s pseudo-handle, (HANDLE)-1. */
+export const CURRENT_PROCESS = 0xffff_ffff_ffff_ffffn;
+export const STD_INPUT_HANDLE = 0xffff_fff6; // (DWORD)-10
+export const STD_OUTPUT_HANDLE = 0xffff_fff5; // (DWORD)-11
+export const STD_ERROR_HANDLE = 0xffff_fff4; // (DWORD)-12
+export const DUPLICATE_SAME_ACCESS = 0x2;
+export const HANDLE_FLAG_INHERIT = 0x1;
+export const EXTENDED_STARTUPINFO_PRESENT = 0x0008_0000;
+export const STARTF_USESTDHANDLES = 0x100;
+/** ProcThreadAttributeValue(2, FALSE, TRUE, FALSE): the handles a child may inherit. */
+export const PROC_THREAD_ATTRIBUTE_HANDLE_LIST = 0x0002_0002;
 
 export const WAIT_OBJECT_0 = 0;
 export const WAIT_ABANDONED_0 = 0x80;

@@ -28,6 +28,11 @@ export function connectNamedPipeOverlapped(pipe: number, overlapped: Uint8Array)
   return pendingOrError(kernel32.ConnectNamedPipe(pipe, overlapped));
 }
 
+/** Overlapped ReadDirectoryChangesW into `buffer` (DWORD-aligned) on a directory handle. */
+export function readDirectoryChangesOverlapped(directory: number, buffer: Uint8Array, watchSubtree: boolean, filter: number, overlapped: Uint8Array): number {
+  return pendingOrError(kernel32.ReadDirectoryChangesW(directory, buffer, buffer.length, watchSubtree ? 1 : 0, filter, null, overlapped, null));
+}
+
 /** CancelIoEx: 0 if a cancel was requested, else the error (ERROR_NOT_FOUND: nothing left to cancel). */
 export function cancelIo(handle: number, overlapped: Uint8Array | null): number {
   return kernel32.CancelIoEx(handle, overlapped) ? 0 : kernel32.GetLastError();

@@ -92,10 +92,28 @@ export const PROCESS_INFORMATION = {
   THREAD_ID: 20,
 } as const;
 
-/** `STARTUPINFOW`: only `cb` need be set. */
+/** `STARTUPINFOW`: `cb` must be set; the handles count only with STARTF_USESTDHANDLES in `dwFlags`. */
 export const STARTUPINFOW = {
   SIZE: 104,
   CB: 0,
+  FLAGS: 60,
+  STD_INPUT: 80,
+  STD_OUTPUT: 88,
+  STD_ERROR: 96,
+} as const;
+
+/** `STARTUPINFOEXW`: a STARTUPINFOW (with `cb` = this size), then the attribute list's address. */
+export const STARTUPINFOEXW = {
+  SIZE: 112,
+  ATTRIBUTE_LIST: 104,
+} as const;
+
+/** `SECURITY_ATTRIBUTES`: length, security descriptor (NULL = default), whether handles made with it are inheritable. */
+export const SECURITY_ATTRIBUTES = {
+  SIZE: 24,
+  LENGTH: 0,
+  DESCRIPTOR: 8,
+  INHERIT_HANDLE: 16,
 } as const;
 
 /** `IO_STATUS_BLOCK`. */
@@ -138,4 +156,22 @@ export const AFD_POLL_INFO = {
   HANDLE: 16,
   EVENTS: 24,
   STATUS: 28,
+} as const;
+
+/**
+ * `FILE_NOTIFY_INFORMATION` (winnt.h), the records ReadDirectoryChangesW writes back to back:
+ * the next record's offset from this one (0 for the last), the action (FILE_ACTION_*), the name's
+ * length in bytes, then the name in UTF-16 (not NUL-terminated). Records start DWORD-aligned.
+ */
+export const FILE_NOTIFY_INFORMATION = {
+  NEXT_ENTRY_OFFSET: 0,
+  ACTION: 4,
+  FILE_NAME_LENGTH: 8,
+  FILE_NAME: 12,
+} as const;
+
+/** `BY_HANDLE_FILE_INFORMATION`: 52 bytes, `dwFileAttributes` first. */
+export const BY_HANDLE_FILE_INFORMATION = {
+  SIZE: 52,
+  FILE_ATTRIBUTES: 0,
 } as const;

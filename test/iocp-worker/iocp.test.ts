@@ -35,7 +35,7 @@ function spinUntil(check: () => boolean): boolean {
   return true;
 }
 
-describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name: modeName, mode }) => {
+describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
   let reactor: Reactor;
   const cleanups: (() => void)[] = [];
   const later = <T extends { close(): void }>(resource: T): T => {
@@ -71,7 +71,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name: modeName, mode }) 
       return got;
     });
     expect(received).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
-    expect(reactor.stats()).toMatchObject({ completions: 10, strayCompletions: 0, iocpWorker: modeName === 'port' ? 'none (port mode)' : 'running' });
+    expect(reactor.stats()).toMatchObject({ completions: 10, strayCompletions: 0, iocpWorker: inPort ? 'none (port mode)' : 'running' });
   });
 
   test('20,000 completions posted from another thread: none lost, none duplicated, in order', async () => {
@@ -210,7 +210,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name: modeName, mode }) 
       const { server, client } = await pipePair();
       const buffer = Buffer.alloc(32);
       const controller = new AbortController();
-      if (modeName === 'port') {
+      if (inPort) {
         // The packets stay in the kernel's port until the loop dequeues them, so the test makes
         // the read complete at once instead: the data is in the pipe before ReadFile is called
         // (it still queues a packet: winmux does not skip completion ports on success).
@@ -304,7 +304,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name: modeName, mode }) 
 
   test('the IOCP worker thread dying rejects pending operations instead of hanging', async () => {
     reactor = new Reactor(mode);
-    if (modeName === 'port') {
+    if (inPort) {
       // The reactor thread dequeues itself: there is no worker thread to die.
       expect(reactor[kCompletionPort].worker).toBeUndefined();
       return;

@@ -10,7 +10,7 @@ import { track } from '../helpers/track.ts';
 
 checkResourcesReleased();
 
-describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ name: modeName, mode }) => {
+describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
   const closers: { close(): void }[] = [];
   const own = <T extends { close(): void }>(x: T): T => {

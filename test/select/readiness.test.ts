@@ -296,7 +296,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     expect(reactor.stats()).toEqual({
       readWaiters: 0, writeWaiters: 0, timers: 0, callbacks: 0, channels: 0, iterations: 0, wakeups: 0,
       longestIterationMs: 0, deferredOperations: 0,
-      running: false, closed: false,
+      running: false, closed: false, guest: false,
       readiness: name === 'select'
         ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 }
         : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },

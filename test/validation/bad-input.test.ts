@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BusyResourceError, ClosedResourceError, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent,
+  BusyResourceError, ClosedResourceError, DirectoryWatcher, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent,
   spawnProcess, winsock,
 } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
@@ -27,6 +27,13 @@ function scratchFile(): File {
   const file = File.open(reactor, path.join(tmp, `scratch-${Math.random().toString(36).slice(2)}.bin`), { mode: 'readwrite', disposition: 'create' });
   cleanups.push(() => file.close());
   return file;
+}
+
+/** The path of a scratch file (closed), for calls that want a directory. */
+function scratchFilePath(): string {
+  const file = File.open(reactor, path.join(tmp, `plain-${Math.random().toString(36).slice(2)}.bin`), { mode: 'write', disposition: 'create' });
+  file.close();
+  return file.path;
 }
 
 /** Inside `reactor.run`: a connected pair of pipe ends (client, server side), closed after the test. */
@@ -64,6 +71,9 @@ const rows: Row[] = [
   { what: 'spawnProcess with a number for the command line', error: TypeError, call: () => spawnProcess(reactor, 5 as unknown as string) },
   { what: "spawnProcess with '=' in an env name", error: TypeError, call: () => spawnProcess(reactor, 'cmd.exe /c exit 0', { env: { 'A=B': 'c' } }) },
   { what: 'spawnProcess with NUL in an env value', error: TypeError, call: () => spawnProcess(reactor, 'cmd.exe /c exit 0', { env: { A: 'b\0c' } }) },
+  { what: "spawnProcess with stdout: 'pipes'", error: TypeError, call: () => spawnProcess(reactor, 'cmd.exe', ['/c', 'exit'], { stdin: 'pipe', stdout: 'pipes' as never }) },
+  { what: 'spawnProcess with a number among the args', error: TypeError, call: () => spawnProcess(reactor, 'cmd.exe', ['/c', 5 as unknown as string], { stdout: 'pipe' }) },
+  { what: 'spawnProcess with a non-AbortSignal signal', error: TypeError, call: () => spawnProcess(reactor, 'cmd.exe', ['/c', 'exit'], { stdout: 'pipe', signal: {} as never }) },
   { what: 'sleep(NaN)', error: RangeError, call: () => reactor.sleep(NaN) },
   { what: "sleep('abc')", error: TypeError, call: () => reactor.sleep('abc' as unknown as number) },
   { what: 'sleep(undefined)', error: TypeError, call: () => reactor.sleep(undefined as unknown as number) },
@@ -90,6 +100,11 @@ const rows: Row[] = [
   { what: 'waitOverlapped with a 4-byte "OVERLAPPED" (used to hang)', error: TypeError, call: () => reactor.waitOverlapped(scratchFile().handle, new Uint8Array(4)) },
   { what: 'transferHandle to an undefined target (used to unregister the handle first)', error: TypeError, call: () => reactor.transferHandle(scratchFile().handle, undefined as never) },
   { what: "waitForObject on the reactor's own completion port (used to stall the loop)", error: HandleStateError, call: () => reactor.waitForObject((reactor.completionTarget()).port) },
+  { what: 'DirectoryWatcher.open with a number for the path', error: TypeError, call: () => DirectoryWatcher.open(reactor, 5 as unknown as string) },
+  { what: 'DirectoryWatcher.open with a bufferSize that is not DWORD-aligned', error: RangeError, call: () => DirectoryWatcher.open(reactor, tmp, { bufferSize: 1001 }) },
+  { what: 'DirectoryWatcher.open with an unknown filter', error: RangeError, call: () => DirectoryWatcher.open(reactor, tmp, { filter: ['everything' as never] }) },
+  { what: 'DirectoryWatcher.open with a signal that is not an AbortSignal (nothing opened)', error: TypeError, call: () => DirectoryWatcher.open(reactor, tmp, { signal: {} as AbortSignal }) },
+  { what: 'DirectoryWatcher.open on a file (ERROR_DIRECTORY; the handle is closed)', error: WinError, call: () => DirectoryWatcher.open(reactor, scratchFilePath()) },
   { what: 'NamedPipe.connect with timeoutMs NaN (used to hang)', error: RangeError, call: () => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { timeoutMs: NaN }) },
   { what: 'File.open with a signal that is not an AbortSignal', error: TypeError, call: () => File.open(reactor, path.join(tmp, 'never.bin'), { signal: 'x' as unknown as AbortSignal }) },
   { what: 'TcpStream.connect to a number for the host', error: TypeError, call: () => TcpStream.connect(reactor, 5 as unknown as string, 80) },

@@ -14,7 +14,7 @@ import { loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
-describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ name: modeName, mode }) => {
+describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
   const cleanups: (() => void)[] = [];
   const event = (options?: Parameters<typeof WinEvent.create>[0]): WinEvent => {

@@ -1,0 +1,308 @@
+// GuestLoop: drives a reactor as a guest of Node's event loop (`new Reactor({ guest: true })`),
+// the design of Trio's guest mode (trio.lowlevel.start_guest_run): the host loop keeps the
+// thread, and the guest's one blocking call runs on a helper thread.
+//
+// While the loop has work it turns on Node's thread, one non-blocking iteration per
+// setImmediate (poll with timeout 0, dispatch, timers, call-soon — the same iteration `run`
+// makes, so fairness and phase order are the same). When an iteration finds nothing and nothing
+// is queued, the blocking wait goes to the helper thread (helper-loop.ts): select over a copy of
+// the interest sets (select mode; the wakeup socket is among them, so the IOCP worker, waiter
+// threads and other threads wake it as they wake `run`'s select), or GetQueuedCompletionStatusEx
+// on the port (port mode; the dequeued entries come back and are dispatched first). When it
+// returns, its message wakes Node's loop and the next iteration runs here.
+//
+// While the helper waits, anything this thread does that the helper's copy does not cover —
+// arming or disarming a socket, a timer earlier than its timeout, call-soon work — wakes it
+// first (once per wait: `#poked`), through the reactor's own wake. A busy loop never hands off,
+// so it never pays a wake per operation.
+//
+// ref/unref as Node handles: the loop keeps the process alive only while something waits on the
+// reactor (a socket wait, a sleep, an overlapped operation, an object wait, a receive) and the
+// reactor is ref'd. An idle guest reactor, or an unref'd one, lets the process exit; the helper
+// thread is then stopped by the exit hook every winmux thread has (lib/worker-thread.ts).
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { entryBeside, startWorkerThread } from '../worker-thread.ts';
+import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
+import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
+import { FD_SET } from '../win32/structs.ts';
+
+/** What the guest loop needs from its reactor. */
+export interface GuestHost {
+  /**
+   * One iteration that does not block: dispatch `batch` (entries the helper dequeued from the
+   * port), poll with timeout 0, dispatch, fire timers, run call-soon. Returns the events found.
+   */
+  turn(batch: Uint32Array | undefined, count: number): number;
+  /** Work that needs an iteration now: call-soon, deferred tasks, undispatched packets, a due timer. */
+  hasQueuedWork(): boolean;
+  /** Something waits on the reactor: the loop then keeps the process alive (when ref'd). */
+  hasWaiters(): boolean;
+  /** Milliseconds until the next timer (Infinity: none). */
+  msToNextTimer(): number;
+  /** Select mode: the fd_sets the helper waits on. Undefined in port mode. */
+  selectSets(): readonly (Uint32Array | null)[] | undefined;
+  /** Port mode: the completion port the helper waits on. */
+  readonly port: number;
+  /** Makes the helper's wait return (the reactor's wake: a wakeup-socket byte or a KEY_WAKE post). */
+  wake(): void;
+  /** Marks the reactor asleep (SLEEPING, wakeup/protocol.ts) while the helper waits. */
+  sleeping(asleep: boolean): void;
+  /** The loop failed (not one socket): close the reactor with `error` as the cause. */
+  fail(error: unknown): void;
+}
+
+const BYTES_PER_WORD = 4;
+
+export class GuestLoop {
+  readonly #host: GuestHost;
+  readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES), 0, CONTROL_SLOTS);
+  readonly #deadline = new Float64Array(this.#control.buffer);
+  #sets: SharedArrayBuffer;
+  #setsChannel: MessageChannel | undefined;
+  #worker: Worker | undefined;
+  #exited: Promise<void> | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** The helper is waiting for us; `#poked`: it has been woken once already. */
+  #waiting = false;
+  #poked = false;
+  /** When the helper's wait ends by itself (epochNow() ms), to know if a new timer is earlier. */
+  #waitEndsAt = 0;
+  /** The last iteration found events: poll again (here, timeout 0) before handing off. */
+  #pollAgain = true;
+  #refEnabled = true;
+  #refed = false;
+  #stopped = false;
+  #threadFailure: Error | undefined;
+  /** Iterations made on Node's thread, and waits handed to the helper. */
+  #turns = 0;
+  #handoffs = 0;
+
+  constructor(host: GuestHost) {
+    this.#host = host;
+    this.#sets = new SharedArrayBuffer(host.selectSets() === undefined ? HELPER_ENTRIES * ENTRY_SIZE : 1024);
+    // Started now, while nothing waits: a worker_thread takes a while to start (~100 ms under
+    // Wine), and the first wait should not pay for it.
+    this.#ensureHelper();
+    this.#schedule();
+  }
+
+  stats(): { guestTurns: number; guestHandoffs: number; guestHelper: string } {
+    const helper = this.#threadFailure ? 'failed' : this.#worker === undefined ? 'not started' : this.#stopped ? 'stopped' : this.#waiting ? 'waiting' : 'idle';
+    return { guestTurns: this.#turns, guestHandoffs: this.#handoffs, guestHelper: helper };
+  }
+
+  /** Whether the loop may keep the process alive (it does while something waits). */
+  setRef(enabled: boolean): void {
+    this.#refEnabled = enabled;
+    this.#updateRef();
+  }
+
+  get refEnabled(): boolean {
+    return this.#refEnabled;
+  }
+
+  /**
+   * This thread changed what the loop waits for (a socket armed or disarmed, call-soon work, a
+   * deferred task): a waiting helper is woken, once, so that the next wait covers it.
+   */
+  kick(): void {
+    if (this.#stopped) return;
+    this.#updateRef();
+    this.#interrupt();
+  }
+
+  /** A timer was set for `ms` from now: wakes the helper only if its wait would end later. */
+  timerSet(ms: number): void {
+    if (this.#stopped) return;
+    this.#updateRef();
+    if (this.#waiting && epochNow() + ms < this.#waitEndsAt) this.#interrupt();
+  }
+
+  /** Something may now wait (or no longer wait) on the reactor: refs or unrefs the loop. */
+  refresh(): void {
+    if (!this.#stopped) this.#updateRef();
+  }
+
+  /**
+   * Stops the loop and its helper thread. Resolves with the completion entries the helper had
+   * dequeued and nobody dispatched (port mode), which the caller must still dispatch.
+   */
+  async stop(): Promise<{ batch: Uint32Array; count: number } | undefined> {
+    if (this.#stopped) return undefined;
+    this.#stopped = true;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    if (this.#worker === undefined) return undefined;
+    const wasWaiting = this.#waiting;
+    this.#worker.ref(); // joined below: it must not be dropped by an exiting loop meanwhile
+    Atomics.store(this.#control, REQUEST, STOP);
+    Atomics.notify(this.#control, REQUEST);
+    if (wasWaiting) this.#host.wake();
+    await this.#exited;
+    this.#setsChannel?.port1.close();
+    this.#waiting = false;
+    this.#host.sleeping(false);
+    // The helper recorded what its last wait dequeued even when it was asked to stop meanwhile.
+    const count = wasWaiting && this.#host.selectSets() === undefined ? Atomics.load(this.#control, RESULT) : 0;
+    return count > 0 ? { batch: new Uint32Array(this.#sets), count } : undefined;
+  }
+
+  #schedule(): void {
+    if (this.#stopped || this.#immediate !== undefined) return;
+    this.#immediate = setImmediate(this.#step);
+    if (!this.#refed) this.#immediate.unref();
+  }
+
+  readonly #step = (): void => {
+    this.#immediate = undefined;
+    if (this.#stopped) return;
+    if (!this.#pollAgain && !this.#host.hasQueuedWork()) {
+      this.#handOff();
+      return;
+    }
+    this.#iterate(undefined, 0);
+  };
+
+  #iterate(batch: Uint32Array | undefined, count: number): void {
+    let found: number;
+    try {
+      found = this.#host.turn(batch, count);
+    } catch (error) {
+      this.#host.fail(error);
+      return;
+    }
+    this.#turns++;
+    // The tasks this iteration resumed run in the microtasks after this callback; the next step
+    // (a setImmediate away, like `run`'s yield to Node) sees what they queued.
+    this.#pollAgain = found > 0;
+    this.#schedule();
+  }
+
+  /** Nothing queued and the last poll found nothing: the helper blocks until something is ready. */
+  #handOff(): void {
+    // SLEEPING before the last look at queued work, as `run` does before select: a producer
+    // either sees it and wakes the helper, or published before the look (wakeup/protocol.ts).
+    this.#host.sleeping(true);
+    if (this.#host.hasQueuedWork()) {
+      this.#host.sleeping(false);
+      this.#pollAgain = true;
+      this.#schedule();
+      return;
+    }
+    try {
+      this.#ensureHelper();
+      const sets = this.#host.selectSets();
+      if (sets !== undefined) this.#writeSets(sets);
+      this.#waitEndsAt = epochNow() + this.#host.msToNextTimer();
+      this.#deadline[DEADLINE] = this.#waitEndsAt; // published by the Atomics.store of REQUEST below
+    } catch (error) {
+      this.#host.sleeping(false);
+      this.#host.fail(error);
+      return;
+    }
+    this.#waiting = true;
+    this.#poked = false;
+    this.#handoffs++;
+    this.#updateRef();
+    Atomics.store(this.#control, REQUEST, WAIT);
+    Atomics.notify(this.#control, REQUEST);
+  }
+
+  readonly #helperDone = (): void => {
+    if (!this.#waiting || this.#stopped) return;
+    this.#waiting = false;
+    this.#host.sleeping(false);
+    // A failed helper select needs no handling here: the iteration's own select (same sets)
+    // reports the bad socket to its waiters, or fails the loop.
+    const result = Atomics.load(this.#control, RESULT);
+    const port = this.#host.selectSets() === undefined;
+    this.#updateRef();
+    this.#iterate(port && result > 0 ? new Uint32Array(this.#sets) : undefined, port ? result : 0);
+  };
+
+  #interrupt(): void {
+    if (this.#waiting && !this.#poked) {
+      this.#poked = true;
+      this.#host.wake();
+    }
+  }
+
+  #updateRef(): void {
+    const want = this.#refEnabled && !this.#stopped && this.#host.hasWaiters();
+    if (want === this.#refed) return;
+    this.#refed = want;
+    if (want) {
+      this.#worker?.ref();
+      this.#immediate?.ref();
+    } else {
+      this.#worker?.unref();
+      this.#immediate?.unref();
+    }
+  }
+
+  #ensureHelper(): void {
+    if (this.#threadFailure !== undefined) throw this.#threadFailure;
+    if (this.#worker !== undefined) return;
+    this.#setsChannel = new MessageChannel();
+    this.#setsChannel.port1.unref();
+    const data: GuestHelperData = {
+      kind: this.#host.selectSets() === undefined ? 'port' : 'select',
+      control: this.#control.buffer as SharedArrayBuffer,
+      sets: this.#sets,
+      port: this.#host.port,
+      setsPort: this.#setsChannel.port2,
+    };
+    const control = this.#control;
+    const started = startWorkerThread(
+      entryBeside(import.meta.url),
+      data,
+      "a guest reactor's helper thread",
+      () => this.#stopped,
+      (error) => {
+        this.#threadFailure = error;
+        if (this.#waiting) {
+          this.#waiting = false;
+          this.#host.sleeping(false);
+        }
+        this.#host.fail(error);
+      },
+      () => {
+        // At exit: leave the wait at once (the request word first, then the wake that ends a
+        // select or port wait in progress).
+        Atomics.store(control, REQUEST, STOP);
+        Atomics.notify(control, REQUEST);
+        this.#host.wake();
+      },
+      [this.#setsChannel.port2],
+    );
+    this.#worker = started.worker;
+    this.#exited = started.exited;
+    this.#worker.on('message', this.#helperDone);
+    if (this.#refed) this.#worker.ref();
+  }
+
+  /** Copies the three fd_sets into the shared buffer (a larger one goes to the helper first). */
+  #writeSets(sets: readonly (Uint32Array | null)[]): void {
+    // Only the used part of each set: the count, then fd_count SOCKETs.
+    const words = sets.map((set) => (set === null ? 0 : FD_SET.ARRAY / BYTES_PER_WORD + set[FD_SET.COUNT / BYTES_PER_WORD]! * (FD_SET.ENTRY_SIZE / BYTES_PER_WORD)));
+    let bytes = 0;
+    for (const n of words) bytes += n * BYTES_PER_WORD;
+    if (bytes > this.#sets.byteLength) {
+      this.#sets = new SharedArrayBuffer(Math.max(bytes, this.#sets.byteLength * 2));
+      this.#setsChannel!.port1.postMessage(this.#sets);
+    }
+    let offset = 0;
+    const slots = [READ_SET, WRITE_SET, EXCEPT_SET];
+    for (let i = 0; i < 3; i++) {
+      const set = sets[i] ?? null;
+      if (set === null) {
+        Atomics.store(this.#control, slots[i]!, -1);
+        continue;
+      }
+      const n = words[i]!;
+      new Uint32Array(this.#sets, offset, n).set(set.subarray(0, n));
+      Atomics.store(this.#control, slots[i]!, offset);
+      offset += n * BYTES_PER_WORD;
+    }
+  }
+}
