@@ -65,19 +65,24 @@ export class TcpStream extends ReactorSocket {
       const signal = anySignal([userSignal, timedOut?.signal]);
       const addresses = await lookupHost(host, { signal });
       const failures: WinError[] = [];
+      const tried: string[] = [];
       for (const address of addresses) {
+        // An abort between two attempts: a loopback connect can succeed at once, without a wait
+        // that would see the signal.
+        if (signal?.aborted) throw signal.reason;
         try {
           return await TcpStream.#connectTo(reactor, address, port, signal);
         } catch (error) {
-          // A refusal or an unreachable address: try the next. An abort, a timeout or a closed
-          // reactor ends the whole connect.
+          // A refusal, an unreachable address, a family this system lacks: try the next. An
+          // abort, a timeout or a closed reactor ends the whole connect.
           if (!(error instanceof WinError)) throw error;
           failures.push(error);
+          tried.push(`${address.address} ${error.code}`);
         }
       }
       if (failures.length === 1) throw failures[0];
       const first = failures[0]!;
-      throw Object.assign(new AggregateError(failures, `connect to ${host}:${port} failed on ${failures.length} addresses (${failures.map((f) => `${f.address} ${f.code}`).join(', ')})`), {
+      throw Object.assign(new AggregateError(failures, `connect to ${host}:${port} failed on ${failures.length} addresses (${tried.join(', ')})`), {
         code: first.code,
         nodeCode: first.nodeCode,
       });

@@ -119,6 +119,37 @@ describe('host names', () => {
     });
   });
 
+  test('an abort while an attempt waits ends the connect: the next address is not tried', async () => {
+    reactor = new Reactor();
+    await reactor.run(async () => {
+      // A 127.0.0.1 listener with a full backlog: a further connect gets no answer (the SYN is
+      // dropped, or refused only after retries) and stays pending. ::1 would accept at once.
+      const full = own(await TcpListener.listen(reactor, { backlog: 0 }));
+      const { port } = full.address;
+      const v6 = own(await TcpListener.listen(reactor, { host: '::1', port }));
+      const queued: TcpStream[] = [];
+      let pending: Promise<unknown> | undefined;
+      const reason = new Error('stop');
+      const abort = new AbortController();
+      for (let i = 0; i < 8 && pending === undefined; i++) {
+        const attempt = TcpStream.connect(reactor, '127.0.0.1', port, { signal: abort.signal });
+        const settled = await Promise.race([attempt.then((s) => own(s)), reactor.sleep(200).then(() => undefined)]);
+        if (settled === undefined) pending = attempt.catch((e: unknown) => e);
+        else queued.push(settled);
+      }
+      expect(pending, 'a connect that waits on the full backlog').toBeDefined();
+      abort.abort(reason);
+      expect(await pending).toBe(reason);
+      // Now through localhost: the 127.0.0.1 attempt waits, the abort ends it, ::1 is never tried.
+      const second = new AbortController();
+      const connecting = TcpStream.connect(reactor, 'localhost', port, { signal: second.signal }).catch((e: unknown) => e);
+      await reactor.sleep(50);
+      second.abort(reason);
+      expect(await connecting).toBe(reason);
+      expect(winsock.acceptSocket(v6.socket)).toBeNull();
+    });
+  });
+
   test('listen and bind on localhost take its first address, 127.0.0.1 (Node listens on the first lookup result)', async () => {
     reactor = new Reactor();
     expect(own(await TcpListener.listen(reactor, { host: 'localhost' })).address.address).toBe('127.0.0.1');
