@@ -192,7 +192,7 @@ async function winmuxServing(connections: number, seconds: number): Promise<Phas
   const reactor = new Reactor();
   try {
     const load = await reactor.run(async () => {
-      const listener = TcpListener.listen(reactor, { port: 0, backlog: 1024 });
+      const listener = await TcpListener.listen(reactor, { port: 0, backlog: 1024 });
       const open = new Set<TcpStream>();
       const tasks = new Set<Promise<void>>();
       const accepting = (async () => {

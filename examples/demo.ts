@@ -26,7 +26,7 @@ async function echo(conn: Stream): Promise<void> {
 }
 
 async function tcpEcho(clients: number, rounds: number): Promise<void> {
-  const listener = TcpListener.listen(reactor);
+  const listener = await TcpListener.listen(reactor);
   const { port } = listener.address;
   const serving: Promise<void>[] = [];
   const accepting = (async () => {

@@ -67,7 +67,7 @@ function startHeartbeat(): void {
 }
 
 await reactor.run(async () => {
-  const listener = TcpListener.listen(reactor, { port, backlog: 1024 });
+  const listener = await TcpListener.listen(reactor, { port, backlog: 1024 });
   console.log(`listening ${listener.address.port}`);
   if (heartbeat) startHeartbeat();
   for await (const conn of listener) void echoStream(conn);

@@ -21,3 +21,29 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;
   throw new TypeError(`signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
 }
+
+/**
+ * `promise`'s outcome, or a rejection with `signal`'s reason as soon as it aborts, for work that
+ * cannot be cancelled (a `dns.lookup` runs on in libuv's thread pool; its answer is dropped).
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      promise.catch(() => {});
+      reject(signal.reason);
+      return;
+    }
+    const dispose = onAbort(signal, () => reject(signal.reason));
+    promise.then(
+      (value) => {
+        dispose();
+        resolve(value);
+      },
+      (error: unknown) => {
+        dispose();
+        reject(error);
+      },
+    );
+  });
+}

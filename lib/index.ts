@@ -3,7 +3,7 @@ import './platform.ts'; // first: a clear error on a host that is not Windows, b
 export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
 export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError } from './errors.ts';
-export { WinError, errorName } from './win32/errors.ts';
+export { WinError, errorName, nodeCodeOf, WINDOWS_ERRORS, type WinErrorOptions } from './win32/errors.ts';
 export { ReactorChannel } from './wakeup/channel.ts';
 export { RemoteWaker } from './wakeup/remote-waker.ts';
 export type { WakeTarget, ChannelHandle } from './wakeup/protocol.ts';
@@ -26,6 +26,7 @@ export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
+export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';
 export { toNodeDuplex } from './net/duplex.ts';
-export { resolveHost } from './net/resolve.ts';
+export { lookupHost, type ResolvedAddress } from './net/resolve.ts';

@@ -4,6 +4,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { OverlappedHandle, createFile, registerOrClose } from './handles.ts';
+import { checkSignal } from '../abort.ts';
 
 export type FileMode = 'read' | 'write' | 'readwrite';
 
@@ -12,6 +13,11 @@ export interface FileOpenOptions {
   mode?: FileMode;
   /** 'open' (must exist, default), 'create' (create or truncate), 'openOrCreate', 'createNew' (must not exist). */
   disposition?: 'open' | 'create' | 'openOrCreate' | 'createNew';
+  /**
+   * Opening does not wait (CreateFileW with FILE_FLAG_OVERLAPPED returns at once), so there is
+   * nothing to abort; a signal already aborted throws its reason and opens nothing.
+   */
+  signal?: AbortSignal;
 }
 
 const DISPOSITIONS = {
@@ -37,6 +43,8 @@ export class File extends OverlappedHandle {
 
   /** Opens `path` for overlapped I/O on `reactor`'s completion port. */
   static open(reactor: Reactor, path: string, options: FileOpenOptions = {}): File {
+    const signal = checkSignal(options.signal);
+    if (signal?.aborted) throw signal.reason;
     const access = ACCESS[options.mode ?? 'read'];
     const disposition = DISPOSITIONS[options.disposition ?? 'open'];
     const share = kernel32.FILE_SHARE_READ | kernel32.FILE_SHARE_WRITE | kernel32.FILE_SHARE_DELETE;

@@ -52,7 +52,7 @@ export function registerOrClose(reactor: Reactor, handle: number): number {
  * An overlapped handle bound to a reactor's port, owned by the object: `close()` releases it from
  * the reactor (pending operations then settle with ClosedResourceError) and closes it.
  */
-export class OverlappedHandle implements AsyncDisposable {
+export class OverlappedHandle implements Disposable, AsyncDisposable {
   readonly handle: number;
   protected readonly reactor: Reactor;
   #closed = false;
@@ -72,6 +72,10 @@ export class OverlappedHandle implements AsyncDisposable {
     this.#closed = true;
     this.reactor.releaseHandle(this.handle);
     closeHandle(this.handle);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

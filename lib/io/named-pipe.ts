@@ -22,7 +22,7 @@ export function pipePath(name: string): string {
   return name.startsWith('\\\\') ? name : `\\\\.\\pipe\\${name}`;
 }
 
-export class NamedPipe extends OverlappedHandle {
+export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Array> {
   #reading = false;
   #writing = false;
 
@@ -69,6 +69,22 @@ export class NamedPipe extends OverlappedHandle {
     }
   }
 
+  /** The incoming bytes as chunks (copies), until the peer closes (end of stream). */
+  async *readable(options: OverlappedOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
+    const { chunkSize = 65536, ...readOptions } = options;
+    const buffer = new Uint8Array(chunkSize);
+    for (;;) {
+      const n = await this.read(buffer, readOptions);
+      if (n === 0) return;
+      yield buffer.slice(0, n);
+    }
+  }
+
+  /** `readable()` with its defaults: `for await (const chunk of pipe)`. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.readable();
+  }
+
   /**
    * Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is
    * gone. One write at a time, as for reads.
@@ -91,7 +107,7 @@ export class NamedPipe extends OverlappedHandle {
   }
 }
 
-export class NamedPipeServer implements AsyncDisposable {
+export class NamedPipeServer implements Disposable, AsyncDisposable, AsyncIterable<NamedPipe> {
   readonly path: string;
   readonly #reactor: Reactor;
   /** The instance clients can connect to now: made ahead, so a client never finds none. */
@@ -139,8 +155,24 @@ export class NamedPipeServer implements AsyncDisposable {
     }
   }
 
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+
+  /** The clients as they connect (`accept()` in a loop); ends when the server is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<NamedPipe> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (error instanceof ClosedResourceError && this.#closed) return;
+        throw error;
+      }
+    }
   }
 
   #createInstance(): number {

@@ -15,7 +15,7 @@ export interface KeyCompletion {
 }
 
 /** Completions for one user key, in arrival order: `for await` or `next()`. */
-export class KeyMonitor implements AsyncIterable<KeyCompletion> {
+export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
   readonly key: number;
   readonly #queue: KeyCompletion[] = [];
   readonly #onClose: () => void;
@@ -83,5 +83,10 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion> {
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(error);
+  }
+
+  /** `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -4,7 +4,8 @@ import * as sock from '../win32/winsock.ts';
 import * as ws from '../win32/ws2_32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { resolveHost } from './resolve.ts';
+import { checkHost, checkPort, lookupHost } from './resolve.ts';
+import { checkSignal } from '../abort.ts';
 
 /** A new non-blocking TCP or UDP socket of the address family. */
 export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.Socket {
@@ -22,15 +23,28 @@ export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.S
   }
 }
 
+export interface BindOptions {
+  /** An IP address or a host name (default 127.0.0.1); a name binds its first address, as Node's `listen` does. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Aborts the name lookup; an already-aborted signal rejects before anything is opened. */
+  signal?: AbortSignal;
+}
+
 /**
- * A new non-blocking socket bound to host:port (defaults 127.0.0.1 and a free port), then handed
- * to `make`; closed again if binding or `make` fails.
+ * A new non-blocking socket bound to host:port, then handed to `make`; closed again if binding or
+ * `make` fails.
  */
-export function openBound<T>(kind: 'tcp' | 'udp', options: { host?: string; port?: number }, make: (socket: sock.Socket) => T): T {
-  const address = resolveHost(options.host ?? '127.0.0.1');
-  const s = openSocket(address.family, kind);
+export async function openBound<T>(kind: 'tcp' | 'udp', options: BindOptions, make: (socket: sock.Socket) => T): Promise<T> {
+  const signal = checkSignal(options.signal);
+  const host = checkHost(options.host ?? '127.0.0.1', 'host');
+  const port = checkPort(options.port ?? 0, 'port');
+  if (signal?.aborted) throw signal.reason;
+  const [address] = await lookupHost(host, { signal });
+  const s = openSocket(address!.family, kind);
   try {
-    sock.bindSocket(s, address.address, options.port ?? 0);
+    sock.bindSocket(s, address!.address, port);
     return make(s);
   } catch (error) {
     sock.closeQuietly(s);
@@ -38,7 +52,7 @@ export function openBound<T>(kind: 'tcp' | 'udp', options: { host?: string; port
   }
 }
 
-export abstract class ReactorSocket implements AsyncDisposable {
+export abstract class ReactorSocket implements Disposable, AsyncDisposable {
   readonly socket: sock.Socket;
   protected readonly reactor: Reactor;
   readonly #what: string;
@@ -66,6 +80,10 @@ export abstract class ReactorSocket implements AsyncDisposable {
     this.#closed = true;
     this.reactor.notifyClosing(this.socket);
     sock.closeQuietly(this.socket);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

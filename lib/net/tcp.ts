@@ -6,9 +6,9 @@ import * as sock from '../win32/winsock.ts';
 import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { resolveHost } from './resolve.ts';
+import { type ResolvedAddress, checkHost, checkPort, lookupHost } from './resolve.ts';
 import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
-import { ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
+import { type BindOptions, ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
 import { checkBuffer } from '../buffers.ts';
 import { checkSignal } from '../abort.ts';
 import { checkDuration, timeoutError } from '../durations.ts';
@@ -40,14 +40,20 @@ export class TcpStream extends ReactorSocket {
   }
 
   /**
-   * Connects to host:port (a numeric IPv4/IPv6 address or `localhost`). `timeoutMs` and `signal`
-   * abort the attempt; a refused connection rejects with WinError WSAECONNREFUSED.
+   * Connects to host:port. `host` is an IP address or a name: a name is looked up off the loop
+   * (`lookupHost`; `localhost` is 127.0.0.1 then ::1) and its addresses are tried one after the
+   * other, each with what remains of `timeoutMs`, until one connects (Node's `autoSelectFamily`,
+   * without the overlap). `timeoutMs` and `signal` cover the lookup and every attempt. A refused
+   * connection rejects with WinError WSAECONNREFUSED (`nodeCode` ECONNREFUSED); when several
+   * addresses all failed, with an AggregateError of the attempts' errors, `code` and `nodeCode`
+   * the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
     const userSignal = checkSignal(options.signal);
     const timeoutMs = options.timeoutMs === undefined ? undefined : checkDuration(options.timeoutMs, 'TcpStream.connect: timeoutMs');
-    const address = resolveHost(host);
-    const s = openSocket(address.family, 'tcp');
+    checkHost(host, 'TcpStream.connect: host');
+    checkPort(port, 'TcpStream.connect: port');
+    if (userSignal?.aborted) throw userSignal.reason;
     // The timeout is a reactor sleep cancelled the moment the attempt ends, so no timer outlives
     // the connect (a timeoutSignal would keep its timer until its deadline).
     const endTimer = new AbortController();
@@ -57,18 +63,49 @@ export class TcpStream extends ReactorSocket {
     }
     try {
       const signal = anySignal([userSignal, timedOut?.signal]);
+      const addresses = await lookupHost(host, { signal });
+      const failures: WinError[] = [];
+      const tried: string[] = [];
+      for (const address of addresses) {
+        // An abort between two attempts: a loopback connect can succeed at once, without a wait
+        // that would see the signal.
+        if (signal?.aborted) throw signal.reason;
+        try {
+          return await TcpStream.#connectTo(reactor, address, port, signal);
+        } catch (error) {
+          // A refusal, an unreachable address, a family this system lacks: try the next. An
+          // abort, a timeout or a closed reactor ends the whole connect.
+          if (!(error instanceof WinError)) throw error;
+          failures.push(error);
+          tried.push(`${address.address} ${error.code}`);
+        }
+      }
+      if (failures.length === 1) throw failures[0];
+      const first = failures[0]!;
+      throw Object.assign(new AggregateError(failures, `connect to ${host}:${port} failed on ${failures.length} addresses (${tried.join(', ')})`), {
+        code: first.code,
+        nodeCode: first.nodeCode,
+      });
+    } finally {
+      endTimer.abort();
+    }
+  }
+
+  /** One connect attempt on a fresh socket, closed again if the attempt fails. */
+  static async #connectTo(reactor: Reactor, address: ResolvedAddress, port: number, signal: AbortSignal | undefined): Promise<TcpStream> {
+    const s = openSocket(address.family, 'tcp');
+    try {
       if (!sock.connectSocket(s, address.address, port)) {
         await reactor.waitWritable(s, signal ? { signal } : {});
+        // A failed non-blocking connect reports its error through SO_ERROR (getsockopt).
         const errno = sock.socketError(s);
-        if (errno !== 0) throw new WinError('connect', errno, { detail: `${address.address}:${port}` });
+        if (errno !== 0) throw new WinError('connect', errno, { address: address.address, port, detail: `${address.address}:${port}` });
       }
       return new TcpStream(reactor, s);
     } catch (error) {
       reactor.notifyClosing(s);
       sock.closeQuietly(s);
       throw error;
-    } finally {
-      endTimer.abort();
     }
   }
 
@@ -170,11 +207,7 @@ export class TcpStream extends ReactorSocket {
   }
 }
 
-export interface ListenOptions {
-  /** A numeric address or `localhost` (default 127.0.0.1). */
-  host?: string;
-  /** 0 (default) picks a free port; see `address`. */
-  port?: number;
+export interface ListenOptions extends BindOptions {
   backlog?: number;
 }
 
@@ -185,7 +218,12 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
     super(reactor, socket, 'listener');
   }
 
-  static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
+  /**
+   * A listener on host:port (defaults 127.0.0.1 and a free port; see `address`). A host name
+   * listens on its first address, as Node's `listen` does (`localhost`: 127.0.0.1). Asynchronous
+   * for the name lookup, which `signal` aborts.
+   */
+  static listen(reactor: Reactor, options: ListenOptions = {}): Promise<TcpListener> {
     return openBound('tcp', options, (s) => {
       sock.listenSocket(s, options.backlog ?? 511);
       return new TcpListener(reactor, s);

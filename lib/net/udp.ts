@@ -3,9 +3,10 @@
 import * as sock from '../win32/winsock.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { resolveHost } from './resolve.ts';
+import { checkHost, isLocalhost, numericAddress } from './resolve.ts';
 import type { IoOptions } from './tcp.ts';
-import { ReactorSocket, openBound } from './reactor-socket.ts';
+import { type BindOptions, ReactorSocket, openBound } from './reactor-socket.ts';
+import { ClosedResourceError } from '../errors.ts';
 import { Turn } from '../fair-share.ts';
 import { checkBuffer } from '../buffers.ts';
 
@@ -17,28 +18,38 @@ export interface Received {
   port: number;
 }
 
-export class UdpSocket extends ReactorSocket {
+export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> {
   readonly #receiveTurn = new Turn();
 
   private constructor(reactor: Reactor, socket: sock.Socket) {
     super(reactor, socket, 'socket');
   }
 
-  /** A socket bound to host:port (defaults 127.0.0.1 and a free port). */
+  /**
+   * A socket bound to host:port (defaults 127.0.0.1 and a free port); a host name binds its first
+   * address. Asynchronous for the name lookup, which `signal` aborts.
+   */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
-  static override bind(reactor: Reactor, options: { host?: string; port?: number } = {}): UdpSocket {
+  static override bind(reactor: Reactor, options: BindOptions = {}): Promise<UdpSocket> {
     return openBound('udp', options, (s) => new UdpSocket(reactor, s));
   }
 
   /**
-   * Sends one datagram. The kernel buffers it; if its buffer is full this throws WinError
-   * WSAEWOULDBLOCK saying so (UDP has no backpressure to wait for: retry later or drop).
+   * Sends one datagram to an IP address, or to `localhost` (the loopback of this socket's
+   * family). No name lookup: a send is synchronous, and datagrams must not wait on a resolver;
+   * resolve names once with `lookupHost`. The kernel buffers the datagram; if its buffer is full
+   * this throws WinError WSAEWOULDBLOCK saying so (UDP has no backpressure to wait for: retry later
+   * or drop).
    */
   send(data: Uint8Array, host: string, port: number): void {
     this.check();
     checkBuffer(data, 'UdpSocket.send: data');
-    const address = resolveHost(host);
-    if (sock.sendTo(this.socket, data, address.address, port) === null) {
+    checkHost(host, 'UdpSocket.send: host');
+    const address = isLocalhost(host) ? (this.address.family === 'IPv6' ? '::1' : '127.0.0.1') : numericAddress(host)?.address;
+    if (address === undefined) {
+      throw new TypeError(`UdpSocket.send: ${JSON.stringify(host)} is not an IP address (resolve names first, with lookupHost)`);
+    }
+    if (sock.sendTo(this.socket, data, address, port) === null) {
       throw new WinError('sendto', ERROR.WSAEWOULDBLOCK, { detail: 'the socket send buffer is full' });
     }
   }
@@ -55,6 +66,18 @@ export class UdpSocket extends ReactorSocket {
         return { data: buffer.slice(0, got.bytes), truncated: got.truncated, address: got.from.address, port: got.from.port };
       }
       await this.reactor.waitReadable(this.socket, options);
+    }
+  }
+
+  /** The datagrams as they come (`receive()` in a loop); ends when the socket is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Received> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (error instanceof ClosedResourceError && this.closed) return;
+        throw error;
+      }
     }
   }
 }

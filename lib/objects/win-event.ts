@@ -12,7 +12,7 @@ export interface WinEventOptions {
   signaled?: boolean;
 }
 
-export class WinEvent {
+export class WinEvent implements Disposable, AsyncDisposable {
   readonly handle: number;
   readonly #owned: boolean;
   #closed = false;
@@ -48,6 +48,14 @@ export class WinEvent {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#owned) kernel32.CloseHandle(this.handle);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   #check(): void {

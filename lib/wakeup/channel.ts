@@ -21,7 +21,7 @@ interface Receiver<T> {
   stopListening(): void;
 }
 
-export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
+export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable {
   /** Give this to the other thread, with `handle.port` in the transfer list. */
   readonly handle: ChannelHandle;
   readonly #port: MessagePort;
@@ -113,6 +113,11 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T> {
     const receiver = this.#takeReceiver();
     receiver?.reject(new ClosedResourceError('the channel is closed'));
     this.#onClose(this);
+  }
+
+  /** `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #takeReceiver(): Receiver<T> | undefined {

@@ -5,7 +5,7 @@ import type { MessagePort, Transferable } from 'node:worker_threads';
 import { requestWake, type WakeDestination } from './wake.ts';
 import { ClosedResourceError } from '../errors.ts';
 
-export class RemoteWaker {
+export class RemoteWaker implements Disposable {
   readonly #to: WakeDestination;
   readonly #state: Int32Array;
   readonly #port: MessagePort | undefined;
@@ -46,5 +46,10 @@ export class RemoteWaker {
   close(): void {
     this.#closed = true;
     this.#port?.unref();
+  }
+
+  /** `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

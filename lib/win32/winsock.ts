@@ -38,8 +38,8 @@ function fromKoffiSocket(value: PointerValue, syscall: string): Socket {
   return Number(value);
 }
 
-function check(result: number, syscall: string): void {
-  if (result === ws.SOCKET_ERROR) throw new WinError(syscall, ws.WSAGetLastError());
+function check(result: number, syscall: string, where?: { address: string; port: number }): void {
+  if (result === ws.SOCKET_ERROR) throw new WinError(syscall, ws.WSAGetLastError(), where && { ...where, detail: `${where.address}:${where.port}` });
 }
 
 export function createSocket(family: number, type: number, protocol: number): Socket {
@@ -122,7 +122,7 @@ function compressIPv6(groups: string[]): string {
 
 export function bindSocket(s: Socket, host: string, port: number): void {
   const address = encodeAddress(host, port);
-  check(ws.bind(s, address, address.length), 'bind');
+  check(ws.bind(s, address, address.length), 'bind', { address: host, port });
 }
 
 export function listenSocket(s: Socket, backlog = 128): void {
@@ -149,7 +149,7 @@ export function connectSocket(s: Socket, host: string, port: number): boolean {
   if (ws.connect(s, address, address.length) === 0) return true;
   const errno = ws.WSAGetLastError();
   if (errno === ERROR.WSAEWOULDBLOCK) return false;
-  throw new WinError('connect', errno);
+  throw new WinError('connect', errno, { address: host, port, detail: `${host}:${port}` });
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 
 /** One TCP echo round trip on `reactor`, inside its run loop. */
 async function echoOnce(reactor: Reactor, text: string): Promise<string> {
-  const listener = TcpListener.listen(reactor, { host: '127.0.0.1', port: 0 });
+  const listener = await TcpListener.listen(reactor, { host: '127.0.0.1', port: 0 });
   const accepted = listener.accept();
   const client: TcpStream = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 5000 });
   const server = await accepted;
@@ -66,7 +66,7 @@ for (const options of modes) {
 const reactor = new Reactor();
 try {
   const refused = await reactor.run(async () => {
-    const listener = TcpListener.listen(reactor, { host: '127.0.0.1', port: 0 });
+    const listener = await TcpListener.listen(reactor, { host: '127.0.0.1', port: 0 });
     const port = listener.address.port;
     listener.close();
     return TcpStream.connect(reactor, '127.0.0.1', port, { timeoutMs: 5000 }).then(

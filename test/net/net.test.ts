@@ -43,7 +43,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     test(`connect, accept and echo over ${host}`, async () => {
       reactor = new Reactor(mode);
       await reactor.run(async () => {
-        const listener = own(TcpListener.listen(reactor, { host }));
+        const listener = own(await TcpListener.listen(reactor, { host }));
         const { port, family } = listener.address;
         expect(family).toBe(host === '::1' ? 'IPv6' : 'IPv4');
         const accepted = listener.accept();
@@ -63,7 +63,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('connect({ timeoutMs }) leaves no timer behind once it has connected', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
+      const listener = own(await TcpListener.listen(reactor));
       const accepted = listener.accept();
       const before = reactor.stats().timers;
       own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 60_000 }));
@@ -72,21 +72,21 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
-  test('a refused connection rejects with WSAECONNREFUSED', async () => {
+  test('a refused connection rejects with WSAECONNREFUSED, nodeCode ECONNREFUSED', async () => {
     reactor = new Reactor(mode);
-    const probe = own(TcpListener.listen(reactor));
+    const probe = own(await TcpListener.listen(reactor));
     const { port } = probe.address;
     probe.close();
     const error = await reactor.run(() => TcpStream.connect(reactor, '127.0.0.1', port).catch((e: unknown) => e));
+    // Both codes: the Windows one and the one Node's net gives (libuv's), plus Node's fields.
     expect(error).toBeInstanceOf(WinError);
-    expect((error as WinError).code).toBe('WSAECONNREFUSED');
-    await expect(reactor.run(() => TcpStream.connect(reactor, 'example.com', 80))).rejects.toThrow(/no DNS/);
+    expect(error).toMatchObject({ code: 'WSAECONNREFUSED', errno: 10061, nodeCode: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port });
   });
 
   test('a peer reset mid-stream is WSAECONNRESET on the next read; other connections go on', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
+      const listener = own(await TcpListener.listen(reactor));
       const pairs: [TcpStream, TcpStream][] = [];
       for (let i = 0; i < 2; i++) pairs.push(await connectPair(listener));
       const [[client1, server1], [client2, server2]] = pairs as [[TcpStream, TcpStream], [TcpStream, TcpStream]];
@@ -118,7 +118,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     reactor = new Reactor(mode);
     const data = randomBytes(10 << 20);
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
+      const listener = own(await TcpListener.listen(reactor));
       const [writer, reader] = await connectPair(listener);
       let written = 0;
       const writing = track((async () => {
@@ -141,7 +141,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('toNodeDuplex works with stream.pipeline', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
       // Server: uppercase everything through a Node pipeline over the winmux socket.
       const upper = new Transform({ transform: (chunk: Buffer, _e, cb) => cb(null, Buffer.from(chunk.toString().toUpperCase())) });
       const serverDuplex = toNodeDuplex(server);
@@ -158,8 +158,8 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('UDP round trip, and a truncated datagram is reported', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const a = own(UdpSocket.bind(reactor));
-      const b = own(UdpSocket.bind(reactor));
+      const a = own(await UdpSocket.bind(reactor));
+      const b = own(await UdpSocket.bind(reactor));
       a.send(Buffer.from('ping'), '127.0.0.1', b.address.port);
       const got = await b.receive();
       expect(Buffer.from(got.data).toString()).toBe('ping');
@@ -174,7 +174,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('abort of accept, connect and read rejects with the reason', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor));
+      const listener = own(await TcpListener.listen(reactor));
       const reason = new Error('stop');
       const acceptAbort = new AbortController();
       const accepting = listener.accept({ signal: acceptAbort.signal });
@@ -199,7 +199,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     // One busy socket: each read after a short one waits for readability before recv.
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
       const buffer = Buffer.alloc(64);
       for (let i = 0; i < 20; i++) {
         const message = Buffer.from(`message ${i}`);
@@ -232,7 +232,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('one read and one write at a time: a second concurrent one gets BusyResourceError, the first is unharmed', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(TcpListener.listen(reactor)));
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
       const buffer = Buffer.alloc(64);
       const reading = server.read(buffer);
       await expect(server.read(Buffer.alloc(64))).rejects.toBeInstanceOf(BusyResourceError);
@@ -265,7 +265,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('512 concurrent connections in one reactor', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const listener = own(TcpListener.listen(reactor, { backlog: 1024 }));
+      const listener = own(await TcpListener.listen(reactor, { backlog: 1024 }));
       const serving = (async () => {
         const tasks: Promise<void>[] = [];
         for (let i = 0; i < 512; i++) {

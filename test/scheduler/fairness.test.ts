@@ -69,7 +69,7 @@ describe.each([
 
   /** `count` 16-byte round trips over a fresh connection in `reactor`; returns the iterations they took. */
   async function roundTrips(count: number): Promise<number> {
-    const listener = TcpListener.listen(reactor);
+    const listener = await TcpListener.listen(reactor);
     const accepted = listener.accept();
     const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
     const server = await accepted;
@@ -161,7 +161,7 @@ describe.each([
 
   test('a UDP socket flooded by a peer thread: another connection, a timer and Node still get turns', async () => {
     reactor = new Reactor(options);
-    const socket = UdpSocket.bind(reactor);
+    const socket = await UdpSocket.bind(reactor);
     cleanups.push(() => socket.close());
     const flood = new Flood({ kind: 'udp', host: '127.0.0.1', port: socket.address.port, chunk: 64 });
     cleanups.push(() => flood.stop(() => socket.close()));
@@ -265,7 +265,7 @@ describe.each([
 
   test('a queue of pending connections is accepted many per iteration, not one', async () => {
     reactor = new Reactor(options);
-    const listener = TcpListener.listen(reactor, { backlog: 256 });
+    const listener = await TcpListener.listen(reactor, { backlog: 256 });
     cleanups.push(() => listener.close());
     const pending = 64;
     const clients: number[] = [];

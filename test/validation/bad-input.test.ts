@@ -106,6 +106,12 @@ const rows: Row[] = [
   { what: 'DirectoryWatcher.open with a signal that is not an AbortSignal (nothing opened)', error: TypeError, call: () => DirectoryWatcher.open(reactor, tmp, { signal: {} as AbortSignal }) },
   { what: 'DirectoryWatcher.open on a file (ERROR_DIRECTORY; the handle is closed)', error: WinError, call: () => DirectoryWatcher.open(reactor, scratchFilePath()) },
   { what: 'NamedPipe.connect with timeoutMs NaN (used to hang)', error: RangeError, call: () => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { timeoutMs: NaN }) },
+  { what: 'File.open with a signal that is not an AbortSignal', error: TypeError, call: () => File.open(reactor, path.join(tmp, 'never.bin'), { signal: 'x' as unknown as AbortSignal }) },
+  { what: 'TcpStream.connect to a number for the host', error: TypeError, call: () => TcpStream.connect(reactor, 5 as unknown as string, 80) },
+  { what: 'TcpStream.connect to an empty host', error: TypeError, call: () => TcpStream.connect(reactor, '', 80) },
+  { what: 'TcpStream.connect to port 70000 (checked before any lookup)', error: RangeError, call: () => TcpStream.connect(reactor, 'localhost', 70000) },
+  { what: 'TcpListener.listen with a signal that is not an AbortSignal', error: TypeError, call: () => TcpListener.listen(reactor, { signal: {} as AbortSignal }) },
+  { what: 'TcpListener.listen on port -1', error: RangeError, call: () => TcpListener.listen(reactor, { port: -1 }) },
 ];
 
 describe('bad input fails the call, and only the call', () => {
@@ -199,7 +205,7 @@ describe('bad input fails the call, and only the call', () => {
   test('TcpStream.connect with timeoutMs "x" fails at once and closes its socket (used to hang)', async () => {
     reactor = new Reactor();
     await reactor.run(async () => {
-      const listener = TcpListener.listen(reactor);
+      const listener = await TcpListener.listen(reactor);
       cleanups.push(() => listener.close());
       await fails(() => TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { timeoutMs: 'x' as unknown as number }), TypeError);
     });

@@ -5,8 +5,11 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import {
   BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError,
-  errorName, processHandleCount, processThreadCount, wineVersion, winsock,
+  WINDOWS_ERRORS, errorName, nodeCodeOf, processHandleCount, processThreadCount, wineVersion, winsock,
 } from '../../lib/index.ts';
+import fs from 'node:fs';
+// @ts-expect-error: a plain .mjs script, no declarations
+import { DOC_PATH, renderErrorsDoc } from '../../scripts/gen-errors-doc.mjs';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 
@@ -27,6 +30,57 @@ describe('WinError', () => {
     expect(errorName(10061)).toBe('WSAECONNREFUSED');
     expect(errorName(10999)).toBe('WSA_ERROR_10999');
     expect(errorName(4242)).toBe('WIN32_ERROR_4242');
+  });
+
+  test('carries the code Node gives the same failure (libuv\'s mapping), UNKNOWN where there is none', () => {
+    const cases: [number, string, string][] = [
+      [10061, 'WSAECONNREFUSED', 'ECONNREFUSED'],
+      [1225, 'ERROR_CONNECTION_REFUSED', 'ECONNREFUSED'],
+      [10054, 'WSAECONNRESET', 'ECONNRESET'],
+      [64, 'ERROR_NETNAME_DELETED', 'ECONNRESET'],
+      [10053, 'WSAECONNABORTED', 'ECONNABORTED'],
+      [10048, 'WSAEADDRINUSE', 'EADDRINUSE'],
+      [10049, 'WSAEADDRNOTAVAIL', 'EADDRNOTAVAIL'],
+      [10060, 'WSAETIMEDOUT', 'ETIMEDOUT'],
+      [10035, 'WSAEWOULDBLOCK', 'EAGAIN'],
+      [10038, 'WSAENOTSOCK', 'ENOTSOCK'],
+      [10057, 'WSAENOTCONN', 'ENOTCONN'],
+      [10065, 'WSAEHOSTUNREACH', 'EHOSTUNREACH'],
+      [10051, 'WSAENETUNREACH', 'ENETUNREACH'],
+      [10024, 'WSAEMFILE', 'EMFILE'],
+      [2, 'ERROR_FILE_NOT_FOUND', 'ENOENT'],
+      [3, 'ERROR_PATH_NOT_FOUND', 'ENOENT'],
+      [5, 'ERROR_ACCESS_DENIED', 'EACCES'],
+      [6, 'ERROR_INVALID_HANDLE', 'EBADF'],
+      [80, 'ERROR_FILE_EXISTS', 'EEXIST'],
+      [183, 'ERROR_ALREADY_EXISTS', 'EEXIST'],
+      [87, 'ERROR_INVALID_PARAMETER', 'EINVAL'],
+      [109, 'ERROR_BROKEN_PIPE', 'EOF'],
+      [232, 'ERROR_NO_DATA', 'EPIPE'],
+      [231, 'ERROR_PIPE_BUSY', 'EBUSY'],
+      [32, 'ERROR_SHARING_VIOLATION', 'EBUSY'],
+      [995, 'ERROR_OPERATION_ABORTED', 'ECANCELED'],
+      [145, 'ERROR_DIR_NOT_EMPTY', 'ENOTEMPTY'],
+      [112, 'ERROR_DISK_FULL', 'ENOSPC'],
+      [206, 'ERROR_FILENAME_EXCED_RANGE', 'ENAMETOOLONG'],
+      [1, 'ERROR_INVALID_FUNCTION', 'EISDIR'],
+      [997, 'ERROR_IO_PENDING', 'UNKNOWN'],
+    ];
+    for (const [errno, code, nodeCode] of cases) {
+      expect(new WinError('call', errno)).toMatchObject({ errno, code, nodeCode });
+      expect(nodeCodeOf(errno)).toBe(nodeCode);
+    }
+    expect(nodeCodeOf(4242)).toBe('UNKNOWN');
+  });
+
+  test('one table: every errno once, every name once, every Node code a libuv-style E-name', () => {
+    expect(new Set(WINDOWS_ERRORS.map(([errno]) => errno)).size).toBe(WINDOWS_ERRORS.length);
+    expect(new Set(WINDOWS_ERRORS.map(([, name]) => name)).size).toBe(WINDOWS_ERRORS.length);
+    for (const [, , nodeCode] of WINDOWS_ERRORS) if (nodeCode !== null) expect(nodeCode).toMatch(/^E[A-Z0-9]+$/);
+  });
+
+  test('docs/errors.md is what scripts/gen-errors-doc.mjs makes of the table now (npm run gen:errors)', async () => {
+    expect(fs.readFileSync(DOC_PATH, 'utf8')).toBe(await renderErrorsDoc());
   });
 });
 
@@ -138,7 +192,10 @@ describe('the error classes', () => {
       [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
       [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
     ];
+    const doc = fs.readFileSync(DOC_PATH, 'utf8');
     for (const [error, code] of cases) {
+      // docs/errors.md lists each class (WinError's code is per error, the rest's is fixed).
+      expect(doc).toContain(error instanceof WinError ? '| `WinError` |' : `| \`${error.name}\` | \`${code}\` |`);
       expect(error).toBeInstanceOf(WinmuxError);
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toBe(code);
