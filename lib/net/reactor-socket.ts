@@ -4,7 +4,7 @@ import * as sock from '../win32/winsock.ts';
 import * as ws from '../win32/ws2_32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
-import { checkHost, checkPort, lookupHost } from './resolve.ts';
+import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
 import { checkSignal } from '../abort.ts';
 
 /** A new non-blocking TCP or UDP socket of the address family. */
@@ -24,11 +24,14 @@ export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.S
 }
 
 export interface BindOptions {
-  /** An IP address or a host name (default 127.0.0.1); a name binds its first address, as Node's `listen` does. */
+  /**
+   * An IP address, or `localhost` (127.0.0.1), default 127.0.0.1. Binding is synchronous, so a
+   * host name is a TypeError: resolve it first with `await lookupHost(name)`.
+   */
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Aborts the name lookup; an already-aborted signal rejects before anything is opened. */
+  /** Binding never waits: an already-aborted signal throws its reason before anything is opened. */
   signal?: AbortSignal;
 }
 
@@ -36,15 +39,18 @@ export interface BindOptions {
  * A new non-blocking socket bound to host:port, then handed to `make`; closed again if binding or
  * `make` fails.
  */
-export async function openBound<T>(kind: 'tcp' | 'udp', options: BindOptions, make: (socket: sock.Socket) => T): Promise<T> {
+export function openBound<T>(kind: 'tcp' | 'udp', options: BindOptions, make: (socket: sock.Socket) => T): T {
   const signal = checkSignal(options.signal);
   const host = checkHost(options.host ?? '127.0.0.1', 'host');
   const port = checkPort(options.port ?? 0, 'port');
   if (signal?.aborted) throw signal.reason;
-  const [address] = await lookupHost(host, { signal });
-  const s = openSocket(address!.family, kind);
+  const address = isLocalhost(host) ? { family: 'IPv4' as const, address: '127.0.0.1' } : numericAddress(host);
+  if (address === undefined) {
+    throw new TypeError(`${JSON.stringify(host)} is a host name: binding is synchronous, so resolve it first (await lookupHost(name)) and bind an address`);
+  }
+  const s = openSocket(address.family, kind);
   try {
-    sock.bindSocket(s, address!.address, port);
+    sock.bindSocket(s, address.address, port);
     return make(s);
   } catch (error) {
     sock.closeQuietly(s);

@@ -219,11 +219,10 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
   }
 
   /**
-   * A listener on host:port (defaults 127.0.0.1 and a free port; see `address`). A host name
-   * listens on its first address, as Node's `listen` does (`localhost`: 127.0.0.1). Asynchronous
-   * for the name lookup, which `signal` aborts.
+   * A listener on host:port (defaults 127.0.0.1 and a free port; see `address`). `host` is an IP
+   * address or `localhost` (127.0.0.1); a host name is a TypeError (resolve it with `lookupHost`).
    */
-  static listen(reactor: Reactor, options: ListenOptions = {}): Promise<TcpListener> {
+  static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
     return openBound('tcp', options, (s) => {
       sock.listenSocket(s, options.backlog ?? 511);
       return new TcpListener(reactor, s);

@@ -26,11 +26,11 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
   }
 
   /**
-   * A socket bound to host:port (defaults 127.0.0.1 and a free port); a host name binds its first
-   * address. Asynchronous for the name lookup, which `signal` aborts.
+   * A socket bound to host:port (defaults 127.0.0.1 and a free port); `host` is an IP address or
+   * `localhost` (a host name is a TypeError: resolve it with `lookupHost`).
    */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
-  static override bind(reactor: Reactor, options: BindOptions = {}): Promise<UdpSocket> {
+  static override bind(reactor: Reactor, options: BindOptions = {}): UdpSocket {
     return openBound('udp', options, (s) => new UdpSocket(reactor, s));
   }
 

@@ -89,7 +89,8 @@ describe('host names', () => {
     reactor = new Reactor();
     const error = await reactor.run(() => TcpStream.connect(reactor, NO_SUCH_HOST, 80).catch((e: unknown) => e));
     expect(error).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: NO_SUCH_HOST });
-    await expect(TcpListener.listen(reactor, { host: NO_SUCH_HOST })).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    // Listening is synchronous: a name is refused at the call (resolve it with lookupHost first).
+    expect(() => TcpListener.listen(reactor, { host: NO_SUCH_HOST })).toThrow(/host name.*lookupHost/);
   });
 
   test('an abort while the name is looked up rejects with its reason at once (the lookup\'s answer is dropped)', async () => {
@@ -99,10 +100,8 @@ describe('host names', () => {
       const abort = new AbortController();
       // The lookup's answer comes through Node's loop, which cannot run before the abort below.
       const connecting = TcpStream.connect(reactor, NO_SUCH_HOST, 80, { signal: abort.signal });
-      const listening = TcpListener.listen(reactor, { host: NO_SUCH_HOST, signal: abort.signal });
       abort.abort(reason);
       await expect(connecting).rejects.toBe(reason);
-      await expect(listening).rejects.toBe(reason);
     });
   });
 
@@ -115,7 +114,7 @@ describe('host names', () => {
       const connecting = TcpStream.connect(reactor, 'localhost', listener.address.port, { signal: abort.signal });
       abort.abort(reason);
       await expect(connecting).rejects.toBe(reason);
-      await expect(TcpListener.listen(reactor, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      expect(() => TcpListener.listen(reactor, { signal: AbortSignal.abort(reason) })).toThrow(reason);
     });
   });
 
