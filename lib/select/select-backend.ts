@@ -11,9 +11,12 @@
 //   fails with WSAEINVAL when all three sets are empty, and the wakeup socket keeps the read set
 //   non-empty;
 // - write: sockets with a writable waiter;
-// - except: the same sockets as write. A non-blocking connect that fails is reported only in the
-//   except set (select docs: "exceptfds: if processing a connect call (nonblocking), connection
-//   attempt failed"), and that must wake the writable waiter, who then reads SO_ERROR.
+// - except: every armed socket, in either direction. A non-blocking connect that fails is
+//   reported only in the except set (select docs: "exceptfds: if processing a connect call
+//   (nonblocking), connection attempt failed"), and that must wake the writable waiter, who then
+//   reads SO_ERROR — and a readable-only waiter too, as AFD (AFD_POLL_CONNECT_FAIL) and epoll
+//   (EPOLLERR) wake it: its next recv reports the error. OOB data, the except set's other event,
+//   is readable data for a reader.
 //
 // When select fails (WSAENOTSOCK: a socket was closed behind the loop's back; under Wine also
 // WSAEOPNOTSUPP: a handle that never was a socket), the backend probes each armed socket
@@ -41,21 +44,13 @@ export class SelectBackend implements ReadinessBackend {
   }
 
   arm(socket: Socket, direction: Direction): void {
-    if (direction === READABLE) {
-      this.#read.add(socket);
-    } else {
-      this.#write.add(socket);
-      this.#except.add(socket);
-    }
+    (direction === READABLE ? this.#read : this.#write).add(socket);
+    this.#except.add(socket);
   }
 
   disarm(socket: Socket, direction: Direction): void {
-    if (direction === READABLE) {
-      this.#read.remove(socket);
-    } else {
-      this.#write.remove(socket);
-      this.#except.remove(socket);
-    }
+    (direction === READABLE ? this.#read : this.#write).remove(socket);
+    if (!this.#read.has(socket) && !this.#write.has(socket)) this.#except.remove(socket);
   }
 
   wait(timeoutMs: number, sink: ReadinessSink): number {
@@ -78,7 +73,12 @@ export class SelectBackend implements ReadinessBackend {
     let events = 0;
     for (let i = 0, n = this.#read.readyCount(); i < n; i++, events++) sink.ready(this.#read.readyAt(i), READABLE);
     for (let i = 0, n = this.#write.readyCount(); i < n; i++, events++) sink.ready(this.#write.readyAt(i), WRITABLE);
-    for (let i = 0, n = this.#except.readyCount(); i < n; i++, events++) sink.ready(this.#except.readyAt(i), WRITABLE);
+    for (let i = 0, n = this.#except.readyCount(); i < n; i++) {
+      // Whoever still waits on it (a waiter woken above by the same socket is gone already).
+      const socket = this.#except.readyAt(i);
+      if (this.#read.has(socket)) (events++, sink.ready(socket, READABLE));
+      if (this.#write.has(socket)) (events++, sink.ready(socket, WRITABLE));
+    }
     return events;
   }
 

@@ -245,6 +245,14 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     await unrefd.close();
   });
 
+  test("AbortSignal.timeout, a Node timer, ends a winmux wait: Node's timers run while the helper waits", async () => {
+    reactor = new Reactor(mode);
+    const [a] = jar.pair();
+    const error = await reactor.waitReadable(a, { signal: AbortSignal.timeout(20) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(reactor.stats().readWaiters).toBe(0);
+  });
+
   test('run(fn) in guest mode only calls fn; several at once are fine; timers fire in order', async () => {
     reactor = new Reactor(mode);
     const r = reactor;

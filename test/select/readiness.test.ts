@@ -179,6 +179,19 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     expect(new WinError('connect', errno).code).toBe('WSAECONNREFUSED');
   });
 
+  test('a failed non-blocking connect wakes a readable-only waiter too; its recv reports the error', async () => {
+    newReactor();
+    const probe = jar.tcp();
+    winsock.bindSocket(probe, '127.0.0.1', 0);
+    const { port } = winsock.localAddress(probe);
+    jar.closeNow(probe);
+    const s = jar.tcp();
+    expect(winsock.connectSocket(s, '127.0.0.1', port)).toBe(false);
+    // Only a reader: epoll (EPOLLERR) and AFD (AFD_POLL_CONNECT_FAIL) wake it; select must too.
+    await reactor.run(() => reactor.waitReadable(s));
+    expect(new WinError('connect', winsock.socketError(s)).code).toBe('WSAECONNREFUSED');
+  });
+
   test('waiting on a closed or never-valid socket fails that wait with WinError', async () => {
     newReactor();
     const [a, b] = jar.pair();
@@ -298,7 +311,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       longestIterationMs: 0, deferredOperations: 0,
       running: false, closed: false, guest: false,
       readiness: name === 'select'
-        ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 0, selectCalls: 0 }
+        ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 1, selectCalls: 0 }
         : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0,
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
