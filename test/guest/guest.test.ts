@@ -253,6 +253,23 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     expect(reactor.stats().readWaiters).toBe(0);
   });
 
+  test('a timer or call-soon set from a Node callback while the helper waits without a deadline wakes it (Trio: host altering deadlines)', async () => {
+    reactor = new Reactor(mode);
+    const r = reactor;
+    const [a] = jar.pair();
+    const parked = r.waitReadable(a).catch(() => {}); // something to wait on, and no timer: no deadline
+    for (let i = 0; i < 1000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(r.stats().guestHelper).toBe('waiting');
+    // From Node's timers phase, i.e. from outside any winmux task.
+    const slept = await new Promise<string>((resolve, reject) => setTimeout(() => r.sleep(5).then(() => resolve('slept'), reject), 1));
+    expect(slept).toBe('slept');
+    for (let i = 0; i < 1000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
+    const ran = await new Promise<string>((resolve) => setTimeout(() => r.callSoon(() => resolve('ran')), 1));
+    expect(ran).toBe('ran');
+    r.notifyClosing(a);
+    await parked;
+  });
+
   test('run(fn) in guest mode only calls fn; several at once are fine; timers fire in order', async () => {
     reactor = new Reactor(mode);
     const r = reactor;
