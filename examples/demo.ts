@@ -5,7 +5,8 @@
 //                      changes (DirectoryWatcher: ReadDirectoryChangesW on the port)
 //   object waits       a child process whose exit is awaited (spawnProcess)
 //   child stdio        a child Node whose stdin, stdout and stderr are named pipes on the port
-// plus timers and a wake from a worker_thread, then the reactor's stats.
+// plus timers and a wake from a worker_thread, then the reactor's stats — all in host mode
+// (`run` owns the thread); then the same reactor API in guest mode, inside Node's own loop.
 //
 //   npm run demo
 import fs from 'node:fs';
@@ -117,6 +118,32 @@ async function workerWake(): Promise<void> {
   await worker.terminate();
 }
 
+/** Guest mode: winmux waits on a helper thread while Node's own timer keeps ticking. */
+async function guestMode(): Promise<void> {
+  const guest = new Reactor({ guest: true });
+  try {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const listener = TcpListener.listen(guest);
+    const accepted = listener.accept();
+    const client = await TcpStream.connect(guest, '127.0.0.1', listener.address.port);
+    const server = await accepted;
+    const reading = server.read(new Uint8Array(16));
+    // Nothing for winmux to do for 200 ms: Node's timers run meanwhile (no `run` owns the thread).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.write(new TextEncoder().encode('late'));
+    const n = await reading;
+    clearInterval(ticker);
+    const { guestTurns, guestHandoffs } = guest.stats();
+    say('guest mode', `a read waited 200 ms, then got ${n} bytes; Node's 5 ms timer ticked ${ticks} times meanwhile; ${guestTurns} loop turns, ${guestHandoffs} waits on the helper thread`);
+    client.close();
+    server.close();
+    listener.close();
+  } finally {
+    await guest.close();
+  }
+}
+
 try {
   await reactor.run(async () => {
     const t0 = reactor.now();
@@ -130,3 +157,4 @@ try {
 } finally {
   await reactor.close();
 }
+await guestMode();
