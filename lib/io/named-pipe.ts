@@ -11,6 +11,7 @@ import { checkBuffer } from '../buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
 import { checkDuration } from '../durations.ts';
+import { untilClosed } from '../until-closed.ts';
 
 /** Each direction's kernel buffer: 64 KiB, the size Windows' own tools use by default. */
 const PIPE_BUFFER_SIZE = 65536;
@@ -164,15 +165,8 @@ export class NamedPipeServer implements Disposable, AsyncDisposable, AsyncIterab
   }
 
   /** The clients as they connect (`accept()` in a loop); ends when the server is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<NamedPipe> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (error instanceof ClosedResourceError && this.#closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<NamedPipe> {
+    return untilClosed(() => this.accept(), () => this.#closed);
   }
 
   #createInstance(): number {

@@ -4,6 +4,7 @@
 // reactor's fairness rule like any operation that did not wait (lib/fair-share.ts).
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
+import { untilClosed } from '../until-closed.ts';
 
 /** One completion delivered to a monitored key. */
 export interface KeyCompletion {
@@ -64,15 +65,8 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
     });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<KeyCompletion> {
-    for (;;) {
-      try {
-        yield await this.next();
-      } catch (error) {
-        if (error instanceof ClosedResourceError) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<KeyCompletion> {
+    return untilClosed(() => this.next(), () => this.#closedWith !== undefined);
   }
 
   /** Stops delivery; a pending `next()` rejects. Idempotent. */

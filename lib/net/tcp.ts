@@ -12,6 +12,7 @@ import { type BindOptions, ReactorSocket, openBound, openSocket } from './reacto
 import { checkBuffer } from '../buffers.ts';
 import { checkSignal } from '../abort.ts';
 import { checkDuration, timeoutError } from '../durations.ts';
+import { untilClosed } from '../until-closed.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -251,14 +252,7 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<TcpStream> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (error instanceof ClosedResourceError && this.closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+    return untilClosed(() => this.accept(), () => this.closed);
   }
 }

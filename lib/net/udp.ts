@@ -9,6 +9,7 @@ import { type BindOptions, ReactorSocket, openBound } from './reactor-socket.ts'
 import { ClosedResourceError } from '../errors.ts';
 import { Turn } from '../fair-share.ts';
 import { checkBuffer } from '../buffers.ts';
+import { untilClosed } from '../until-closed.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -70,14 +71,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
   }
 
   /** The datagrams as they come (`receive()` in a loop); ends when the socket is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Received> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (error) {
-        if (error instanceof ClosedResourceError && this.closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Received> {
+    return untilClosed(() => this.receive(), () => this.closed);
   }
 }

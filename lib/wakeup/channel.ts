@@ -13,6 +13,7 @@ import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 import { onAbort } from '../abort.ts';
+import { untilClosed } from '../until-closed.ts';
 
 interface Receiver<T> {
   resolve(value: T): void;
@@ -94,15 +95,8 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
     });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (error) {
-        if (error instanceof ClosedResourceError && this.#closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.receive(), () => this.#closed);
   }
 
   /** Stops delivery and rejects a pending receive. Queued messages can still be taken. Idempotent. */
