@@ -55,6 +55,7 @@ import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
 import { setU64 } from '../u64.ts';
+import { whileOpen } from '../wakeup/wake.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;
@@ -111,9 +112,14 @@ export interface HandleTransfer {
   mode: 'native' | 'emulated';
 }
 
-/** What another thread needs to post completions to a reactor's port. */
+/**
+ * What another thread needs to post completions to a reactor's port: the port, and the reactor's
+ * wake state (wakeup/protocol.ts), whose CLOSED flag and SENDERS count keep a post made after the
+ * reactor closed from reaching whatever port reuses the handle value.
+ */
 export interface CompletionTarget {
   port: Handle;
+  state: SharedArrayBuffer;
 }
 
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
@@ -400,14 +406,16 @@ export class CompletionPort {
   post(key: number, bytes = 0): void {
     this.#checkUsable();
     this.#ensureWorker();
-    postCompletion({ port: this.port }, key, bytes);
+    checkUserCompletion(key, bytes);
+    postPrivate(this.port, key, bytes);
   }
 
   /** What other threads need to post to this port (`postCompletion(target, key, bytes)`). */
-  target(): CompletionTarget {
+  /** The port for a CompletionTarget (the reactor adds its wake state). */
+  target(): Handle {
     this.#checkUsable();
     this.#ensureWorker();
-    return { port: this.port };
+    return this.port;
   }
 
   /** A fresh key whose completions are delivered, in order, to the returned monitor (paced by `pace`). */
@@ -717,13 +725,24 @@ const MAX_WAIT_MS = 0x7fff_ffff;
  * private keys: the worker's stop key, wakes, overlapped I/O); `bytes` a 32-bit count.
  */
 export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
+  checkUserCompletion(key, bytes);
+  if (typeof target !== 'object' || target === null || !(target.state instanceof SharedArrayBuffer)) {
+    throw new TypeError('postCompletion: target must come from reactor.completionTarget()');
+  }
+  const port = toHandle(target.port);
+  if (!whileOpen(new Int32Array(target.state), () => postPrivate(port, key, bytes))) {
+    throw new ClosedResourceError('postCompletion: the target reactor is closed');
+  }
+}
+
+/** A user completion's key (≥ 0, not one of winmux's private keys) and byte count (32 bits). */
+function checkUserCompletion(key: number, bytes: number): void {
   if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP || key === KEY_WAKE) {
     throw new RangeError(`completion key ${String(key)} is reserved or invalid (winmux keeps ${KEY_OVERLAPPED}, ${KEY_STOP} and ${KEY_WAKE})`);
   }
   if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0xffff_ffff) {
     throw new RangeError(`completion bytes must be an integer from 0 to 2^32 - 1, got ${String(bytes)}`);
   }
-  postPrivate(target.port, key, bytes);
 }
 
 /** Posts without the key check: for winmux's own private keys (the worker's stop key). */

@@ -557,7 +557,7 @@ export class Reactor implements AsyncDisposable {
 
   /** What another thread needs to post completions here: `postCompletion(target, key, bytes)`. */
   completionTarget(): CompletionTarget {
-    return this.#iocp.target();
+    return { port: this.#iocp.target(), state: this.#wakeup.state.buffer as SharedArrayBuffer };
   }
 
   /**

@@ -19,14 +19,12 @@ export type WakeDestination = Pick<WakeTarget, 'socket' | 'completionPort'>;
 export function requestWake(state: Int32Array, to: WakeDestination): boolean {
   if (Atomics.load(state, CLOSED) !== 0) return false;
   if (Atomics.exchange(state, WAKE_REQUESTED, 1) !== 0) return true;
-  Atomics.add(state, SENDERS, 1);
-  try {
-    if (Atomics.load(state, CLOSED) !== 0) return false;
+  return whileOpen(state, () => {
     if (to.completionPort !== 0) {
       if (!kernel32.PostQueuedCompletionStatus(to.completionPort, 0, KEY_WAKE, null)) {
         throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
       }
-      return true;
+      return;
     }
     ws.ensureWinsock();
     if (ws.send(to.socket, WAKE_BYTE, 1, 0) === ws.SOCKET_ERROR) {
@@ -34,6 +32,21 @@ export function requestWake(state: Int32Array, to: WakeDestination): boolean {
       // A full send buffer means unread wake bytes: the reactor will wake anyway.
       if (errno !== ERROR.WSAEWOULDBLOCK) throw new WinError('send', errno);
     }
+  });
+}
+
+/**
+ * Runs `send` — a call that reaches the reactor's socket or port — only while the reactor has not
+ * started closing, and counted in SENDERS so that its close waits for it (`refuseWakes`) before
+ * the handle can be closed and its value reused. Returns false, without calling `send`, once the
+ * reactor is closing. Every cross-thread call into a reactor's handles goes through here: wakes,
+ * and `postCompletion` to a CompletionTarget.
+ */
+export function whileOpen(state: Int32Array, send: () => void): boolean {
+  Atomics.add(state, SENDERS, 1);
+  try {
+    if (Atomics.load(state, CLOSED) !== 0) return false;
+    send();
     return true;
   } finally {
     Atomics.sub(state, SENDERS, 1);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinError } from '../../lib/index.ts';
+import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinError, postCompletion } from '../../lib/index.ts';
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
@@ -333,6 +333,21 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
     for (let i = 0; i < 3 * 4096; i++) reactor.postCompletion(monitor.key, i);
     await reactor.close();
     expect(reactor.stats()).toMatchObject({ closed: true, iocpWorker: 'stopped' });
+  });
+
+  test('a CompletionTarget kept after its reactor closed refuses to post: no packet reaches a port that reuses the handle value', async () => {
+    const old = new Reactor(mode);
+    const stale = old.completionTarget();
+    await old.close();
+    reactor = new Reactor(mode);
+    const monitor = reactor.monitorCompletionKey();
+    // Handle values are reused at once (seen under Wine): the new port may well have the old value.
+    expect(() => postCompletion(stale, monitor.key, 7)).toThrow(ClosedResourceError);
+    expect(() => postCompletion({ port: stale.port } as never, monitor.key)).toThrow(TypeError);
+    postCompletion(reactor.completionTarget(), monitor.key, 8);
+    expect(await reactor.run(() => monitor.next())).toMatchObject({ bytes: 8 });
+    expect(reactor.stats()).toMatchObject({ completions: 1, strayCompletions: 0 });
+    monitor.close();
   });
 
   test('close() cancels pending operations, joins the worker and closes the port', async () => {
