@@ -299,7 +299,13 @@ export class Reactor implements AsyncDisposable {
     try {
       for (;;) {
         await yieldToNode();
-        if (settled || this.#closed) break;
+        if (this.#closed) break;
+        if (settled) {
+          // Call-soon work queued before the main task ended (say, by a task that then threw)
+          // still runs, once, before `run` returns: it was accepted, so it is never dropped.
+          this.#runSoon();
+          break;
+        }
         this.#iterate();
       }
     } catch (error) {
@@ -427,7 +433,8 @@ export class Reactor implements AsyncDisposable {
   /**
    * Queues `callback` to run on the reactor thread in the next iteration; the next select does
    * not block. For callers on this thread (Node callbacks included); other threads use a channel.
-   * A callback that throws is reported like a throwing Node callback (uncaughtException).
+   * A callback that throws is reported like a throwing Node callback (uncaughtException). Work
+   * queued before `run`'s main task settles runs before `run` returns.
    */
   callSoon(callback: () => void): void {
     if (typeof callback !== 'function') throw new TypeError(`callSoon: callback must be a function, got ${typeof callback}`);

@@ -96,6 +96,20 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
     expect(backend.timeouts).toEqual([0, 50]);
   });
 
+  test('call-soon work queued by a main task that then throws still runs before run() returns', async () => {
+    make();
+    const ran: string[] = [];
+    const outcome = await reactor
+      .run(() => {
+        reactor.callSoon(() => ran.push('queued before the throw'));
+        throw new Error('the main task failed');
+      })
+      .catch((error: Error) => error.message);
+    expect(outcome).toBe('the main task failed');
+    expect(ran).toEqual(['queued before the throw']);
+    expect(reactor.stats().callbacks).toBe(0);
+  });
+
   test('backend events resolve their waiters and disarm; failures reject both directions', async () => {
     make();
     await reactor.run(async () => {
