@@ -39,8 +39,10 @@ export interface GuestHost {
   hasWaiters(): boolean;
   /** Milliseconds until the next timer (Infinity: none). */
   msToNextTimer(): number;
-  /** Select mode: the fd_sets the helper waits on. Undefined in port mode. */
-  selectSets(): readonly (Uint32Array | null)[] | undefined;
+  /** The helper waits in the completion port (port mode), not in select. */
+  readonly inPort: boolean;
+  /** Select mode: copies of the fd_sets the helper waits on. */
+  selectSets(): readonly (Uint32Array | null)[];
   /** Port mode: the completion port the helper waits on. */
   readonly port: number;
   /** Makes the helper's wait return (the reactor's wake: a wakeup-socket byte or a KEY_WAKE post). */
@@ -79,7 +81,7 @@ export class GuestLoop {
 
   constructor(host: GuestHost) {
     this.#host = host;
-    this.#sets = new SharedArrayBuffer(host.selectSets() === undefined ? HELPER_ENTRIES * ENTRY_SIZE : 1024);
+    this.#sets = new SharedArrayBuffer(host.inPort ? HELPER_ENTRIES * ENTRY_SIZE : 1024);
     // Started now, while nothing waits: a worker_thread takes a while to start (~100 ms under
     // Wine), and the first wait should not pay for it.
     this.#ensureHelper();
@@ -143,7 +145,7 @@ export class GuestLoop {
     this.#waiting = false;
     this.#host.sleeping(false);
     // The helper recorded what its last wait dequeued even when it was asked to stop meanwhile.
-    const count = wasWaiting && this.#host.selectSets() === undefined ? Atomics.load(this.#control, RESULT) : 0;
+    const count = wasWaiting && this.#host.inPort ? Atomics.load(this.#control, RESULT) : 0;
     return count > 0 ? { batch: new Uint32Array(this.#sets), count } : undefined;
   }
 
@@ -191,8 +193,7 @@ export class GuestLoop {
     }
     try {
       this.#ensureHelper();
-      const sets = this.#host.selectSets();
-      if (sets !== undefined) this.#writeSets(sets);
+      if (!this.#host.inPort) this.#writeSets(this.#host.selectSets());
       this.#waitEndsAt = epochNow() + this.#host.msToNextTimer();
       this.#deadline[DEADLINE] = this.#waitEndsAt; // published by the Atomics.store of REQUEST below
     } catch (error) {
@@ -215,7 +216,7 @@ export class GuestLoop {
     // A failed helper select needs no handling here: the iteration's own select (same sets)
     // reports the bad socket to its waiters, or fails the loop.
     const result = Atomics.load(this.#control, RESULT);
-    const port = this.#host.selectSets() === undefined;
+    const port = this.#host.inPort;
     this.#updateRef();
     this.#iterate(port && result > 0 ? new Uint32Array(this.#sets) : undefined, port ? result : 0);
   };
@@ -246,7 +247,7 @@ export class GuestLoop {
     this.#setsChannel = new MessageChannel();
     this.#setsChannel.port1.unref();
     const data: GuestHelperData = {
-      kind: this.#host.selectSets() === undefined ? 'port' : 'select',
+      kind: this.#host.inPort ? 'port' : 'select',
       control: this.#control.buffer as SharedArrayBuffer,
       sets: this.#sets,
       port: this.#host.port,

@@ -195,7 +195,15 @@ export class Reactor implements AsyncDisposable {
     }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
     this.#sockets.attach(this.#backend);
     if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
-    this.#guest = guest ? this.#startGuest(ref) : undefined;
+    try {
+      this.#guest = guest ? this.#startGuest(ref) : undefined;
+    } catch (error) {
+      // The helper thread could not start: release what was made (no thread has started yet).
+      this.#wakeup.close();
+      this.#backend.close();
+      this.#iocp.closeUnused();
+      throw error;
+    }
   }
 
   #startGuest(ref: boolean): GuestLoop {
@@ -205,7 +213,8 @@ export class Reactor implements AsyncDisposable {
         || this.#timers.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
-      selectSets: () => (this.#iocp.inLoop ? undefined : this.#backend.selectSets!()),
+      inPort: this.#iocp.inLoop,
+      selectSets: () => this.#backend.selectSets!(),
       port: this.#iocp.port,
       wake: () => {
         this.#wakeup.wake();
