@@ -17,9 +17,9 @@
 //   4. winmux host mode serving N busy    a winmux echo server (one task per connection) inside
 //                                         reactor.run, driven by the same load;
 //   5. winmux guest mode, idle            a guest Reactor ({ guest: true }, lib/guest) with one
-//                                         pending sleep to the end of the phase (after a sleep(1)
-//                                         that waits for its helper thread to start): nothing to
-//                                         do, the helper parked in select until the sleep ends;
+//                                         pending sleep to the end of the phase (after sleep(1)s
+//                                         until one ends through its helper thread, which is then
+//                                         up): nothing to do, the helper parked in select;
 //   6. winmux guest mode serving N busy   the same winmux echo server on a guest reactor, driven
 //                                         by the same load: the reactor turns inside Node's loop.
 // Every round runs every phase once, in order. A probe's sample belongs to the phase in which it
@@ -200,8 +200,13 @@ async function winmuxIdle(seconds: number, guest: boolean): Promise<PhaseOutcome
     let cpu = process.cpuUsage();
     await reactor.run(async () => {
       // A guest reactor starts its helper thread at construction, and its first blocking wait is
-      // served once that thread is up: a sleep(1) first, so the idle cost is measured after it.
-      if (guest) await reactor.sleep(1);
+      // served once that thread is up: sleep(1) until one has ended through a hand-off (a sleep
+      // that a turn fired before any hand-off proves nothing), so the idle cost is measured after.
+      for (let handoffs = 0; guest && performance.now() - created < seconds * 1000; ) {
+        handoffs = reactor.stats().guestHandoffs ?? 0;
+        await reactor.sleep(1);
+        if ((reactor.stats().guestHandoffs ?? 0) > handoffs) break;
+      }
       settled = performance.now();
       cpu = process.cpuUsage();
       await reactor.sleep(Math.max(0, seconds * 1000 - (settled - created)));
@@ -357,7 +362,7 @@ export async function main(args: string[]): Promise<void> {
   console.log('\nThe reactor\'s loop, per phase (medians over rounds; per second of the phase\'s wall time). wakeup-socket drains: ' +
     'reactor.stats().wakeups (in guest mode also the wakes that end a helper wait early). guest handoffs: blocking waits given ' +
     'to the helper thread (each ends with one message that wakes Node\'s loop). Idle phases: settle ms, from new Reactor until ' +
-    'a guest\'s first sleep(1) returned (its helper thread is up; host: 0), and CPU % from then to the end of the phase\'s sleep.');
+    'a guest\'s sleep(1) ended through a hand-off (its helper thread is up; host: 0), and CPU % from then to the end of the phase\'s sleep.');
   printTable(['phase', 'iterations/s', 'wakeup-socket drains', 'guest turns', 'guest turns/s', 'guest handoffs', 'guest handoffs/s', 'helper at end',
     'settle ms', 'CPU % once settled'],
     phases.map((phase, i) => {
