@@ -15,7 +15,13 @@
 //                                         owns the thread with nothing to do. Node's callbacks run
 //                                         only between its selects;
 //   4. winmux host mode serving N busy    a winmux echo server (one task per connection) inside
-//                                         reactor.run, driven by the same load.
+//                                         reactor.run, driven by the same load;
+//   5. winmux guest mode, idle            a guest Reactor ({ guest: true }, lib/guest) with one
+//                                         pending sleep to the end of the phase (after sleep(1)s
+//                                         until one ends through its helper thread, which is then
+//                                         up): nothing to do, the helper parked in select;
+//   6. winmux guest mode serving N busy   the same winmux echo server on a guest reactor, driven
+//                                         by the same load: the reactor turns inside Node's loop.
 // Every round runs every phase once, in order. A probe's sample belongs to the phase in which it
 // was due (a timer tick: the phase of the tick before it) or sent (a ping), so a tick or a reply
 // that a phase held back still counts for that phase. CPU: this process's user + system time
@@ -140,6 +146,13 @@ class Probes {
 interface PhaseOutcome {
   reactor?: ReactorStats;
   load?: EchoLoad;
+  /**
+   * Idle phases: CPU % from the moment the reactor settled into its idle wait (guest: its helper
+   * thread started and parked; host: constructed) to the end of the sleep, and how long that
+   * settling took (ms from `new Reactor`).
+   */
+  settledCpuPercent?: number;
+  settleMs?: number;
 }
 
 interface Phase {
@@ -175,21 +188,40 @@ async function nodeNetServing(connections: number, seconds: number): Promise<Pha
   }
 }
 
-/** Phase 3: a reactor that owns the thread and has nothing to do. */
-async function winmuxIdle(seconds: number): Promise<PhaseOutcome> {
-  const reactor = new Reactor();
+/**
+ * Phases 3 and 5: a reactor with nothing to do but one pending sleep. Host mode: `run` owns the
+ * thread; guest mode: `run` only calls fn, the sleep keeps the reactor's helper parked.
+ */
+async function winmuxIdle(seconds: number, guest: boolean): Promise<PhaseOutcome> {
+  const created = performance.now();
+  const reactor = new Reactor({ guest });
   try {
-    await reactor.run(() => reactor.sleep(seconds * 1000));
-    return { reactor: reactor.stats() };
+    let settled = created;
+    let cpu = process.cpuUsage();
+    await reactor.run(async () => {
+      // A guest reactor starts its helper thread at construction, and its first blocking wait is
+      // served once that thread is up: sleep(1) until one has ended through a hand-off (a sleep
+      // that a turn fired before any hand-off proves nothing), so the idle cost is measured after.
+      for (let handoffs = 0; guest && performance.now() - created < seconds * 1000; ) {
+        handoffs = reactor.stats().guestHandoffs ?? 0;
+        await reactor.sleep(1);
+        if ((reactor.stats().guestHandoffs ?? 0) > handoffs) break;
+      }
+      settled = performance.now();
+      cpu = process.cpuUsage();
+      await reactor.sleep(Math.max(0, seconds * 1000 - (settled - created)));
+    });
+    const used = process.cpuUsage(cpu);
+    const settledCpuPercent = ((used.user + used.system) / 1000 / (performance.now() - settled)) * 100;
+    return { reactor: reactor.stats(), settledCpuPercent, settleMs: settled - created };
   } finally {
     await reactor.close();
   }
 }
 
-
-/** Phase 4: a winmux echo server in this process's reactor under the load. */
-async function winmuxServing(connections: number, seconds: number): Promise<PhaseOutcome> {
-  const reactor = new Reactor();
+/** Phases 4 and 6: a winmux echo server in this process's reactor (host or guest mode) under the load. */
+async function winmuxServing(connections: number, seconds: number, guest: boolean): Promise<PhaseOutcome> {
+  const reactor = new Reactor({ guest });
   try {
     const load = await reactor.run(async () => {
       const listener = await TcpListener.listen(reactor, { port: 0, backlog: 1024 });
@@ -275,9 +307,12 @@ export async function main(args: string[]): Promise<void> {
   const phases: Phase[] = [
     { name: 'no winmux', run: async () => { await delay(seconds * 1000); return {}; } },
     { name: `Node net serving ${connections} busy`, run: () => nodeNetServing(connections, seconds) },
-    { name: 'winmux host mode, idle', run: () => winmuxIdle(seconds) },
-    { name: `winmux host mode serving ${connections} busy`, run: () => winmuxServing(connections, seconds) },
+    { name: 'winmux host mode, idle', run: () => winmuxIdle(seconds, false) },
+    { name: `winmux host mode serving ${connections} busy`, run: () => winmuxServing(connections, seconds, false) },
+    { name: 'winmux guest mode, idle', run: () => winmuxIdle(seconds, true) },
+    { name: `winmux guest mode serving ${connections} busy`, run: () => winmuxServing(connections, seconds, true) },
   ];
+  const [NO_WINMUX, NODE_NET, HOST_IDLE, HOST_SERVING, GUEST_IDLE, GUEST_SERVING] = [0, 1, 2, 3, 4, 5] as const;
   const records: PhaseRecord[][] = phases.map(() => []);
   const probes = await Probes.start();
   try {
@@ -297,6 +332,7 @@ export async function main(args: string[]): Promise<void> {
     await probes.stop();
   }
 
+  const perSecond = (count: number | undefined, r: PhaseRecord): number | undefined => (count === undefined ? undefined : count / (r.wallMs / 1000));
   const rows = phases.map((phase, i) => {
     const r = records[i]!;
     return [
@@ -308,25 +344,74 @@ export async function main(args: string[]): Promise<void> {
       medianOf(r, (x) => x.reactor?.longestIterationMs, 1),
       medianOf(r, (x) => x.load?.rate),
       medianOf(r, (x) => x.load?.starved),
-      medianOf(r, (x) => x.load?.perConnMin),
+      `${medianOf(r, (x) => x.load?.perConnMin)} / ${medianOf(r, (x) => x.load?.perConnMedian)}`,
+      r.some((x) => x.load !== undefined) ? max(r.map((x) => x.load?.longestWaitMs ?? -Infinity)).toFixed(0) : '-',
       medianOf(r, (x) => x.cpuPercent),
     ];
   });
   printTable(['phase', 'Node timer late ms p50/p99/max', 'Node net RTT ms p50/p99/max', 'worker RTT ms p50/p99/max',
-    'loop iterations', 'longest iteration ms', 'echo round trips/s', 'starved', 'per-conn min', 'CPU %'], rows);
-  console.log(`Medians over rounds of each figure, except max: the worst round. Timer: lateness of a ${TIMER_MS} ms ` +
+    'loop iterations', 'longest iteration ms', 'echo round trips/s', 'starved', 'per-conn min / median', 'longest wait ms', 'CPU %'], rows);
+  console.log(`Medians over rounds of each figure, except max and longest wait: the worst round. Timer: lateness of a ${TIMER_MS} ms ` +
     `setInterval tick; Node net: ${PING_SIZE}-byte ping every ${NET_PING_MS} ms to an echo server in this process; ` +
     `worker: postMessage ping every ${WORKER_PING_MS} ms. Loop iterations and longest iteration: reactor.stats() at the ` +
-    'end of the phase. starved / per-conn min: load connections with no round trip / the fewest round trips of one ' +
-    'connection (bench/load-client.ts). CPU %: this process (all threads) over the phase\'s wall time; 100 = one core. ' +
+    'end of the phase. starved / per-conn: load connections with no round trip / the fewest and the median round trips of one ' +
+    'connection; longest wait: for one echo (bench/load-client.ts). CPU %: this process (all threads) over the phase\'s wall time; 100 = one core. ' +
     'Samples are per tick or ping, not per unit of time: a loop that stalls takes few of them, so a stall shows in p99 and ' +
     'max (and in the sample counts below) more than in p50.');
-  console.log('\nNode timer p99 late ms, per round (timer samples taken; the phase\'s wall time, connects and warm-up included):');
+
+  console.log('\nThe reactor\'s loop, per phase (medians over rounds; per second of the phase\'s wall time). wakeup-socket drains: ' +
+    'reactor.stats().wakeups (in guest mode also the wakes that end a helper wait early). guest handoffs: blocking waits given ' +
+    'to the helper thread (each ends with one message that wakes Node\'s loop). Idle phases: settle ms, from new Reactor until ' +
+    'a guest\'s sleep(1) ended through a hand-off (its helper thread is up; host: 0), and CPU % from then to the end of the phase\'s sleep.');
+  printTable(['phase', 'iterations/s', 'wakeup-socket drains', 'guest turns', 'guest turns/s', 'guest handoffs', 'guest handoffs/s', 'helper at end',
+    'settle ms', 'CPU % once settled'],
+    phases.map((phase, i) => {
+      const r = records[i]!;
+      return [
+        phase.name,
+        medianOf(r, (x) => perSecond(x.reactor?.iterations, x), 1),
+        medianOf(r, (x) => x.reactor?.wakeups),
+        medianOf(r, (x) => x.reactor?.guestTurns),
+        medianOf(r, (x) => perSecond(x.reactor?.guestTurns, x), 1),
+        medianOf(r, (x) => x.reactor?.guestHandoffs),
+        medianOf(r, (x) => perSecond(x.reactor?.guestHandoffs, x), 1),
+        [...new Set(r.map((x) => x.reactor?.guestHelper).filter((x) => x !== undefined))].join(', ') || '-',
+        medianOf(r, (x) => x.settleMs),
+        medianOf(r, (x) => x.settledCpuPercent, 1),
+      ];
+    }));
+
+  // Comparisons against baselines measured in the same round: per round, then the median.
+  const timerP99 = (r: PhaseRecord): number => figures(r.samples.timer).p99;
+  const rate = (r: PhaseRecord): number => r.load?.rate ?? NaN;
+  const comparisons: { name: string; of: number; against: number; value: (a: PhaseRecord, b: PhaseRecord) => number; digits: number }[] = [
+    { name: 'timer p99 late, ms more than no winmux', of: HOST_IDLE, against: NO_WINMUX, value: (a, b) => timerP99(a) - timerP99(b), digits: 1 },
+    { name: 'timer p99 late, ms more than no winmux', of: GUEST_IDLE, against: NO_WINMUX, value: (a, b) => timerP99(a) - timerP99(b), digits: 1 },
+    { name: 'CPU, points more than no winmux', of: HOST_IDLE, against: NO_WINMUX, value: (a, b) => a.cpuPercent - b.cpuPercent, digits: 1 },
+    { name: 'CPU, points more than no winmux', of: GUEST_IDLE, against: NO_WINMUX, value: (a, b) => a.cpuPercent - b.cpuPercent, digits: 1 },
+    { name: 'CPU once settled, points more than no winmux', of: HOST_IDLE, against: NO_WINMUX, value: (a, b) => (a.settledCpuPercent ?? NaN) - b.cpuPercent, digits: 1 },
+    { name: 'CPU once settled, points more than no winmux', of: GUEST_IDLE, against: NO_WINMUX, value: (a, b) => (a.settledCpuPercent ?? NaN) - b.cpuPercent, digits: 1 },
+    { name: 'timer p99 late ÷ Node net serving', of: HOST_SERVING, against: NODE_NET, value: (a, b) => timerP99(a) / timerP99(b), digits: 2 },
+    { name: 'timer p99 late ÷ Node net serving', of: GUEST_SERVING, against: NODE_NET, value: (a, b) => timerP99(a) / timerP99(b), digits: 2 },
+    { name: 'echo round trips/s ÷ Node net serving', of: HOST_SERVING, against: NODE_NET, value: (a, b) => rate(a) / rate(b), digits: 2 },
+    { name: 'echo round trips/s ÷ Node net serving', of: GUEST_SERVING, against: NODE_NET, value: (a, b) => rate(a) / rate(b), digits: 2 },
+    { name: 'echo round trips/s ÷ host mode serving', of: GUEST_SERVING, against: HOST_SERVING, value: (a, b) => rate(a) / rate(b), digits: 2 },
+    { name: 'CPU ÷ host mode serving', of: GUEST_SERVING, against: HOST_SERVING, value: (a, b) => a.cpuPercent / b.cpuPercent, digits: 2 },
+  ];
+  console.log('\nAgainst the baselines of the same round (median, then per round):');
+  printTable(['phase', 'figure', 'median', 'per round'], comparisons.map((c) => {
+    const values = records[c.of]!.map((r, k) => c.value(r, records[c.against]![k]!));
+    const shown = finite(values);
+    return [phases[c.of]!.name, c.name, shown.length === 0 ? '-' : median(shown).toFixed(c.digits),
+      values.map((x) => (Number.isFinite(x) ? x.toFixed(c.digits) : '-')).join(' ')];
+  }));
+
+  console.log('\nNode timer p99 late ms, per round (timer samples taken; the phase\'s wall time, connects and warm-up included; CPU %):');
   printTable(['phase', ...Array.from({ length: rounds }, (_, k) => `round ${k + 1}`)], phases.map((phase, i) => [
     phase.name,
     ...records[i]!.map((r) => {
       const p99 = figures(r.samples.timer).p99;
-      return `${Number.isNaN(p99) ? '-' : p99.toFixed(1)} (n=${r.samples.timer.length}, ${(r.wallMs / 1000).toFixed(1)} s)`;
+      return `${Number.isNaN(p99) ? '-' : p99.toFixed(1)} (n=${r.samples.timer.length}, ${(r.wallMs / 1000).toFixed(1)} s, ${r.cpuPercent.toFixed(0)} %)`;
     }),
   ]));
 }

@@ -12,8 +12,14 @@
 // rounds. The servers run a heartbeat: how late a Node setInterval (and, in winmux, a reactor
 // sleep) ticks while they serve. When MinGW-w64 is installed, a classic select() echo server in C
 // (bench/reference/select-echo.c) runs too: what select alone costs, with no event loop.
+// The same winmux server on a guest reactor (`guest`, `guest-afd`: the loop inside Node's, the
+// blocking wait on a helper thread) runs beside its host-mode twin, and its ratio against that
+// twin's run of the same round is shown as well.
 //
-//   npm run bench -- echo [seconds=3] [connections=1,64,512] [rounds=3]
+//   npm run bench -- echo [seconds=3] [connections=1,64,512] [rounds=3] [servers=all]
+//
+// servers: a comma-separated subset of node, select, afd, afd-select, guest, guest-afd, c (the
+// Node net baseline always runs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -27,10 +33,14 @@ const MESSAGE_SIZE = 64;
 const LAST_HEARTBEAT_WAIT_MS = 2000;
 
 interface Server {
+  /** What the `servers` argument calls it. */
+  key: string;
   name: string;
   /** A script run with this Node (port 0 and `args` appended), or a Windows executable. */
   script: string;
   args: string[];
+  /** The host-mode server this one is compared with as well (a guest reactor's twin). */
+  versus?: string;
 }
 
 interface Heartbeat {
@@ -108,14 +118,22 @@ export async function main(args: string[]): Promise<void> {
   console.log(`echo — winmux vs Node net, ${MESSAGE_SIZE}-byte ping-pong, ${seconds} s per run, ${rounds} rounds, ` +
     `Node ${process.version}, ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, load client: ${loadClientName()}`);
   const servers: Server[] = [
-    { name: 'Node net (baseline)', script: '../examples/node-echo-server.ts', args: ['heartbeat'] },
-    { name: 'winmux select', script: '../examples/echo-server.ts', args: ['select', 'heartbeat'] },
-    { name: 'winmux afd (port mode)', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
-    { name: 'winmux afd (select mode)', script: '../examples/echo-server.ts', args: ['afd-select', 'heartbeat'] },
+    { key: 'node', name: 'Node net (baseline)', script: '../examples/node-echo-server.ts', args: ['heartbeat'] },
+    { key: 'select', name: 'winmux select', script: '../examples/echo-server.ts', args: ['select', 'heartbeat'] },
+    { key: 'afd', name: 'winmux afd (port mode)', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
+    { key: 'afd-select', name: 'winmux afd (select mode)', script: '../examples/echo-server.ts', args: ['afd-select', 'heartbeat'] },
+    { key: 'guest', name: 'winmux guest select', script: '../examples/echo-server.ts', args: ['guest', 'heartbeat'], versus: 'winmux select' },
+    { key: 'guest-afd', name: 'winmux guest afd', script: '../examples/echo-server.ts', args: ['guest-afd', 'heartbeat'], versus: 'winmux afd (port mode)' },
   ];
   const reference = new URL('../.cache/bench/select-echo.exe', import.meta.url);
-  if (existsSync(reference)) servers.push({ name: 'raw C select (reference)', script: reference.href, args: [] });
+  if (existsSync(reference)) servers.push({ key: 'c', name: 'raw C select (reference)', script: reference.href, args: [] });
   else console.log('(no raw-C reference server: bench/reference/build.mjs needs MinGW-w64)');
+  if (args[3] !== undefined && args[3] !== 'all') {
+    const wanted = new Set(args[3].split(','));
+    const known = new Set([...servers.map((s) => s.key), 'c']);
+    for (const key of wanted) if (!known.has(key)) throw new Error(`unknown server ${key} (known: ${[...known].join(', ')})`);
+    for (let i = servers.length - 1; i > 0; i--) if (!wanted.has(servers[i]!.key)) servers.splice(i, 1);
+  }
   const rows: (string | number)[][] = [];
   for (const connections of counts) {
     // Every round runs every server once, the baseline first; a server's ratio is taken against
@@ -126,6 +144,7 @@ export async function main(args: string[]): Promise<void> {
       starved: [] as number[], longestWaitMs: [] as number[], p50: [] as number[], p99: [] as number[], warmupMs: [] as number[],
       heartbeatNode: [] as number[], heartbeatReactor: [] as number[],
     }));
+    const twin = servers.map((server) => (server.versus === undefined ? -1 : servers.findIndex((s) => s.name === server.versus)));
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of servers.entries()) {
         const running = await startServer(server);
@@ -163,16 +182,20 @@ export async function main(args: string[]): Promise<void> {
       const r = results[i]!;
       const heartbeat = r.heartbeatNode.length === 0 ? '-'
         : `${max(r.heartbeatNode).toFixed(0)}/${r.heartbeatReactor.length === 0 ? '-' : max(r.heartbeatReactor).toFixed(0)}`;
+      // Against the host-mode twin's run of the same round (its rates are complete: it runs first).
+      const versus = twin[i]! < 0 ? undefined : r.rates.map((rate, k) => rate / results[twin[i]!]!.rates[k]!);
       rows.push([connections, server.name, Math.round(median(r.rates)), median(r.ratios), r.ratios.map((x) => x.toFixed(2)).join(' '),
+        versus === undefined ? '-' : `${median(versus).toFixed(2)} (${versus.map((x) => x.toFixed(2)).join(' ')})`,
         Math.round(median(r.perConnMin)), Math.round(median(r.perConnMedian)), max(r.starved), max(r.longestWaitMs).toFixed(1),
         median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, max(r.warmupMs).toFixed(0)]);
     }
   }
-  printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'per-conn min', 'per-conn median',
+  printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'ratio vs host mode (per round)', 'per-conn min', 'per-conn median',
     'starved', 'longest wait ms', 'p50 µs', 'p99 µs', 'heartbeat late ms', 'warm-up ms'], rows);
   console.log('Medians over rounds, except starved, longest wait, heartbeat and warm-up: the worst round. The figures cover ' +
     'the measured phase, after a warm-up that lasts until every connection has had its first echo (30 s at most). ' +
     'per-conn: round trips each connection completed; starved: connections with none (or no first echo in the warm-up); ' +
     'longest wait: for one echo, counting one still awaited at the end. heartbeat late ms: worst lateness of a 100 ms tick ' +
-    'in the server, Node setInterval / reactor sleep. warm-up ms: from all connects done to the last first echo.');
+    'in the server, Node setInterval / reactor sleep. warm-up ms: from all connects done to the last first echo. ' +
+    'ratio vs host mode: a guest reactor\'s rate ÷ its host-mode twin\'s (winmux select, winmux afd port mode) in the same round.');
 }

@@ -1,10 +1,12 @@
 // A winmux TCP echo server: one reactor, one task per connection.
 //
-//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select] [heartbeat]
+//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select|guest|guest-afd] [heartbeat]
 //
 // select: select readiness, the thread sleeps in select; afd: AFD polls, the thread waits in its
 // completion port (AFD's default); afd-select: AFD polls delivered through the IOCP worker while
-// the thread sleeps in select (the older arrangement, for comparison).
+// the thread sleeps in select (the older arrangement, for comparison). guest and guest-afd: the
+// same as select and afd, on a guest reactor (`{ guest: true }`): the loop turns inside Node's,
+// and its blocking wait (select, or the port) is made by a helper thread; `run` only starts the task.
 //
 // Prints `listening <port>` once it accepts connections, then serves until killed.
 //
@@ -14,14 +16,21 @@
 //   heartbeat node=<ms> reactor=<ms> iterations=<loop iterations>
 // gives the worst lateness so far of each (a tick overdue at that moment counts with its lateness
 // so far, so a tick that never comes still shows).
-import { Reactor, TcpListener } from '../lib/index.ts';
+import { Reactor, TcpListener, type ReactorOptions } from '../lib/index.ts';
 import { echoStream } from './echo-stream.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const backend = process.argv[3] ?? 'select';
-if (backend !== 'select' && backend !== 'afd' && backend !== 'afd-select') throw new TypeError(`backend must be select, afd or afd-select, got ${backend}`);
+const OPTIONS = {
+  select: { readiness: 'select' },
+  afd: { readiness: 'afd' },
+  'afd-select': { readiness: 'afd', waitIn: 'select' },
+  guest: { readiness: 'select', guest: true },
+  'guest-afd': { readiness: 'afd', guest: true },
+} as const satisfies Record<string, ReactorOptions>;
+if (!Object.hasOwn(OPTIONS, backend)) throw new TypeError(`backend must be ${Object.keys(OPTIONS).join(', ')}; got ${backend}`);
 const heartbeat = process.argv[4] === 'heartbeat';
-const reactor = new Reactor(backend === 'afd-select' ? { readiness: 'afd', waitIn: 'select' } : { readiness: backend });
+const reactor = new Reactor(OPTIONS[backend as keyof typeof OPTIONS]);
 
 
 const TICK_MS = 100;
