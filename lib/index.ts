@@ -25,6 +25,7 @@ export type { StdioOption } from './objects/child-stdio.ts';
 export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
+export { WsaPollBackend, type WsaPollBackendOptions } from './wsapoll/wsapoll-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
 export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';

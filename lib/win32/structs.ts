@@ -12,6 +12,17 @@ export const FD_SET = {
   ENTRY_SIZE: 8,
 } as const;
 
+/**
+ * Winsock `WSAPOLLFD`: `SOCKET fd` at 0, `SHORT events` at 8, `SHORT revents` at 10, then 4 bytes
+ * of padding to keep the next SOCKET aligned: 16 bytes an entry on x64.
+ */
+export const WSAPOLLFD = {
+  SIZE: 16,
+  FD: 0,
+  EVENTS: 8,
+  REVENTS: 10,
+} as const;
+
 /** `struct timeval`: two 32-bit `long`s on Windows (LLP64). */
 export const TIMEVAL = {
   SIZE: 8,
