@@ -20,6 +20,7 @@ export { DEFAULT_WATCH_BUFFER_SIZE, type DirectoryChange, type DirectoryChangeAc
 export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';
 export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
+export { ConsoleInput, type ConsoleKeyEvent } from './objects/console-input.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
 export type { StdioOption } from './objects/child-stdio.ts';
 export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
