@@ -1,10 +1,11 @@
 // A winmux TCP echo server: one reactor, one task per connection.
 //
-//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select] [heartbeat]
+//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select|wsapoll] [heartbeat]
 //
 // select: select readiness, the thread sleeps in select; afd: AFD polls, the thread waits in its
 // completion port (AFD's default); afd-select: AFD polls delivered through the IOCP worker while
-// the thread sleeps in select (the older arrangement, for comparison).
+// the thread sleeps in select (the older arrangement, for comparison); wsapoll: WSAPoll readiness,
+// the thread sleeps in WSAPoll.
 //
 // Prints `listening <port>` once it accepts connections, then serves until killed.
 //
@@ -19,7 +20,9 @@ import { echoStream } from './echo-stream.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const backend = process.argv[3] ?? 'select';
-if (backend !== 'select' && backend !== 'afd' && backend !== 'afd-select') throw new TypeError(`backend must be select, afd or afd-select, got ${backend}`);
+if (backend !== 'select' && backend !== 'afd' && backend !== 'afd-select' && backend !== 'wsapoll') {
+  throw new TypeError(`backend must be select, afd, afd-select or wsapoll, got ${backend}`);
+}
 const heartbeat = process.argv[4] === 'heartbeat';
 const reactor = new Reactor(backend === 'afd-select' ? { readiness: 'afd', waitIn: 'select' } : { readiness: backend });
 
