@@ -45,7 +45,7 @@ export interface ConsoleKeyEvent {
 /** Records read at most per ReadConsoleInputW call. */
 const BATCH = 64;
 
-export class ConsoleInput implements AsyncDisposable {
+export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDisposable {
   readonly handle: number;
   readonly #reactor: Reactor;
   readonly #records = new Uint8Array(BATCH * INPUT_RECORD.SIZE);
@@ -171,6 +171,21 @@ export class ConsoleInput implements AsyncDisposable {
     this.#released = waiting.then(() => {}, () => {}).then(() => {
       kernel32.CloseHandle(this.handle);
     });
+  }
+
+  /** `for await (const key of input)`: key events one by one, until `close()` ends the loop. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsoleKeyEvent, undefined, undefined> {
+    while (!this.#closed) {
+      let keys: ConsoleKeyEvent[];
+      try {
+        keys = await this.read();
+      } catch (error) {
+        if (error instanceof ClosedResourceError && this.#closed) return undefined;
+        throw error;
+      }
+      yield* keys;
+    }
+    return undefined;
   }
 
   /** close(), then waits until the handle is really closed. */

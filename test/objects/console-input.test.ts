@@ -66,6 +66,7 @@ describe('ConsoleInput', () => {
           { keyDown: true, char: '', repeatCount: 3, virtualKeyCode: 0x10, virtualScanCode: 0, controlKeyState: 0 },
         ],
         pendingAfterRead: 0,
+        iterated: 'ok',
         abortReason: 'no more keys wanted',
         closedRead: true,
         readAfterClose: 'ClosedResourceError',
