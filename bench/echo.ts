@@ -1,5 +1,5 @@
 // Echo: is winmux worth using instead of Node's own `net`? The winmux echo server
-// (examples/echo-server.ts, select or AFD) and a Node `net` echo server
+// (examples/echo-server.ts, select, AFD or WSAPoll) and a Node `net` echo server
 // (examples/node-echo-server.ts) each run as their own process and are driven, one after the
 // other, by the same client: 64-byte ping-pong on C connections for a fixed time, measured once
 // every connection has had its first echo (bench/load-client.ts; the warm-up it took is shown,
@@ -122,6 +122,7 @@ export async function main(args: string[]): Promise<void> {
     { key: 'select', name: 'winmux select', script: '../examples/echo-server.ts', args: ['select', 'heartbeat'] },
     { key: 'afd', name: 'winmux afd (port mode)', script: '../examples/echo-server.ts', args: ['afd', 'heartbeat'] },
     { key: 'afd-select', name: 'winmux afd (select mode)', script: '../examples/echo-server.ts', args: ['afd-select', 'heartbeat'] },
+    { key: 'wsapoll', name: 'winmux wsapoll', script: '../examples/echo-server.ts', args: ['wsapoll', 'heartbeat'] },
     { key: 'guest', name: 'winmux guest select', script: '../examples/echo-server.ts', args: ['guest', 'heartbeat'], versus: 'winmux select' },
     { key: 'guest-afd', name: 'winmux guest afd', script: '../examples/echo-server.ts', args: ['guest-afd', 'heartbeat'], versus: 'winmux afd (port mode)' },
   ];

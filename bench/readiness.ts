@@ -1,15 +1,23 @@
-// select against AFD polls, on the same work in one run:
+// select against AFD polls and WSAPoll, on the same work in one run:
+//
+// `npm run bench -- readiness [sizes=64,512,4096,16384] [seconds=2] [sections=1,2,3]`
 //
 // 1. N idle sockets armed (N = 64, 512, 4096, 16384) plus one active pair:
 //    - iteration: the cost of one loop iteration that finds nothing (reactor.sleep(0));
 //    - wake: one byte sent on the active pair until its waiter runs (send → ready → resume).
 // 2. echo round trips/s at 1, 64 and 512 connections (client and server on one reactor).
-// Ratios are AFD ÷ select (below 1 for time: AFD faster; above 1 for round trips: AFD faster).
+// 3. the OS call alone, no loop: one select and one WSAPoll with timeout 0 over the same N idle
+//    sockets (select with its fd_set copy, WSAPoll with its revents scan, as the backends make them).
+// Ratios are X ÷ select (below 1 for time: X faster; above 1 for round trips: X faster).
 import { Reactor, wineVersion, winsock, type ReactorOptions } from '../lib/index.ts';
 import { runEcho } from '../examples/multi-reactor-echo.ts';
 import { printTable, summarize } from './stats.ts';
+import { SelectSet } from '../lib/select/select-set.ts';
+import { Timeval } from '../lib/select/timeval.ts';
+import { PollSet } from '../lib/wsapoll/poll-set.ts';
+import * as ws from '../lib/win32/ws2_32.ts';
 
-type Backend = 'select' | 'afd';
+type Backend = 'select' | 'afd' | 'wsapoll';
 
 async function idleSockets(backend: Backend, count: number): Promise<{ iterationMs: number; wakeMs: number; armMs: number }> {
   const reactor = new Reactor({ readiness: backend });
@@ -59,27 +67,84 @@ async function idleSockets(backend: Backend, count: number): Promise<{ iteration
   }
 }
 
+/** p50 µs of one select and one WSAPoll, timeout 0, over `count` idle UDP sockets. */
+function rawCalls(count: number): { selectUs: number; pollUs: number } {
+  const sockets: number[] = [];
+  try {
+    const set = new SelectSet();
+    const poll = new PollSet();
+    for (let i = 0; i < count; i++) {
+      const s = winsock.createSocket(winsock.AF_INET, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP);
+      sockets.push(s);
+      winsock.bindSocket(s, '127.0.0.1', 0);
+      set.add(s);
+      poll.add(s, ws.POLLRDNORM | ws.POLLRDBAND);
+    }
+    const timeval = new Timeval().of(0);
+    const rounds = Math.max(5, Math.min(500, Math.floor(200_000 / count)));
+    const selects: number[] = [];
+    const polls: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      let t = performance.now();
+      if (ws.select(0, set.prepare(), null, null, timeval) === ws.SOCKET_ERROR) throw new Error(`select failed: ${ws.WSAGetLastError()}`);
+      selects.push(performance.now() - t);
+      t = performance.now();
+      if (ws.WSAPoll(poll.array, poll.size, 0) === ws.SOCKET_ERROR) throw new Error(`WSAPoll failed: ${ws.WSAGetLastError()}`);
+      let ready = 0;
+      for (let slot = 0; slot < poll.size; slot++) if (poll.reventsAt(slot) !== 0) ready++;
+      polls.push(performance.now() - t);
+      if (ready !== 0) throw new Error('an idle socket was reported ready');
+    }
+    return { selectUs: summarize(selects).p50 * 1000, pollUs: summarize(polls).p50 * 1000 };
+  } finally {
+    winsock.closeQuietly(...sockets);
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
   const sizes = (args[0] ?? '64,512,4096,16384').split(',').map(Number);
   const seconds = Number(args[1] ?? 2);
+  const sections = new Set((args[2] ?? '1,2,3').split(',').map(Number));
   console.log(`readiness backends — Node ${process.version}, ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}`);
 
+  if (sections.has(1)) await idleSection(sizes);
+  if (sections.has(2)) await echoSection(seconds);
+  if (sections.has(3)) rawSection(sizes);
+}
+
+async function idleSection(sizes: number[]): Promise<void> {
   console.log('\n1. N idle sockets armed + one active pair (p50, ms)');
   const rows: (string | number)[][] = [];
   for (const n of sizes) {
     const s = await idleSockets('select', n);
     const a = await idleSockets('afd', n);
-    rows.push([n, s.iterationMs, a.iterationMs, a.iterationMs / s.iterationMs, s.wakeMs, a.wakeMs, a.wakeMs / s.wakeMs, s.armMs, a.armMs]);
+    const w = await idleSockets('wsapoll', n);
+    rows.push([n, s.iterationMs, a.iterationMs, a.iterationMs / s.iterationMs, w.iterationMs, w.iterationMs / s.iterationMs,
+      s.wakeMs, a.wakeMs, a.wakeMs / s.wakeMs, w.wakeMs, w.wakeMs / s.wakeMs, s.armMs, a.armMs, w.armMs]);
   }
-  printTable(['idle sockets', 'iteration select', 'iteration afd', 'ratio', 'wake select', 'wake afd', 'ratio', 'arm all select', 'arm all afd'], rows);
+  printTable(['idle sockets', 'iteration select', 'iteration afd', 'ratio', 'iteration wsapoll', 'ratio',
+    'wake select', 'wake afd', 'ratio', 'wake wsapoll', 'ratio', 'arm all select', 'arm all afd', 'arm all wsapoll'], rows);
+}
 
+async function echoSection(seconds: number): Promise<void> {
   console.log(`\n2. echo, 64-byte ping-pong, ${seconds} s each, client and server on one reactor (round trips/s)`);
   const echo: (string | number)[][] = [];
   for (const connections of [1, 64, 512]) {
     const options = (readiness: Backend): ReactorOptions => ({ readiness });
     const s = (await runEcho(0, connections, seconds, options('select'))).clientRoundTrips / seconds;
     const a = (await runEcho(0, connections, seconds, options('afd'))).clientRoundTrips / seconds;
-    echo.push([connections, Math.round(s), Math.round(a), a / s]);
+    const w = (await runEcho(0, connections, seconds, options('wsapoll'))).clientRoundTrips / seconds;
+    echo.push([connections, Math.round(s), Math.round(a), a / s, Math.round(w), w / s]);
   }
-  printTable(['connections', 'select', 'afd', 'ratio'], echo);
+  printTable(['connections', 'select', 'afd', 'ratio', 'wsapoll', 'ratio'], echo);
+}
+
+function rawSection(sizes: number[]): void {
+  console.log('\n3. one call over N idle sockets, timeout 0, no loop (p50, µs)');
+  const raw: (string | number)[][] = [];
+  for (const n of sizes) {
+    const { selectUs, pollUs } = rawCalls(n);
+    raw.push([n, selectUs, pollUs, pollUs / selectUs]);
+  }
+  printTable(['idle sockets', 'select', 'WSAPoll', 'ratio'], raw);
 }

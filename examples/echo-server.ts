@@ -1,10 +1,11 @@
 // A winmux TCP echo server: one reactor, one task per connection.
 //
-//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select|guest|guest-afd] [heartbeat]
+//   node scripts/winnode.mjs exec examples/echo-server.ts [port=0] [backend=select|afd|afd-select|wsapoll|guest|guest-afd] [heartbeat]
 //
 // select: select readiness, the thread sleeps in select; afd: AFD polls, the thread waits in its
 // completion port (AFD's default); afd-select: AFD polls delivered through the IOCP worker while
-// the thread sleeps in select (the older arrangement, for comparison). guest and guest-afd: the
+// the thread sleeps in select (the older arrangement, for comparison); wsapoll: WSAPoll readiness,
+// the thread sleeps in WSAPoll. guest and guest-afd: the
 // same as select and afd, on a guest reactor (`{ guest: true }`): the loop turns inside Node's,
 // and its blocking wait (select, or the port) is made by a helper thread; `run` only starts the task.
 //
@@ -25,6 +26,7 @@ const OPTIONS = {
   select: { readiness: 'select' },
   afd: { readiness: 'afd' },
   'afd-select': { readiness: 'afd', waitIn: 'select' },
+  wsapoll: { readiness: 'wsapoll' },
   guest: { readiness: 'select', guest: true },
   'guest-afd': { readiness: 'afd', guest: true },
 } as const satisfies Record<string, ReactorOptions>;

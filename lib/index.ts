@@ -20,11 +20,13 @@ export { DEFAULT_WATCH_BUFFER_SIZE, type DirectoryChange, type DirectoryChangeAc
 export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';
 export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
+export { ConsoleInput, type ConsoleKeyEvent } from './objects/console-input.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
 export type { StdioOption } from './objects/child-stdio.ts';
 export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
+export { WsaPollBackend, type WsaPollBackendOptions } from './wsapoll/wsapoll-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
 export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';

@@ -8,6 +8,7 @@ import { File, Reactor, wineVersion, winsock } from '../lib/index.ts';
 import { wsaRecvOverlapped, wsaSendOverlapped } from '../lib/win32/overlapped-calls.ts';
 import { detachFromCompletionPort } from '../lib/win32/completion-binding.ts';
 import { MSG_PEEK } from '../lib/win32/ws2_32.ts';
+import { wsapollProbes } from './wsapoll.ts';
 
 interface Answer {
   question: string;
@@ -181,6 +182,7 @@ try {
     { question: 'zero-byte overlapped WSARecv on TCP: peer shuts down', answer: await zeroByteRecvTcp(reactor, 'shutdown') },
     wakeupPairCapacity(),
     await replaceCompletion(reactor),
+    ...wsapollProbes(),
   ]);
   console.log(`winmux probes — ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, Node ${process.version}\n`);
   const width = Math.max(...answers.map((a) => a.question.length));

@@ -21,9 +21,10 @@ export interface ReactorOptions {
   ref?: boolean;
   /**
    * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
-   * IOCP, the design wepoll and libuv use), or an instance (tests use a fake one).
+   * IOCP, the design wepoll and libuv use), 'wsapoll' (WSAPoll over one WSAPOLLFD array; not in
+   * guest mode), or an instance (tests use a fake one).
    */
-  readiness?: 'select' | 'afd' | ReadinessBackend;
+  readiness?: 'select' | 'afd' | 'wsapoll' | ReadinessBackend;
   /**
    * Where the reactor thread blocks once per iteration:
    * - 'select': in select over the interest sets and the wakeup socket; completions reach the

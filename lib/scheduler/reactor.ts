@@ -50,6 +50,7 @@ import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
 import { SelectBackend } from '../select/select-backend.ts';
 import { AfdBackend } from '../afd/afd-backend.ts';
+import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import { SocketWaits } from './socket-waits.ts';
 import type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
@@ -142,14 +143,15 @@ export class Reactor implements AsyncDisposable {
     }
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
-    if (readiness !== 'select' && readiness !== 'afd' && typeof readiness !== 'object') {
-      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select' or 'afd')`);
+    if (readiness !== 'select' && readiness !== 'afd' && readiness !== 'wsapoll' && typeof readiness !== 'object') {
+      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select', 'afd' or 'wsapoll')`);
     }
     const guest = options.guest ?? false;
     if (typeof guest !== 'boolean') throw new TypeError(`guest must be a boolean, got ${typeof guest}`);
     if (guest && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
       throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
     }
+    if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
     const ref = options.ref ?? true;
     if (typeof ref !== 'boolean') throw new TypeError(`ref must be a boolean, got ${typeof ref}`);
     const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
@@ -182,6 +184,7 @@ export class Reactor implements AsyncDisposable {
       this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed, onInterestChange);
       this.#backend = readiness === 'select' ? new SelectBackend()
         : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sockets.sink, this.#wakeupEnd)
+        : readiness === 'wsapoll' ? new WsaPollBackend()
         : readiness;
     } catch (error) {
       this.#wakeup.close();

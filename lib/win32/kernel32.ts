@@ -183,3 +183,17 @@ export const MAXIMUM_WAIT_OBJECTS = 64;
 export const STILL_ACTIVE = 259;
 export const CREATE_UNICODE_ENVIRONMENT = 0x400;
 export const CREATE_NO_WINDOW = 0x0800_0000;
+
+// Console input (wincon.h). A console input handle ("CONIN$") is waitable: it is signalled while
+// the console's input buffer holds records (WaitForSingleObject docs, "Console input").
+export const GetConsoleMode = declare<(console: PointerValue, mode: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetConsoleMode(void *hConsoleHandle, _Out_ uint32_t *lpMode)');
+export const GetNumberOfConsoleInputEvents = declare<(console: PointerValue, count: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetNumberOfConsoleInputEvents(void *hConsoleInput, _Out_ uint32_t *lpcNumberOfEvents)');
+/** Blocks until at least one record is read: call it only when GetNumberOfConsoleInputEvents says some are there. */
+export const ReadConsoleInputW = declare<(console: PointerValue, records: Uint8Array, length: number, read: Uint32Array) => number>(
+  kernel32, 'int __stdcall ReadConsoleInputW(void *hConsoleInput, _Out_ void *lpBuffer, uint32_t nLength, _Out_ uint32_t *lpNumberOfEventsRead)');
+export const WriteConsoleInputW = declare<(console: PointerValue, records: Uint8Array, length: number, written: Uint32Array) => number>(
+  kernel32, 'int __stdcall WriteConsoleInputW(void *hConsoleInput, const void *lpBuffer, uint32_t nLength, _Out_ uint32_t *lpNumberOfEventsWritten)');
+/** INPUT_RECORD.EventType of a KEY_EVENT_RECORD. */
+export const KEY_EVENT = 0x0001;

@@ -12,6 +12,33 @@ export const FD_SET = {
   ENTRY_SIZE: 8,
 } as const;
 
+/**
+ * Winsock `WSAPOLLFD`: `SOCKET fd` at 0, `SHORT events` at 8, `SHORT revents` at 10, then 4 bytes
+ * of padding to keep the next SOCKET aligned: 16 bytes an entry on x64.
+ */
+export const WSAPOLLFD = {
+  SIZE: 16,
+  FD: 0,
+  EVENTS: 8,
+  REVENTS: 10,
+} as const;
+
+/**
+ * `INPUT_RECORD` (wincon.h): `WORD EventType` at 0, the event union from 4; 20 bytes. For a
+ * KEY_EVENT the union is a `KEY_EVENT_RECORD`: BOOL bKeyDown, WORD wRepeatCount,
+ * wVirtualKeyCode, wVirtualScanCode, WCHAR UnicodeChar, DWORD dwControlKeyState.
+ */
+export const INPUT_RECORD = {
+  SIZE: 20,
+  EVENT_TYPE: 0,
+  KEY_DOWN: 4,
+  REPEAT_COUNT: 8,
+  VIRTUAL_KEY_CODE: 10,
+  VIRTUAL_SCAN_CODE: 12,
+  UNICODE_CHAR: 14,
+  CONTROL_KEY_STATE: 16,
+} as const;
+
 /** `struct timeval`: two 32-bit `long`s on Windows (LLP64). */
 export const TIMEVAL = {
   SIZE: 8,

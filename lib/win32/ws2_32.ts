@@ -105,3 +105,19 @@ export const WSA_IO_PENDING = 997;
 
 export const recvfrom = declare<(s: Sock, buf: Uint8Array, len: number, flags: number, from: Uint8Array, fromlen: Int32Array) => number>(
   ws2_32, 'int __stdcall recvfrom(uintptr_t s, _Out_ void *buf, int len, int flags, _Out_ void *from, _Inout_ int *fromlen)');
+
+/**
+ * `fdArray` is an array of WSAPOLLFD (structs.ts); `revents` is rewritten in each entry, `fd` and
+ * `events` are left as they were. A negative timeout blocks; `fds` 0 fails with WSAEINVAL at
+ * once (measured under Wine), and so does an array without one valid socket (documented).
+ */
+export const WSAPoll = declare<(fdArray: Uint8Array, fds: number, timeout: number) => number>(
+  ws2_32, 'int __stdcall WSAPoll(_Inout_ void *fdArray, uint32_t fds, int timeout)');
+/** WSAPOLLFD `events`/`revents` bits (winsock2.h). POLLIN is RDNORM|RDBAND, POLLOUT is WRNORM. */
+export const POLLRDNORM = 0x0100;
+export const POLLRDBAND = 0x0200;
+export const POLLWRNORM = 0x0010;
+/** `revents` only: reported whatever `events` asked for. */
+export const POLLERR = 0x0001;
+export const POLLHUP = 0x0002;
+export const POLLNVAL = 0x0004;

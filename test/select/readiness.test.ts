@@ -15,6 +15,7 @@ const backends: { name: string; options: ReactorOptions }[] = [
   { name: 'select', options: { readiness: 'select' } },
   { name: 'afd', options: { readiness: 'afd' } }, // waits in its completion port (the default for afd)
   { name: 'afd-select', options: { readiness: 'afd', waitIn: 'select' } }, // sleeps in select; packets via the IOCP worker
+  { name: 'wsapoll', options: { readiness: 'wsapoll' } },
 ];
 
 describe.each(backends)('readiness ($name)', ({ name, options }) => {
@@ -201,7 +202,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       const bogus = reactor.waitWritable(0x7ff0_0000).catch((e: unknown) => e);
       for (const error of [await closed, await bogus]) {
         expect(error).toBeInstanceOf(WinError);
-        expect(error).toMatchObject({ code: 'WSAENOTSOCK', errno: 10038, syscall: name === 'select' ? 'select' : 'IOCTL_AFD_POLL' });
+        expect(error).toMatchObject({ code: 'WSAENOTSOCK', errno: 10038, syscall: { select: 'select', wsapoll: 'WSAPoll' }[name] ?? 'IOCTL_AFD_POLL' });
       }
       await reactor.waitWritable(b); // the loop still serves the others
     });
@@ -312,11 +313,13 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       running: false, closed: false, guest: false,
       readiness: name === 'select'
         ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 1, selectCalls: 0 }
-        : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },
+        : name === 'wsapoll'
+          ? { backend: 'wsapoll', readArmed: 1, writeArmed: 0, pollEntries: 1, pollCalls: 0, connectChecks: 0, connectFailuresFound: 0 }
+          : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0,
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
       // the worker; afd: the reactor waits in the port itself.
-      iocpWorker: { select: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
+      iocpWorker: { select: 'not started', wsapoll: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
       objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, emulatedHandles: 0, emulatedOperations: 0,
     });
     await reactor.run(async () => {
@@ -346,6 +349,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     const { iterations, readiness } = reactor.stats();
     expect(iterations).toBeGreaterThan(0);
     if (name === 'select') expect(readiness.selectCalls).toBe(iterations);
+    else if (name === 'wsapoll') expect(readiness.pollCalls).toBe(iterations);
     else expect(readiness.pollsInFlight).toBe(0);
     await reactor.close();
     expect(reactor.stats()).toMatchObject({ closed: true, timers: 0 });
