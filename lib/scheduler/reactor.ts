@@ -70,6 +70,7 @@ import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
+import { THREAD_CHECK_MS } from '../worker-thread.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -86,6 +87,9 @@ const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
 /** @internal For tests that must reach the completion port (e.g. to kill its worker). */
 export const kCompletionPort = Symbol('winmux.completionPort');
+/** @internal For tests that must reach the waiter pool (to kill a waiter thread) or the wakeup socket. */
+export const kWaitPool = Symbol('winmux.waitPool');
+export const kWakeupEnd = Symbol('winmux.wakeupEnd');
 
 /** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
@@ -265,6 +269,16 @@ export class Reactor implements AsyncDisposable {
     return this.#iocp;
   }
 
+  /** @internal */
+  get [kWaitPool](): WaitPool {
+    return this.#waits;
+  }
+
+  /** @internal The wakeup socket's read end (select mode). */
+  get [kWakeupEnd](): Socket | undefined {
+    return this.#wakeupEnd;
+  }
+
   /**
    * How many socket waits the latest poll settled (the wakeup socket not counted): 1 when the loop
    * serves one busy socket, large under load. TcpStream.read uses it to choose between reading
@@ -309,7 +323,9 @@ export class Reactor implements AsyncDisposable {
         this.#iterate();
       }
     } catch (error) {
-      // The loop itself failed (not one socket): nothing it owns may be left waiting.
+      // The loop itself failed (not one socket): nothing it owns may be left waiting, and what
+      // was waiting learns why (the cause of its ClosedResourceError).
+      this.#failure ??= error;
       await this.close();
       throw error;
     } finally {
@@ -712,6 +728,8 @@ export class Reactor implements AsyncDisposable {
       Atomics.store(state, SLEEPING, 1);
       if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
         timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+        // A thread killed behind Node's back is found by looking (lib/worker-thread.ts): keep looking.
+        if (this.#iocp.worker !== undefined || this.#waits.threadCount > 0) timeout = Math.min(timeout, THREAD_CHECK_MS);
       }
     }
     // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
