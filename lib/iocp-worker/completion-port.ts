@@ -153,6 +153,8 @@ export class CompletionPort {
   #thread: StartedThread | undefined;
   #stopping = false;
   #failure: Error | undefined;
+  /** What operations pending at close reject with (beginClose). */
+  #closing: unknown;
   #closed = false;
   #nextKey = USER_KEY_BASE;
   #completions = 0;
@@ -515,12 +517,12 @@ export class CompletionPort {
     return this.#operations.size;
   }
 
-  /** Step 1 of closing: refuse new work, cancel every pending operation. */
-  beginClose(): void {
+  /** Step 1 of closing: refuse new work, cancel every pending operation (they reject with `closing`). */
+  beginClose(closing: unknown = ClosedResourceError.reactor()): void {
     if (this.#closed) return;
     this.#closed = true;
-    const closing = ClosedResourceError.reactor();
-    for (const monitor of [...this.#monitors.values()]) monitor.close();
+    this.#closing = closing;
+    for (const monitor of [...this.#monitors.values()]) monitor.close(closing);
     for (const operation of this.#operations.values()) {
       if (!operation.abortRequested) {
         operation.abortRequested = true;
@@ -535,7 +537,7 @@ export class CompletionPort {
    * and the worker, if any, is stopped and joined.
    */
   async stopWorker(): Promise<void> {
-    if (this.#operations.size > 0) this.#abandonAll(ClosedResourceError.reactor());
+    if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
     if (this.#worker !== undefined) {
       this.#stopping = true;
       this.#thread!.hold(); // keep Node alive until the worker has been joined

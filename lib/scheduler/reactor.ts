@@ -677,7 +677,7 @@ export class Reactor implements AsyncDisposable {
     const error = this.#closedError();
     this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
-    for (const channel of [...this.#channels]) channel.close();
+    for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
     this.#fair.releaseAll();
     // A guest's helper thread stops first: it must not wait in select or the port (let alone
@@ -686,7 +686,7 @@ export class Reactor implements AsyncDisposable {
     if (left !== undefined) this.#iocp.dispatchEntries(left.batch, left.count, () => this.#wakeup.drain());
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
-    this.#iocp.beginClose();
+    this.#iocp.beginClose(error);
     const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
     while (this.#iocp.pending > 0 && Date.now() < deadline) {
       // Emulated operations end through object waits: dispatch both families.
@@ -697,7 +697,7 @@ export class Reactor implements AsyncDisposable {
     // the AFD handles; close the port — no late wake or post can reach a reused handle value.
     try {
       await this.#iocp.stopWorker();
-      await this.#waits.close();
+      await this.#waits.close(error);
     } finally {
       if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
       this.#wakeup.close();

@@ -161,10 +161,9 @@ export class WaitPool {
   }
 
   /** Cancels every wait (ClosedResourceError), stops and joins every thread. Idempotent. */
-  async close(): Promise<void> {
+  async close(error: unknown = ClosedResourceError.reactor()): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = ClosedResourceError.reactor();
     for (const thread of this.#threads) {
       for (const wait of thread.waits) if (wait !== undefined && wait.cancel === undefined) wait.cancel = { kind: 'close', error };
     }
