@@ -60,3 +60,25 @@ export class InternalStateError extends WinmuxError {
   override readonly name = 'InternalStateError';
   readonly code = 'ERR_INTERNAL_STATE';
 }
+
+/**
+ * A write was aborted (its signal fired) after `bytesWritten` of its bytes had gone to the kernel
+ * — they will reach the peer; the rest will not. `cause` is the signal's reason. An aborted
+ * `TcpStream.write` always rejects with this, `bytesWritten` 0 included, so the caller can resume
+ * at that offset or close the stream; never a silent partial write.
+ */
+export class WriteAbortedError extends WinmuxError {
+  override readonly name = 'WriteAbortedError';
+  readonly code = 'ERR_WRITE_ABORTED';
+  readonly bytesWritten: number;
+
+  constructor(bytesWritten: number, total: number, reason: unknown) {
+    super(`the write was aborted after ${bytesWritten} of its ${total} bytes went out`, { cause: reason });
+    this.bytesWritten = bytesWritten;
+  }
+
+  /** What a write that failed with `error` after `bytesWritten` of `total` bytes rejects with: this error if `signal` aborted it, else `error`. */
+  static wrap(signal: AbortSignal | undefined, error: unknown, bytesWritten: number, total: number): unknown {
+    return signal?.aborted === true && error === signal.reason ? new WriteAbortedError(bytesWritten, total, error) : error;
+  }
+}

@@ -9,8 +9,38 @@
 // joined (seen: a process with an IOCP worker and a named pipe bound to the port never exited).
 // So every thread is started with the synchronous call that ends its wait (a posted stop key, a
 // set event), and an 'exit' listener makes those calls for every thread still alive.
+//
+// A thread can also end without Node knowing: TerminateThread (or a native crash confined to the
+// thread) kills the OS thread, and Node's 'exit' event for that Worker never fires — its exit is
+// announced by the thread itself on its way out, which a killed thread never takes. So each
+// thread reports its OS thread id (GetCurrentThreadId) as it starts, its owner opens the thread
+// with OpenThread(SYNCHRONIZE) — a thread handle is signalled once the thread has ended — and
+// `checkAlive()` looks at it with WaitForSingleObject(h, 0) at most every THREAD_CHECK_MS, from the
+// owner's dispatch in each loop iteration. Found ended twice in a row with no 'exit' event (a
+// normal exit's event comes within a turn of Node's loop), the thread counts as killed: its owner
+// is told as for any unexpected exit, `exited` resolves, and the Worker is never joined or ref'd
+// again (Node would wait for an 'exit' that cannot come).
+import { performance } from 'node:perf_hooks';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ThreadExitedError } from './errors.ts';
+import * as kernel32 from './win32/kernel32.ts';
+
+/**
+ * How often an owner looks at its threads' OS handles (checkAlive): a killed thread is noticed
+ * within two of these. A loop with such a thread never blocks longer than this.
+ */
+export const THREAD_CHECK_MS = 250;
+
+/** Where a thread's data carries the shared word it reports its OS thread id into. */
+interface ThreadReport {
+  winmuxThreadId?: SharedArrayBuffer;
+}
+
+/** Called first thing on a thread started by startWorkerThread: reports its OS thread id to the owner. */
+export function reportThreadId(data: unknown): void {
+  const shared = (data as ThreadReport).winmuxThreadId;
+  if (shared !== undefined) Atomics.store(new Int32Array(shared), 0, kernel32.GetCurrentThreadId());
+}
 
 /** The `entry.ts` (or, built, `entry.js`) beside the module at `moduleUrl`: a worker's tiny entry file. */
 export function entryBeside(moduleUrl: string): URL {
@@ -33,8 +63,17 @@ function stopAliveThreads(): void {
 
 export interface StartedThread {
   readonly worker: Worker;
-  /** Resolves when the thread has exited, for whatever reason. */
+  /** Resolves when the thread has exited, for whatever reason (killed natively included). */
   readonly exited: Promise<void>;
+  /** The OS thread id the thread reported (0 until it has; threads that do not report stay 0). */
+  readonly threadId: () => number;
+  /**
+   * Looks at the OS thread (at most every THREAD_CHECK_MS; `force`: now). Returns false once the
+   * thread is known to be gone; a thread killed behind Node's back is reported here.
+   */
+  checkAlive(force?: boolean): boolean;
+  /** `worker.ref()` while the owner joins it — a no-op for a killed thread, which Node never joins. */
+  hold(): void;
 }
 
 /**
@@ -55,7 +94,9 @@ export function startWorkerThread(
   stopAtExit: () => void,
   transferList: TransferListItem[] = [],
 ): StartedThread {
-  const worker = new Worker(entry, { workerData: data, transferList, execArgv: [], stdout: false, stderr: false });
+  const threadIdWord = new Int32Array(new SharedArrayBuffer(4));
+  const report: ThreadReport = { winmuxThreadId: threadIdWord.buffer as SharedArrayBuffer };
+  const worker = new Worker(entry, { workerData: { ...(data as object), ...report }, transferList, execArgv: [], stdout: false, stderr: false });
   worker.unref();
   aliveThreads.add(stopAtExit);
   if (!exitHooked) {
@@ -66,12 +107,65 @@ export function startWorkerThread(
   worker.on('error', (error) => {
     errorSeen = error;
   });
+  let gone = false;
+  let killed = false;
+  let handle: number | undefined;
+  let nextCheck = 0;
+  let endedOnce = false;
+  const closeThreadHandle = (): void => {
+    if (handle !== undefined) kernel32.CloseHandle(handle);
+    handle = undefined;
+  };
+  let resolveExited!: () => void;
   const exited = new Promise<void>((resolve) => {
-    worker.once('exit', (code) => {
-      aliveThreads.delete(stopAtExit);
-      if (!expected()) onUnexpectedExit(new ThreadExitedError(`${name} exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
-      resolve();
-    });
+    resolveExited = resolve;
   });
-  return { worker, exited };
+  worker.once('exit', (code) => {
+    if (gone) return;
+    gone = true;
+    closeThreadHandle();
+    aliveThreads.delete(stopAtExit);
+    if (!expected()) onUnexpectedExit(new ThreadExitedError(`${name} exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
+    resolveExited();
+  });
+  const threadId = (): number => Atomics.load(threadIdWord, 0);
+  const checkAlive = (force = false): boolean => {
+    if (gone) return false;
+    const now = performance.now();
+    if (!force && now < nextCheck) return true;
+    nextCheck = now + THREAD_CHECK_MS;
+    if (handle === undefined) {
+      const id = threadId();
+      if (id === 0) return true; // not started yet
+      const opened = kernel32.OpenThread(kernel32.SYNCHRONIZE, 0, id);
+      if (kernel32.isNullHandle(opened)) return true; // already ended: Node's 'exit' says how
+      handle = Number(opened);
+    }
+    if (kernel32.WaitForSingleObject(handle, 0) !== kernel32.WAIT_OBJECT_0) {
+      endedOnce = false;
+      return true;
+    }
+    // Ended. A normal exit's 'exit' event follows within a turn of Node's loop: wait one more check.
+    if (!endedOnce) {
+      endedOnce = true;
+      return true;
+    }
+    gone = true;
+    killed = true;
+    closeThreadHandle();
+    aliveThreads.delete(stopAtExit);
+    worker.unref();
+    if (!expected()) {
+      onUnexpectedExit(new ThreadExitedError(
+        `${name} (OS thread ${threadId()}) ended without exiting through Node: killed (TerminateThread) or crashed natively`,
+        { cause: errorSeen },
+      ));
+    }
+    resolveExited();
+    return false;
+  };
+  const hold = (): void => {
+    if (!killed) worker.ref();
+  };
+  return { worker, exited, threadId, checkAlive, hold };
 }

@@ -34,7 +34,7 @@
 // (the operation finished before the cancel) returns its result, so no data is lost. A 995 that
 // nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread } from '../worker-thread.ts';
+import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
@@ -149,8 +149,12 @@ export class CompletionPort {
   #emulatedOperations = 0;
   #worker: Worker | undefined;
   #workerExited: Promise<void> | undefined;
+  /** The worker as started: liveness checks and joining (lib/worker-thread.ts). */
+  #thread: StartedThread | undefined;
   #stopping = false;
   #failure: Error | undefined;
+  /** What operations pending at close reject with (beginClose). */
+  #closing: unknown;
   #closed = false;
   #nextKey = USER_KEY_BASE;
   #completions = 0;
@@ -174,6 +178,11 @@ export class CompletionPort {
     return this.#worker;
   }
 
+  /** The worker's OS thread id once it has reported it, else 0 (for tests that kill it natively). */
+  get workerThreadId(): number {
+    return this.#thread?.threadId() ?? 0;
+  }
+
   /** The reactor thread waits in this port (no worker thread). */
   get inLoop(): boolean {
     return this.#wake === undefined;
@@ -194,7 +203,7 @@ export class CompletionPort {
       iocpBacklog: this.#ring.backlog(),
       completions: this.#completions,
       strayCompletions: this.#stray,
-      iocpWorker: this.#closed ? 'stopped' : worker,
+      iocpWorker: this.#closed && this.#failure === undefined ? 'stopped' : worker,
       emulatedHandles: this.#emulated.size,
       emulatedOperations: this.#emulatedOperations,
     };
@@ -489,6 +498,7 @@ export class CompletionPort {
     if (this.inLoop) return this.wait(0, () => {});
     const count = this.#ring.drain(this.#onCompletion);
     this.#completions += count;
+    this.#thread?.checkAlive(); // a worker killed behind Node's back (lib/worker-thread.ts)
     if (this.#worker !== undefined && this.#failure === undefined && Atomics.load(this.#ring.control, STATE) === FAILED) {
       this.#fail(new ThreadExitedError('the IOCP worker thread failed', { cause: new WinError('GetQueuedCompletionStatusEx', Atomics.load(this.#ring.control, ERRNO)) }));
     }
@@ -507,12 +517,12 @@ export class CompletionPort {
     return this.#operations.size;
   }
 
-  /** Step 1 of closing: refuse new work, cancel every pending operation. */
-  beginClose(): void {
+  /** Step 1 of closing: refuse new work, cancel every pending operation (they reject with `closing`). */
+  beginClose(closing: unknown = ClosedResourceError.reactor()): void {
     if (this.#closed) return;
     this.#closed = true;
-    const closing = ClosedResourceError.reactor();
-    for (const monitor of [...this.#monitors.values()]) monitor.close();
+    this.#closing = closing;
+    for (const monitor of [...this.#monitors.values()]) monitor.close(closing);
     for (const operation of this.#operations.values()) {
       if (!operation.abortRequested) {
         operation.abortRequested = true;
@@ -527,10 +537,10 @@ export class CompletionPort {
    * and the worker, if any, is stopped and joined.
    */
   async stopWorker(): Promise<void> {
-    if (this.#operations.size > 0) this.#abandonAll(ClosedResourceError.reactor());
+    if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
     if (this.#worker !== undefined) {
       this.#stopping = true;
-      this.#worker.ref(); // keep Node alive until the worker has been joined
+      this.#thread!.hold(); // keep Node alive until the worker has been joined
       if (this.#failure === undefined) postPrivate(this.port, KEY_STOP, 0);
       // The worker reaches the stop key only after every packet queued before it. Keep draining
       // the ring meanwhile (what comes now is stray: everything pending was settled or
@@ -542,6 +552,7 @@ export class CompletionPort {
       });
       while (!exited) {
         this.#ring.drain(this.#onCompletion);
+        this.#thread!.checkAlive();
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     }
@@ -682,7 +693,7 @@ export class CompletionPort {
   #ensureWorker(): void {
     if (this.#worker !== undefined || this.#closed || this.#wake === undefined) return;
     const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
-    const { worker, exited } = startWorkerThread(entryBeside(import.meta.url), data, 'the IOCP worker thread',
+    const thread = startWorkerThread(entryBeside(import.meta.url), data, 'the IOCP worker thread',
       () => this.#stopping, (error) => this.#fail(error), () => {
         // At exit: the worker leaves at once, whatever is queued (EXITING), from a full ring's
         // wait (TAIL) or from its port wait (KEY_STOP).
@@ -691,8 +702,9 @@ export class CompletionPort {
         Atomics.notify(this.#ring.control, TAIL);
         postPrivate(this.port, KEY_STOP, 0);
       });
-    this.#worker = worker;
-    this.#workerExited = exited;
+    this.#thread = thread;
+    this.#worker = thread.worker;
+    this.#workerExited = thread.exited;
   }
 
   /** The worker is gone: everything pending fails now, and its memory is never freed. */

@@ -5,7 +5,7 @@ import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
 import { WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../errors.ts';
 import { type ResolvedAddress, checkHost, checkPort, lookupHost } from './resolve.ts';
 import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
 import { type BindOptions, ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
@@ -176,15 +176,20 @@ export class TcpStream extends ReactorSocket {
    * Writes all of `data`; resolves once the kernel has taken the last byte. Nothing is queued in
    * JS: while the kernel's buffer is full the call waits (backpressure). One write at a time: a
    * second one while the first waits gets BusyResourceError (its bytes would land in the middle).
+   * An abort rejects with WriteAbortedError, whose `bytesWritten` says how much the kernel took
+   * (those bytes will reach the peer) and whose `cause` is the signal's reason.
    */
   async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
     this.check();
     checkBuffer(data, 'TcpStream.write: data');
+    const signal = checkSignal(options.signal);
     if (this.#writing) throw new BusyResourceError('another task is already writing to this stream');
     this.#writing = true;
+    let offset = 0;
     try {
+      if (signal?.aborted) throw signal.reason;
       let waited = false;
-      for (let offset = 0; offset < data.length; ) {
+      while (offset < data.length) {
         this.check();
         const n = sock.sendSome(this.socket, data.subarray(offset));
         if (n === null) {
@@ -196,6 +201,8 @@ export class TcpStream extends ReactorSocket {
       }
       const turn = this.reactor.yieldIfDue(this.#writeTurn, waited);
       if (turn !== undefined) await turn;
+    } catch (error) {
+      throw WriteAbortedError.wrap(signal, error, offset, data.length);
     } finally {
       this.#writing = false;
     }

@@ -92,6 +92,8 @@ export interface ReactorStats {
   objectWaits: number;
   waiterThreads: number;
   waiterThreadsStarted: number;
+  /** Waiter threads that ended unexpectedly (their waits rejected with ThreadExitedError). */
+  waiterThreadsLost: number;
   /**
    * Guest mode only: iterations made on Node's thread, waits handed to the helper thread, and the
    * helper's state ('not started', 'waiting', 'idle', 'stopped', 'failed').

@@ -71,6 +71,7 @@ import { checkBuffer, checkFileOffset } from '../buffers.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
+import { THREAD_CHECK_MS } from '../worker-thread.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -87,6 +88,9 @@ const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
 /** @internal For tests that must reach the completion port (e.g. to kill its worker). */
 export const kCompletionPort = Symbol('winmux.completionPort');
+/** @internal For tests that must reach the waiter pool (to kill a waiter thread) or the wakeup socket. */
+export const kWaitPool = Symbol('winmux.waitPool');
+export const kWakeupEnd = Symbol('winmux.wakeupEnd');
 
 /** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
@@ -277,6 +281,16 @@ export class Reactor implements AsyncDisposable {
     return this.#iocp;
   }
 
+  /** @internal */
+  get [kWaitPool](): WaitPool {
+    return this.#waits;
+  }
+
+  /** @internal The wakeup socket's read end (select mode). */
+  get [kWakeupEnd](): Socket | undefined {
+    return this.#wakeupEnd;
+  }
+
   /**
    * How many socket waits the latest poll settled (the wakeup socket not counted): 1 when the loop
    * serves one busy socket, large under load. TcpStream.read uses it to choose between reading
@@ -321,7 +335,9 @@ export class Reactor implements AsyncDisposable {
         this.#iterate();
       }
     } catch (error) {
-      // The loop itself failed (not one socket): nothing it owns may be left waiting.
+      // The loop itself failed (not one socket): nothing it owns may be left waiting, and what
+      // was waiting learns why (the cause of its ClosedResourceError).
+      this.#failure ??= error;
       await this.close();
       throw error;
     } finally {
@@ -673,7 +689,7 @@ export class Reactor implements AsyncDisposable {
     const error = this.#closedError();
     this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
-    for (const channel of [...this.#channels]) channel.close();
+    for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
     this.#fair.releaseAll();
     // A guest's helper thread stops first: it must not wait in select or the port (let alone
@@ -682,7 +698,7 @@ export class Reactor implements AsyncDisposable {
     if (left !== undefined) this.#iocp.dispatchEntries(left.batch, left.count, () => this.#wakeup.drain());
     // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
     // The worker may wake us until it has exited, so the wakeup pair closes after it.
-    this.#iocp.beginClose();
+    this.#iocp.beginClose(error);
     const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
     while (this.#iocp.pending > 0 && Date.now() < deadline) {
       // Emulated operations end through object waits: dispatch both families.
@@ -693,7 +709,7 @@ export class Reactor implements AsyncDisposable {
     // the AFD handles; close the port — no late wake or post can reach a reused handle value.
     try {
       await this.#iocp.stopWorker();
-      await this.#waits.close();
+      await this.#waits.close(error);
     } finally {
       if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
       this.#wakeup.close();
@@ -724,6 +740,8 @@ export class Reactor implements AsyncDisposable {
       Atomics.store(state, SLEEPING, 1);
       if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
         timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+        // A thread killed behind Node's back is found by looking (lib/worker-thread.ts): keep looking.
+        if (this.#iocp.worker !== undefined || this.#waits.threadCount > 0) timeout = Math.min(timeout, THREAD_CHECK_MS);
       }
     }
     // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);

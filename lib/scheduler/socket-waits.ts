@@ -5,7 +5,7 @@
 import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink } from '../readiness.ts';
 import type { WinError } from '../win32/errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, InternalStateError } from '../errors.ts';
 import { checkSignal, onAbort } from '../abort.ts';
 
 interface Waiter {
@@ -37,7 +37,11 @@ export class SocketWaits {
       }
     },
     failed: (socket, error: WinError) => {
-      if (socket === this.#wakeupEnd) throw error;
+      if (socket === this.#wakeupEnd) {
+        // Without it no other thread can wake the loop (completions, object waits, channels
+        // would stall unseen): the loop fails, and the reactor closes with this as the cause.
+        throw new InternalStateError(`the reactor's wakeup socket (${socket}) is no longer a socket: it was closed behind the loop's back`, { cause: error });
+      }
       this.#readyInLastPoll++;
       this.settle(socket, READABLE, true, error);
       this.settle(socket, WRITABLE, true, error);

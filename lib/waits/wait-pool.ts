@@ -17,7 +17,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { onAbort } from '../abort.ts';
-import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { writeU64 } from '../u64.ts';
 import {
@@ -51,6 +51,8 @@ interface ObjectWait {
 
 interface WaiterThread {
   readonly worker: Worker;
+  /** Liveness checks and joining (lib/worker-thread.ts). */
+  readonly started: StartedThread;
   readonly control: number;
   readonly shared: Int32Array;
   readonly waits: (ObjectWait | undefined)[];
@@ -69,6 +71,7 @@ export class WaitPool {
   readonly #schedule: (deadline: number, fire: () => void) => () => void;
   #closed = false;
   #started = 0;
+  #lostCount = 0;
 
   /** `schedule` runs `fire` at a reactor-clock deadline and returns its cancel function. */
   constructor(wake: WakeTarget, schedule: (ms: number, fire: () => void) => () => void, options: WaitPoolOptions = {}) {
@@ -82,12 +85,23 @@ export class WaitPool {
     this.#schedule = schedule;
   }
 
-  stats(): { objectWaits: number; waiterThreads: number; waiterThreadsStarted: number } {
+  stats(): { objectWaits: number; waiterThreads: number; waiterThreadsStarted: number; waiterThreadsLost: number } {
     return {
       objectWaits: this.#threads.reduce((n, t) => n + t.used, 0),
       waiterThreads: this.#threads.length,
       waiterThreadsStarted: this.#started,
+      waiterThreadsLost: this.#lostCount,
     };
+  }
+
+  /** Waiter threads alive (the reactor then never blocks longer than THREAD_CHECK_MS). */
+  get threadCount(): number {
+    return this.#threads.length;
+  }
+
+  /** The OS thread ids of the waiter threads that have reported theirs (for tests that kill one). */
+  threadIds(): number[] {
+    return this.#threads.map((t) => t.started.threadId()).filter((id) => id !== 0);
   }
 
   /** Results waiting to be dispatched. */
@@ -138,15 +152,18 @@ export class WaitPool {
   /** Settles every wait whose thread has answered; the reactor calls this after each select. Returns how many. */
   dispatch(): number {
     let settled = 0;
-    for (const thread of this.#threads) settled += this.#dispatchThread(thread);
+    for (const thread of [...this.#threads]) {
+      settled += this.#dispatchThread(thread);
+      // A thread killed behind Node's back: #lost fails its waits (lib/worker-thread.ts).
+      if (!thread.stopping && !thread.started.checkAlive()) settled++;
+    }
     return settled;
   }
 
   /** Cancels every wait (ClosedResourceError), stops and joins every thread. Idempotent. */
-  async close(): Promise<void> {
+  async close(error: unknown = ClosedResourceError.reactor()): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = ClosedResourceError.reactor();
     for (const thread of this.#threads) {
       for (const wait of thread.waits) if (wait !== undefined && wait.cancel === undefined) wait.cancel = { kind: 'close', error };
     }
@@ -221,7 +238,7 @@ export class WaitPool {
       throw error;
     }
     const thread: WaiterThread = {
-      worker: started.worker, exited: started.exited, control, shared,
+      worker: started.worker, started, exited: started.exited, control, shared,
       waits: new Array<ObjectWait | undefined>(this.#capacity).fill(undefined), used: 0, idleTimer: undefined, stopping: false,
     };
     this.#threads.push(thread);
@@ -231,6 +248,9 @@ export class WaitPool {
 
   /** A thread died: its waits fail; the handles it waited on are untouched. */
   #lost(thread: WaiterThread, error: Error): void {
+    this.#lostCount++;
+    thread.stopping = true; // never given new waits; a new wait starts a new thread
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     this.#remove(thread);
     for (const [slot, wait] of thread.waits.entries()) {
       if (wait === undefined) continue;
@@ -255,11 +275,33 @@ export class WaitPool {
     if (thread.stopping) return thread.exited;
     thread.stopping = true;
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    thread.worker.ref(); // keep Node alive until it is joined
+    thread.started.hold(); // keep Node alive until it is joined
     Atomics.store(thread.shared, STOP, 1);
     kernel32.SetEvent(thread.control);
-    await thread.exited;
+    // A thread killed natively never exits through Node: look at its OS thread meanwhile.
+    let exited = false;
+    void thread.exited.then(() => {
+      exited = true;
+    });
+    while (!exited) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, THREAD_CHECK_MS);
+        void thread.exited.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      thread.started.checkAlive();
+    }
     this.#dispatchThread(thread);
+    // What a killed thread never answered ends here, as its cancellation asked (close: the reactor's error).
+    for (const [slot, wait] of thread.waits.entries()) {
+      if (wait === undefined) continue;
+      thread.waits[slot] = undefined;
+      thread.used--;
+      wait.cleanup();
+      wait.reject(wait.cancel?.kind === 'close' ? wait.cancel.error : new ClosedResourceError('the waiter thread ended before answering'));
+    }
     this.#remove(thread);
     kernel32.CloseHandle(thread.control);
   }

@@ -99,13 +99,16 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
     return untilClosed(() => this.receive(), () => this.#closed);
   }
 
-  /** Stops delivery and rejects a pending receive. Queued messages can still be taken. Idempotent. */
-  close(): void {
+  /**
+   * Stops delivery and rejects a pending receive (with `error`: the reactor passes its own when it
+   * closes). Queued messages can still be taken. Idempotent.
+   */
+  close(error: unknown = new ClosedResourceError('the channel is closed')): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#port.close();
     const receiver = this.#takeReceiver();
-    receiver?.reject(new ClosedResourceError('the channel is closed'));
+    receiver?.reject(error);
     this.#onClose(this);
   }
 

@@ -121,6 +121,15 @@ export const SetEvent = declare<(event: PointerValue) => number>(kernel32, 'int 
 export const ResetEvent = declare<(event: PointerValue) => number>(kernel32, 'int __stdcall ResetEvent(void *hEvent)');
 export const WaitForSingleObject = declare<(handle: PointerValue, milliseconds: number) => number>(
   kernel32, 'uint32_t __stdcall WaitForSingleObject(void *hHandle, uint32_t dwMilliseconds)');
+/** A handle to thread `threadId` of any process, or null (GetLastError says why). */
+export const OpenThread = declare<(access: number, inherit: number, threadId: number) => PointerValue>(
+  kernel32, 'void * __stdcall OpenThread(uint32_t dwDesiredAccess, int bInheritHandle, uint32_t dwThreadId)');
+/** Ends a thread at once, without running any of its code: for tests that kill winmux's threads. */
+export const TerminateThread = declare<(thread: PointerValue, code: number) => number>(
+  kernel32, 'int __stdcall TerminateThread(void *hThread, uint32_t dwExitCode)');
+/** Access right to wait on an object (a thread handle is signalled when the thread ends). */
+export const SYNCHRONIZE = 0x0010_0000;
+export const THREAD_TERMINATE = 0x1;
 /** `handles` is an array of `count` HANDLEs (8 bytes each). */
 export const WaitForMultipleObjects = declare<(count: number, handles: Uint8Array, waitAll: number, milliseconds: number) => number>(
   kernel32, 'uint32_t __stdcall WaitForMultipleObjects(uint32_t nCount, const void *lpHandles, int bWaitAll, uint32_t dwMilliseconds)');

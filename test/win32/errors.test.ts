@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import {
-  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError,
+  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError, WriteAbortedError,
   WINDOWS_ERRORS, errorName, nodeCodeOf, processHandleCount, processThreadCount, wineVersion, winsock,
 } from '../../lib/index.ts';
 import fs from 'node:fs';
@@ -191,6 +191,7 @@ describe('the error classes', () => {
       [new ThreadExitedError('x'), 'ERR_THREAD_EXITED'],
       [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
       [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
+      [new WriteAbortedError(1, 2, 'why'), 'ERR_WRITE_ABORTED'],
     ];
     const doc = fs.readFileSync(DOC_PATH, 'utf8');
     for (const [error, code] of cases) {

@@ -1,0 +1,97 @@
+// Faults: a thread winmux depends on killed natively (TerminateThread) while work is pending on it.
+// Node's 'exit' event never fires for such a thread; the owner notices by looking at the OS thread
+// (lib/worker-thread.ts). No leak check in this file: the killed threads' Node Workers (their
+// libuv loops, isolates and thread handles) can never be torn down — that is the cost of the fault,
+// not a winmux leak. The process still exits (the file ending is the proof).
+import { afterEach, expect, test } from 'vitest';
+import { NamedPipe, NamedPipeServer, Reactor, ThreadExitedError } from '../../lib/index.ts';
+import { kCompletionPort, kWaitPool } from '../../lib/scheduler/reactor.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
+import { loopUntil } from '../helpers/loop.ts';
+import { track } from '../helpers/track.ts';
+
+let reactor: Reactor | undefined;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await reactor?.close();
+  reactor = undefined;
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** TerminateThread on thread `id` of this process: the native kill, no code of the thread runs. */
+function terminateThread(id: number): void {
+  const thread = kernel32.OpenThread(kernel32.THREAD_TERMINATE, 0, id);
+  expect(kernel32.isNullHandle(thread), `OpenThread(${id})`).toBe(false);
+  try {
+    expect(kernel32.TerminateThread(thread, 99)).not.toBe(0);
+  } finally {
+    kernel32.CloseHandle(thread);
+  }
+}
+
+test('the IOCP worker killed with TerminateThread: pending reads and key monitors reject naming it, new work is refused, close() completes', async () => {
+  const r = (reactor = new Reactor());
+  const name = `winmux-killed-${process.pid}`;
+  const outcome = await r.run(async () => {
+    const listener = new NamedPipeServer(r, name);
+    const accepted = listener.accept();
+    const client = await NamedPipe.connect(r, name);
+    const server = await accepted;
+    cleanups.push(() => {
+      void server.close();
+      void client.close();
+      void listener.close();
+    });
+    const read = track(server.read(Buffer.alloc(16)));
+    const next = track(r.monitorCompletionKey().next());
+    const port = r[kCompletionPort];
+    expect(await loopUntil(r, () => port.workerThreadId !== 0)).toBe(true);
+    terminateThread(port.workerThreadId);
+    expect(await loopUntil(r, () => read.settled && next.settled)).toBe(true);
+    return { read: read.error, next: next.error, stats: r.stats(), post: (() => {
+      try {
+        r.postCompletion(0x2000);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })() };
+  });
+  for (const error of [outcome.read, outcome.next, outcome.post]) {
+    expect(error).toBeInstanceOf(ThreadExitedError);
+    expect((error as Error).message).toMatch(/^the IOCP worker thread \(OS thread \d+\) ended without exiting through Node/);
+  }
+  expect(outcome.stats.iocpWorker).toBe('failed');
+  await r.close();
+  expect(r.stats()).toMatchObject({ closed: true, iocpWorker: 'failed' });
+});
+
+// Port mode too: there the loop blocks in the port, not in select, and must still look.
+test.each([{ name: 'select', mode: {} }, { name: 'port', mode: { readiness: 'afd' as const } }])('a waiter thread killed with TerminateThread (waiting in $name): its waits reject naming it, the next wait gets a new thread', async ({ mode }) => {
+  const r = (reactor = new Reactor(mode));
+  const event = kernel32.CreateEventW(null, 0, 0, null);
+  cleanups.push(() => kernel32.CloseHandle(event));
+  const outcome = await r.run(async () => {
+    const wait = track(r.waitForObject(event));
+    expect(await loopUntil(r, () => r.stats().objectWaits === 1 && r.stats().waiterThreads === 1)).toBe(true);
+    expect(await loopUntil(r, () => waiterThreadIds(r).length === 1)).toBe(true);
+    terminateThread(waiterThreadIds(r)[0]!);
+    expect(await loopUntil(r, () => wait.settled)).toBe(true);
+    const lostStats = r.stats();
+    // The pool refused nothing: a new wait starts a new thread, and the event's signal reaches it.
+    const again = r.waitForObject(event);
+    await r.sleep(20);
+    kernel32.SetEvent(event);
+    return { error: wait.error, lostStats, again: await again, after: r.stats() };
+  });
+  expect(outcome.error).toBeInstanceOf(ThreadExitedError);
+  expect((outcome.error as Error).message).toMatch(/^a waiter thread \(OS thread \d+\) ended without exiting through Node/);
+  expect(outcome.lostStats).toMatchObject({ objectWaits: 0, waiterThreads: 0, waiterThreadsLost: 1 });
+  expect(outcome.again).toEqual({ signaled: true, timedOut: false, abandoned: false });
+  expect(outcome.after).toMatchObject({ waiterThreadsStarted: 2, waiterThreadsLost: 1 });
+  await r.close();
+});
+
+function waiterThreadIds(r: Reactor): number[] {
+  return r[kWaitPool].threadIds();
+}

@@ -1,0 +1,88 @@
+// An aborted TcpStream.write tells the caller how much went out (WriteAbortedError.bytesWritten),
+// and exactly that much reaches the peer: never a silent partial write.
+import { afterEach, describe, expect, test } from 'vitest';
+import { Reactor, TcpStream, WriteAbortedError } from '../../lib/index.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
+import { SocketJar } from '../helpers/sockets.ts';
+
+checkResourcesReleased();
+
+const TRAILER = Buffer.from('END!');
+const SIZE = 4 * 1024 * 1024;
+/** The byte at offset i of the payload: a pattern the reader can check without keeping a copy. */
+const patternAt = (i: number): number => (i * 7 + (i >>> 11)) & 0xff;
+
+describe.each(LOOP_MODES)('aborted TCP writes (waiting in $name)', ({ mode }) => {
+  let reactor: Reactor | undefined;
+  const streams: TcpStream[] = [];
+  afterEach(async () => {
+    for (const s of streams.splice(0)) s.close();
+    await reactor?.close();
+    reactor = undefined;
+  });
+
+  /** A connected pair whose writer has a 10000-byte send buffer (the streams own the sockets). */
+  function smallBufferStreams(r: Reactor): [TcpStream, TcpStream] {
+    const [a, b] = new SocketJar().smallBufferPair();
+    const pair: [TcpStream, TcpStream] = [new TcpStream(r, a), new TcpStream(r, b)];
+    streams.push(...pair);
+    return pair;
+  }
+
+  /** Reads to end of stream, slowly (one 4 KiB read per loop iteration); calls `onProgress` with the total. */
+  async function readAllSlowly(r: Reactor, reader: TcpStream, onProgress: (total: number) => void = () => {}): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(4096);
+    let total = 0;
+    for (let n; (n = await reader.read(buffer)) > 0; ) {
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+      total += n;
+      onProgress(total);
+      await r.checkpoint();
+    }
+    return chunks;
+  }
+
+  test('an abort mid-write rejects with WriteAbortedError; the peer receives exactly bytesWritten bytes of it', async () => {
+    const r = (reactor = new Reactor(mode));
+    const payload = new Uint8Array(SIZE).map((_, i) => patternAt(i));
+    const { error, received } = await r.run(async () => {
+      const [writer, reader] = smallBufferStreams(r);
+      const controller = new AbortController();
+      const reason = new Error('enough');
+      // Abort once the slow reader has seen 256 KiB: the write is then well under way.
+      const reading = readAllSlowly(r, reader, (total) => {
+        if (total >= 256 * 1024 && !controller.signal.aborted) controller.abort(reason);
+      });
+      const error = await writer.write(payload, { signal: controller.signal }).catch((e: unknown) => e);
+      expect((error as Error).cause).toBe(reason);
+      // What follows on the stream must come right after the bytes reported sent.
+      await writer.write(TRAILER);
+      writer.shutdownWrite();
+      return { error, received: Buffer.concat(await reading) };
+    });
+    expect(error).toBeInstanceOf(WriteAbortedError);
+    const { bytesWritten } = error as WriteAbortedError;
+    expect(bytesWritten).toBeGreaterThan(256 * 1024);
+    expect(bytesWritten).toBeLessThan(SIZE);
+    expect(received.length).toBe(bytesWritten + TRAILER.length);
+    expect(received.subarray(0, bytesWritten).equals(payload.subarray(0, bytesWritten))).toBe(true);
+    expect(received.subarray(bytesWritten).equals(TRAILER)).toBe(true);
+  });
+
+  test('a signal already aborted: WriteAbortedError with bytesWritten 0, and nothing goes out', async () => {
+    const r = (reactor = new Reactor(mode));
+    const reason = new Error('before it started');
+    const { error, received } = await r.run(async () => {
+      const [writer, reader] = smallBufferStreams(r);
+      const error = await writer.write(Buffer.from('never sent'), { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+      await writer.write(TRAILER);
+      writer.shutdownWrite();
+      return { error, received: Buffer.concat(await readAllSlowly(r, reader)) };
+    });
+    expect(error).toBeInstanceOf(WriteAbortedError);
+    expect(error).toMatchObject({ code: 'ERR_WRITE_ABORTED', bytesWritten: 0, cause: reason });
+    expect(received.equals(TRAILER)).toBe(true);
+  });
+});
