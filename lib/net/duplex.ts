@@ -36,6 +36,8 @@ export class WinmuxSocket extends Duplex {
   #remote: SocketAddress | undefined;
   /** The idle timer of `setTimeout`: refreshed by every read and write, like net.Socket's. */
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The idle timeout in ms; 0: off (the timer, if any, then fires without effect). */
+  #idleMs = 0;
 
   /** Wraps `stream`; the socket owns it from now on (destroying the socket closes it). */
   constructor(stream: TcpStream, options: NodeDuplexOptions = {}) {
@@ -62,7 +64,7 @@ export class WinmuxSocket extends Duplex {
           return;
         }
         this.#bytesRead += n;
-        this.#idleTimer?.refresh();
+        this.#active();
         let chunk: Buffer;
         if (n >= buffer.length * HAND_OVER_FRACTION) {
           chunk = buffer.subarray(0, n);
@@ -95,7 +97,7 @@ export class WinmuxSocket extends Duplex {
     this.stream.write(data).then(
       () => {
         this.#bytesWritten += data.length;
-        this.#idleTimer?.refresh();
+        this.#active();
         callback();
       },
       (error: unknown) => callback(this.destroyed && error instanceof ClosedResourceError ? null : (error as Error)),
@@ -126,19 +128,38 @@ export class WinmuxSocket extends Duplex {
   setTimeout(ms: number, callback?: () => void): this {
     const duration = checkDuration(ms, 'WinmuxSocket.setTimeout: ms');
     if (duration === 0 || duration === Infinity) {
-      this.#clearIdleTimer();
+      // Disarmed, not cleared: Node's http turns the timeout off and on again for every request,
+      // and a timer reused by `refresh()` costs less than a new one each time.
+      this.#idleMs = 0;
       if (callback !== undefined) this.removeListener('timeout', callback);
       return this;
     }
-    this.#clearIdleTimer();
-    if (!this.destroyed) this.#idleTimer = setTimeout(() => this.emit('timeout'), duration).unref();
+    if (!this.destroyed) {
+      if (this.#idleTimer !== undefined && duration === this.#idleMs) {
+        this.#idleTimer.refresh();
+      } else {
+        this.#clearIdleTimer();
+        this.#idleTimer = setTimeout(this.#onIdle, duration).unref();
+      }
+      this.#idleMs = duration;
+    }
     if (callback !== undefined) this.once('timeout', callback);
     return this;
+  }
+
+  readonly #onIdle = (): void => {
+    if (this.#idleMs > 0) this.emit('timeout');
+  };
+
+  /** A read or a write: the idle timeout starts again. */
+  #active(): void {
+    if (this.#idleMs > 0) this.#idleTimer?.refresh();
   }
 
   #clearIdleTimer(): void {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
+    this.#idleMs = 0;
   }
 
   /** TCP_NODELAY (on by default on a TcpStream). A no-op once destroyed, as on net.Socket. */
