@@ -365,6 +365,25 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
     expect(await client.read(Buffer.alloc(8))).toBe(0);
   });
 
+  test('destroySoon sends what was written, then FIN, then closes', async () => {
+    reactor = new Reactor(mode);
+    const listener = TcpListener.listen(reactor);
+    cleanups.push(() => listener.close());
+    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
+    cleanups.push(() => client.close());
+    const socket = toNodeDuplex(await listener.accept());
+    const body = pattern(256 * 1024, 11);
+    socket.write(body);
+    socket.destroySoon();
+    const received: Buffer[] = [];
+    const buffer = Buffer.alloc(65536);
+    for (let n = await client.read(buffer); n > 0; n = await client.read(buffer)) received.push(Buffer.from(buffer.subarray(0, n)));
+    expect(Buffer.concat(received).equals(body)).toBe(true);
+    if (!socket.destroyed) await next(socket, 'close');
+    expect(socket.stream.closed).toBe(true);
+    expect(socket.bytesWritten).toBe(body.length);
+  });
+
   test('small reads are not pinned to a 64 KiB buffer each: 1 MiB in 1 KiB pieces keeps ~1 MiB of buffers', async () => {
     reactor = new Reactor(mode);
     const listener = TcpListener.listen(reactor);
