@@ -51,9 +51,10 @@ export class WinmuxSocket extends Duplex {
   override _read(): void {
     if (this.#reading) return;
     this.#reading = true;
-    // Node's net hands every read a fresh 64 KiB buffer and keeps it alive as long as any slice of
-    // it is: 1 MB arriving in 1 KiB pieces pinned ~55 MiB. Small reads are copied out of a kept
-    // buffer instead; a large one hands the buffer over (the copy would cost more than it saves).
+    // A slice of a fresh 64 KiB buffer per read keeps all 64 KiB alive as long as the slice is:
+    // 1 MB arriving in 1 KiB pieces pinned 51–55 MiB (Node's own socket: about 1 MB). Small reads
+    // are copied out of a kept buffer instead; a large one hands the buffer over (copying it would
+    // cost more than the retention it saves).
     const buffer = (this.#buffer ??= Buffer.allocUnsafe(this.#chunkSize));
     this.stream.read(buffer).then(
       (n) => {
