@@ -9,10 +9,16 @@
 //     program itself, so the client is started here and bench/load-client.ts reaches it over
 //     loopback TCP at the address passed in WINMUX_LOAD_CLIENT. Its stdin is a pipe from this
 //     process: it exits when that pipe closes, so it never outlives the benchmark.
-//  3. Runs bench/run.ts with Windows Node (scripts/winnode.mjs; directly on Windows) and exits
+//  3. On Linux, for the http benchmark: installs wrk (Debian's package, `apt-get install -y wrk`,
+//     as root) when it is missing, and offers to run it on the benchmark's behalf: a loopback
+//     TCP service (address in WINMUX_WRK) that takes one JSON line per run ({url, connections,
+//     seconds, postBytes}), runs wrk with one thread and --latency, and answers one JSON line
+//     ({code, stdout, stderr}). A POST body comes from a Lua script written here.
+//  4. Runs bench/run.ts with Windows Node (scripts/winnode.mjs; directly on Windows) and exits
 //     with its exit code.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,8 +90,68 @@ async function stopLoadClient(load) {
   clearTimeout(timer);
 }
 
+/** wrk on PATH, installed from Debian's package when missing and we are root; undefined (and says why) otherwise. */
+function findWrk() {
+  const works = () => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+  if (works()) return 'wrk';
+  if (process.getuid?.() !== 0) {
+    say('wrk is not installed and this is not root: install it (apt-get install -y wrk) and run again');
+    return undefined;
+  }
+  say('wrk is not installed: apt-get install -y wrk');
+  let result = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    result = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  if (works()) return 'wrk';
+  say('could not install wrk');
+  return undefined;
+}
+
+/** The wrk service (step 3): resolves with its server once it listens on a loopback port. */
+async function startWrkService(program) {
+  const scripts = path.join(root, '.cache', 'bench');
+  fs.mkdirSync(scripts, { recursive: true });
+  const scriptFor = (bytes) => {
+    const file = path.join(scripts, `wrk-post-${bytes}.lua`);
+    fs.writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("x", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+    return file;
+  };
+  const service = net.createServer((socket) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      const { url, connections, seconds, postBytes } = JSON.parse(text.slice(0, end));
+      const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+      if (postBytes > 0) args.push('-s', scriptFor(postBytes));
+      const child = spawn(program, [...args, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', (error) => socket.end(`${JSON.stringify({ code: -1, stdout, stderr: error.message })}\n`));
+      child.on('close', (code) => socket.end(`${JSON.stringify({ code: code ?? -1, stdout, stderr })}\n`));
+    });
+  });
+  await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
+  return service;
+}
+
 let load;
+let wrkService;
 const env = { ...process.env };
+if (process.platform !== 'win32' && args[0] === 'http') {
+  const program = findWrk();
+  if (program !== undefined) {
+    wrkService = await startWrkService(program);
+    env.WINMUX_WRK = `127.0.0.1:${wrkService.address().port}`;
+  }
+}
 if (process.platform !== 'win32' && ECHO_LOAD_BENCHMARKS.has(args[0])) {
   const program = buildLoadClient();
   if (program !== undefined) load = await startLoadClient(program);
@@ -110,4 +176,5 @@ const code = await new Promise((resolve) => {
   runner.once('exit', (status, signal) => resolve(status ?? (signal ? 128 : 1)));
 });
 await stopLoadClient(load);
+wrkService?.close();
 process.exit(code);

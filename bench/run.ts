@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   readiness: () => import('./readiness.ts'),
   echo: () => import('./echo.ts'),
   coexist: () => import('./coexist.ts'),
+  http: () => import('./http.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

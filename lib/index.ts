@@ -30,5 +30,5 @@ export { WsaPollBackend, type WsaPollBackendOptions } from './wsapoll/wsapoll-ba
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
 export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';
-export { toNodeDuplex } from './net/duplex.ts';
+export { toNodeDuplex, serveHttp, WinmuxSocket, type NodeDuplexOptions, type ConnectionSink } from './net/duplex.ts';
 export { lookupHost, type ResolvedAddress } from './net/resolve.ts';

@@ -124,6 +124,22 @@ export class TcpStream extends ReactorSocket {
   }
 
   /**
+   * SO_KEEPALIVE; `initialDelayMs` > 0 also sets the idle time before the first probe (whole
+   * seconds, at least 1) where the system has TCP_KEEPALIVE (Windows 10 1709+; Wine 8 has not:
+   * WSAENOPROTOOPT, and the system's default delay applies).
+   */
+  setKeepAlive(enable: boolean, initialDelayMs = 0): void {
+    this.check();
+    sock.setIntOption(this.socket, ws.SOL_SOCKET, ws.SO_KEEPALIVE, enable ? 1 : 0);
+    if (!enable || initialDelayMs <= 0) return;
+    try {
+      sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_KEEPALIVE, Math.max(1, Math.floor(initialDelayMs / 1000)));
+    } catch (error) {
+      if (!(error instanceof WinError && error.code === 'WSAENOPROTOOPT')) throw error;
+    }
+  }
+
+  /**
    * Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of
    * stream. One read at a time: a second one while the first waits gets BusyResourceError.
    */

@@ -63,7 +63,10 @@ export const SO_RCVBUF = 0x1002;
 export const SO_ERROR = 0x1007;
 export const SO_TYPE = 0x1008;
 export const SO_LINGER = 0x0080;
+export const SO_KEEPALIVE = 0x0008;
 export const TCP_NODELAY = 0x0001;
+/** IPPROTO_TCP: seconds idle before the first keep-alive probe (Windows 10 1709+). */
+export const TCP_KEEPALIVE = 3;
 /** `_IOW('f', 126, u_long)` as a signed 32-bit value. */
 export const FIONBIO = 0x8004667e | 0;
 /** `_IOR('f', 127, u_long)`: bytes readable without blocking. */
