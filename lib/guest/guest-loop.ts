@@ -49,11 +49,15 @@ export interface GuestHost {
   wake(): void;
   /** Marks the reactor asleep (SLEEPING, wakeup/protocol.ts) while the helper waits. */
   sleeping(asleep: boolean): void;
+  /** The loop is about to wait (the time until the next turn is not an iteration: stats). */
+  idle(): void;
   /** The loop failed (not one socket): close the reactor with `error` as the cause. */
   fail(error: unknown): void;
 }
 
 const BYTES_PER_WORD = 4;
+/** Before the helper thread is online: how often the loop polls on a Node timer when idle. */
+const STAND_IN_POLL_MS = 5;
 
 export class GuestLoop {
   readonly #host: GuestHost;
@@ -64,6 +68,10 @@ export class GuestLoop {
   #worker: Worker | undefined;
   #exited: Promise<void> | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** The helper thread has started (its first message came): until then idle waits are Node timers. */
+  #helperOnline = false;
+  /** Before the helper is online: the Node timer that stands in for its wait. */
+  #standIn: NodeJS.Timeout | undefined;
   /** The helper is waiting for us; `#poked`: it has been woken once already. */
   #waiting = false;
   #poked = false;
@@ -89,7 +97,8 @@ export class GuestLoop {
   }
 
   stats(): { guestTurns: number; guestHandoffs: number; guestHelper: string } {
-    const helper = this.#threadFailure ? 'failed' : this.#worker === undefined ? 'not started' : this.#stopped ? 'stopped' : this.#waiting ? 'waiting' : 'idle';
+    const helper = this.#threadFailure ? 'failed' : this.#worker === undefined ? 'not started' : this.#stopped ? 'stopped'
+      : !this.#helperOnline ? 'starting' : this.#waiting ? 'waiting' : 'idle';
     return { guestTurns: this.#turns, guestHandoffs: this.#handoffs, guestHelper: helper };
   }
 
@@ -109,7 +118,7 @@ export class GuestLoop {
    */
   kick(): void {
     if (this.#stopped) return;
-    this.#updateRef();
+    if (!this.#refed) this.#updateRef(); // (once ref'd, new waiters change nothing)
     this.#interrupt();
   }
 
@@ -117,7 +126,7 @@ export class GuestLoop {
   timerSet(ms: number): void {
     if (this.#stopped) return;
     this.#updateRef();
-    if (this.#waiting && epochNow() + ms < this.#waitEndsAt) this.#interrupt();
+    if (this.#waitEndsAt > epochNow() + ms) this.#interrupt();
   }
 
   /** Something may now wait (or no longer wait) on the reactor: refs or unrefs the loop. */
@@ -134,6 +143,8 @@ export class GuestLoop {
     this.#stopped = true;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
+    clearTimeout(this.#standIn);
+    this.#standIn = undefined;
     if (this.#worker === undefined) return undefined;
     const wasWaiting = this.#waiting;
     this.#worker.ref(); // joined below: it must not be dropped by an exiting loop meanwhile
@@ -157,6 +168,7 @@ export class GuestLoop {
 
   readonly #step = (): void => {
     this.#immediate = undefined;
+    this.#standIn = undefined;
     if (this.#stopped) return;
     if (!this.#pollAgain && !this.#host.hasQueuedWork()) {
       this.#handOff();
@@ -174,6 +186,13 @@ export class GuestLoop {
       return;
     }
     this.#turns++;
+    if (found === 0 && !this.#host.hasQueuedWork()) {
+      // Nothing was ready, no timer fired, no callback ran: no task was resumed, so no promise
+      // continuation can still arm a wait — hand off now rather than a turn of Node's loop later.
+      this.#pollAgain = false;
+      this.#handOff();
+      return;
+    }
     // The tasks this iteration resumed run in the microtasks after this callback; the next step
     // (a setImmediate away, like `run`'s yield to Node) sees what they queued.
     this.#pollAgain = found > 0;
@@ -189,6 +208,11 @@ export class GuestLoop {
       this.#host.sleeping(false);
       this.#pollAgain = true;
       this.#schedule();
+      return;
+    }
+    this.#host.idle();
+    if (!this.#helperOnline) {
+      this.#standInWait();
       return;
     }
     try {
@@ -209,9 +233,16 @@ export class GuestLoop {
     Atomics.notify(this.#control, REQUEST);
   }
 
-  readonly #helperDone = (): void => {
+  readonly #helperDone = (message: unknown): void => {
+    if (message === 'online') {
+      this.#helperOnline = true;
+      // A stand-in wait in progress gives way to the helper's at once.
+      if (this.#standIn !== undefined) this.#interrupt();
+      return;
+    }
     if (!this.#waiting || this.#stopped) return;
     this.#waiting = false;
+    this.#waitEndsAt = 0;
     this.#host.sleeping(false);
     // A failed helper select needs no handling here: the iteration's own select (same sets)
     // reports the bad socket to its waiters, or fails the loop.
@@ -222,10 +253,36 @@ export class GuestLoop {
   };
 
   #interrupt(): void {
+    if (this.#standIn !== undefined) {
+      clearTimeout(this.#standIn);
+      this.#standIn = undefined;
+      this.#host.sleeping(false);
+      this.#pollAgain = true;
+      this.#schedule();
+      return;
+    }
     if (this.#waiting && !this.#poked) {
       this.#poked = true;
       this.#host.wake();
     }
+  }
+
+  /**
+   * The helper thread is still starting (~100–200 ms under Wine, more on a busy machine): rather
+   * than leave the first waits behind its start, poll here every few ms on a Node timer until it
+   * is online. Whatever would wake the helper (a kick, an earlier timer) ends this wait instead.
+   */
+  #standInWait(): void {
+    this.#host.sleeping(false);
+    const ms = Math.min(Math.max(this.#host.msToNextTimer(), 0), STAND_IN_POLL_MS);
+    this.#waitEndsAt = epochNow() + ms;
+    this.#standIn = setTimeout(() => {
+      this.#standIn = undefined;
+      this.#waitEndsAt = 0;
+      this.#pollAgain = true;
+      this.#step();
+    }, ms);
+    if (!this.#refed) this.#standIn.unref();
   }
 
   #updateRef(): void {
@@ -235,9 +292,11 @@ export class GuestLoop {
     if (want) {
       this.#worker?.ref();
       this.#immediate?.ref();
+      this.#standIn?.ref();
     } else {
       this.#worker?.unref();
       this.#immediate?.unref();
+      this.#standIn?.unref();
     }
   }
 

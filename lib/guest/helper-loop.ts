@@ -20,6 +20,8 @@ export function runGuestHelper(data: GuestHelperData): void {
   const timeval = new Timeval();
   const removed = new Uint32Array(1);
   if (data.kind === 'select') ws.ensureWinsock();
+  // Until this arrives the reactor polls on a Node timer instead of handing waits over.
+  parentPort!.postMessage('online');
   for (;;) {
     Atomics.wait(control, REQUEST, IDLE);
     const request = Atomics.load(control, REQUEST);

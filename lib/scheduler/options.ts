@@ -96,7 +96,7 @@ export interface ReactorStats {
   waiterThreadsLost: number;
   /**
    * Guest mode only: iterations made on Node's thread, waits handed to the helper thread, and the
-   * helper's state ('not started', 'waiting', 'idle', 'stopped', 'failed').
+   * helper's state ('starting', 'waiting', 'idle', 'stopped', 'failed').
    */
   guestTurns?: number;
   guestHandoffs?: number;

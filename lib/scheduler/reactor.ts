@@ -219,6 +219,8 @@ export class Reactor implements AsyncDisposable {
       hasQueuedWork: () => this.#soon.length > 0 || this.#fair.waiting > 0 || this.#iocp.backlog() > 0 || this.#waits.hasPending()
         || this.#timers.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
+      // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all, so
+      // it notices a killed IOCP worker or waiter thread at its next event or timer instead.
       msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
       inPort: this.#iocp.inLoop,
       selectSets: () => this.#backend.selectSets!(),
@@ -227,6 +229,9 @@ export class Reactor implements AsyncDisposable {
         this.#wakeup.wake();
       },
       sleeping: (asleep) => Atomics.store(this.#wakeup.state, SLEEPING, asleep ? 1 : 0),
+      idle: () => {
+        this.#pollEndedAt = undefined; // a wait, not an iteration: longestIterationMs leaves it out
+      },
       fail: (error) => {
         this.#failure = error;
         void this.close();
@@ -763,9 +768,12 @@ export class Reactor implements AsyncDisposable {
     }
     found += this.#waits.dispatch();
     this.#iterations++;
+    // Counted too: tasks resumed by the deferred queue, timers and call-soon work (a guest loop
+    // hands its wait off at once only after an iteration that resumed nothing at all).
+    found += this.#fair.waiting;
     this.#fair.nextIteration(this.#iterations, this.#pollEndedAt!);
-    this.#fireTimers();
-    this.#runSoon();
+    found += this.#fireTimers();
+    found += this.#runSoon();
     return found;
   }
 
@@ -775,14 +783,17 @@ export class Reactor implements AsyncDisposable {
     for (const channel of this.#channels) channel.deliver();
   };
 
-  #fireTimers(): void {
+  #fireTimers(): number {
     const now = this.#clock();
-    for (let timer: Timer | undefined; (timer = this.#timers.popExpired(now)) !== undefined; ) timer.fire();
+    let fired = 0;
+    for (let timer: Timer | undefined; (timer = this.#timers.popExpired(now)) !== undefined; fired++) timer.fire();
+    return fired;
   }
 
-  #runSoon(): void {
+  /** Runs the call-soon work queued before this call; returns how many callbacks ran. */
+  #runSoon(): number {
     const callbacks = this.#soon;
-    if (callbacks.length === 0) return;
+    if (callbacks.length === 0) return 0;
     this.#soon = [];
     for (const callback of callbacks) {
       try {
@@ -793,5 +804,6 @@ export class Reactor implements AsyncDisposable {
         });
       }
     }
+    return callbacks.length;
   }
 }

@@ -53,6 +53,15 @@ async function nodeTicks(n: number): Promise<number> {
   return n;
 }
 
+/**
+ * Until the reactor's helper thread waits: turns of Node's loop, bounded by a count (the helper
+ * starts in 0.1–1 s under Wine; a helper that never waits fails the caller's assertion).
+ */
+async function untilHelperWaits(reactor: Reactor): Promise<boolean> {
+  for (let i = 0; i < 5000 && reactor.stats().guestHelper !== 'waiting'; i++) await delay(1);
+  return reactor.stats().guestHelper === 'waiting';
+}
+
 describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
   let reactor: Reactor | undefined;
   const jar = new SocketJar();
@@ -83,6 +92,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
 
       // The reactor has nothing to do but wait: Node's own I/O and timers must run meanwhile,
       // and the guest loop must not turn while they do (its helper thread waits).
+      expect(await untilHelperWaits(reactor)).toBe(true);
       const before = reactor.stats();
       expect(await node.roundTrips(20)).toBe(20);
       expect(await nodeTicks(10)).toBe(10);
@@ -185,15 +195,10 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     const ROUNDS = 200;
     let delivered = 0;
     let armedWhileWaiting = 0;
-    /** Turns of Node's loop until the helper thread waits (bounded by a count, not a clock). */
-    const untilHelperWaits = async (): Promise<boolean> => {
-      for (let i = 0; i < 1000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
-      return r.stats().guestHelper === 'waiting';
-    };
     try {
       for (let round = 0; round < ROUNDS; round++) {
         // Most rounds change interest while the helper waits on the sets it was given before.
-        if (random(4) !== 0 && (await untilHelperWaits())) armedWhileWaiting++;
+        if (random(4) !== 0 && (await untilHelperWaits(r))) armedWhileWaiting++;
         const target = random(pairs.length);
         const [watched, sender] = pairs[target]!;
         // Churn: waits on other sockets armed and disarmed (aborted) around the real one, some
@@ -258,12 +263,11 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     const r = reactor;
     const [a] = jar.pair();
     const parked = r.waitReadable(a).catch(() => {}); // something to wait on, and no timer: no deadline
-    for (let i = 0; i < 1000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(r.stats().guestHelper).toBe('waiting');
+    expect(await untilHelperWaits(r)).toBe(true);
     // From Node's timers phase, i.e. from outside any winmux task.
     const slept = await new Promise<string>((resolve, reject) => setTimeout(() => r.sleep(5).then(() => resolve('slept'), reject), 1));
     expect(slept).toBe('slept');
-    for (let i = 0; i < 1000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(await untilHelperWaits(r)).toBe(true);
     const ran = await new Promise<string>((resolve) => setTimeout(() => r.callSoon(() => resolve('ran')), 1));
     expect(ran).toBe('ran');
     r.notifyClosing(a);

@@ -320,7 +320,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
       // the worker; afd: the reactor waits in the port itself.
       iocpWorker: { select: 'not started', wsapoll: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
-      objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, emulatedHandles: 0, emulatedOperations: 0,
+      objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, waiterThreadsLost: 0, emulatedHandles: 0, emulatedOperations: 0,
     });
     await reactor.run(async () => {
       fillSendBuffer(pairs[2]![0]);
