@@ -133,14 +133,16 @@ export function startWorkerThread(
     if (gone) return false;
     const now = performance.now();
     if (!force && now < nextCheck) return true;
-    nextCheck = now + THREAD_CHECK_MS;
     if (handle === undefined) {
       const id = threadId();
-      if (id === 0) return true; // not started yet
+      // Not started yet: look again at the next check, not THREAD_CHECK_MS later, so the thread's
+      // handle is opened (and the process's handle count settles) as soon as it has started.
+      if (id === 0) return true;
       const opened = kernel32.OpenThread(kernel32.SYNCHRONIZE, 0, id);
       if (kernel32.isNullHandle(opened)) return true; // already ended: Node's 'exit' says how
       handle = Number(opened);
     }
+    nextCheck = now + THREAD_CHECK_MS;
     if (kernel32.WaitForSingleObject(handle, 0) !== kernel32.WAIT_OBJECT_0) {
       endedOnce = false;
       return true;

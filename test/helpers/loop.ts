@@ -17,3 +17,30 @@ export async function loopUntil(reactor: Reactor, condition: () => boolean, { ma
   }
   return true;
 }
+
+/**
+ * For tests that count handles or threads: a guest reactor's helper thread starts with the
+ * reactor and makes its handles as it comes up (0.1–1 s under Wine). Resolves once it is up (at
+ * once for a host-mode reactor); bounded by loop iterations like `loopUntil`.
+ */
+export async function helperStarted(reactor: Reactor): Promise<boolean> {
+  if (!reactor.guest) return true;
+  return loopUntil(reactor, () => reactor.stats().guestHelper !== 'starting', { maxIterations: 2000, stepMs: 5 });
+}
+
+/**
+ * The process's handle count once it holds still over a few loop turns: threads winmux starts
+ * (a guest helper, the IOCP worker, whose OS thread handle its owner opens when the thread
+ * reports in) make handles a moment after the call that started them. Bounded by iterations.
+ */
+export async function settledHandleCount(reactor: Reactor, count: () => number): Promise<number> {
+  await helperStarted(reactor);
+  let last = count();
+  for (let i = 0, same = 0; i < 200 && same < 3; i++) {
+    await reactor.sleep(10);
+    const now = count();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}

@@ -12,7 +12,7 @@ import {
 import { parseNotifications } from '../../lib/io/directory-changes.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
-import { loopUntil } from '../helpers/loop.ts';
+import { loopUntil, settledHandleCount } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -28,9 +28,7 @@ const freshDir = (): string => fs.mkdtempSync(path.join(root, `t${++dirCounter}-
  */
 async function handlesAfterWarmUp(reactor: Reactor, dir: string): Promise<number> {
   await DirectoryWatcher.open(reactor, dir).close();
-  // A guest reactor's helper thread starts with the reactor; a sleep that came back went through it.
-  await reactor.sleep(1);
-  return processHandleCount();
+  return settledHandleCount(reactor, processHandleCount);
 }
 
 /** Takes changes from `watcher` in the background, into `seen`, until it ends. */

@@ -16,7 +16,7 @@ import { processHandleCount } from '../../lib/win32/diagnostics.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
-import { loopUntil } from '../helpers/loop.ts';
+import { helperStarted, loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -210,6 +210,7 @@ describe.each(LOOP_MODES)('child processes with stdio (waiting in $name)', ({ mo
     // The first registration with the port starts the reactor's IOCP machinery (in select mode
     // the IOCP worker thread, with its handles), which stays until reactor.close(): before the count.
     failedSpawn();
+    expect(await helperStarted(reactor)).toBe(true);
     const before = processHandleCount();
     for (let i = 0; i < 3; i++) failedSpawn();
     expect(await settle(() => processHandleCount() <= before), 'handles after three failed spawns with pipes').toBe(true);
@@ -255,6 +256,7 @@ describe.each(LOOP_MODES)('child processes with stdio (waiting in $name)', ({ mo
 
   test('bad options are TypeErrors at the call, before anything is opened', async () => {
     make();
+    expect(await helperStarted(reactor)).toBe(true);
     const before = processHandleCount();
     const bad: [string, () => unknown][] = [
       ["stdout: 'pipes'", () => spawnProcess(reactor, node, [], { stdout: 'pipes' as never })],

@@ -10,7 +10,7 @@ import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
-import { loopUntil } from '../helpers/loop.ts';
+import { helperStarted, loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -38,9 +38,9 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
 
   test('a closed handle fails that wait with ERROR_INVALID_HANDLE; a non-handle is a TypeError', async () => {
     make();
-    // A guest reactor's helper thread starts with it and makes handles as it starts: once a sleep
-    // has come back through it, no thread of ours makes one that could reuse the closed value.
-    await reactor.run(() => reactor.sleep(1));
+    // A guest reactor's helper thread starts with it and makes handles as it starts: once it is
+    // up, no thread of ours makes one that could reuse the closed value.
+    expect(await helperStarted(reactor)).toBe(true);
     const closed = WinEvent.create();
     closed.close();
     await expect(reactor.waitForObject(closed.handle)).rejects.toMatchObject({ name: 'WinError', code: 'ERROR_INVALID_HANDLE', errno: 6 });
