@@ -41,6 +41,20 @@ export class SocketJar {
     return s;
   }
 
+  /**
+   * A non-blocking TCP socket whose connect to a port nobody listens on (bound, noted, closed)
+   * is under way, or has failed already.
+   */
+  refusedConnect(): number {
+    const probe = this.tcp();
+    winsock.bindSocket(probe, '127.0.0.1', 0);
+    const { port } = winsock.localAddress(probe);
+    this.closeNow(probe);
+    const s = this.tcp();
+    if (winsock.connectSocket(s, '127.0.0.1', port)) throw new Error('a connect to a closed port succeeded at once');
+    return s;
+  }
+
   /** Closes `s` now (without telling any reactor) and forgets it. */
   closeNow(s: number): void {
     this.#sockets.delete(s);

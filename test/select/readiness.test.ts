@@ -166,20 +166,9 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     expect(atA.equals(payloads[1]!)).toBe(true);
   });
 
-  /** A socket whose non-blocking connect to a port nobody listens on (bound, noted, closed) is under way. */
-  const refusedConnect = (): number => {
-    const probe = jar.tcp();
-    winsock.bindSocket(probe, '127.0.0.1', 0);
-    const { port } = winsock.localAddress(probe);
-    jar.closeNow(probe);
-    const s = jar.tcp();
-    expect(winsock.connectSocket(s, '127.0.0.1', port)).toBe(false);
-    return s;
-  };
-
   test('a failed non-blocking connect wakes the writable waiter; SO_ERROR is WSAECONNREFUSED', async () => {
     newReactor();
-    const s = refusedConnect();
+    const s = jar.refusedConnect();
     await reactor.run(() => reactor.waitWritable(s));
     const errno = winsock.socketError(s);
     expect(new WinError('connect', errno).code).toBe('WSAECONNREFUSED');
@@ -187,7 +176,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
 
   test('a failed non-blocking connect wakes a readable-only waiter too; its recv reports the error', async () => {
     newReactor();
-    const s = refusedConnect();
+    const s = jar.refusedConnect();
     // Only a reader: epoll (EPOLLERR) and AFD (AFD_POLL_CONNECT_FAIL) wake it; select must too.
     await reactor.run(() => reactor.waitReadable(s));
     expect(new WinError('connect', winsock.socketError(s)).code).toBe('WSAECONNREFUSED');

@@ -29,17 +29,6 @@ function recorder(): ReadinessSink & { log: [string, number, unknown][] } {
   };
 }
 
-/** A non-blocking TCP socket whose connect to a port nobody listens on is under way (or failed already). */
-function refusedConnect(jar: SocketJar): number {
-  const probe = jar.tcp();
-  winsock.bindSocket(probe, '127.0.0.1', 0);
-  const { port } = winsock.localAddress(probe);
-  jar.closeNow(probe);
-  const s = jar.tcp();
-  expect(winsock.connectSocket(s, '127.0.0.1', port)).toBe(false);
-  return s;
-}
-
 describe('PollSet', () => {
   test('one 16-byte WSAPOLLFD per socket, read and write interest in one entry', () => {
     const set = new PollSet();
@@ -92,7 +81,7 @@ describe('failed connects', () => {
 
   test('the check finds a refused connect, not a connected socket, and leaves SO_ERROR to the waiter', async () => {
     const check = new ConnectCheck();
-    const refused = refusedConnect(jar);
+    const refused = jar.refusedConnect();
     const [a] = jar.pair();
     check.add(refused);
     check.add(a);
@@ -165,7 +154,7 @@ describe('WsaPollBackend', () => {
   test('a refused connect wakes the writer with the check on and with it off', async () => {
     for (const connectCheck of [true, false]) {
       const backend = new WsaPollBackend({ connectCheck });
-      const s = refusedConnect(jar);
+      const s = jar.refusedConnect();
       const sink = recorder();
       backend.arm(s, WRITABLE);
       for (let i = 0; i < 100 && sink.log.length === 0; i++) backend.wait(50, sink);
