@@ -90,8 +90,8 @@ export class GuestLoop {
   constructor(host: GuestHost) {
     this.#host = host;
     this.#sets = new SharedArrayBuffer(host.inPort ? HELPER_ENTRIES * ENTRY_SIZE : 1024);
-    // Started now, while nothing waits: a worker_thread takes a while to start (~100 ms under
-    // Wine), and the first wait should not pay for it.
+    // Started now, while nothing waits: a worker_thread takes a while to start (0.2–1.4 s
+    // measured under Wine); until it is online idle waits are stand-ins (`#standInWait`).
     this.#ensureHelper();
     this.#schedule();
   }
@@ -125,7 +125,7 @@ export class GuestLoop {
   /** A timer was set for `ms` from now: wakes the helper only if its wait would end later. */
   timerSet(ms: number): void {
     if (this.#stopped) return;
-    this.#updateRef();
+    if (!this.#refed) this.#updateRef();
     if (this.#waitEndsAt > epochNow() + ms) this.#interrupt();
   }
 
@@ -256,7 +256,6 @@ export class GuestLoop {
     if (this.#standIn !== undefined) {
       clearTimeout(this.#standIn);
       this.#standIn = undefined;
-      this.#host.sleeping(false);
       this.#pollAgain = true;
       this.#schedule();
       return;
@@ -268,11 +267,13 @@ export class GuestLoop {
   }
 
   /**
-   * The helper thread is still starting (~100–200 ms under Wine, more on a busy machine): rather
+   * The helper thread is still starting (0.2–1.4 s measured under Wine): rather
    * than leave the first waits behind its start, poll here every few ms on a Node timer until it
    * is online. Whatever would wake the helper (a kick, an earlier timer) ends this wait instead.
    */
   #standInWait(): void {
+    // Not asleep: nobody wakes a Node timer, and packets that reach the ring meanwhile wait for
+    // the next poll, at most STAND_IN_POLL_MS away.
     this.#host.sleeping(false);
     const ms = Math.min(Math.max(this.#host.msToNextTimer(), 0), STAND_IN_POLL_MS);
     this.#waitEndsAt = epochNow() + ms;
