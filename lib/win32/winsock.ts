@@ -21,10 +21,10 @@ export interface SocketAddress {
 }
 
 /** Validates a user-supplied socket value: a non-negative integer number or BigInt. */
-export function toSocket(value: unknown): Socket {
+export function toSocket(value: unknown, what = 'socket'): Socket {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'bigint' && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  throw new TypeError(`expected a SOCKET (non-negative integer or BigInt), got ${describe(value)}`);
+  throw new TypeError(`${what} must be a SOCKET (non-negative integer or BigInt), got ${describe(value)}`);
 }
 
 function describe(value: unknown): string {
