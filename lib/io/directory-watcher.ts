@@ -21,6 +21,8 @@ import type { CompletionTarget, HandleTransfer } from '../iocp-worker/completion
 import { ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
+import { checkPath } from '../arguments.ts';
+import { checkReactor } from '../scheduler/check-reactor.ts';
 import { closeHandle, createFile, registerOrClose } from './handles.ts';
 import {
   DEFAULT_FILTER, DEFAULT_WATCH_BUFFER_SIZE, checkBufferSize, filterMask, parseNotifications, type DirectoryChange, type DirectoryChangeFilter,
@@ -107,13 +109,14 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * from now on are kept (while the reactor is not running, until it runs).
    */
   static open(reactor: Reactor, path: string, options: DirectoryWatchOptions = {}): DirectoryWatcher {
-    if (typeof path !== 'string' || path === '') throw new TypeError(`DirectoryWatcher.open: path must be a non-empty string, got ${typeof path === 'string' ? '""' : typeof path}`);
+    checkReactor(reactor, 'DirectoryWatcher.open: reactor');
+    checkPath(path, 'DirectoryWatcher.open: path');
     if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.open: options must be an object');
     const recursive = options.recursive ?? false;
     if (typeof recursive !== 'boolean') throw new TypeError(`DirectoryWatcher.open: recursive must be a boolean, got ${typeof recursive}`);
     const filter = filterMask(options.filter ?? DEFAULT_FILTER);
     const bufferSize = checkBufferSize(options.bufferSize ?? DEFAULT_WATCH_BUFFER_SIZE);
-    const signal = checkSignal(options.signal);
+    const signal = checkSignal(options.signal, 'DirectoryWatcher.open: signal');
     if (signal?.aborted) throw signal.reason;
     // FILE_FLAG_BACKUP_SEMANTICS is what lets CreateFileW open a directory; FILE_LIST_DIRECTORY
     // is the access ReadDirectoryChangesW checks; sharing delete lets others rename and delete
@@ -138,6 +141,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * reads run in emulated mode.
    */
   static adopt(reactor: Reactor, transfer: DirectoryWatcherTransfer, options: { signal?: AbortSignal } = {}): DirectoryWatcher {
+    checkReactor(reactor, 'DirectoryWatcher.adopt: reactor');
     // Everything is checked before the handle is adopted: a failure after would leave it registered and unowned.
     if (typeof transfer !== 'object' || transfer === null || typeof transfer.handle !== 'object' || transfer.handle === null
       || typeof transfer.path !== 'string' || typeof transfer.recursive !== 'boolean' || !Number.isInteger(transfer.filter)
@@ -145,7 +149,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       throw new TypeError('DirectoryWatcher.adopt: transfer must be what DirectoryWatcher.transfer returned');
     }
     if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.adopt: options must be an object');
-    const signal = checkSignal(options.signal);
+    const signal = checkSignal(options.signal, 'DirectoryWatcher.adopt: signal');
     const bufferSize = checkBufferSize(transfer.bufferSize);
     if (signal?.aborted) throw signal.reason;
     const mode = reactor.adoptHandle(transfer.handle);
@@ -169,7 +173,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
     let signal: AbortSignal | undefined;
     try {
       if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('DirectoryWatcher.next: options must be an object');
-      signal = checkSignal(options?.signal);
+      signal = checkSignal(options?.signal, 'DirectoryWatcher.next: signal');
     } catch (error) {
       return Promise.reject(error);
     }
