@@ -2,10 +2,15 @@
 // on winmux sockets. Its reads and writes go through the reactor, so they progress while the
 // reactor runs (inside `reactor.run`).
 import { Duplex } from 'node:stream';
-import type { TcpStream } from './tcp.ts';
+import { TcpStream } from './tcp.ts';
+import { checkInteger, checkOptions } from '../arguments.ts';
+import { ClosedResourceError } from '../errors.ts';
 
 export function toNodeDuplex(stream: TcpStream, options: { chunkSize?: number } = {}): Duplex {
-  const chunk = options.chunkSize ?? 65536;
+  if (!(stream instanceof TcpStream)) throw new TypeError(`toNodeDuplex: stream must be a TcpStream, got ${stream === null ? 'null' : typeof stream}`);
+  if (stream.closed) throw new ClosedResourceError('toNodeDuplex: the stream is closed');
+  options = checkOptions(options, 'toNodeDuplex: options');
+  const chunk = checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'toNodeDuplex: chunkSize', 1, 2 ** 31 - 1);
   let reading = false;
   return new Duplex({
     read() {
