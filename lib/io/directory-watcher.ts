@@ -12,12 +12,11 @@
 // - over the network the buffer may not exceed 64 KiB (ERROR_INVALID_PARAMETER); winmux caps it
 //   there for every path, since it cannot tell a redirected drive from a local one.
 import * as kernel32 from '../win32/kernel32.ts';
-import { toHandle } from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { readDirectoryChangesOverlapped } from '../win32/overlapped-calls.ts';
 import { BY_HANDLE_FILE_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import type { CompletionTarget, HandleTransfer } from '../iocp-worker/completion-port.ts';
+import { checkCompletionTarget, type CompletionTarget, type HandleTransfer } from '../iocp-worker/completion-port.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
@@ -226,8 +225,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * then ends (`next()` resolves done). Call it while this reactor runs: it waits for the packet.
    */
   async transfer(target: CompletionTarget): Promise<DirectoryWatcherTransfer> {
-    if (typeof target !== 'object' || target === null) throw new TypeError('DirectoryWatcher.transfer: target must be another reactor\'s completionTarget()');
-    toHandle(target.port); // a TypeError now, while the watcher still runs
+    checkCompletionTarget(target, 'DirectoryWatcher.transfer: target'); // a TypeError now, while the watcher still runs
     if (this.#state !== 'open') throw this.#failure ?? new ClosedResourceError('the directory watcher is closed');
     this.#state = 'transferring';
     this.#stopListening();

@@ -45,7 +45,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const path = pipePath(name);
     options = checkOptions(options, 'NamedPipe.connect: options');
     const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
-    const deadline = reactor.now() + checkDuration(options.timeoutMs ?? 5000, 'NamedPipe.connect: timeoutMs');
+    const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
     for (;;) {
       try {

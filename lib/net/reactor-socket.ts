@@ -44,8 +44,8 @@ export function openBound<T>(kind: 'tcp' | 'udp', options: BindOptions, make: (s
   const what = kind === 'tcp' ? 'TcpListener.listen' : 'UdpSocket.bind';
   options = checkOptions(options, `${what}: options`);
   const signal = checkSignal(options.signal, `${what}: signal`);
-  const host = checkHost(options.host ?? '127.0.0.1', `${what}: host`);
-  const port = checkPort(options.port ?? 0, `${what}: port`);
+  const host = checkHost(options.host === undefined ? '127.0.0.1' : options.host, `${what}: host`);
+  const port = checkPort(options.port === undefined ? 0 : options.port, `${what}: port`);
   if (signal?.aborted) throw signal.reason;
   const address = isLocalhost(host) ? { family: 'IPv4' as const, address: '127.0.0.1' } : numericAddress(host);
   if (address === undefined) {

@@ -12,7 +12,7 @@ import { type BindOptions, ReactorSocket, openBound, openSocket } from './reacto
 import { checkBuffer } from '../buffers.ts';
 import { checkSignal } from '../abort.ts';
 import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
-import { checkReactor } from '../scheduler/check-reactor.ts';
+import { checkOpenReactor, checkReactor } from '../scheduler/check-reactor.ts';
 import { checkDuration, timeoutError } from '../durations.ts';
 import { untilClosed } from '../until-closed.ts';
 
@@ -233,7 +233,7 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
    * address or `localhost` (127.0.0.1); a host name is a TypeError (resolve it with `lookupHost`).
    */
   static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
-    checkReactor(reactor, 'TcpListener.listen: reactor');
+    checkOpenReactor(reactor, 'TcpListener.listen: reactor');
     const backlog = checkInteger(options?.backlog === undefined ? 511 : options.backlog, 'TcpListener.listen: backlog', 0, 0x7fff_ffff);
     return openBound('tcp', options, (s) => {
       sock.listenSocket(s, backlog);

@@ -5,7 +5,7 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
 import { checkInteger, checkOptions } from '../arguments.ts';
-import { checkReactor } from '../scheduler/check-reactor.ts';
+import { checkOpenReactor } from '../scheduler/check-reactor.ts';
 import type { IoOptions } from './tcp.ts';
 import { type BindOptions, ReactorSocket, openBound } from './reactor-socket.ts';
 import { ClosedResourceError } from '../errors.ts';
@@ -34,7 +34,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
    */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override bind(reactor: Reactor, options: BindOptions = {}): UdpSocket {
-    checkReactor(reactor, 'UdpSocket.bind: reactor');
+    checkOpenReactor(reactor, 'UdpSocket.bind: reactor');
     return openBound('udp', options, (s) => new UdpSocket(reactor, s));
   }
 
