@@ -17,9 +17,9 @@ export function onAbort(signal: AbortSignal | undefined, listener: () => void): 
  * call, before the operation starts (found later, it used to leave a write done, a read issued
  * untracked, or a handle leaked).
  */
-export function checkSignal(signal: unknown): AbortSignal | undefined {
+export function checkSignal(signal: unknown, what = 'signal'): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;
-  throw new TypeError(`signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
+  throw new TypeError(`${what} must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
 }
 
 /**

@@ -12,15 +12,16 @@
 // - over the network the buffer may not exceed 64 KiB (ERROR_INVALID_PARAMETER); winmux caps it
 //   there for every path, since it cannot tell a redirected drive from a local one.
 import * as kernel32 from '../win32/kernel32.ts';
-import { toHandle } from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { readDirectoryChangesOverlapped } from '../win32/overlapped-calls.ts';
 import { BY_HANDLE_FILE_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import type { CompletionTarget, HandleTransfer } from '../iocp-worker/completion-port.ts';
+import { checkCompletionTarget, type CompletionTarget, type HandleTransfer } from '../iocp-worker/completion-port.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
+import { checkPath } from '../arguments.ts';
+import { checkReactor } from '../scheduler/check-reactor.ts';
 import { closeHandle, createFile, registerOrClose } from './handles.ts';
 import {
   DEFAULT_FILTER, DEFAULT_WATCH_BUFFER_SIZE, checkBufferSize, filterMask, parseNotifications, type DirectoryChange, type DirectoryChangeFilter,
@@ -107,13 +108,14 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * from now on are kept (while the reactor is not running, until it runs).
    */
   static open(reactor: Reactor, path: string, options: DirectoryWatchOptions = {}): DirectoryWatcher {
-    if (typeof path !== 'string' || path === '') throw new TypeError(`DirectoryWatcher.open: path must be a non-empty string, got ${typeof path === 'string' ? '""' : typeof path}`);
+    checkReactor(reactor, 'DirectoryWatcher.open: reactor');
+    checkPath(path, 'DirectoryWatcher.open: path');
     if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.open: options must be an object');
     const recursive = options.recursive ?? false;
     if (typeof recursive !== 'boolean') throw new TypeError(`DirectoryWatcher.open: recursive must be a boolean, got ${typeof recursive}`);
     const filter = filterMask(options.filter ?? DEFAULT_FILTER);
     const bufferSize = checkBufferSize(options.bufferSize ?? DEFAULT_WATCH_BUFFER_SIZE);
-    const signal = checkSignal(options.signal);
+    const signal = checkSignal(options.signal, 'DirectoryWatcher.open: signal');
     if (signal?.aborted) throw signal.reason;
     // FILE_FLAG_BACKUP_SEMANTICS is what lets CreateFileW open a directory; FILE_LIST_DIRECTORY
     // is the access ReadDirectoryChangesW checks; sharing delete lets others rename and delete
@@ -138,6 +140,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * reads run in emulated mode.
    */
   static adopt(reactor: Reactor, transfer: DirectoryWatcherTransfer, options: { signal?: AbortSignal } = {}): DirectoryWatcher {
+    checkReactor(reactor, 'DirectoryWatcher.adopt: reactor');
     // Everything is checked before the handle is adopted: a failure after would leave it registered and unowned.
     if (typeof transfer !== 'object' || transfer === null || typeof transfer.handle !== 'object' || transfer.handle === null
       || typeof transfer.path !== 'string' || typeof transfer.recursive !== 'boolean' || !Number.isInteger(transfer.filter)
@@ -145,7 +148,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       throw new TypeError('DirectoryWatcher.adopt: transfer must be what DirectoryWatcher.transfer returned');
     }
     if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.adopt: options must be an object');
-    const signal = checkSignal(options.signal);
+    const signal = checkSignal(options.signal, 'DirectoryWatcher.adopt: signal');
     const bufferSize = checkBufferSize(transfer.bufferSize);
     if (signal?.aborted) throw signal.reason;
     const mode = reactor.adoptHandle(transfer.handle);
@@ -169,7 +172,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
     let signal: AbortSignal | undefined;
     try {
       if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('DirectoryWatcher.next: options must be an object');
-      signal = checkSignal(options?.signal);
+      signal = checkSignal(options?.signal, 'DirectoryWatcher.next: signal');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -222,8 +225,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * then ends (`next()` resolves done). Call it while this reactor runs: it waits for the packet.
    */
   async transfer(target: CompletionTarget): Promise<DirectoryWatcherTransfer> {
-    if (typeof target !== 'object' || target === null) throw new TypeError('DirectoryWatcher.transfer: target must be another reactor\'s completionTarget()');
-    toHandle(target.port); // a TypeError now, while the watcher still runs
+    checkCompletionTarget(target, 'DirectoryWatcher.transfer: target'); // a TypeError now, while the watcher still runs
     if (this.#state !== 'open') throw this.#failure ?? new ClosedResourceError('the directory watcher is closed');
     this.#state = 'transferring';
     this.#stopListening();

@@ -5,6 +5,9 @@ import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { OverlappedHandle, createFile, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
+import { checkBuffer, checkFileOffset } from '../buffers.ts';
+import { checkChoice, checkOptions, checkPath } from '../arguments.ts';
+import { checkReactor } from '../scheduler/check-reactor.ts';
 
 export type FileMode = 'read' | 'write' | 'readwrite';
 
@@ -43,10 +46,13 @@ export class File extends OverlappedHandle {
 
   /** Opens `path` for overlapped I/O on `reactor`'s completion port. */
   static open(reactor: Reactor, path: string, options: FileOpenOptions = {}): File {
-    const signal = checkSignal(options.signal);
+    checkReactor(reactor, 'File.open: reactor');
+    checkPath(path, 'File.open: path');
+    options = checkOptions(options, 'File.open: options');
+    const access = ACCESS[checkChoice(options.mode, 'File.open: mode', ACCESS, 'read')];
+    const disposition = DISPOSITIONS[checkChoice(options.disposition, 'File.open: disposition', DISPOSITIONS, 'open')];
+    const signal = checkSignal(options.signal, 'File.open: signal');
     if (signal?.aborted) throw signal.reason;
-    const access = ACCESS[options.mode ?? 'read'];
-    const disposition = DISPOSITIONS[options.disposition ?? 'open'];
     const share = kernel32.FILE_SHARE_READ | kernel32.FILE_SHARE_WRITE | kernel32.FILE_SHARE_DELETE;
     const handle = createFile(path, access, share, disposition, kernel32.FILE_ATTRIBUTE_NORMAL | kernel32.FILE_FLAG_OVERLAPPED);
     return new File(reactor, registerOrClose(reactor, handle), path);
@@ -56,6 +62,12 @@ export class File extends OverlappedHandle {
   read(buffer: Uint8Array, offset: number, options?: OverlappedOptions): Promise<number> {
     const closed = this.closedError('file');
     if (closed) return Promise.reject(closed);
+    try {
+      checkBuffer(buffer, 'File.read: buffer', { forRead: true });
+      checkFileOffset(offset, 'File.read: offset'); // required: undefined is not 0
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.reactor.readOverlapped(this.handle, buffer, offset, options);
   }
 
@@ -63,6 +75,12 @@ export class File extends OverlappedHandle {
   write(data: Uint8Array, offset: number, options?: OverlappedOptions): Promise<number> {
     const closed = this.closedError('file');
     if (closed) return Promise.reject(closed);
+    try {
+      checkBuffer(data, 'File.write: data');
+      checkFileOffset(offset, 'File.write: offset'); // required: undefined is not 0
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.reactor.writeOverlapped(this.handle, data, offset, options);
   }
 }

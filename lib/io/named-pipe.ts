@@ -10,6 +10,8 @@ import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { checkBuffer } from '../buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
+import { checkInteger, checkOptions, checkPath } from '../arguments.ts';
+import { checkReactor } from '../scheduler/check-reactor.ts';
 import { checkDuration } from '../durations.ts';
 import { untilClosed } from '../until-closed.ts';
 
@@ -20,6 +22,7 @@ const BUSY_RETRY_MS = 5;
 
 /** `\\.\pipe\<name>` for a bare name; a full pipe path is kept as it is. */
 export function pipePath(name: string): string {
+  checkPath(name, 'pipe name');
   return name.startsWith('\\\\') ? name : `\\\\.\\pipe\\${name}`;
 }
 
@@ -38,9 +41,11 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
    * (ERROR_FILE_NOT_FOUND).
    */
   static async connect(reactor: Reactor, name: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NamedPipe> {
+    checkReactor(reactor, 'NamedPipe.connect: reactor');
     const path = pipePath(name);
-    const signal = checkSignal(options.signal);
-    const deadline = reactor.now() + checkDuration(options.timeoutMs ?? 5000, 'NamedPipe.connect: timeoutMs');
+    options = checkOptions(options, 'NamedPipe.connect: options');
+    const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
+    const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
     for (;;) {
       try {
@@ -61,6 +66,9 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
   async read(buffer: Uint8Array, options?: OverlappedOptions): Promise<number> {
     const closed = this.closedError('pipe');
     if (closed) throw closed;
+    checkBuffer(buffer, 'NamedPipe.read: buffer', { forRead: true });
+    options = checkOptions(options, 'NamedPipe.read: options');
+    checkSignal(options.signal, 'NamedPipe.read: signal');
     if (this.#reading) throw new BusyResourceError('another task is already reading from this pipe');
     this.#reading = true;
     try {
@@ -72,7 +80,8 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
 
   /** The incoming bytes as chunks (copies), until the peer closes (end of stream). */
   async *readable(options: OverlappedOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
-    const { chunkSize = 65536, ...readOptions } = options;
+    const { chunkSize = 65536, ...readOptions } = checkOptions(options, 'NamedPipe.readable: options');
+    checkInteger(chunkSize, 'NamedPipe.readable: chunkSize', 1, 2 ** 31 - 1);
     const buffer = new Uint8Array(chunkSize);
     for (;;) {
       const n = await this.read(buffer, readOptions);
@@ -94,6 +103,8 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const closed = this.closedError('pipe');
     if (closed) throw closed;
     checkBuffer(data, 'NamedPipe.write: data');
+    options = checkOptions(options, 'NamedPipe.write: options');
+    checkSignal(options.signal, 'NamedPipe.write: signal');
     if (this.#writing) throw new BusyResourceError('another task is already writing to this pipe');
     this.#writing = true;
     try {
@@ -118,13 +129,15 @@ export class NamedPipeServer implements Disposable, AsyncDisposable, AsyncIterab
   #closed = false;
 
   constructor(reactor: Reactor, name: string) {
-    this.#reactor = reactor;
+    this.#reactor = checkReactor(reactor, 'new NamedPipeServer: reactor');
     this.path = pipePath(name);
     this.#listening = this.#createInstance();
   }
 
   /** Waits for a client and returns the connected server end; a fresh instance listens for the next. */
   async accept(options: OverlappedOptions = {}): Promise<NamedPipe> {
+    options = checkOptions(options, 'NamedPipeServer.accept: options');
+    checkSignal(options.signal, 'NamedPipeServer.accept: signal');
     if (this.#closed || this.#listening === undefined) throw new ClosedResourceError('the pipe server is closed');
     // One accept at a time: two would both wait on the one listening instance and both resolve
     // with its handle (two owners of one handle).

@@ -413,9 +413,9 @@ export class CompletionPort {
 
   /** Queues a completion for `key` with PostQueuedCompletionStatus. */
   post(key: number, bytes = 0): void {
+    checkUserCompletion(key, bytes);
     this.#checkUsable();
     this.#ensureWorker();
-    checkUserCompletion(key, bytes);
     postPrivate(this.port, key, bytes);
   }
 
@@ -738,17 +738,24 @@ const MAX_WAIT_MS = 0x7fff_ffff;
  */
 export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
   checkUserCompletion(key, bytes);
-  if (typeof target !== 'object' || target === null || !(target.state instanceof SharedArrayBuffer)) {
-    throw new TypeError('postCompletion: target must come from reactor.completionTarget()');
-  }
-  const port = toHandle(target.port);
+  const port = checkCompletionTarget(target, 'postCompletion: target');
   if (!whileOpen(new Int32Array(target.state), () => postPrivate(port, key, bytes))) {
     throw new ClosedResourceError('postCompletion: the target reactor is closed');
   }
 }
 
+/** `target`'s port, if it is a `completionTarget()` (a TypeError naming `what` otherwise). */
+export function checkCompletionTarget(target: unknown, what: string): Handle {
+  if (typeof target !== 'object' || target === null || !((target as CompletionTarget).state instanceof SharedArrayBuffer)) {
+    throw new TypeError(`${what} must come from reactor.completionTarget()`);
+  }
+  return toHandle((target as CompletionTarget).port, `${what}.port`);
+}
+
 /** A user completion's key (≥ 0, not one of winmux's private keys) and byte count (32 bits). */
 function checkUserCompletion(key: number, bytes: number): void {
+  if (typeof key !== 'number') throw new TypeError(`postCompletion: completion key must be a number, got ${key === null ? 'null' : typeof key}`);
+  if (typeof bytes !== 'number') throw new TypeError(`postCompletion: completion bytes must be a number, got ${bytes === null ? 'null' : typeof bytes}`);
   if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP || key === KEY_WAKE) {
     throw new RangeError(`completion key ${String(key)} is reserved or invalid (winmux keeps ${KEY_OVERLAPPED}, ${KEY_STOP} and ${KEY_WAKE})`);
   }

@@ -4,7 +4,8 @@
 // writes go through the reactor: they progress while the reactor runs (a guest reactor always
 // does; a host one inside `reactor.run`).
 import { Duplex } from 'node:stream';
-import type { TcpListener, TcpStream } from './tcp.ts';
+import { TcpStream, type TcpListener } from './tcp.ts';
+import { checkInteger, checkOptions } from '../arguments.ts';
 import type { SocketAddress } from '../win32/winsock.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { checkDuration } from '../durations.ts';
@@ -43,9 +44,13 @@ export class WinmuxSocket extends Duplex {
   constructor(stream: TcpStream, options: NodeDuplexOptions = {}) {
     // allowHalfOpen: the peer's FIN ends the readable side only, as on a net.Socket that Node's
     // http server makes (it decides itself whether to end its side).
+    if (!(stream instanceof TcpStream)) throw new TypeError(`toNodeDuplex: stream must be a TcpStream, got ${stream === null ? 'null' : typeof stream}`);
+    if (stream.closed) throw new ClosedResourceError('toNodeDuplex: the stream is closed');
+    options = checkOptions(options, 'toNodeDuplex: options');
+    const chunkSize = checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'toNodeDuplex: chunkSize', 1, 2 ** 31 - 1);
     super({ allowHalfOpen: true });
     this.stream = stream;
-    this.#chunkSize = options.chunkSize ?? 65536;
+    this.#chunkSize = chunkSize;
   }
 
   override _read(): void {

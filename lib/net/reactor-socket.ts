@@ -6,6 +6,7 @@ import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
 import { checkSignal } from '../abort.ts';
+import { checkOptions } from '../arguments.ts';
 
 /** A new non-blocking TCP or UDP socket of the address family. */
 export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.Socket {
@@ -40,9 +41,11 @@ export interface BindOptions {
  * `make` fails.
  */
 export function openBound<T>(kind: 'tcp' | 'udp', options: BindOptions, make: (socket: sock.Socket) => T): T {
-  const signal = checkSignal(options.signal);
-  const host = checkHost(options.host ?? '127.0.0.1', 'host');
-  const port = checkPort(options.port ?? 0, 'port');
+  const what = kind === 'tcp' ? 'TcpListener.listen' : 'UdpSocket.bind';
+  options = checkOptions(options, `${what}: options`);
+  const signal = checkSignal(options.signal, `${what}: signal`);
+  const host = checkHost(options.host === undefined ? '127.0.0.1' : options.host, `${what}: host`);
+  const port = checkPort(options.port === undefined ? 0 : options.port, `${what}: port`);
   if (signal?.aborted) throw signal.reason;
   const address = isLocalhost(host) ? { family: 'IPv4' as const, address: '127.0.0.1' } : numericAddress(host);
   if (address === undefined) {

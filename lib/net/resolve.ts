@@ -7,7 +7,8 @@
 // thread pool, never on the reactor's thread.
 import net from 'node:net';
 import dns from 'node:dns';
-import { raceAbort } from '../abort.ts';
+import { checkSignal, raceAbort } from '../abort.ts';
+import { checkOptions } from '../arguments.ts';
 
 export interface ResolvedAddress {
   family: 'IPv4' | 'IPv6';
@@ -48,11 +49,12 @@ export function checkPort(port: unknown, what: string): number {
  * signal rejects the call at once (the lookup itself runs to its end on the thread pool).
  */
 export async function lookupHost(host: string, options: { signal?: AbortSignal } = {}): Promise<ResolvedAddress[]> {
-  checkHost(host, 'host');
+  checkHost(host, 'lookupHost: host');
+  const signal = checkSignal(checkOptions(options, 'lookupHost: options').signal, 'lookupHost: signal');
   const numeric = numericAddress(host);
   if (numeric !== undefined) return [numeric];
   if (isLocalhost(host)) return [{ family: 'IPv4', address: '127.0.0.1' }, { family: 'IPv6', address: '::1' }];
-  const found = await raceAbort(dns.promises.lookup(host, { all: true }), options.signal);
+  const found = await raceAbort(dns.promises.lookup(host, { all: true }), signal);
   const byFamily = { IPv4: [] as ResolvedAddress[], IPv6: [] as ResolvedAddress[] };
   for (const { address, family } of found) (family === 6 ? byFamily.IPv6 : byFamily.IPv4).push({ family: family === 6 ? 'IPv6' : 'IPv4', address });
   const first = found[0]?.family === 6 ? byFamily.IPv6 : byFamily.IPv4;

@@ -11,6 +11,8 @@ import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
 import { type BindOptions, ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
 import { checkBuffer } from '../buffers.ts';
 import { checkSignal } from '../abort.ts';
+import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
+import { checkOpenReactor, checkReactor } from '../scheduler/check-reactor.ts';
 import { checkDuration, timeoutError } from '../durations.ts';
 import { untilClosed } from '../until-closed.ts';
 
@@ -36,7 +38,7 @@ export class TcpStream extends ReactorSocket {
 
   /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
   constructor(reactor: Reactor, socket: sock.Socket) {
-    super(reactor, socket, 'stream');
+    super(checkReactor(reactor, 'new TcpStream: reactor'), sock.toSocket(socket), 'stream');
     sock.setIntOption(socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, 1);
   }
 
@@ -50,7 +52,9 @@ export class TcpStream extends ReactorSocket {
    * the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
-    const userSignal = checkSignal(options.signal);
+    checkReactor(reactor, 'TcpStream.connect: reactor');
+    options = checkOptions(options, 'TcpStream.connect: options');
+    const userSignal = checkSignal(options.signal, 'TcpStream.connect: signal');
     const timeoutMs = options.timeoutMs === undefined ? undefined : checkDuration(options.timeoutMs, 'TcpStream.connect: timeoutMs');
     checkHost(host, 'TcpStream.connect: host');
     checkPort(port, 'TcpStream.connect: port');
@@ -120,6 +124,8 @@ export class TcpStream extends ReactorSocket {
   }
 
   setNoDelay(noDelay = true): void {
+    this.check();
+    checkBoolean(noDelay, 'TcpStream.setNoDelay: noDelay', true);
     sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_NODELAY, noDelay ? 1 : 0);
   }
 
@@ -146,6 +152,7 @@ export class TcpStream extends ReactorSocket {
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
     this.check();
     checkBuffer(buffer, 'TcpStream.read: buffer', { forRead: true });
+    options = checkOptions(options, 'TcpStream.read: options');
     if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
     this.#reading = true;
     try {
@@ -180,7 +187,8 @@ export class TcpStream extends ReactorSocket {
 
   /** The incoming bytes as chunks (copies), until end of stream. */
   async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
-    const buffer = new Uint8Array(options.chunkSize ?? 65536);
+    options = checkOptions(options, 'TcpStream.readable: options');
+    const buffer = new Uint8Array(checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'TcpStream.readable: chunkSize', 1, 2 ** 31 - 1));
     for (;;) {
       const n = await this.read(buffer, options);
       if (n === 0) return;
@@ -198,6 +206,7 @@ export class TcpStream extends ReactorSocket {
   async write(data: Uint8Array, options: IoOptions = {}): Promise<void> {
     this.check();
     checkBuffer(data, 'TcpStream.write: data');
+    options = checkOptions(options, 'TcpStream.write: options');
     const signal = checkSignal(options.signal);
     if (this.#writing) throw new BusyResourceError('another task is already writing to this stream');
     this.#writing = true;
@@ -247,14 +256,17 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
    * address or `localhost` (127.0.0.1); a host name is a TypeError (resolve it with `lookupHost`).
    */
   static listen(reactor: Reactor, options: ListenOptions = {}): TcpListener {
+    checkOpenReactor(reactor, 'TcpListener.listen: reactor');
+    const backlog = checkInteger(options?.backlog === undefined ? 511 : options.backlog, 'TcpListener.listen: backlog', 0, 0x7fff_ffff);
     return openBound('tcp', options, (s) => {
-      sock.listenSocket(s, options.backlog ?? 511);
+      sock.listenSocket(s, backlog);
       return new TcpListener(reactor, s);
     });
   }
 
   /** The next connection, as a TcpStream. */
   async accept(options: IoOptions = {}): Promise<TcpStream> {
+    options = checkOptions(options, 'TcpListener.accept: options');
     for (let waited = false; ; waited = true) {
       this.check();
       const s = sock.acceptSocket(this.socket);

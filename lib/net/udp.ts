@@ -3,7 +3,9 @@
 import * as sock from '../win32/winsock.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { checkHost, isLocalhost, numericAddress } from './resolve.ts';
+import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
+import { checkInteger, checkOptions } from '../arguments.ts';
+import { checkOpenReactor } from '../scheduler/check-reactor.ts';
 import type { IoOptions } from './tcp.ts';
 import { type BindOptions, ReactorSocket, openBound } from './reactor-socket.ts';
 import { ClosedResourceError } from '../errors.ts';
@@ -32,6 +34,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
    */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override bind(reactor: Reactor, options: BindOptions = {}): UdpSocket {
+    checkOpenReactor(reactor, 'UdpSocket.bind: reactor');
     return openBound('udp', options, (s) => new UdpSocket(reactor, s));
   }
 
@@ -46,6 +49,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
     this.check();
     checkBuffer(data, 'UdpSocket.send: data');
     checkHost(host, 'UdpSocket.send: host');
+    checkPort(port, 'UdpSocket.send: port');
     const address = isLocalhost(host) ? (this.address.family === 'IPv6' ? '::1' : '127.0.0.1') : numericAddress(host)?.address;
     if (address === undefined) {
       throw new TypeError(`UdpSocket.send: ${JSON.stringify(host)} is not an IP address (resolve names first, with lookupHost)`);
@@ -57,7 +61,8 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
 
   /** The next datagram, with its sender; `maxSize` (default 65536) bounds what is kept of it. */
   async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
-    const buffer = new Uint8Array(options.maxSize ?? 65536);
+    options = checkOptions(options, 'UdpSocket.receive: options');
+    const buffer = new Uint8Array(checkInteger(options.maxSize === undefined ? 65536 : options.maxSize, 'UdpSocket.receive: maxSize', 1, 2 ** 31 - 1));
     for (let waited = false; ; waited = true) {
       this.check();
       const got = sock.recvFrom(this.socket, buffer);

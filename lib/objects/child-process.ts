@@ -6,6 +6,8 @@ import { PROCESS_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { checkSignal, onAbort } from '../abort.ts';
+import { checkInteger, checkOptions as checkOptionsBag } from '../arguments.ts';
+import { checkReactor } from '../scheduler/check-reactor.ts';
 import type { NamedPipe } from '../io/named-pipe.ts';
 import { buildCommandLine, checkCommandString } from './command-line.ts';
 import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
@@ -52,7 +54,7 @@ function checkOptions(options: unknown): { cwd: string | null; env: Uint8Array |
     cwd: o.cwd === undefined ? null : checkCommandString(o.cwd, 'spawnProcess: cwd'),
     env: o.env === undefined ? null : environmentBlock(o.env),
     stdio: [checkStdio(o.stdin, 'stdin'), checkStdio(o.stdout, 'stdout'), checkStdio(o.stderr, 'stderr')],
-    signal: checkSignal(o.signal),
+    signal: checkSignal(o.signal, 'spawnProcess: signal'),
   };
 }
 
@@ -94,6 +96,7 @@ export class ChildProcess implements AsyncDisposable {
   static spawn(reactor: Reactor, file: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
   static spawn(reactor: Reactor, commandLine: string, options?: SpawnOptions): ChildProcess;
   static spawn(reactor: Reactor, fileOrCommand: string, argsOrOptions?: readonly string[] | SpawnOptions, maybeOptions?: SpawnOptions): ChildProcess {
+    checkReactor(reactor, 'spawnProcess: reactor');
     let commandLine: string;
     let options: unknown;
     if (Array.isArray(argsOrOptions)) {
@@ -159,7 +162,7 @@ export class ChildProcess implements AsyncDisposable {
   async wait(options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#check();
     const own = this.#closing.signal;
-    const user = checkSignal(options.signal);
+    const user = checkSignal(checkOptionsBag(options, 'ChildProcess.wait: options').signal, 'ChildProcess.wait: signal');
     const waiting = this.#reactor.waitForObject(this.handle, { signal: user === undefined ? own : AbortSignal.any([user, own]) });
     this.#waits.add(waiting);
     try {
@@ -177,6 +180,7 @@ export class ChildProcess implements AsyncDisposable {
   /** TerminateProcess with `exitCode` (default 1). No error if it has already exited. */
   kill(exitCode = 1): void {
     this.#check();
+    checkInteger(exitCode, 'ChildProcess.kill: exitCode', 0, 0xffff_ffff);
     if (!kernel32.TerminateProcess(this.handle, exitCode) && this.exitCode === null) {
       throw new WinError('TerminateProcess', kernel32.GetLastError());
     }

@@ -21,6 +21,7 @@ export function checkCommandString(value: unknown, what: string): string {
 
 /** One argument (not the program name) quoted so CommandLineToArgvW gives it back unchanged. */
 export function quoteArgument(argument: string): string {
+  checkCommandString(argument, 'quoteArgument: argument');
   if (argument !== '' && !NEEDS_QUOTES.test(argument)) return argument;
   let quoted = '"';
   let backslashes = 0;
@@ -46,5 +47,8 @@ export function quoteProgram(file: string): string {
 
 /** `file` and `args` as one command line that CommandLineToArgvW splits back into [file, ...args]. */
 export function buildCommandLine(file: string, args: readonly string[]): string {
+  checkCommandString(file, 'buildCommandLine: file');
+  if (!Array.isArray(args)) throw new TypeError(`buildCommandLine: args must be an array of strings, got ${args === null ? 'null' : typeof args}`);
+  args.forEach((arg: unknown, i) => checkCommandString(arg, `buildCommandLine: args[${i}]`));
   return [quoteProgram(file), ...args.map(quoteArgument)].join(' ');
 }

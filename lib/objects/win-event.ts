@@ -4,6 +4,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { toHandle } from '../win32/kernel32.ts';
+import { checkBoolean, checkOptions } from '../arguments.ts';
 
 export interface WinEventOptions {
   /** Manual reset: stays signalled until `reset()` (default false: auto-reset, one waiter per `set()`). */
@@ -23,14 +24,17 @@ export class WinEvent implements Disposable, AsyncDisposable {
   }
 
   static create(options: WinEventOptions = {}): WinEvent {
-    const handle = kernel32.CreateEventW(null, options.manualReset ? 1 : 0, options.signaled ? 1 : 0, null);
+    options = checkOptions(options, 'WinEvent.create: options');
+    const manualReset = checkBoolean(options.manualReset, 'WinEvent.create: manualReset', false);
+    const signaled = checkBoolean(options.signaled, 'WinEvent.create: signaled', false);
+    const handle = kernel32.CreateEventW(null, manualReset ? 1 : 0, signaled ? 1 : 0, null);
     if (kernel32.isNullHandle(handle)) throw new WinError('CreateEventW', kernel32.GetLastError());
     return new WinEvent(Number(handle), true);
   }
 
   /** Wraps a handle value made elsewhere (another thread's event); `close()` will not close it. */
   static fromHandle(handle: number | bigint): WinEvent {
-    return new WinEvent(toHandle(handle), false);
+    return new WinEvent(toHandle(handle, 'WinEvent.fromHandle: handle'), false);
   }
 
   set(): void {

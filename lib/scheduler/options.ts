@@ -1,6 +1,7 @@
 // The Reactor's options and statistics: the shapes its constructor takes and `stats()` returns,
 // each field with its meaning (docs/api.md lists them too).
 import type { ReadinessBackend, ReadinessStats } from '../readiness.ts';
+import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
 
 export interface ReactorOptions {
   /**
@@ -103,3 +104,37 @@ export interface ReactorStats {
   guestHelper?: string;
 }
 
+
+/** Longest waiter idle time: setTimeout's limit (2^31 - 1 ms; a longer one fires at once). */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
+/**
+ * Every option checked before the reactor makes anything (a bad one found after the wakeup
+ * socket and port were made used to leak them): a TypeError for a wrong type, a RangeError for
+ * a number out of range. `readiness` as an instance needs the backend's methods.
+ */
+export function checkReactorOptions(options: unknown): ReactorOptions {
+  const o = checkOptions(options as ReactorOptions | undefined, 'new Reactor: options');
+  const maxBlockMs = o.maxBlockMs === undefined ? 0 : o.maxBlockMs;
+  if (typeof maxBlockMs !== 'number') throw new TypeError(`new Reactor: maxBlockMs must be a number ≥ 0 (or Infinity), got ${maxBlockMs === null ? 'null' : typeof maxBlockMs}`);
+  if (Number.isNaN(maxBlockMs) || maxBlockMs < 0) throw new RangeError(`new Reactor: maxBlockMs must be a number ≥ 0 (or Infinity), got ${maxBlockMs}`);
+  if (o.maxWaitsPerThread !== undefined) checkInteger(o.maxWaitsPerThread, 'new Reactor: maxWaitsPerThread', 1, 63);
+  if (o.waiterIdleMs !== undefined) checkInteger(typeof o.waiterIdleMs === 'number' ? Math.ceil(o.waiterIdleMs) : o.waiterIdleMs, 'new Reactor: waiterIdleMs', 0, MAX_TIMER_MS);
+  if (o.clock !== undefined && typeof o.clock !== 'function') throw new TypeError(`new Reactor: clock must be a function, got ${o.clock === null ? 'null' : typeof o.clock}`);
+  const readiness = o.readiness === undefined ? 'select' : o.readiness;
+  if (readiness !== 'select' && readiness !== 'afd' && readiness !== 'wsapoll') {
+    if (typeof readiness !== 'object' || readiness === null) throw new TypeError(`new Reactor: unknown readiness backend ${JSON.stringify(readiness)} (expected 'select', 'afd', 'wsapoll' or a ReadinessBackend)`);
+    const missing = BACKEND_METHODS.filter((m) => typeof (readiness as unknown as Record<string, unknown>)[m] !== 'function');
+    if (missing.length > 0) throw new TypeError(`new Reactor: readiness is not a ReadinessBackend (no ${missing.join(', ')} method)`);
+  }
+  checkBoolean(o.guest, 'new Reactor: guest', false);
+  checkBoolean(o.ref, 'new Reactor: ref', true);
+  const waitIn = o.waitIn !== undefined ? o.waitIn : (readiness === 'afd' ? 'port' : 'select');
+  if (waitIn !== 'select' && waitIn !== 'port') throw new TypeError(`new Reactor: unknown waitIn ${JSON.stringify(waitIn)} (expected 'select' or 'port')`);
+  if (waitIn === 'port' && readiness !== 'afd') {
+    throw new TypeError("new Reactor: waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
+  }
+  return o;
+}
+
+const BACKEND_METHODS = ['arm', 'disarm', 'wait', 'stats', 'close'] as const;

@@ -53,14 +53,14 @@ import { AfdBackend } from '../afd/afd-backend.ts';
 import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import { SocketWaits } from './socket-waits.ts';
-import type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
+import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
 import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionPort, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
@@ -68,6 +68,7 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import { checkSignal, onAbort } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
 import { checkBuffer, checkFileOffset } from '../buffers.ts';
+import { checkOptions } from '../arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
@@ -100,6 +101,15 @@ const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_ST
  * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
  * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
  */
+/** `call()`'s promise, or a rejection with what it threw: a call that returns a promise fails only through it. */
+function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 
@@ -136,33 +146,18 @@ export class Reactor implements AsyncDisposable {
   #failure: unknown;
 
   constructor(options: ReactorOptions = {}) {
+    options = checkReactorOptions(options); // all of them, before anything is made
     const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
-    if (typeof maxBlockMs !== 'number' || Number.isNaN(maxBlockMs) || maxBlockMs < 0) {
-      throw new RangeError(`maxBlockMs must be a number ≥ 0 (or Infinity), got ${String(maxBlockMs)}`);
-    }
     this.#maxBlockMs = maxBlockMs;
-    const perThread = options.maxWaitsPerThread ?? 63;
-    if (!Number.isInteger(perThread) || perThread < 1 || perThread > 63) {
-      throw new RangeError(`maxWaitsPerThread must be an integer from 1 to 63, got ${String(perThread)}`);
-    }
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
-    if (readiness !== 'select' && readiness !== 'afd' && readiness !== 'wsapoll' && typeof readiness !== 'object') {
-      throw new TypeError(`unknown readiness backend ${JSON.stringify(readiness)} (expected 'select', 'afd' or 'wsapoll')`);
-    }
     const guest = options.guest ?? false;
-    if (typeof guest !== 'boolean') throw new TypeError(`guest must be a boolean, got ${typeof guest}`);
     if (guest && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
       throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
     }
     if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
     const ref = options.ref ?? true;
-    if (typeof ref !== 'boolean') throw new TypeError(`ref must be a boolean, got ${typeof ref}`);
     const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
-    if (waitIn !== 'select' && waitIn !== 'port') throw new TypeError(`unknown waitIn ${JSON.stringify(waitIn)} (expected 'select' or 'port')`);
-    if (waitIn === 'port' && readiness !== 'afd') {
-      throw new TypeError("waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
-    }
     const waitEvent = (event: number): Promise<unknown> => this.#waits.wait(event, undefined, undefined);
     // Set up in an order that lets a failure clean up what was made before it.
     if (waitIn === 'port') {
@@ -354,12 +349,12 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
   waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#sockets.wait(socket, READABLE, options);
+    return rejectIfThrows(() => this.#sockets.wait(socket, READABLE, checkOptions(options, 'waitReadable: options')));
   }
 
   /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
   waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#sockets.wait(socket, WRITABLE, options);
+    return rejectIfThrows(() => this.#sockets.wait(socket, WRITABLE, checkOptions(options, 'waitWritable: options')));
   }
 
   /**
@@ -396,7 +391,7 @@ export class Reactor implements AsyncDisposable {
     let signal: AbortSignal | undefined;
     try {
       checkDeadline(deadline, 'sleepUntil: deadline');
-      signal = checkSignal(options.signal);
+      signal = checkSignal(checkOptions(options, 'sleep: options').signal, 'sleep: signal');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -524,6 +519,7 @@ export class Reactor implements AsyncDisposable {
     try {
       checkBuffer(buffer, 'readOverlapped: buffer', { forRead: true });
       checkFileOffset(fileOffset, 'readOverlapped: fileOffset');
+      options = checkOptions(options, 'readOverlapped: options');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -538,6 +534,7 @@ export class Reactor implements AsyncDisposable {
     try {
       checkBuffer(data, 'writeOverlapped: data');
       checkFileOffset(fileOffset, 'writeOverlapped: fileOffset');
+      options = checkOptions(options, 'writeOverlapped: options');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -555,6 +552,15 @@ export class Reactor implements AsyncDisposable {
     issue: (overlapped: Uint8Array) => number,
     options: OverlappedOptions & { fileOffset?: number; pinned?: unknown; mapError?: (errno: number) => { bytes: number } | undefined } = {},
   ): Promise<number> {
+    try {
+      if (typeof syscall !== 'string') throw new TypeError(`submitOverlapped: syscall must be a string (the call's name, for errors), got ${typeof syscall}`);
+      if (typeof issue !== 'function') throw new TypeError(`submitOverlapped: issue must be a function, got ${issue === null ? 'null' : typeof issue}`);
+      options = checkOptions(options, 'submitOverlapped: options');
+      if (options.fileOffset !== undefined) checkFileOffset(options.fileOffset, 'submitOverlapped: fileOffset');
+      if (options.mapError !== undefined && typeof options.mapError !== 'function') throw new TypeError(`submitOverlapped: mapError must be a function, got ${typeof options.mapError}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options));
   }
 
@@ -564,6 +570,11 @@ export class Reactor implements AsyncDisposable {
    * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
    */
   waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options: OverlappedOptions = {}): Promise<number> {
+    try {
+      options = checkOptions(options, 'waitOverlapped: options');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#started(this.#iocp.waitOverlapped(handle, overlapped, options));
   }
 
@@ -584,6 +595,8 @@ export class Reactor implements AsyncDisposable {
    * older Windows) the target runs its operations in emulated mode (see docs/design.md).
    */
   transferHandle(handle: number | bigint, target: CompletionTarget): HandleTransfer {
+    toHandle(handle, 'transferHandle: handle');
+    checkCompletionTarget(target, 'transferHandle: target');
     return this.#iocp.transfer(handle, target);
   }
 
@@ -592,6 +605,8 @@ export class Reactor implements AsyncDisposable {
    * to a completion port winmux does not own. Returns the mode its operations will run in.
    */
   adoptHandle(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
+    if (typeof transfer !== 'object' || transfer === null) throw new TypeError(`adoptHandle: transfer must be what transferHandle returned (or { handle }), got ${transfer === null ? 'null' : typeof transfer}`);
+    toHandle(transfer.handle, 'adoptHandle: transfer.handle');
     return this.#iocp.adopt(transfer);
   }
 
@@ -612,14 +627,15 @@ export class Reactor implements AsyncDisposable {
   waitForObject(handle: number | bigint, options: ObjectWaitOptions = {}): Promise<ObjectWaitResult> {
     let h: number;
     try {
-      h = toHandle(handle);
+      h = toHandle(handle, 'waitForObject: handle');
     } catch (error) {
       return Promise.reject(error);
     }
     let signal: AbortSignal | undefined;
-    const { timeoutMs } = options;
+    let timeoutMs: number | undefined;
     try {
-      signal = checkSignal(options.signal);
+      ({ timeoutMs } = options = checkOptions(options, 'waitForObject: options'));
+      signal = checkSignal(options.signal, 'waitForObject: signal');
       if (timeoutMs !== undefined) {
         checkDuration(timeoutMs, 'waitForObject: timeoutMs'); // a number, not NaN
         // Unlike a sleep, a negative timeout is refused rather than taken as 0.

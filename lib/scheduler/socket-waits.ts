@@ -88,7 +88,7 @@ export class SocketWaits {
     }
     let signal: AbortSignal | undefined;
     try {
-      signal = checkSignal(options.signal);
+      signal = checkSignal(options.signal, `${direction === READABLE ? 'waitReadable' : 'waitWritable'}: signal`);
     } catch (error) {
       return Promise.reject(error);
     }

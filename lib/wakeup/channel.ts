@@ -12,7 +12,8 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
-import { onAbort } from '../abort.ts';
+import { checkSignal, onAbort } from '../abort.ts';
+import { checkOptions } from '../arguments.ts';
 import { untilClosed } from '../until-closed.ts';
 
 interface Receiver<T> {
@@ -75,12 +76,17 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
    * message already queued is a fast path: it is paced like any operation that did not wait.
    */
   receive(options: { signal?: AbortSignal } = {}): Promise<T> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal(checkOptions(options, 'ReactorChannel.receive: options').signal, 'ReactorChannel.receive: signal');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#queue.length > 0) {
       const message = this.#queue.shift()!;
       return whenTurn(this.#pace(this.#turn, false), message);
     }
     if (this.#closed) return Promise.reject(new ClosedResourceError('the channel is closed'));
-    const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#receiver !== undefined) return Promise.reject(new BusyResourceError('ReactorChannel.receive: another task is already receiving'));
     return new Promise<T>((resolve, reject) => {

@@ -13,6 +13,9 @@ export class RemoteWaker implements Disposable {
   #closed = false;
 
   constructor(target: WakeTarget | ChannelHandle) {
+    if (typeof target !== 'object' || target === null || !(target.state instanceof SharedArrayBuffer)) {
+      throw new TypeError('new RemoteWaker: target must be a reactor\'s wakeTarget() or a channel\'s handle');
+    }
     this.#to = { socket: target.socket, completionPort: target.completionPort };
     this.#state = new Int32Array(target.state);
     if ('port' in target) {

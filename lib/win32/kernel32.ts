@@ -21,10 +21,10 @@ export const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
 
 /** NULL, as koffi may return it for a pointer-sized result. */
 /** A HANDLE value as winmux keeps it: a positive JS number (kernel handles are significant in 32 bits) from a number or BigInt. */
-export function toHandle(value: unknown): number {
+export function toHandle(value: unknown, what = 'handle'): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
   if (typeof value === 'bigint' && value > 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  throw new TypeError(`expected a HANDLE (positive integer or BigInt), got ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value)}`);
+  throw new TypeError(`${what} must be a HANDLE (positive integer or BigInt), got ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value)}`);
 }
 
 export function isNullHandle(value: PointerValue | null): boolean {

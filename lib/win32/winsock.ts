@@ -2,6 +2,7 @@
 // WinError, except the one outcome a non-blocking caller expects (WSAEWOULDBLOCK), which is
 // returned as `null`. These are the building blocks for the reactor's wakeup pair, the tests and
 // the networking classes; they never block unless the socket is blocking.
+import { checkBuffer } from '../buffers.ts';
 import net from 'node:net';
 import * as ws from './ws2_32.ts';
 import { ERROR, WinError } from './errors.ts';
@@ -21,10 +22,10 @@ export interface SocketAddress {
 }
 
 /** Validates a user-supplied socket value: a non-negative integer number or BigInt. */
-export function toSocket(value: unknown): Socket {
+export function toSocket(value: unknown, what = 'socket'): Socket {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'bigint' && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  throw new TypeError(`expected a SOCKET (non-negative integer or BigInt), got ${describe(value)}`);
+  throw new TypeError(`${what} must be a SOCKET (non-negative integer or BigInt), got ${describe(value)}`);
 }
 
 function describe(value: unknown): string {
@@ -73,9 +74,9 @@ export function socketError(s: Socket): number {
 
 /** Encodes a numeric IPv4/IPv6 address and port as SOCKADDR_IN/SOCKADDR_IN6. */
 export function encodeAddress(host: string, port: number): Uint8Array {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port out of range: ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   const version = net.isIP(host);
-  if (version === 0) throw new TypeError(`not a numeric IP address: ${JSON.stringify(host)}`);
+  if (version === 0) throw new TypeError(`host must be a numeric IP address, got ${JSON.stringify(host) ?? String(host)}`);
   const v6 = version === 6;
   const layout = v6 ? SOCKADDR_IN6 : SOCKADDR_IN;
   const bytes = new Uint8Array(layout.SIZE);
@@ -165,17 +166,20 @@ function bytesOrWouldBlock(result: number, syscall: string): number | null {
 
 /** Sends what the kernel takes now: the byte count, or `null` if the send buffer is full. */
 export function sendSome(s: Socket, data: Uint8Array): number | null {
+  checkBuffer(data, 'send: data');
   return bytesOrWouldBlock(ws.send(s, data, data.length, 0), 'send');
 }
 
 /** Sends one datagram to host:port: the byte count, or `null` if the send buffer is full. */
 export function sendTo(s: Socket, data: Uint8Array, host: string, port: number): number | null {
+  checkBuffer(data, 'sendto: data');
   const address = encodeAddress(host, port);
   return bytesOrWouldBlock(ws.sendto(s, data, data.length, 0, address, address.length), 'sendto');
 }
 
 /** Receives into `buffer`: the byte count (0 at end of stream), or `null` if nothing is there yet. */
 export function recvSome(s: Socket, buffer: Uint8Array): number | null {
+  checkBuffer(buffer, 'recv: buffer', { forRead: true });
   return bytesOrWouldBlock(ws.recv(s, buffer, buffer.length, 0), 'recv');
 }
 
@@ -261,6 +265,7 @@ export interface Datagram {
 
 /** Receives one datagram into `buffer`, or `null` if none is waiting. */
 export function recvFrom(s: Socket, buffer: Uint8Array): Datagram | null {
+  checkBuffer(buffer, 'recvfrom: buffer', { forRead: true });
   const from = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const fromLength = new Int32Array([from.length]);
   const result = ws.recvfrom(s, buffer, buffer.length, 0, from, fromLength);
