@@ -29,17 +29,18 @@ export async function helperStarted(reactor: Reactor): Promise<boolean> {
 }
 
 /**
- * The process's handle count once it holds still over a few loop turns: threads winmux starts
- * (a guest helper, the IOCP worker, whose OS thread handle its owner opens when the thread
- * reports in) make handles a moment after the call that started them. Bounded by iterations.
+ * `read()` once it holds still over a few loop turns (three equal readings 5 ms apart), for tests
+ * that count handles or threads: threads winmux starts (a guest helper, the IOCP worker, whose OS
+ * thread handle its owner opens when the thread reports in) make handles a moment after the call
+ * that started them. Bounded by iterations.
  */
-export async function settledHandleCount(reactor: Reactor, count: () => number): Promise<number> {
+export async function settled<T>(reactor: Reactor, read: () => T, same: (a: T, b: T) => boolean = Object.is): Promise<T> {
   await helperStarted(reactor);
-  let last = count();
-  for (let i = 0, same = 0; i < 200 && same < 3; i++) {
-    await reactor.sleep(10);
-    const now = count();
-    same = now === last ? same + 1 : 0;
+  let last = read();
+  for (let i = 0, equal = 0; i < 400 && equal < 3; i++) {
+    await reactor.sleep(5);
+    const now = read();
+    equal = same(now, last) ? equal + 1 : 0;
     last = now;
   }
   return last;

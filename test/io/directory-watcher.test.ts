@@ -12,7 +12,7 @@ import {
 import { parseNotifications } from '../../lib/io/directory-changes.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
-import { loopUntil, settledHandleCount } from '../helpers/loop.ts';
+import { loopUntil, settled } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -28,7 +28,7 @@ const freshDir = (): string => fs.mkdtempSync(path.join(root, `t${++dirCounter}-
  */
 async function handlesAfterWarmUp(reactor: Reactor, dir: string): Promise<number> {
   await DirectoryWatcher.open(reactor, dir).close();
-  return settledHandleCount(reactor, processHandleCount);
+  return settled(reactor, processHandleCount);
 }
 
 /** Takes changes from `watcher` in the background, into `seen`, until it ends. */

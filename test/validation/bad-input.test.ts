@@ -23,7 +23,7 @@ import {
   processThreadCount, quoteArgument, spawnProcess, toNodeDuplex, wineVersion, winsock, type KeyMonitor,
 } from '../../lib/index.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
-import { loopUntil, settledHandleCount } from '../helpers/loop.ts';
+import { loopUntil, settled } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -806,15 +806,8 @@ function counts(): { handles: number; threads: number } {
  * Inside `reactor.run`: the counts once they hold still (the background's threads open handles
  * of their own as they start, which is not the row's doing).
  */
-async function steadyCounts(): Promise<{ handles: number; threads: number }> {
-  let last = counts();
-  for (let same = 0, i = 0; same < 3 && i < 400; i++) {
-    await reactor.sleep(5);
-    const now = counts();
-    same = now.handles === last.handles && now.threads === last.threads ? same + 1 : 0;
-    last = now;
-  }
-  return last;
+function steadyCounts(): Promise<{ handles: number; threads: number }> {
+  return settled(reactor, counts, (a, b) => a.handles === b.handles && a.threads === b.threads);
 }
 
 describe('bad input fails the call, and only the call', () => {
@@ -824,7 +817,7 @@ describe('bad input fails the call, and only the call', () => {
       // its first background: one round of it first, so the rows' counts start from a settled one.
       reactor = shared = new Reactor();
       await stillWorks(startBackground());
-      await reactor.run(() => settledHandleCount(reactor, processHandleCount));
+      await reactor.run(() => settled(reactor, processHandleCount));
     }
     reactor = shared;
     try {
