@@ -12,6 +12,7 @@ import type { NamedPipe } from '../io/named-pipe.ts';
 import { buildCommandLine, checkCommandString } from './command-line.ts';
 import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
 import { StartupInfo } from './startup-info.ts';
+import { HandleWaits } from './handle-waits.ts';
 
 export interface SpawnOptions {
   /** Working directory (default: this process's). */
@@ -68,10 +69,8 @@ export class ChildProcess implements AsyncDisposable {
   /** The parent's end of the child's stderr, when it was 'pipe'. */
   readonly stderr: NamedPipe | undefined;
   readonly #reactor: Reactor;
-  /** Waits in flight on the handle: a waiter thread may hold it in its set until each settles. */
-  readonly #waits = new Set<Promise<unknown>>();
-  /** Aborted by close(): ends the waits before the handle is closed. */
-  readonly #closing = new AbortController();
+  /** The waits on the handle, and closing it only once no waiter thread holds it. */
+  readonly #waits: HandleWaits;
   /** Settles once the handle is really closed (after the waits, if any). */
   #released: Promise<void> = Promise.resolve();
   #closed = false;
@@ -81,6 +80,7 @@ export class ChildProcess implements AsyncDisposable {
   private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes']) {
     this.#reactor = reactor;
     this.handle = handle;
+    this.#waits = new HandleWaits(reactor, handle);
     this.pid = pid;
     [this.stdin, this.stdout, this.stderr] = pipes;
   }
@@ -161,18 +161,8 @@ export class ChildProcess implements AsyncDisposable {
    */
   async wait(options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#check();
-    const own = this.#closing.signal;
     const user = checkSignal(checkOptionsBag(options, 'ChildProcess.wait: options').signal, 'ChildProcess.wait: signal');
-    const waiting = this.#reactor.waitForObject(this.handle, { signal: user === undefined ? own : AbortSignal.any([user, own]) });
-    this.#waits.add(waiting);
-    try {
-      await waiting;
-    } catch (error) {
-      if (own.aborted && error === own.reason) throw new ClosedResourceError('the process handle was closed while a task waited for the exit');
-      throw error;
-    } finally {
-      this.#waits.delete(waiting);
-    }
+    await this.#waits.wait(user, 'the process handle was closed while a task waited for the exit');
     this.#unlisten(); // it has exited: nothing left for the signal to end
     return this.exitCode!;
   }
@@ -198,14 +188,7 @@ export class ChildProcess implements AsyncDisposable {
     this.#closed = true;
     this.#unlisten();
     for (const pipe of [this.stdin, this.stdout, this.stderr]) pipe?.close();
-    if (this.#waits.size === 0) {
-      kernel32.CloseHandle(this.handle);
-      return;
-    }
-    this.#closing.abort(new ClosedResourceError('the process handle is closing'));
-    this.#released = Promise.allSettled([...this.#waits]).then(() => {
-      kernel32.CloseHandle(this.handle);
-    });
+    this.#released = this.#waits.closeHandle('the process handle is closing');
   }
 
   /** close(), then waits until the handle is really closed. */

@@ -27,6 +27,7 @@ import { INPUT_RECORD } from '../win32/structs.ts';
 import { WinError } from '../win32/errors.ts';
 import { checkSignal } from '../abort.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { HandleWaits } from './handle-waits.ts';
 
 export interface ConsoleKeyEvent {
   /** The key went down (true) or up (false). */
@@ -51,9 +52,8 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
   readonly #records = new Uint8Array(BATCH * INPUT_RECORD.SIZE);
   readonly #view = new DataView(this.#records.buffer);
   readonly #count = new Uint32Array(1);
-  /** Aborted by close(): ends the wait in flight before the handle is closed. */
-  readonly #closing = new AbortController();
-  #waiting: Promise<unknown> | undefined;
+  /** The wait on the handle, and closing it only once no waiter thread holds it. */
+  readonly #waits: HandleWaits;
   #reading = false;
   #released: Promise<void> = Promise.resolve();
   #closed = false;
@@ -61,6 +61,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
   private constructor(reactor: Reactor, handle: number) {
     this.#reactor = reactor;
     this.handle = handle;
+    this.#waits = new HandleWaits(reactor, handle);
   }
 
   /**
@@ -109,17 +110,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
           if (keys.length > 0) return keys;
           continue; // only records that are not keys: dropped, look again
         }
-        const own = this.#closing.signal;
-        const waiting = this.#reactor.waitForObject(this.handle, { signal: user === undefined ? own : AbortSignal.any([user, own]) });
-        this.#waiting = waiting;
-        try {
-          await waiting;
-        } catch (error) {
-          if (own.aborted && error === own.reason) throw new ClosedResourceError('the console input was closed while a task read it');
-          throw error;
-        } finally {
-          this.#waiting = undefined;
-        }
+        await this.#waits.wait(user, 'the console input was closed while a task read it');
         this.#check();
       }
     } finally {
@@ -162,15 +153,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const waiting = this.#waiting;
-    if (waiting === undefined) {
-      kernel32.CloseHandle(this.handle);
-      return;
-    }
-    this.#closing.abort(new ClosedResourceError('the console input is closing'));
-    this.#released = waiting.then(() => {}, () => {}).then(() => {
-      kernel32.CloseHandle(this.handle);
-    });
+    this.#released = this.#waits.closeHandle('the console input is closing');
   }
 
   /** `for await (const key of input)`: key events one by one, until `close()` ends the loop. */
