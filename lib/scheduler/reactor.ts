@@ -75,6 +75,16 @@ import { GuestLoop } from '../guest/guest-loop.ts';
 import { THREAD_CHECK_MS } from '../worker-thread.ts';
 
 /**
+ * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
+ * its key does): the timer reaches the controller through the signal, which it holds weakly.
+ */
+const signalControllers = new WeakMap<AbortSignal, AbortController>();
+/** Takes a collected deadline signal's timer out of its reactor's heap. */
+const signalTimers = new FinalizationRegistry<{ timers: TimerHeap; timer: Timer }>(({ timers, timer }) => {
+  timers.remove(timer);
+});
+
+/**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
  * worker messages) may run while the reactor sleeps. 50 ms keeps them responsive at a cost of
  * at most 20 idle wake-ups a second.
@@ -428,13 +438,31 @@ export class Reactor implements AsyncDisposable {
   deadlineSignal(deadline: number): AbortSignal {
     checkDeadline(deadline, 'deadlineSignal: deadline');
     const controller = new AbortController();
+    const signal = controller.signal;
     if (this.#closed) {
       controller.abort(ClosedResourceError.reactor());
-    } else {
-      // Weak: a signal nobody awaits must not keep a guest reactor's process alive.
-      this.#addTimer({ deadline, fire: () => controller.abort(timeoutError()), fail: () => {}, weak: true });
+      return signal;
     }
-    return controller.signal;
+    // Weak in two ways, as Node's AbortSignal.timeout is. The timer does not keep a guest
+    // reactor's process alive. And it holds the signal only weakly: once the operation that
+    // listened to it has finished and nobody else holds it, the signal is collected and its timer
+    // leaves the heap (a loop that makes a timeoutSignal per operation would otherwise keep
+    // thousands of timers until their deadlines, and wake for each).
+    const weakSignal = new WeakRef(signal);
+    signalControllers.set(signal, controller);
+    const timer = this.#addTimer({
+      deadline,
+      fire: () => {
+        const alive = weakSignal.deref();
+        if (alive === undefined) return;
+        signalTimers.unregister(alive);
+        signalControllers.get(alive)?.abort(timeoutError());
+      },
+      fail: () => {},
+      weak: true,
+    });
+    signalTimers.register(signal, { timers: this.#timers, timer }, signal);
+    return signal;
   }
 
   /**

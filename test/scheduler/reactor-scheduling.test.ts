@@ -2,6 +2,8 @@
 // backend for (timeouts), in what order it fires timers and callbacks, and how it treats backend
 // events and failures. Time is virtual, so every figure here is exact.
 import { afterEach, describe, expect, test } from 'vitest';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import {
   ClosedResourceError, READABLE, Reactor, WRITABLE, WinError,
   type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats,
@@ -10,6 +12,12 @@ import { checkResourcesReleased } from '../helpers/resources.ts';
 import { track } from '../helpers/track.ts';
 
 checkResourcesReleased();
+
+/** V8's gc() without a command-line flag: the flag set at run time, the function taken from a fresh context. */
+function collector(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
 
 type Script = (sink: ReadinessSink) => void;
 
@@ -192,6 +200,27 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
       await expect(reactor.waitReadable(5, { signal })).rejects.toMatchObject({ name: 'TimeoutError' });
       expect(backend.time).toBe(250);
     });
+  });
+
+  test("a deadline signal nobody holds any more takes its timer out of the heap (one held still fires)", async () => {
+    make();
+    const made = (n: number): void => {
+      for (let i = 0; i < n; i++) reactor.timeoutSignal(600_000);
+    };
+    made(200);
+    const kept = reactor.timeoutSignal(100);
+    expect(reactor.stats().timers).toBe(201);
+    // Collected signals' timers leave at the FinalizationRegistry's next callbacks: GC, then turns.
+    const gc = collector();
+    for (let round = 0; round < 20 && reactor.stats().timers > 1; round++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(reactor.stats().timers).toBe(1);
+    await reactor.run(async () => {
+      await expect(reactor.waitReadable(5, { signal: kept })).rejects.toMatchObject({ name: 'TimeoutError' });
+    });
+    expect(backend.time).toBe(100);
   });
 
   test('a backend failure ends run() with that error and closes the reactor', async () => {
