@@ -20,8 +20,13 @@
 // reactor (a socket wait, a sleep, an overlapped operation, an object wait, a receive) and the
 // reactor is ref'd. An idle guest reactor, or an unref'd one, lets the process exit; the helper
 // thread is then stopped by the exit hook every winmux thread has (lib/worker-thread.ts).
+//
+// Threads killed behind Node's back (TerminateThread): `run` looks at its threads' OS handles from
+// each iteration and so caps its wait at THREAD_CHECK_MS; an idle guest makes no iterations, so
+// while the helper waits an unref'd Node interval looks instead — at the helper itself and at the
+// reactor's other threads (`checkThreads`), without a turn of the loop.
 import { MessageChannel, type Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
 import { FD_SET } from '../win32/structs.ts';
@@ -53,6 +58,8 @@ export interface GuestHost {
   idle(): void;
   /** The loop failed (not one socket): close the reactor with `error` as the cause. */
   fail(error: unknown): void;
+  /** Looks at the reactor's own threads (IOCP worker, waiter threads): killed ones are reported. */
+  checkThreads(): void;
 }
 
 const BYTES_PER_WORD = 4;
@@ -66,7 +73,10 @@ export class GuestLoop {
   #sets: SharedArrayBuffer;
   #setsChannel: MessageChannel | undefined;
   #worker: Worker | undefined;
+  #thread: StartedThread | undefined;
   #exited: Promise<void> | undefined;
+  /** While the helper waits: the interval that looks for killed threads. */
+  #watch: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   /** The helper thread has started (its first message came): until then idle waits are Node timers. */
   #helperOnline = false;
@@ -94,6 +104,11 @@ export class GuestLoop {
     // measured under Wine); until it is online idle waits are stand-ins (`#standInWait`).
     this.#ensureHelper();
     this.#schedule();
+  }
+
+  /** The helper's OS thread id (0 until it has started): for fault tests. */
+  get helperThreadId(): number {
+    return this.#thread?.threadId() ?? 0;
   }
 
   stats(): { guestTurns: number; guestHandoffs: number; guestHelper: string } {
@@ -146,8 +161,9 @@ export class GuestLoop {
     clearTimeout(this.#standIn);
     this.#standIn = undefined;
     if (this.#worker === undefined) return undefined;
+    this.#unwatch();
     const wasWaiting = this.#waiting;
-    this.#worker.ref(); // joined below: it must not be dropped by an exiting loop meanwhile
+    this.#thread!.hold(); // joined below: it must not be dropped by an exiting loop meanwhile
     Atomics.store(this.#control, REQUEST, STOP);
     Atomics.notify(this.#control, REQUEST);
     if (wasWaiting) this.#host.wake();
@@ -231,16 +247,39 @@ export class GuestLoop {
     this.#updateRef();
     Atomics.store(this.#control, REQUEST, WAIT);
     Atomics.notify(this.#control, REQUEST);
+    this.#watchThreads();
+  }
+
+  #watchThreads(): void {
+    if (this.#watch !== undefined) return;
+    this.#watch = setInterval(() => {
+      if (!this.#waiting) {
+        this.#unwatch();
+        return;
+      }
+      this.#thread?.checkAlive(); // a killed helper: its onUnexpectedExit fails the reactor
+      if (this.#waiting) this.#host.checkThreads();
+    }, THREAD_CHECK_MS);
+    this.#watch.unref(); // looking never keeps the process alive; a ref'd wait does
+  }
+
+  #unwatch(): void {
+    clearInterval(this.#watch);
+    this.#watch = undefined;
   }
 
   readonly #helperDone = (message: unknown): void => {
     if (message === 'online') {
       this.#helperOnline = true;
+      // Its OS thread handle is opened now (it reported its id before this message), not at the
+      // first look from the watch: the process's handle count settles once the helper is up.
+      this.#thread?.checkAlive(true);
       // A stand-in wait in progress gives way to the helper's at once.
       if (this.#standIn !== undefined) this.#interrupt();
       return;
     }
     if (!this.#waiting || this.#stopped) return;
+    this.#unwatch();
     this.#waiting = false;
     this.#waitEndsAt = 0;
     this.#host.sleeping(false);
@@ -291,7 +330,7 @@ export class GuestLoop {
     if (want === this.#refed) return;
     this.#refed = want;
     if (want) {
-      this.#worker?.ref();
+      this.#thread?.hold();
       this.#immediate?.ref();
       this.#standIn?.ref();
     } else {
@@ -321,6 +360,7 @@ export class GuestLoop {
       () => this.#stopped,
       (error) => {
         this.#threadFailure = error;
+        this.#unwatch();
         if (this.#waiting) {
           this.#waiting = false;
           this.#host.sleeping(false);
@@ -337,9 +377,10 @@ export class GuestLoop {
       [this.#setsChannel.port2],
     );
     this.#worker = started.worker;
+    this.#thread = started;
     this.#exited = started.exited;
     this.#worker.on('message', this.#helperDone);
-    if (this.#refed) this.#worker.ref();
+    if (this.#refed) started.hold();
   }
 
   /** Copies the three fd_sets into the shared buffer (a larger one goes to the helper first). */

@@ -490,6 +490,11 @@ export class CompletionPort {
     }
   }
 
+  /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/worker-thread.ts). */
+  checkWorker(): void {
+    this.#thread?.checkAlive();
+  }
+
   /**
    * Dispatches what has arrived and is not dispatched yet: select mode, every packet in the ring
    * now; port mode, a zero-timeout `wait` (wakes are dropped: the caller is closing).

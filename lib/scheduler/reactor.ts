@@ -102,6 +102,8 @@ export const kCompletionPort = Symbol('winmux.completionPort');
 /** @internal For tests that must reach the waiter pool (to kill a waiter thread) or the wakeup socket. */
 export const kWaitPool = Symbol('winmux.waitPool');
 export const kWakeupEnd = Symbol('winmux.wakeupEnd');
+/** @internal The guest loop (guest mode), for fault tests (to kill its helper thread). */
+export const kGuestLoop = Symbol('winmux.guestLoop');
 
 /** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
@@ -224,8 +226,8 @@ export class Reactor implements AsyncDisposable {
       hasQueuedWork: () => this.#soon.length > 0 || this.#fair.waiting > 0 || this.#iocp.backlog() > 0 || this.#waits.hasPending()
         || this.#timers.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
-      // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all, so
-      // it notices a killed IOCP worker or waiter thread at its next event or timer instead.
+      // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
+      // looks at its threads from a Node interval instead (checkThreads).
       msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
       inPort: this.#iocp.inLoop,
       selectSets: () => this.#backend.selectSets!(),
@@ -240,6 +242,10 @@ export class Reactor implements AsyncDisposable {
       fail: (error) => {
         this.#failure = error;
         void this.close();
+      },
+      checkThreads: () => {
+        this.#iocp.checkWorker();
+        this.#waits.checkThreads();
       },
     });
     loop.setRef(ref);
@@ -294,6 +300,11 @@ export class Reactor implements AsyncDisposable {
   /** @internal */
   get [kWaitPool](): WaitPool {
     return this.#waits;
+  }
+
+  /** @internal */
+  get [kGuestLoop](): GuestLoop | undefined {
+    return this.#guest;
   }
 
   /** @internal The wakeup socket's read end (select mode). */

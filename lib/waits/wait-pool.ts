@@ -149,6 +149,11 @@ export class WaitPool {
     });
   }
 
+  /** Looks at the waiter threads' OS threads now: a killed one fails its waits (lib/worker-thread.ts). */
+  checkThreads(): void {
+    for (const thread of [...this.#threads]) if (!thread.stopping) thread.started.checkAlive();
+  }
+
   /** Settles every wait whose thread has answered; the reactor calls this after each select. Returns how many. */
   dispatch(): number {
     let settled = 0;

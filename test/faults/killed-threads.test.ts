@@ -3,11 +3,11 @@
 // (lib/worker-thread.ts). No leak check in this file: the killed threads' Node Workers (their
 // libuv loops, isolates and thread handles) can never be torn down — that is the cost of the fault,
 // not a winmux leak. The process still exits (the file ending is the proof).
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { NamedPipe, NamedPipeServer, Reactor, ThreadExitedError } from '../../lib/index.ts';
-import { kCompletionPort, kWaitPool } from '../../lib/scheduler/reactor.ts';
+import { kCompletionPort, kGuestLoop, kWaitPool } from '../../lib/scheduler/reactor.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
-import { loopUntil } from '../helpers/loop.ts';
+import { helperStarted, loopUntil } from '../helpers/loop.ts';
 import { track } from '../helpers/track.ts';
 
 let reactor: Reactor | undefined;
@@ -95,3 +95,45 @@ test.each([{ name: 'select', mode: {} }, { name: 'port', mode: { readiness: 'afd
 function waiterThreadIds(r: Reactor): number[] {
   return r[kWaitPool].threadIds();
 }
+
+/** Turns of Node's loop (no reactor work) until the guest's helper holds the wait; bounded by turns. */
+async function helperWaiting(r: Reactor): Promise<boolean> {
+  for (let i = 0; i < 10_000 && r.stats().guestHelper !== 'waiting'; i++) await new Promise((resolve) => setImmediate(resolve));
+  return r.stats().guestHelper === 'waiting' && r[kGuestLoop]!.helperThreadId !== 0;
+}
+
+// Guest mode: an idle guest makes no iterations, so it looks at its threads from a Node interval
+// while its helper waits — at the helper itself and at the reactor's other threads.
+describe.each([{ name: 'select', mode: {} }, { name: 'port', mode: { readiness: 'afd' as const } }])('a guest reactor ($name)', ({ mode }) => {
+  test('its helper killed while it waits: what waited on the reactor rejects naming the helper, and close() completes', async () => {
+    const r = (reactor = new Reactor({ ...mode, guest: true }));
+    const sleeping = track(r.sleep(600_000));
+    expect(await helperStarted(r)).toBe(true);
+    expect(await helperWaiting(r)).toBe(true);
+    terminateThread(r[kGuestLoop]!.helperThreadId);
+    const error = await sleeping.promise.then(() => undefined, (e: unknown) => e);
+    expect(error, 'the sleep rejected').toBeInstanceOf(Error);
+    expect(String((error as Error).cause ?? '') + (error as Error).message).toMatch(/guest reactor's helper thread \(OS thread \d+\) ended without exiting through Node/);
+    expect(r.stats()).toMatchObject({ closed: true, guestHelper: 'failed' });
+    await r.close();
+  });
+
+  test('a thread of the reactor killed while the helper waits (no event, no timer) fails its work naming it', async () => {
+    const r = (reactor = new Reactor({ ...mode, guest: true }));
+    const event = kernel32.CreateEventW(null, 0, 0, null);
+    cleanups.push(() => kernel32.CloseHandle(event));
+    const wait = track(r.waitForObject(event));
+    expect(await helperStarted(r)).toBe(true);
+    expect(await loopUntil(r, () => waiterThreadIds(r).length === 1)).toBe(true);
+    expect(await helperWaiting(r)).toBe(true);
+    const turns = r.stats().guestTurns!;
+    terminateThread(waiterThreadIds(r)[0]!);
+    const error = await wait.promise.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ThreadExitedError);
+    expect((error as Error).message).toMatch(/^a waiter thread \(OS thread \d+\) ended without exiting through Node/);
+    // Found by looking, not by a turn of the loop: the reactor stays usable.
+    expect(r.stats()).toMatchObject({ closed: false, objectWaits: 0, waiterThreadsLost: 1 });
+    expect(r.stats().guestTurns! - turns).toBeLessThanOrEqual(2);
+    await r.close();
+  });
+});
