@@ -64,6 +64,16 @@ export class InternalStateError extends WinmuxError {
 }
 
 /**
+ * winmux was imported on a host that is not Windows (`process.platform` is not `'win32'`): the
+ * import fails with this before anything asks for a Windows DLL. On Linux, run the Windows build
+ * of Node.js under Wine.
+ */
+export class UnsupportedPlatformError extends WinmuxError {
+  override readonly name = 'UnsupportedPlatformError';
+  readonly code = 'ERR_UNSUPPORTED_PLATFORM';
+}
+
+/**
  * A write was aborted (its signal fired) after `bytesWritten` of its bytes had gone to the kernel
  * — they will reach the peer; the rest will not. `cause` is the signal's reason. An aborted
  * `TcpStream.write` always rejects with this, `bytesWritten` 0 included, so the caller can resume

@@ -1,10 +1,11 @@
 // The binding layer: WinError naming, checked Winsock calls failing with the right codes, address
 // encoding, and the handle/thread counters the leak checks rely on.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import {
-  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, NodeSocketError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError, WriteAbortedError,
+  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, NodeSocketError, Reactor, ThreadExitedError, UnsupportedError, UnsupportedPlatformError, WinError,
+  WinmuxError, WriteAbortedError,
   WINDOWS_ERRORS, errorName, nodeCodeOf, processHandleCount, processThreadCount, wineVersion, winsock,
 } from '../../lib/index.ts';
 import fs from 'node:fs';
@@ -193,6 +194,7 @@ describe('the error classes', () => {
       [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
       [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
       [new WriteAbortedError(1, 2, 'why'), 'ERR_WRITE_ABORTED'],
+      [new UnsupportedPlatformError('x'), 'ERR_UNSUPPORTED_PLATFORM'],
       [new NodeSocketError(new WinError('recv', 10054), 'read'), 'ECONNRESET'],
     ];
     const doc = fs.readFileSync(DOC_PATH, 'utf8');
@@ -205,6 +207,28 @@ describe('the error classes', () => {
       expect(error.code).toBe(code);
       expect(error.name).toBe(error.constructor.name);
     }
+  });
+
+  test('on a host that is not Windows, importing winmux fails with UnsupportedPlatformError (ERR_UNSUPPORTED_PLATFORM)', async () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    let error: unknown;
+    // A fresh module registry: the entry's first module is evaluated again, now, on "Linux".
+    vi.resetModules();
+    Object.defineProperty(process, 'platform', { ...platform, value: 'linux' });
+    try {
+      await import('../../lib/platform.ts');
+    } catch (e) {
+      error = e;
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+    expect(process.platform).toBe('win32');
+    // The classes of that registry (the one platform.ts was evaluated in).
+    const errors = await import('../../lib/errors.ts');
+    expect(error).toBeInstanceOf(errors.UnsupportedPlatformError);
+    expect(error).toBeInstanceOf(errors.WinmuxError);
+    expect(error).toMatchObject({ name: 'UnsupportedPlatformError', code: 'ERR_UNSUPPORTED_PLATFORM' });
+    expect((error as Error).message).toMatch(/^winmux needs Windows \(process\.platform is linux\)/);
   });
 
   test("NodeSocketError says a WinError as Node's net does: libuv's code and errno, Node's syscall; the Windows name in winCode", () => {
