@@ -494,6 +494,14 @@ each('WinEvent.create', 'options', NOT_OPTIONS, (_, o) => WinEvent.create(o));
 each('WinEvent.create', 'options.manualReset', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError), bad('null', null, TypeError)], (_, manualReset) => WinEvent.create({ manualReset }));
 each('WinEvent.create', 'options.signaled', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError)], (_, signaled) => WinEvent.create({ signaled }));
 each('WinEvent.fromHandle', 'handle', BAD_HANDLE_VALUES, (_, h) => WinEvent.fromHandle(h), undefined, 'HANDLE');
+each('WinEvent.wait', 'reactor', NOT_REACTORS, (e: WinEvent, r) => e.wait(r), event);
+each('WinEvent.wait', 'options', NOT_OPTIONS, (e: WinEvent, o) => e.wait(reactor, o), event);
+each('WinEvent.wait', 'options.signal', NOT_SIGNALS, (e: WinEvent, signal) => e.wait(reactor, { signal }), event);
+each('WinEvent.wait', 'options.timeoutMs', [bad('-1', -1, RangeError), bad('NaN', NaN, RangeError), bad("'x'", 'x', TypeError), bad('null', null, TypeError)], (e: WinEvent, timeoutMs) => e.wait(reactor, { timeoutMs }), event);
+one('WinEvent.wait on a closed event', ClosedResourceError, (e: WinEvent) => {
+  e.close();
+  return e.wait(reactor);
+}, event);
 one('WinEvent.set on a closed event', ClosedResourceError, (e: WinEvent) => {
   e.close();
   e.set();
