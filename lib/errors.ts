@@ -76,8 +76,8 @@ export class UnsupportedPlatformError extends WinmuxError {
 /**
  * A write was aborted (its signal fired) after `bytesWritten` of its bytes had gone to the kernel
  * — they will reach the peer; the rest will not. `cause` is the signal's reason. An aborted
- * `TcpStream.write` always rejects with this, `bytesWritten` 0 included, so the caller can resume
- * at that offset or close the stream; never a silent partial write.
+ * `TcpStream.write` or `NamedPipe.write` always rejects with this, `bytesWritten` 0 included, so
+ * the caller can resume at that offset or close the stream; never a silent partial write.
  */
 export class WriteAbortedError extends WinmuxError {
   override readonly name = 'WriteAbortedError';
