@@ -1,7 +1,8 @@
 // Arguments of kinds with no module of their own: options bags, booleans, integer sizes and
 // counts. An options bag is an object or nothing: `null`, a number or a string where an options
 // object belongs is a TypeError at the call (as Node's validateObject), not a silent "no options",
-// and not a "Cannot read properties of null" from deep inside the call.
+// and not a "Cannot read properties of null" from deep inside the call. The one exception is
+// DirectoryWatcher's, read as Node's fs.watch reads its own: there `null` is the defaults.
 
 /** `options` as a call takes it: undefined (the defaults) or a non-array object. */
 export function checkOptions<T extends object>(options: T | undefined, what: string): T | Record<string, never> {
@@ -10,6 +11,21 @@ export function checkOptions<T extends object>(options: T | undefined, what: str
     throw new TypeError(`${what} must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
   }
   return options;
+}
+
+/**
+ * An options bag read the way Node's fs.watch reads its own: `null` for the bag, or for any field
+ * of it, means the default, as `undefined` does (fs.watch takes a null bag and null fields; it
+ * refuses only a null `signal`, which here is no signal too). Anything else that is not an object
+ * is a TypeError, as in `checkOptions`. Returns the bag without its null fields, for the usual
+ * field checks (which read undefined as the default).
+ */
+export function checkNullableOptions<T extends object>(options: T | null | undefined, what: string): { [K in keyof T]?: Exclude<T[K], null> } {
+  if (options === null) return {};
+  const bag = checkOptions(options, what) as Record<string, unknown>;
+  const present: Record<string, unknown> = {};
+  for (const key in bag) if (bag[key] !== null) present[key] = bag[key];
+  return present as { [K in keyof T]?: Exclude<T[K], null> };
 }
 
 /** An optional boolean option: undefined (the default) or a boolean, nothing truthy or falsy. */

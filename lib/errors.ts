@@ -3,7 +3,9 @@
 
 export { WinError } from './win32/errors.ts';
 export { WinmuxError } from './winmux-error.ts';
+import { getSystemErrorMap } from 'node:util';
 import { WinmuxError } from './winmux-error.ts';
+import { WinError } from './win32/errors.ts';
 
 /**
  * The resource was closed while the operation waited on it, or before it started: by
@@ -62,10 +64,20 @@ export class InternalStateError extends WinmuxError {
 }
 
 /**
+ * winmux was imported on a host that is not Windows (`process.platform` is not `'win32'`): the
+ * import fails with this before anything asks for a Windows DLL. On Linux, run the Windows build
+ * of Node.js under Wine.
+ */
+export class UnsupportedPlatformError extends WinmuxError {
+  override readonly name = 'UnsupportedPlatformError';
+  readonly code = 'ERR_UNSUPPORTED_PLATFORM';
+}
+
+/**
  * A write was aborted (its signal fired) after `bytesWritten` of its bytes had gone to the kernel
  * — they will reach the peer; the rest will not. `cause` is the signal's reason. An aborted
- * `TcpStream.write` always rejects with this, `bytesWritten` 0 included, so the caller can resume
- * at that offset or close the stream; never a silent partial write.
+ * `TcpStream.write` or `NamedPipe.write` always rejects with this, `bytesWritten` 0 included, so
+ * the caller can resume at that offset or close the stream; never a silent partial write.
  */
 export class WriteAbortedError extends WinmuxError {
   override readonly name = 'WriteAbortedError';
@@ -80,5 +92,44 @@ export class WriteAbortedError extends WinmuxError {
   /** What a write that failed with `error` after `bytesWritten` of `total` bytes rejects with: this error if `signal` aborted it, else `error`. */
   static wrap(signal: AbortSignal | undefined, error: unknown, bytesWritten: number, total: number): unknown {
     return signal?.aborted === true && error === signal.reason ? new WriteAbortedError(bytesWritten, total, error) : error;
+  }
+}
+
+/** libuv's error numbers by name (`ECONNRESET` → -4077 on Windows), from the running Node: made on first use. */
+let libuvErrnos: Map<string, number> | undefined;
+
+function libuvErrno(code: string): number | undefined {
+  libuvErrnos ??= new Map([...getSystemErrorMap()].map(([errno, [name]]) => [name, errno]));
+  return libuvErrnos.get(code);
+}
+
+/**
+ * An error a WinmuxSocket (`toNodeDuplex`, `serveHttp`) emits, shaped like the error Node's own
+ * net.Socket gives for the same failure, so code written for `net` (and Node's http, which
+ * compares `err.code === 'ECONNRESET'`) matches it as it is: `code` is Node's code (libuv's name:
+ * `ECONNRESET`, `EPIPE`, … — the WinError's `nodeCode`), `errno` libuv's negative number for it,
+ * `syscall` Node's name for the step (`read`, `write`, `shutdown`), message `"<syscall> <code>"`.
+ * `winCode` keeps the Windows name (`WSAECONNRESET`) and `cause` the WinError.
+ */
+export class NodeSocketError extends WinmuxError {
+  override readonly name = 'NodeSocketError';
+  readonly code: string;
+  /** libuv's number for `code` (negative, as Node's `errno`); undefined if the running Node has none. */
+  readonly errno: number | undefined;
+  readonly syscall: string;
+  /** The Windows name of the failure (the WinError's `code`). */
+  readonly winCode: string;
+
+  constructor(error: WinError, syscall: string) {
+    super(`${syscall} ${error.nodeCode}`, { cause: error });
+    this.code = error.nodeCode;
+    this.errno = libuvErrno(error.nodeCode);
+    this.syscall = syscall;
+    this.winCode = error.code;
+  }
+
+  /** What a WinmuxSocket emits for `error`, met in its `syscall` step: a WinError as Node would say it, anything else as it is. */
+  static from(error: unknown, syscall: 'read' | 'write' | 'shutdown'): Error {
+    return error instanceof WinError ? new NodeSocketError(error, syscall) : (error as Error);
   }
 }

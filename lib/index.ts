@@ -2,7 +2,7 @@
 import './platform.ts'; // first: a clear error on a host that is not Windows, before koffi loads
 export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
-export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError, WriteAbortedError } from './errors.ts';
+export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError, WriteAbortedError, NodeSocketError, UnsupportedPlatformError } from './errors.ts';
 export { WinError, errorName, nodeCodeOf, WINDOWS_ERRORS, type WinErrorOptions } from './win32/errors.ts';
 export { ReactorChannel } from './wakeup/channel.ts';
 export { RemoteWaker } from './wakeup/remote-waker.ts';

@@ -20,22 +20,23 @@ import { checkCompletionTarget, type CompletionTarget, type HandleTransfer } fro
 import { ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
-import { checkPath } from '../arguments.ts';
+import { checkBoolean, checkNullableOptions, checkPath } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { closeHandle, createFile, registerOrClose } from './handles.ts';
 import {
   DEFAULT_FILTER, DEFAULT_WATCH_BUFFER_SIZE, checkBufferSize, filterMask, parseNotifications, type DirectoryChange, type DirectoryChangeFilter,
 } from './directory-changes.ts';
 
+/** `null` for any field (or for the whole bag) is its default, as in Node's fs.watch. */
 export interface DirectoryWatchOptions {
   /** Watch the whole subtree (bWatchSubtree), not only the directory's own entries. Default false. */
-  recursive?: boolean;
+  recursive?: boolean | null;
   /** Kinds of change reported. Default: fileName, dirName, attributes, size, lastWrite, creation. */
-  filter?: readonly DirectoryChangeFilter[];
+  filter?: readonly DirectoryChangeFilter[] | null;
   /** Bytes for the records of one read, and the kernel's buffer between reads: a multiple of 4, 16 to 65536. Default 16384. */
-  bufferSize?: number;
+  bufferSize?: number | null;
   /** Aborting closes the watcher; pending and later `next()` calls reject with the reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
 }
 
 /** What `DirectoryWatcher.adopt` takes: plain data, so it can be posted to another thread. */
@@ -107,15 +108,14 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * ERROR_PATH_NOT_FOUND, a file with ERROR_DIRECTORY. The first read is issued at once: changes
    * from now on are kept (while the reactor is not running, until it runs).
    */
-  static open(reactor: Reactor, path: string, options: DirectoryWatchOptions = {}): DirectoryWatcher {
+  static open(reactor: Reactor, path: string, options?: DirectoryWatchOptions | null): DirectoryWatcher {
     checkReactor(reactor, 'DirectoryWatcher.open: reactor');
     checkPath(path, 'DirectoryWatcher.open: path');
-    if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.open: options must be an object');
-    const recursive = options.recursive ?? false;
-    if (typeof recursive !== 'boolean') throw new TypeError(`DirectoryWatcher.open: recursive must be a boolean, got ${typeof recursive}`);
-    const filter = filterMask(options.filter ?? DEFAULT_FILTER);
-    const bufferSize = checkBufferSize(options.bufferSize ?? DEFAULT_WATCH_BUFFER_SIZE);
-    const signal = checkSignal(options.signal, 'DirectoryWatcher.open: signal');
+    const given = checkNullableOptions(options, 'DirectoryWatcher.open: options');
+    const recursive = checkBoolean(given.recursive, 'DirectoryWatcher.open: recursive', false);
+    const filter = filterMask(given.filter ?? DEFAULT_FILTER);
+    const bufferSize = checkBufferSize(given.bufferSize ?? DEFAULT_WATCH_BUFFER_SIZE);
+    const signal = checkSignal(given.signal, 'DirectoryWatcher.open: signal');
     if (signal?.aborted) throw signal.reason;
     // FILE_FLAG_BACKUP_SEMANTICS is what lets CreateFileW open a directory; FILE_LIST_DIRECTORY
     // is the access ReadDirectoryChangesW checks; sharing delete lets others rename and delete
@@ -139,7 +139,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * Where the OS cannot move the handle to this reactor's port (Wine 8, Windows before 8.1) its
    * reads run in emulated mode.
    */
-  static adopt(reactor: Reactor, transfer: DirectoryWatcherTransfer, options: { signal?: AbortSignal } = {}): DirectoryWatcher {
+  static adopt(reactor: Reactor, transfer: DirectoryWatcherTransfer, options?: { signal?: AbortSignal | null } | null): DirectoryWatcher {
     checkReactor(reactor, 'DirectoryWatcher.adopt: reactor');
     // Everything is checked before the handle is adopted: a failure after would leave it registered and unowned.
     if (typeof transfer !== 'object' || transfer === null || typeof transfer.handle !== 'object' || transfer.handle === null
@@ -147,8 +147,7 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       || !Array.isArray(transfer.queued)) {
       throw new TypeError('DirectoryWatcher.adopt: transfer must be what DirectoryWatcher.transfer returned');
     }
-    if (typeof options !== 'object' || options === null) throw new TypeError('DirectoryWatcher.adopt: options must be an object');
-    const signal = checkSignal(options.signal, 'DirectoryWatcher.adopt: signal');
+    const signal = checkSignal(checkNullableOptions(options, 'DirectoryWatcher.adopt: options').signal, 'DirectoryWatcher.adopt: signal');
     const bufferSize = checkBufferSize(transfer.bufferSize);
     if (signal?.aborted) throw signal.reason;
     const mode = reactor.adoptHandle(transfer.handle);
@@ -168,11 +167,10 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * the watcher's signal aborted, a WinError when a read failed) — after the changes already
    * read. `signal` abandons this call only: no change is lost, the next call gets it.
    */
-  next(options?: { signal?: AbortSignal }): Promise<IteratorResult<DirectoryChange, undefined>> {
+  next(options?: { signal?: AbortSignal | null } | null): Promise<IteratorResult<DirectoryChange, undefined>> {
     let signal: AbortSignal | undefined;
     try {
-      if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('DirectoryWatcher.next: options must be an object');
-      signal = checkSignal(options?.signal, 'DirectoryWatcher.next: signal');
+      signal = checkSignal(checkNullableOptions(options, 'DirectoryWatcher.next: options').signal, 'DirectoryWatcher.next: signal');
     } catch (error) {
       return Promise.reject(error);
     }

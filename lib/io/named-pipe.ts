@@ -6,7 +6,7 @@ import { ERROR, WinError } from '../win32/errors.ts';
 import { connectNamedPipeOverlapped } from '../win32/overlapped-calls.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../errors.ts';
 import { checkBuffer } from '../buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
@@ -97,22 +97,31 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
 
   /**
    * Writes all of `data`. Rejects with WinError ERROR_NO_DATA / ERROR_BROKEN_PIPE if the peer is
-   * gone. One write at a time, as for reads.
+   * gone. One write at a time, as for reads. An abort rejects with WriteAbortedError, as
+   * TcpStream.write's does: `bytesWritten` is what the completed WriteFile calls took plus what
+   * the cancelled one's packet reports (a cancel can race a partial completion), and `cause` is
+   * the signal's reason.
    */
   async write(data: Uint8Array, options?: OverlappedOptions): Promise<void> {
     const closed = this.closedError('pipe');
     if (closed) throw closed;
     checkBuffer(data, 'NamedPipe.write: data');
     options = checkOptions(options, 'NamedPipe.write: options');
-    checkSignal(options.signal, 'NamedPipe.write: signal');
+    const signal = checkSignal(options.signal, 'NamedPipe.write: signal');
     if (this.#writing) throw new BusyResourceError('another task is already writing to this pipe');
     this.#writing = true;
+    let offset = 0;
     try {
-      for (let offset = 0; offset < data.length; ) {
+      if (signal?.aborted) throw signal.reason;
+      while (offset < data.length) {
         const stillClosed = this.closedError('pipe');
         if (stillClosed) throw stillClosed;
+        // A cancelled write whose packet reports bytes resolves with them (completion-port.ts);
+        // the next turn then finds the signal aborted and rejects with its reason.
         offset += await this.reactor.writeOverlapped(this.handle, data.subarray(offset), 0, options);
       }
+    } catch (error) {
+      throw WriteAbortedError.wrap(signal, error, offset, data.length);
     } finally {
       this.#writing = false;
     }

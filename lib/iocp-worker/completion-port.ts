@@ -31,8 +31,10 @@
 //
 // Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
 // (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
-// (the operation finished before the cancel) returns its result, so no data is lost. A 995 that
-// nobody asked for means the handle was closed: ClosedResourceError.
+// (the operation finished before the cancel) returns its result, so no data is lost, and so does
+// a cancelled one that reports bytes moved (a pipe write partly taken before the cancel): the
+// caller learns what went. A 995 that nobody asked for means the handle was closed:
+// ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
 import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import * as kernel32 from '../win32/kernel32.ts';
@@ -630,7 +632,8 @@ export class CompletionPort {
     }
     const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
     if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
-      operation.done(this.#abortReasons.get(operation), 0);
+      if (bytes > 0) operation.done(undefined, bytes); // the cancel came after some bytes moved
+      else operation.done(this.#abortReasons.get(operation), 0);
       return;
     }
     if (errno === ERROR.ERROR_OPERATION_ABORTED || operation.handleReleased) {

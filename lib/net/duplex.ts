@@ -2,12 +2,15 @@
 // where Node's http and most Node libraries look (addresses, idle timeout, no-delay, keep-alive,
 // byte counts), so `httpServer.emit('connection', socket)` or `serveHttp` serves it. Its reads and
 // writes go through the reactor: they progress while the reactor runs (a guest reactor always
-// does; a host one inside `reactor.run`).
+// does; a host one inside `reactor.run`). Its errors are Node's, not winmux's: a WinError met in a
+// read, write or shutdown is emitted as a NodeSocketError (`code` ECONNRESET, `errno` libuv's
+// number, `syscall` 'read'), the error net.Socket gives, since Node's http and code written for
+// `net` test `err.code` against libuv's names.
 import { Duplex } from 'node:stream';
 import { TcpStream, type TcpListener } from './tcp.ts';
 import { checkInteger, checkOptions } from '../arguments.ts';
 import type { SocketAddress } from '../win32/winsock.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError, NodeSocketError } from '../errors.ts';
 import { checkDuration } from '../durations.ts';
 
 export interface NodeDuplexOptions {
@@ -84,7 +87,7 @@ export class WinmuxSocket extends Duplex {
         this.#reading = false;
         // Our own destroy closed the stream under the read: that is no error.
         if (this.destroyed && error instanceof ClosedResourceError) return;
-        this.destroy(error as Error);
+        this.destroy(NodeSocketError.from(error, 'read'));
       },
     );
   }
@@ -106,7 +109,7 @@ export class WinmuxSocket extends Duplex {
         this.#active();
         callback();
       },
-      (error: unknown) => callback(this.destroyed && error instanceof ClosedResourceError ? null : (error as Error)),
+      (error: unknown) => callback(this.destroyed && error instanceof ClosedResourceError ? null : NodeSocketError.from(error, 'write')),
     );
   }
 
@@ -115,7 +118,7 @@ export class WinmuxSocket extends Duplex {
       if (!this.stream.closed) this.stream.shutdownWrite();
       callback();
     } catch (error) {
-      callback(error as Error);
+      callback(NodeSocketError.from(error, 'shutdown'));
     }
   }
 

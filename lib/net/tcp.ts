@@ -3,7 +3,7 @@
 // the Winsock names (WSAECONNREFUSED, WSAECONNRESET, …). TCP_NODELAY is on by default.
 import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
-import { WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../win32/errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../errors.ts';
 import { type ResolvedAddress, checkHost, checkPort, lookupHost } from './resolve.ts';
@@ -25,6 +25,9 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
+
+/** The zero-byte send of `TcpStream.#throwIfReset`. */
+const NOTHING = new Uint8Array(0);
 
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
@@ -170,6 +173,7 @@ export class TcpStream extends ReactorSocket {
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
+        if (n === 0) this.#throwIfReset();
         if (n !== null) {
           this.#lastReadShort = n > 0 && n < buffer.length;
           // The bytes are ours now: a deferral for fairness delays the task, never the data.
@@ -182,6 +186,21 @@ export class TcpStream extends ReactorSocket {
       }
     } finally {
       this.#reading = false;
+    }
+  }
+
+  /**
+   * recv said end of stream: was it a FIN or a reset? Windows' recv fails with WSAECONNRESET on a
+   * connection the peer reset, but Wine 8's returns 0 as for a FIN (and SO_ERROR is 0 after it;
+   * docs/wine.md). A zero-byte send tells them apart: it sends nothing, and fails with
+   * WSAECONNRESET on a reset connection only. So a reset fails the read on both, as Node's does.
+   */
+  #throwIfReset(): void {
+    try {
+      sock.sendSome(this.socket, NOTHING);
+    } catch (error) {
+      if (error instanceof WinError && error.errno === ERROR.WSAECONNRESET) throw new WinError('recv', ERROR.WSAECONNRESET);
+      // Anything else (WSAESHUTDOWN after our own shutdownWrite): end of stream, as recv said.
     }
   }
 

@@ -80,7 +80,7 @@ export class ChildProcess implements AsyncDisposable {
   private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes']) {
     this.#reactor = reactor;
     this.handle = handle;
-    this.#waits = new HandleWaits(reactor, handle);
+    this.#waits = new HandleWaits(handle);
     this.pid = pid;
     [this.stdin, this.stdout, this.stderr] = pipes;
   }
@@ -162,7 +162,7 @@ export class ChildProcess implements AsyncDisposable {
   async wait(options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#check();
     const user = checkSignal(checkOptionsBag(options, 'ChildProcess.wait: options').signal, 'ChildProcess.wait: signal');
-    await this.#waits.wait(user, 'the process handle was closed while a task waited for the exit');
+    await this.#waits.wait(this.#reactor, { signal: user }, 'the process handle was closed while a task waited for the exit');
     this.#unlisten(); // it has exited: nothing left for the signal to end
     return this.exitCode!;
   }
@@ -188,7 +188,7 @@ export class ChildProcess implements AsyncDisposable {
     this.#closed = true;
     this.#unlisten();
     for (const pipe of [this.stdin, this.stdout, this.stderr]) pipe?.close();
-    this.#released = this.#waits.closeHandle('the process handle is closing');
+    this.#released = this.#waits.close('the process handle is closing');
   }
 
   /** close(), then waits until the handle is really closed. */

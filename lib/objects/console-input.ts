@@ -61,7 +61,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
   private constructor(reactor: Reactor, handle: number) {
     this.#reactor = reactor;
     this.handle = handle;
-    this.#waits = new HandleWaits(reactor, handle);
+    this.#waits = new HandleWaits(handle);
   }
 
   /**
@@ -110,7 +110,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
           if (keys.length > 0) return keys;
           continue; // only records that are not keys: dropped, look again
         }
-        await this.#waits.wait(user, 'the console input was closed while a task read it');
+        await this.#waits.wait(this.#reactor, { signal: user }, 'the console input was closed while a task read it');
         this.#check();
       }
     } finally {
@@ -153,7 +153,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#released = this.#waits.closeHandle('the console input is closing');
+    this.#released = this.#waits.close('the console input is closing');
   }
 
   /** `for await (const key of input)`: key events one by one, until `close()` ends the loop. */

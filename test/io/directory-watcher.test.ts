@@ -313,7 +313,8 @@ describe('DirectoryWatcher arguments and paths', () => {
     const open = (p: unknown, options?: unknown) => () => DirectoryWatcher.open(reactor, p as string, options as never);
     expect(open(5)).toThrow(TypeError);
     expect(open('')).toThrow(TypeError);
-    expect(open(dir, null)).toThrow(TypeError);
+    expect(open(dir, 5)).toThrow(TypeError);
+    expect(open(dir, [])).toThrow(TypeError);
     expect(open(dir, { recursive: 'yes' })).toThrow(TypeError);
     expect(open(dir, { filter: 'fileName' })).toThrow(TypeError);
     expect(open(dir, { filter: [] })).toThrow(RangeError);
@@ -327,6 +328,33 @@ describe('DirectoryWatcher arguments and paths', () => {
     const reason = new Error('already');
     expect(open(dir, { signal: AbortSignal.abort(reason) })).toThrow(reason);
     expect(processHandleCount()).toBe(handlesBefore);
+  });
+
+  test("null options are the defaults, as in Node's fs.watch: a null bag or field in open, next and adopt", async () => {
+    const dir = freshDir();
+    const other = new Reactor();
+    try {
+      let transfer: Awaited<ReturnType<DirectoryWatcher['transfer']>> | undefined;
+      await reactor.run(async () => {
+        const bare = DirectoryWatcher.open(reactor, dir, null);
+        const nulls = DirectoryWatcher.open(reactor, dir, { recursive: null, filter: null, bufferSize: null, signal: null });
+        expect(nulls.recursive).toBe(false);
+        fs.mkdirSync(path.join(dir, 'one')); // the default filter has dirName
+        expect(await bare.next(null)).toEqual({ done: false, value: { action: 'added', path: 'one' } });
+        expect(await nulls.next({ signal: null })).toEqual({ done: false, value: { action: 'added', path: 'one' } });
+        await bare.close();
+        transfer = await nulls.transfer(other.completionTarget());
+      });
+      await other.run(async () => {
+        const adopted = DirectoryWatcher.adopt(other, transfer!, null);
+        const { seen } = collect(adopted);
+        fs.mkdirSync(path.join(dir, 'two'));
+        expect(await loopUntil(other, () => has(seen, 'added', 'two')), JSON.stringify(seen)).toBe(true);
+        await adopted.close();
+      });
+    } finally {
+      await other.close();
+    }
   });
 
   test('next() with a bad signal rejects with TypeError; transfer and adopt check their arguments', async () => {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Reactor, TcpListener, TcpStream, WinmuxSocket, serveHttp, toNodeDuplex, winsock } from '../../lib/index.ts';
+import { NodeSocketError, Reactor, TcpListener, TcpStream, WinError, WinmuxSocket, serveHttp, toNodeDuplex, winsock } from '../../lib/index.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 
@@ -363,6 +363,67 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
     expect(socket.stream.closed).toBe(true);
     // The client sees the server's close as end of stream.
     expect(await client.read(Buffer.alloc(8))).toBe(0);
+  });
+
+  /** A Node net client connected to `port`, destroyed after the test. */
+  async function nodeClient(port: number): Promise<net.Socket> {
+    const client = net.connect(port, '127.0.0.1');
+    cleanups.push(() => client.destroy());
+    await next(client, 'connect');
+    return client;
+  }
+
+  /** The error Node's own net.Socket emits when its peer resets the connection during a read. */
+  async function nodeResetError(): Promise<NodeJS.ErrnoException> {
+    const server = net.createServer();
+    cleanups.push(() => server.close());
+    server.listen(0, '127.0.0.1');
+    await next(server, 'listening');
+    const accepted = next<[net.Socket]>(server, 'connection');
+    const client = await nodeClient((server.address() as net.AddressInfo).port);
+    const [socket] = await accepted;
+    cleanups.push(() => socket.destroy());
+    socket.resume();
+    client.resetAndDestroy();
+    const [error] = await next<[NodeJS.ErrnoException]>(socket, 'error');
+    return error;
+  }
+
+  test("a peer's reset during a read is emitted as net.Socket emits it: code ECONNRESET, libuv's errno, syscall 'read'", async () => {
+    const reference = await nodeResetError();
+    reactor = new Reactor(mode);
+    const listener = TcpListener.listen(reactor);
+    cleanups.push(() => listener.close());
+    const accepted = listener.accept();
+    const client = await nodeClient(listener.address.port);
+    const socket = toNodeDuplex(await accepted);
+    cleanups.push(() => socket.destroy());
+    socket.resume(); // a read waits in the reactor
+    client.resetAndDestroy(); // SO_LINGER 0 and close: an RST
+    const [error] = await next<[NodeSocketError]>(socket, 'error');
+    expect(reference).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+    expect(error).toBeInstanceOf(NodeSocketError);
+    expect({ code: error.code, errno: error.errno, syscall: error.syscall, message: error.message }).toEqual({
+      code: reference.code, errno: reference.errno, syscall: reference.syscall, message: reference.message,
+    });
+    // The Windows name stays, and the WinError from recv is the cause.
+    expect(error.winCode).toBe('WSAECONNRESET');
+    expect(error.cause).toBeInstanceOf(WinError);
+    expect(error.cause).toMatchObject({ code: 'WSAECONNRESET', nodeCode: 'ECONNRESET' });
+  });
+
+  test("an http server over winmux gets a client's reset mid-request as a clientError whose code is ECONNRESET", async () => {
+    const { server, port, sockets } = serve(() => expect.fail('the request never completes'));
+    const clientError = next<[NodeJS.ErrnoException, WinmuxSocket]>(server, 'clientError');
+    const client = await nodeClient(port);
+    client.write('GET /never HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: '); // headers not complete
+    // Reset once the server has read the head's start (its parser holds a request in progress).
+    while (sockets[0] === undefined || sockets[0].bytesRead === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    client.resetAndDestroy();
+    const [error, socket] = await clientError;
+    socket.destroy();
+    expect(socket).toBe(sockets[0]);
+    expect(error).toMatchObject({ code: 'ECONNRESET', syscall: 'read', winCode: 'WSAECONNRESET' });
   });
 
   test('destroySoon sends what was written, then FIN, then closes', async () => {

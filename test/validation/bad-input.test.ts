@@ -460,31 +460,48 @@ function watcher(): DirectoryWatcher {
   cleanups.push(() => w.close());
   return w;
 }
+/**
+ * The watcher reads its options as Node's fs.watch reads its own: `null`, for the bag or for any
+ * field, is the default (docs/api.md), so null leaves its lists of bad values; the rest stays bad.
+ */
+const nullIsDefault = (values: Bad[]): Bad[] => values.filter((b) => b.value !== null);
+const NOT_WATCH_OPTIONS: Bad[] = [...nullIsDefault(NOT_OPTIONS), bad('[] (an array)', [], TypeError)];
+const WATCH_TRANSFER = { handle: { handle: NOT_OPEN }, path: tmp, recursive: false, filter: 1, bufferSize: 4096, queued: [] };
 each('DirectoryWatcher.open', 'reactor', NOT_REACTORS, (_, r) => DirectoryWatcher.open(r, tmp));
 each('DirectoryWatcher.open', 'path', [...NOT_STRINGS, bad("''", '', TypeError), bad('a NUL inside', 'a\0b', TypeError)], (_, p) => DirectoryWatcher.open(reactor, p));
-each('DirectoryWatcher.open', 'options', NOT_OPTIONS, (_, o) => DirectoryWatcher.open(reactor, tmp, o));
-each('DirectoryWatcher.open', 'options.recursive', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError)], (_, recursive) => DirectoryWatcher.open(reactor, tmp, { recursive }));
-each('DirectoryWatcher.open', 'options.filter', [bad("'name'", 'name', TypeError), bad('[]', [], RangeError), bad("['everything']", ['everything'], RangeError), bad('[5]', [5], RangeError)], (_, filter) => DirectoryWatcher.open(reactor, tmp, { filter }));
-each('DirectoryWatcher.open', 'options.bufferSize', [bad('1001 (not DWORD-aligned)', 1001, RangeError), bad('0', 0, RangeError), ...BAD_INTEGERS, bad("'x'", 'x', TypeError)], (_, bufferSize) => DirectoryWatcher.open(reactor, tmp, { bufferSize }));
-each('DirectoryWatcher.open', 'options.signal', NOT_SIGNALS, (_, signal) => DirectoryWatcher.open(reactor, tmp, { signal }));
+each('DirectoryWatcher.open', 'options', NOT_WATCH_OPTIONS, (_, o) => DirectoryWatcher.open(reactor, tmp, o));
+each('DirectoryWatcher.open', 'options.recursive', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError), bad('0', 0, TypeError), bad("'false'", 'false', TypeError), bad('{}', {}, TypeError)], (_, recursive) => DirectoryWatcher.open(reactor, tmp, { recursive }));
+each('DirectoryWatcher.open', 'options.filter', [bad("'name'", 'name', TypeError), bad('[]', [], RangeError), bad("['everything']", ['everything'], RangeError), bad('[5]', [5], RangeError), bad('5', 5, TypeError), bad('{}', {}, TypeError), bad('[null]', [null], RangeError), bad("['fileName', 'nope']", ['fileName', 'nope'], RangeError)], (_, filter) => DirectoryWatcher.open(reactor, tmp, { filter }));
+each('DirectoryWatcher.open', 'options.bufferSize', [bad('1001 (not DWORD-aligned)', 1001, RangeError), bad('0', 0, RangeError), ...BAD_INTEGERS, bad("'x'", 'x', TypeError), bad("'16384'", '16384', TypeError), bad('16384n', 16384n, TypeError), bad('12 (under 16)', 12, RangeError), bad('65540 (over 64 KiB)', 65540, RangeError)], (_, bufferSize) => DirectoryWatcher.open(reactor, tmp, { bufferSize }));
+each('DirectoryWatcher.open', 'options.signal', nullIsDefault(NOT_SIGNALS), (_, signal) => DirectoryWatcher.open(reactor, tmp, { signal }));
 one('DirectoryWatcher.open on a file (ERROR_DIRECTORY; the handle is closed)', WinError, (p: string) => DirectoryWatcher.open(reactor, p), scratchFilePath);
 one('DirectoryWatcher.open on a directory that does not exist', WinError, () => DirectoryWatcher.open(reactor, path.join(tmp, 'no-such-dir')));
-each('DirectoryWatcher.next', 'options', NOT_OPTIONS, (w: DirectoryWatcher, o) => w.next(o), watcher);
-each('DirectoryWatcher.next', 'options.signal', NOT_SIGNALS, (w: DirectoryWatcher, signal) => w.next({ signal }), watcher);
+each('DirectoryWatcher.next', 'options', NOT_WATCH_OPTIONS, (w: DirectoryWatcher, o) => w.next(o), watcher);
+each('DirectoryWatcher.next', 'options.signal', nullIsDefault(NOT_SIGNALS), (w: DirectoryWatcher, signal) => w.next({ signal }), watcher);
 each('DirectoryWatcher.transfer', 'target', [bad('undefined', undefined, TypeError), bad('null', null, TypeError), bad('5', 5, TypeError), bad("{ port: 'x' }", { port: 'x' }, TypeError)], (w: DirectoryWatcher, t) => w.transfer(t), watcher);
 one('DirectoryWatcher.transfer on a closed watcher', ClosedResourceError, async (w: DirectoryWatcher) => {
   await w.close();
   return w.transfer(reactor.completionTarget());
 }, watcher);
-each('DirectoryWatcher.adopt', 'reactor', NOT_REACTORS, (_, r) => DirectoryWatcher.adopt(r, any({ handle: { handle: NOT_OPEN }, path: tmp, recursive: false, filter: 1, bufferSize: 4096, queued: [] })));
+each('DirectoryWatcher.adopt', 'reactor', NOT_REACTORS, (_, r) => DirectoryWatcher.adopt(r, any(WATCH_TRANSFER)));
 each('DirectoryWatcher.adopt', 'transfer', [bad('undefined', undefined, TypeError), bad('null', null, TypeError), bad('{}', {}, TypeError), bad('5', 5, TypeError)], (_, t) => DirectoryWatcher.adopt(reactor, t));
-each('DirectoryWatcher.adopt', 'transfer.bufferSize', [bad('1001', 1001, RangeError), bad("'x'", 'x', TypeError)], (_, bufferSize) => DirectoryWatcher.adopt(reactor, any({ handle: { handle: NOT_OPEN }, path: tmp, recursive: false, filter: 1, bufferSize, queued: [] })), undefined, 'bufferSize');
+each('DirectoryWatcher.adopt', 'transfer.bufferSize', [bad('1001', 1001, RangeError), bad("'x'", 'x', TypeError)], (_, bufferSize) => DirectoryWatcher.adopt(reactor, any({ ...WATCH_TRANSFER, bufferSize })), undefined, 'bufferSize');
+each('DirectoryWatcher.adopt', 'options', NOT_WATCH_OPTIONS, (_, o) => DirectoryWatcher.adopt(reactor, any(WATCH_TRANSFER), o));
+each('DirectoryWatcher.adopt', 'options.signal', nullIsDefault(NOT_SIGNALS), (_, signal) => DirectoryWatcher.adopt(reactor, any(WATCH_TRANSFER), { signal }));
 
 // --- WinEvent ---
 each('WinEvent.create', 'options', NOT_OPTIONS, (_, o) => WinEvent.create(o));
 each('WinEvent.create', 'options.manualReset', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError), bad('null', null, TypeError)], (_, manualReset) => WinEvent.create({ manualReset }));
 each('WinEvent.create', 'options.signaled', [bad("'yes'", 'yes', TypeError), bad('1', 1, TypeError)], (_, signaled) => WinEvent.create({ signaled }));
 each('WinEvent.fromHandle', 'handle', BAD_HANDLE_VALUES, (_, h) => WinEvent.fromHandle(h), undefined, 'HANDLE');
+each('WinEvent.wait', 'reactor', NOT_REACTORS, (e: WinEvent, r) => e.wait(r), event);
+each('WinEvent.wait', 'options', NOT_OPTIONS, (e: WinEvent, o) => e.wait(reactor, o), event);
+each('WinEvent.wait', 'options.signal', NOT_SIGNALS, (e: WinEvent, signal) => e.wait(reactor, { signal }), event);
+each('WinEvent.wait', 'options.timeoutMs', [bad('-1', -1, RangeError), bad('NaN', NaN, RangeError), bad("'x'", 'x', TypeError), bad('null', null, TypeError)], (e: WinEvent, timeoutMs) => e.wait(reactor, { timeoutMs }), event);
+one('WinEvent.wait on a closed event', ClosedResourceError, (e: WinEvent) => {
+  e.close();
+  return e.wait(reactor);
+}, event);
 one('WinEvent.set on a closed event', ClosedResourceError, (e: WinEvent) => {
   e.close();
   e.set();

@@ -5,12 +5,12 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ClosedResourceError, Reactor, WinEvent, spawnProcess, type ReactorOptions } from '../../lib/index.ts';
+import { ClosedResourceError, Reactor, WinEvent, processHandleCount, spawnProcess, type ReactorOptions } from '../../lib/index.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
-import { helperStarted, loopUntil } from '../helpers/loop.ts';
+import { helperStarted, loopUntil, settled } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -224,6 +224,49 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
       expect(await waiting).toBeInstanceOf(ClosedResourceError);
       await child[Symbol.asyncDispose](); // resolves once the handle is really closed (the file's leak check confirms it)
       expect(reactor.stats().objectWaits).toBe(0);
+    });
+  });
+
+  test('WinEvent.close() during a wait: the wait rejects with ClosedResourceError, then the handle closes and the count is back', async () => {
+    make({ waiterIdleMs: 60_000 }); // the waiter thread stays, with its handles, for the whole test
+    await reactor.run(async () => {
+      // A wait that blocks starts the waiter thread; the baseline is taken with it there.
+      const warm = WinEvent.create();
+      const warming = warm.wait(reactor);
+      expect(await loopUntil(reactor, () => reactor.stats().objectWaits === 1)).toBe(true);
+      warm.set();
+      expect(await warming).toMatchObject({ signaled: true });
+      warm.close();
+      const before = await settled(reactor, processHandleCount);
+
+      const e = WinEvent.create();
+      const waiting = e.wait(reactor).catch((x: unknown) => x);
+      expect(await loopUntil(reactor, () => reactor.stats().objectWaits === 1)).toBe(true);
+      e.close();
+      // Still open while a waiter thread may hold it: a zero-timeout wait sees an unset event.
+      expect(kernel32.WaitForSingleObject(e.handle, 0), 'the handle stays open while waited on').toBe(kernel32.WAIT_TIMEOUT);
+      expect(await waiting).toBeInstanceOf(ClosedResourceError);
+      await e[Symbol.asyncDispose](); // resolves once the handle is really closed
+      expect(reactor.stats().objectWaits).toBe(0);
+      expect(await settled(reactor, processHandleCount), 'kernel handles after close').toBe(before);
+      await expect(e.wait(reactor)).rejects.toBeInstanceOf(ClosedResourceError);
+    });
+  });
+
+  test('WinEvent.fromHandle(h).close() ends its own waits but leaves the handle, which is not its, open', async () => {
+    make();
+    const owner = event();
+    await reactor.run(async () => {
+      const view = WinEvent.fromHandle(owner.handle);
+      const waiting = view.wait(reactor, { timeoutMs: 60_000 }).catch((x: unknown) => x);
+      expect(await loopUntil(reactor, () => reactor.stats().objectWaits === 1)).toBe(true);
+      view.close();
+      expect(await waiting).toBeInstanceOf(ClosedResourceError);
+      await view[Symbol.asyncDispose]();
+      // The owner's handle is open and works: a new wait on it completes when it is set.
+      const again = owner.wait(reactor);
+      owner.set();
+      expect(await again).toMatchObject({ signaled: true });
     });
   });
 

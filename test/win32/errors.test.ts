@@ -1,13 +1,15 @@
 // The binding layer: WinError naming, checked Winsock calls failing with the right codes, address
 // encoding, and the handle/thread counters the leak checks rely on.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import {
-  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, Reactor, ThreadExitedError, UnsupportedError, WinError, WinmuxError, WriteAbortedError,
+  BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError, NodeSocketError, Reactor, ThreadExitedError, UnsupportedError, UnsupportedPlatformError, WinError,
+  WinmuxError, WriteAbortedError,
   WINDOWS_ERRORS, errorName, nodeCodeOf, processHandleCount, processThreadCount, wineVersion, winsock,
 } from '../../lib/index.ts';
 import fs from 'node:fs';
+import util from 'node:util';
 // @ts-expect-error: a plain .mjs script, no declarations
 import { DOC_PATH, renderErrorsDoc } from '../../scripts/gen-errors-doc.mjs';
 import { checkResourcesReleased } from '../helpers/resources.ts';
@@ -192,16 +194,59 @@ describe('the error classes', () => {
       [new UnsupportedError('x'), 'ERR_UNSUPPORTED'],
       [new InternalStateError('x'), 'ERR_INTERNAL_STATE'],
       [new WriteAbortedError(1, 2, 'why'), 'ERR_WRITE_ABORTED'],
+      [new UnsupportedPlatformError('x'), 'ERR_UNSUPPORTED_PLATFORM'],
+      [new NodeSocketError(new WinError('recv', 10054), 'read'), 'ECONNRESET'],
     ];
     const doc = fs.readFileSync(DOC_PATH, 'utf8');
     for (const [error, code] of cases) {
-      // docs/errors.md lists each class (WinError's code is per error, the rest's is fixed).
-      expect(doc).toContain(error instanceof WinError ? '| `WinError` |' : `| \`${error.name}\` | \`${code}\` |`);
+      // docs/errors.md lists each class (WinError's and NodeSocketError's codes are per error, the rest's is fixed).
+      const perError = error instanceof WinError || error instanceof NodeSocketError;
+      expect(doc).toContain(perError ? `| \`${error.name}\` |` : `| \`${error.name}\` | \`${code}\` |`);
       expect(error).toBeInstanceOf(WinmuxError);
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toBe(code);
       expect(error.name).toBe(error.constructor.name);
     }
+  });
+
+  test('on a host that is not Windows, importing winmux fails with UnsupportedPlatformError (ERR_UNSUPPORTED_PLATFORM)', async () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    let error: unknown;
+    // A fresh module registry: the entry's first module is evaluated again, now, on "Linux".
+    vi.resetModules();
+    Object.defineProperty(process, 'platform', { ...platform, value: 'linux' });
+    try {
+      await import('../../lib/platform.ts');
+    } catch (e) {
+      error = e;
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+    expect(process.platform).toBe('win32');
+    // The classes of that registry (the one platform.ts was evaluated in).
+    const errors = await import('../../lib/errors.ts');
+    expect(error).toBeInstanceOf(errors.UnsupportedPlatformError);
+    expect(error).toBeInstanceOf(errors.WinmuxError);
+    expect(error).toMatchObject({ name: 'UnsupportedPlatformError', code: 'ERR_UNSUPPORTED_PLATFORM' });
+    expect((error as Error).message).toMatch(/^winmux needs Windows \(process\.platform is linux\)/);
+  });
+
+  test("NodeSocketError says a WinError as Node's net does: libuv's code and errno, Node's syscall; the Windows name in winCode", () => {
+    for (const [errno, name, nodeCode] of WINDOWS_ERRORS) {
+      const cause = new WinError('send', errno);
+      const error = NodeSocketError.from(cause, 'write') as NodeSocketError;
+      const code = nodeCode ?? 'UNKNOWN';
+      expect(error).toBeInstanceOf(NodeSocketError);
+      expect(error).toMatchObject({ code, syscall: 'write', winCode: name, cause, message: `write ${code}` });
+      // The number Node itself gives that code (libuv's, negative), and back.
+      expect(error.errno, name).toBeLessThan(0);
+      expect(util.getSystemErrorName(error.errno!)).toBe(code);
+    }
+    expect(NodeSocketError.from(new WinError('recv', 10054), 'read')).toMatchObject({ code: 'ECONNRESET', errno: -4077, syscall: 'read', message: 'read ECONNRESET' });
+    expect(NodeSocketError.from(new WinError('send', 10058), 'write')).toMatchObject({ code: 'EPIPE', errno: -4047, winCode: 'WSAESHUTDOWN' });
+    // Errors that are not Windows failures go through as they are.
+    const closed = new ClosedResourceError();
+    expect(NodeSocketError.from(closed, 'read')).toBe(closed);
   });
 
   test('misuse gets a named error: a second run, a second receive, an unregistered handle', async () => {

@@ -1,0 +1,119 @@
+// An aborted NamedPipe.write tells the caller how much went out (WriteAbortedError.bytesWritten),
+// as TcpStream.write's does, and exactly that much reaches the peer: never a silent partial write.
+// Where the count comes from: the WriteFile packet, which the cancel may race — a cancelled
+// packet that reports bytes moved gives them, not the abort (checked with a packet made to say so).
+import { afterEach, describe, expect, test } from 'vitest';
+import { NamedPipe, NamedPipeServer, Reactor, WriteAbortedError } from '../../lib/index.ts';
+import { addressOf, declare, loadLibrary } from '../../lib/win32/ffi.ts';
+import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
+import { checkResourcesReleased } from '../helpers/resources.ts';
+import { LOOP_MODES } from '../helpers/modes.ts';
+import { loopUntil } from '../helpers/loop.ts';
+
+checkResourcesReleased();
+
+/** Queues a completion packet with any status (PostQueuedCompletionStatus can only say success). */
+const NtSetIoCompletion = declare<(port: number, key: number, apcContext: bigint, status: number, information: number) => number>(
+  loadLibrary('ntdll.dll'),
+  'uint32_t __stdcall NtSetIoCompletion(void *IoCompletionHandle, uintptr_t KeyContext, uintptr_t ApcContext, uint32_t IoStatus, uintptr_t IoStatusInformation)',
+);
+const STATUS_CANCELLED = 0xc0000120;
+
+const TRAILER = Buffer.from('END!');
+/** 16 times the pipe's 64 KiB buffer: a write a peer that does not read leaves pending. */
+const SIZE = 1024 * 1024;
+const patternAt = (i: number): number => (i * 7 + (i >>> 11)) & 0xff;
+
+let pipeCounter = 0;
+
+describe.each(LOOP_MODES)('aborted pipe writes (waiting in $name)', ({ mode }) => {
+  let reactor: Reactor | undefined;
+  const cleanups: (() => void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    await reactor?.close();
+    reactor = undefined;
+  });
+
+  /** Inside `run`: a connected pair (the writer is the client end), closed after the test. */
+  async function pipePair(r: Reactor): Promise<[NamedPipe, NamedPipe]> {
+    const name = `winmux-aborted-write-${process.pid}-${++pipeCounter}`;
+    const server = new NamedPipeServer(r, name);
+    cleanups.push(() => server.close());
+    const accepted = server.accept();
+    const writer = await NamedPipe.connect(r, name);
+    const reader = await accepted;
+    cleanups.push(() => writer.close(), () => reader.close());
+    return [writer, reader];
+  }
+
+  /** Reads to end of stream. */
+  async function readAll(reader: NamedPipe): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(65536);
+    for (let n; (n = await reader.read(buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+    return Buffer.concat(chunks);
+  }
+
+  test('an abort while the peer reads nothing: WriteAbortedError; the peer receives exactly bytesWritten bytes, then what follows', async () => {
+    const r = (reactor = new Reactor(mode));
+    const payload = new Uint8Array(SIZE).map((_, i) => patternAt(i));
+    const reason = new Error('enough');
+    const { error, received } = await r.run(async () => {
+      const [writer, reader] = await pipePair(r);
+      const controller = new AbortController();
+      const writing = writer.write(payload, { signal: controller.signal }).catch((e: unknown) => e);
+      // The write is pending in the kernel: the pipe's buffer is full and nobody reads.
+      expect(await loopUntil(r, () => r.stats().overlappedWaiters === 1)).toBe(true);
+      await r.sleep(20); // and stays so: nothing completes it
+      expect(r.stats().overlappedWaiters).toBe(1);
+      controller.abort(reason);
+      const error = await writing;
+      // What follows on the pipe must come right after the bytes reported sent.
+      await writer.write(TRAILER);
+      writer.close();
+      return { error, received: await readAll(reader) };
+    });
+    expect(error).toBeInstanceOf(WriteAbortedError);
+    expect(error).toMatchObject({ code: 'ERR_WRITE_ABORTED', cause: reason });
+    const { bytesWritten } = error as WriteAbortedError;
+    expect(bytesWritten).toBeGreaterThanOrEqual(0);
+    expect(bytesWritten).toBeLessThan(SIZE);
+    expect(received.length).toBe(bytesWritten + TRAILER.length);
+    expect(received.subarray(0, bytesWritten).equals(payload.subarray(0, bytesWritten))).toBe(true);
+    expect(received.subarray(bytesWritten).equals(TRAILER)).toBe(true);
+  });
+
+  test('a signal already aborted: WriteAbortedError with bytesWritten 0, and nothing goes out', async () => {
+    const r = (reactor = new Reactor(mode));
+    const reason = new Error('before it started');
+    const { error, received } = await r.run(async () => {
+      const [writer, reader] = await pipePair(r);
+      const error = await writer.write(Buffer.from('never sent'), { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+      await writer.write(TRAILER);
+      writer.close();
+      return { error, received: await readAll(reader) };
+    });
+    expect(error).toBeInstanceOf(WriteAbortedError);
+    expect(error).toMatchObject({ code: 'ERR_WRITE_ABORTED', bytesWritten: 0, cause: reason });
+    expect(received.equals(TRAILER)).toBe(true);
+  });
+
+  test('a cancel that races a partial completion: the cancelled packet reports bytes, and the operation gives them', async () => {
+    const r = (reactor = new Reactor(mode));
+    const result = await r.run(async () => {
+      const [writer] = await pipePair(r);
+      const { port } = r.completionTarget();
+      const controller = new AbortController();
+      // An operation whose only packet is the one made here: STATUS_CANCELLED with 5 bytes, as
+      // a write that moved 5 bytes before CancelIoEx reached it completes.
+      const operation = r.submitOverlapped(writer.handle, 'WriteFile', (overlapped) => {
+        const status = NtSetIoCompletion(port, KEY_OVERLAPPED, addressOf(overlapped), STATUS_CANCELLED, 5);
+        return status === 0 ? 0 : 31; // ERROR_GEN_FAILURE if the packet could not be queued
+      }, { signal: controller.signal });
+      controller.abort(new Error('abort'));
+      return operation.catch((e: unknown) => e);
+    });
+    expect(result).toBe(5);
+  });
+});
