@@ -52,6 +52,6 @@ describe.each(['select', 'port', 'guest-select', 'guest-port'])('a process with 
     expect(result.killed, `the child did not exit by itself:\n${result.output}`).toBe(false);
     // The threads were really there and waiting when it left.
     expect(result.output).toMatch(mode.endsWith('select') ? /"iocpWorker":"running","waiterThreads":1,"overlappedWaiters":1/ : /"waiterThreads":1,"overlappedWaiters":1/);
-    expect(result.code).toBe(code);
+    expect(result.code, `exit code; the child's output:\n${result.output}`).toBe(code);
   }, EXIT_LIMIT_MS + 10_000);
 });
