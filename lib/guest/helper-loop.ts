@@ -54,8 +54,11 @@ export function runGuestHelper(data: GuestHelperData): void {
     }
     Atomics.store(control, RESULT, result);
     Atomics.store(control, ERRNO, errno);
-    // STOP may have been written while we waited: keep it, so the next turn of the loop ends.
-    Atomics.compareExchange(control, REQUEST, WAIT, IDLE);
+    // STOP may have been written while we waited (close, or the process exiting): keep it and
+    // end now, without a message — nobody reads it (close awaits the thread's exit and reads
+    // RESULT), and at process exit the less this thread does while Node tears workers down, the
+    // better (Node has had exit races between the main thread and running workers).
+    if (Atomics.compareExchange(control, REQUEST, WAIT, IDLE) === STOP) return;
     parentPort!.postMessage(0);
   }
 }
