@@ -1,5 +1,6 @@
 // Socket set-up shared by the tests: real Winsock sockets through winmux's own helpers.
 import { winsock } from '../../lib/index.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
 
 export const { loopbackPair, closeQuietly, sendSome, recvSome } = winsock;
 
@@ -53,6 +54,18 @@ export class SocketJar {
     const s = this.tcp();
     if (winsock.connectSocket(s, '127.0.0.1', port)) throw new Error('a connect to a closed port succeeded at once');
     return s;
+  }
+
+  /**
+   * A second handle to socket `s` (DuplicateHandle in this process), closed with the jar: closing
+   * one of the two leaves the socket itself open.
+   */
+  duplicate(s: number): number {
+    const target = new BigUint64Array(1);
+    if (!kernel32.DuplicateHandle(kernel32.CURRENT_PROCESS, s, kernel32.CURRENT_PROCESS, target, 0, 0, kernel32.DUPLICATE_SAME_ACCESS)) {
+      throw new Error(`DuplicateHandle(socket ${s}) failed: ${kernel32.GetLastError()}`);
+    }
+    return this.add(Number(target[0]));
   }
 
   /** Closes `s` now (without telling any reactor) and forgets it. */

@@ -224,6 +224,35 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     });
   });
 
+  // Trio's test_can_survive_unnotified_close: closed behind the loop's back while another handle
+  // (a duplicate) keeps the socket itself open, with a reader and a writer waiting. Acceptable:
+  // the waits end (ready or with an error) or stay pending and abort cleanly. Not acceptable: a
+  // wait that cannot be ended, or a loop that stops serving the others.
+  test('a socket closed behind the loop while a duplicate keeps it open: its waits end or abort cleanly, the loop goes on', async () => {
+    newReactor();
+    const [a] = jar.smallBufferPair();
+    jar.duplicate(a);
+    const [c, d] = jar.pair();
+    await reactor.run(async () => {
+      fillSendBuffer(a);
+      const controller = new AbortController();
+      const reason = new Error('given up');
+      const outcome = (p: Promise<void>): Promise<unknown> => p.then(() => 'ready', (e: unknown) => e);
+      const reader = outcome(reactor.waitReadable(a, { signal: controller.signal }));
+      const writer = outcome(reactor.waitWritable(a, { signal: controller.signal }));
+      await spin();
+      jar.closeNow(a);
+      await spin();
+      controller.abort(reason);
+      for (const ended of [await reader, await writer]) {
+        expect(ended === 'ready' || ended === reason || ended instanceof WinError, String(ended)).toBe(true);
+      }
+      expect(reactor.stats()).toMatchObject({ readWaiters: 0, writeWaiters: 0 });
+      sendSome(d, new Uint8Array([1]));
+      await reactor.waitReadable(c);
+    });
+  });
+
   test('abort before a wait rejects at once and arms nothing', async () => {
     newReactor();
     const [a] = jar.pair();
