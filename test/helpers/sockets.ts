@@ -7,6 +7,7 @@ export const { loopbackPair, closeQuietly, sendSome, recvSome } = winsock;
 /** Sockets a test opened, closed at the end whatever happens. */
 export class SocketJar {
   readonly #sockets = new Set<number>();
+  readonly #duplicates = new Set<number>();
 
   add<T extends number | number[]>(value: T): T {
     for (const s of Array.isArray(value) ? value : [value]) this.#sockets.add(s);
@@ -58,14 +59,17 @@ export class SocketJar {
 
   /**
    * A second handle to socket `s` (DuplicateHandle in this process), closed with the jar: closing
-   * one of the two leaves the socket itself open.
+   * one of the two leaves the socket itself open. Closed with CloseHandle, DuplicateHandle's pair
+   * (Wine's closesocket does not close such a handle: the file's handle count grew by one each).
    */
   duplicate(s: number): number {
-    const target = new BigUint64Array(1);
+    const target = new Uint8Array(8);
     if (!kernel32.DuplicateHandle(kernel32.CURRENT_PROCESS, s, kernel32.CURRENT_PROCESS, target, 0, 0, kernel32.DUPLICATE_SAME_ACCESS)) {
       throw new Error(`DuplicateHandle(socket ${s}) failed: ${kernel32.GetLastError()}`);
     }
-    return this.add(Number(target[0]));
+    const dup = Number(new DataView(target.buffer).getBigUint64(0, true));
+    this.#duplicates.add(dup);
+    return dup;
   }
 
   /** Closes `s` now (without telling any reactor) and forgets it. */
@@ -77,6 +81,8 @@ export class SocketJar {
   closeAll(): void {
     closeQuietly(...this.#sockets);
     this.#sockets.clear();
+    for (const dup of this.#duplicates) kernel32.CloseHandle(dup);
+    this.#duplicates.clear();
   }
 }
 
