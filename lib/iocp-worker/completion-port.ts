@@ -1,4 +1,5 @@
-// CompletionPort: the reactor's side of the completion family.
+// CompletionPort: the reactor's side of the completion family, and the loop's completion part
+// (lib/loop-part.ts): in port mode also the part the reactor thread blocks in.
 //
 // Why this file is longer than the house limit of ~400 lines: an operation's whole life — its
 // OVERLAPPED, its pinned memory, its cancellation, its packet, and its emulated-mode event when
@@ -18,10 +19,10 @@
 // is there at that moment — and settles the operations the packets name.
 //
 // Two ways to receive the packets (the reactor picks one, `waitIn`):
-// - through the worker (select mode): as above; the reactor calls `dispatch()` after select;
+// - through the worker (select mode): as above; the loop calls `dispatch()` after select;
 // - in the loop (port mode): no worker, no ring; the reactor thread itself blocks in
-//   GetQueuedCompletionStatusEx through `wait(timeout, onWake)`, and cross-thread wakes arrive
-//   as KEY_WAKE packets (wakeup/port-wakeup.ts).
+//   GetQueuedCompletionStatusEx through `poll(timeout)`, and cross-thread wakes arrive as
+//   KEY_WAKE packets (wakeup/port-wakeup.ts), each handed to `onWake`.
 // Either way each packet is dispatched synchronously, inside the poll phase, to the callback its
 // operation carries (mio's `Overlapped { callback }`); the promise API is a thin layer over that.
 //
@@ -36,7 +37,8 @@
 // caller learns what went. A 995 that nobody asked for means the handle was closed:
 // ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import type { HandedOver, PollingPart } from '../loop-part.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
@@ -127,7 +129,7 @@ export interface CompletionTarget {
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
 const abandoned: unknown[] = [];
 
-export class CompletionPort {
+export class CompletionPort implements PollingPart {
   readonly port: Handle;
   readonly #ring = new CompletionRing();
   /** Select mode: where the worker wakes the reactor. Undefined in port mode (no worker). */
@@ -148,6 +150,8 @@ export class CompletionPort {
   readonly #freeEvents: number[] = [];
   readonly #events = new Set<number>();
   readonly #waitEvent: (event: Handle) => Promise<unknown>;
+  /** Port mode: what a KEY_WAKE packet calls (the reactor drains its wake state and reads its channels). */
+  readonly #onWake: () => void;
   #emulatedOperations = 0;
   #worker: Worker | undefined;
   #workerExited: Promise<void> | undefined;
@@ -165,11 +169,12 @@ export class CompletionPort {
   /**
    * `waitEvent` waits for an event handle through the reactor's object-wait family. `wake` is
    * where the IOCP worker wakes the reactor (select mode); without it the port runs in port mode:
-   * no worker, and the reactor calls `wait` to dequeue.
+   * no worker, the reactor calls `poll` to dequeue, and each KEY_WAKE packet calls `onWake`.
    */
-  constructor(waitEvent: (event: Handle) => Promise<unknown>, wake?: WakeTarget) {
+  constructor(waitEvent: (event: Handle) => Promise<unknown>, onWake: () => void, wake?: WakeTarget) {
     this.#wake = wake;
     this.#waitEvent = waitEvent;
+    this.#onWake = onWake;
     const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
     if (kernel32.isNullHandle(port)) throw new WinError('CreateIoCompletionPort', kernel32.GetLastError());
     this.port = Number(port);
@@ -190,9 +195,21 @@ export class CompletionPort {
     return this.#wake === undefined;
   }
 
-  /** Packets known to wait for dispatch: the ring's backlog, or (port mode) 1 if the last wait filled its batch. */
-  backlog(): number {
-    return this.inLoop ? (this.#moreQueued ? 1 : 0) : this.#ring.backlog();
+  /** Packets known to wait for dispatch: in the ring, or (port mode) maybe in the port, if the last poll stopped at its cap. */
+  hasPending(): boolean {
+    return this.inLoop ? this.#moreQueued : this.#ring.backlog() > 0;
+  }
+
+  /** While the worker thread lives, the loop looks at it every THREAD_CHECK_MS (a killed one is found by looking). */
+  blockLimitMs(): number {
+    return this.#worker !== undefined ? THREAD_CHECK_MS : Infinity;
+  }
+
+  /** Operations waiting for their packets, or key monitors with a `next()` waiting. */
+  hasWaiters(): boolean {
+    if (this.#operations.size > 0) return true;
+    for (const monitor of this.#monitors.values()) if (monitor.waiting) return true;
+    return false;
   }
 
   stats(): {
@@ -439,11 +456,23 @@ export class CompletionPort {
     return monitor;
   }
 
-  /** Key monitors with a `next()` waiting. */
-  monitorsWaiting(): number {
-    let n = 0;
-    for (const monitor of this.#monitors.values()) if (monitor.waiting) n++;
-    return n;
+  /**
+   * Port mode: dispatches `handedOver` (what a guest's helper thread dequeued from this port),
+   * then blocks in GetQueuedCompletionStatusEx for up to `timeoutMs` and dispatches what it
+   * dequeued. Returns the packet count, wakes included.
+   */
+  poll(timeoutMs: number, handedOver?: HandedOver): number {
+    const handed = handedOver === undefined ? 0 : this.dispatchHandedOver(handedOver);
+    return handed + this.#wait(timeoutMs, this.#onWake);
+  }
+
+  /**
+   * Port mode: dispatches the OVERLAPPED_ENTRYs a guest reactor's helper thread dequeued from this
+   * port (lib/guest/), in order. Returns their count.
+   */
+  dispatchHandedOver(handedOver: HandedOver): number {
+    this.#dispatchEntries(handedOver.batch, handedOver.count, this.#onWake);
+    return handedOver.count;
   }
 
   /**
@@ -454,7 +483,7 @@ export class CompletionPort {
    * the loop, and then socket readiness (AFD packets on the same first-in-first-out port) waited
    * behind an ever longer queue. A KEY_WAKE packet calls `onWake`. Returns the packet count.
    */
-  wait(timeoutMs: number, onWake: () => void): number {
+  #wait(timeoutMs: number, onWake: () => void): number {
     let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
     let total = 0;
     while (total < RING_CAPACITY) {
@@ -464,7 +493,7 @@ export class CompletionPort {
         throw new WinError('GetQueuedCompletionStatusEx', errno);
       }
       const count = this.#removed[0]!;
-      this.dispatchEntries(this.#entryWords, count, onWake);
+      this.#dispatchEntries(this.#entryWords, count, onWake);
       total += count;
       if (count < MAX_ENTRIES_PER_WAIT) break;
       ms = 0;
@@ -477,10 +506,10 @@ export class CompletionPort {
 
   /**
    * Port mode: dispatches `count` OVERLAPPED_ENTRYs that GetQueuedCompletionStatusEx wrote into
-   * `words` — this thread's own wait, or a guest reactor's helper thread (lib/guest/). A KEY_WAKE
-   * packet calls `onWake`.
+   * `words` — this thread's own wait, or a guest reactor's helper thread's. A KEY_WAKE packet
+   * calls `onWake`.
    */
-  dispatchEntries(words: Uint32Array, count: number, onWake: () => void): void {
+  #dispatchEntries(words: Uint32Array, count: number, onWake: () => void): void {
     for (let i = 0; i < count; i++) {
       const entry = readEntry(words, i, this.#entry);
       if (entry.key === KEY_WAKE && entry.overlapped === 0) {
@@ -493,16 +522,17 @@ export class CompletionPort {
   }
 
   /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/worker-thread.ts). */
-  checkWorker(): void {
+  checkThreads(): void {
     this.#thread?.checkAlive();
   }
 
   /**
    * Dispatches what has arrived and is not dispatched yet: select mode, every packet in the ring
-   * now; port mode, a zero-timeout `wait` (wakes are dropped: the caller is closing).
+   * now; port mode — where the loop polls the port instead, and only a closing reactor calls
+   * this — a zero-timeout wait (wakes are dropped: nothing is left to read them).
    */
   dispatch(): number {
-    if (this.inLoop) return this.wait(0, () => {});
+    if (this.inLoop) return this.#wait(0, () => {});
     const count = this.#ring.drain(this.#onCompletion);
     this.#completions += count;
     this.#thread?.checkAlive(); // a worker killed behind Node's back (lib/worker-thread.ts)
@@ -519,12 +549,7 @@ export class CompletionPort {
     kernel32.CloseHandle(this.port);
   }
 
-  /** Operations still waiting for their packet (or, emulated, their event). */
-  get pending(): number {
-    return this.#operations.size;
-  }
-
-  /** Step 1 of closing: refuse new work, cancel every pending operation (they reject with `closing`). */
+  /** Step 1 of closing: refuse new work, close the key monitors, cancel every pending operation (they reject with `closing`). */
   beginClose(closing: unknown = ClosedResourceError.reactor()): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -538,12 +563,17 @@ export class CompletionPort {
     }
   }
 
+  /** Operations still waiting for their packet (or, emulated, their event): the loop dispatches until there are none. */
+  draining(): number {
+    return this.#operations.size;
+  }
+
   /**
    * Step 2, once the caller has dispatched packets (and, for emulated operations, object waits)
-   * until `pending` is 0 or it gave up: whatever is left is abandoned (its memory kept forever),
-   * and the worker, if any, is stopped and joined.
+   * until nothing is `draining` or it gave up: whatever is left is abandoned (its memory kept
+   * forever), and the worker, if any, is stopped and joined.
    */
-  async stopWorker(): Promise<void> {
+  async finishClose(): Promise<void> {
     if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
     if (this.#worker !== undefined) {
       this.#stopping = true;
@@ -565,8 +595,8 @@ export class CompletionPort {
     }
   }
 
-  /** Step 3, once nothing can post to the port any more (the reactor refused wakes): closes the events and the port. */
-  closePort(): void {
+  /** Step 3, once nothing can post to the port any more (the reactor refused wakes, the AFD handles are closed): closes the events and the port. */
+  closeHandles(): void {
     for (const event of this.#events) kernel32.CloseHandle(event);
     this.#events.clear();
     kernel32.CloseHandle(this.port);

@@ -61,6 +61,7 @@ import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
@@ -72,7 +73,6 @@ import { checkOptions } from '../arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
-import { THREAD_CHECK_MS } from '../worker-thread.ts';
 
 /**
  * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
@@ -138,6 +138,16 @@ export class Reactor implements AsyncDisposable {
   readonly #wakeupEnd: Socket | undefined;
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
+  /**
+   * The loop's parts (lib/loop-part.ts), in the order the poll phase dispatches them and close()
+   * closes them: sockets first (select's own results, and where the count of ready sockets
+   * starts); the completion port next (select mode: the ring the worker filled while select
+   * blocked; its AFD packets report to the sockets' sink); object waits last (the port's emulated
+   * operations end through them, so they are served until the port has drained).
+   */
+  readonly #parts: readonly LoopPart[];
+  /** The part the thread blocks in: the sockets (select, WSAPoll) or, in port mode, the completion port. */
+  readonly #poller: PollingPart;
   #soon: (() => void)[] = [];
   readonly #fair = new FairShare(() => performance.now());
   readonly #pace: Pace = (turn, waited) => {
@@ -173,7 +183,7 @@ export class Reactor implements AsyncDisposable {
     const waitEvent = (event: number): Promise<unknown> => this.#waits.wait(event, undefined, undefined);
     // Set up in an order that lets a failure clean up what was made before it.
     if (waitIn === 'port') {
-      this.#iocp = new CompletionPort(waitEvent);
+      this.#iocp = new CompletionPort(waitEvent, this.#onWakeup);
       this.#wakeup = new PortWakeup(this.#iocp.port);
       this.#wakeupEnd = undefined;
     } else {
@@ -182,7 +192,7 @@ export class Reactor implements AsyncDisposable {
       this.#wakeupEnd = wakeupSocket.readEnd;
       try {
         // The port is made now; its worker thread starts with the first use of the IOCP family.
-        this.#iocp = new CompletionPort(waitEvent, wakeupSocket.target());
+        this.#iocp = new CompletionPort(waitEvent, this.#onWakeup, wakeupSocket.target());
       } catch (error) {
         wakeupSocket.close();
         throw error;
@@ -209,6 +219,8 @@ export class Reactor implements AsyncDisposable {
     }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
     this.#sockets.attach(this.#backend);
     if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
+    this.#parts = [this.#sockets, this.#iocp, this.#waits];
+    this.#poller = this.#iocp.inLoop ? this.#iocp : this.#sockets;
     try {
       this.#guest = guest ? this.#startGuest(ref) : undefined;
     } catch (error) {
@@ -222,9 +234,8 @@ export class Reactor implements AsyncDisposable {
 
   #startGuest(ref: boolean): GuestLoop {
     const loop = new GuestLoop({
-      turn: (batch, count) => this.#iterate(0, batch, count),
-      hasQueuedWork: () => this.#soon.length > 0 || this.#fair.waiting > 0 || this.#iocp.backlog() > 0 || this.#waits.hasPending()
-        || this.#timers.nextDeadline() <= this.#clock(),
+      turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
+      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
@@ -244,8 +255,7 @@ export class Reactor implements AsyncDisposable {
         void this.close();
       },
       checkThreads: () => {
-        this.#iocp.checkWorker();
-        this.#waits.checkThreads();
+        for (const part of this.#parts) part.checkThreads();
       },
     });
     loop.setRef(ref);
@@ -254,10 +264,14 @@ export class Reactor implements AsyncDisposable {
 
   /** Something waits on this reactor: a task's promise will settle only through its loop. */
   #hasWaiters(): boolean {
-    if (this.#sockets.readers + this.#sockets.writers > 0 || this.#timers.awaited > 0 || this.#iocp.pending > 0) return true;
-    if (this.#waits.stats().objectWaits > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
+    if (this.#timers.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
     for (const channel of this.#channels) if (channel.receiving) return true;
-    return this.#iocp.monitorsWaiting() > 0;
+    return this.#parts.some((part) => part.hasWaiters());
+  }
+
+  /** Work queued for the next iteration, which must therefore not block: call-soon, deferred tasks, what a part has but has not dispatched. */
+  #hasQueuedWork(): boolean {
+    return this.#soon.length > 0 || this.#fair.waiting > 0 || this.#parts.some((part) => part.hasPending());
   }
 
   /** Inserts a timer; a guest loop's helper is woken if it would sleep past it. */
@@ -714,9 +728,9 @@ export class Reactor implements AsyncDisposable {
   }
 
   stats(): ReactorStats {
-    return {
-      readWaiters: this.#sockets.readers,
-      writeWaiters: this.#sockets.writers,
+    const stats = {} as ReactorStats;
+    for (const part of this.#parts) Object.assign(stats, part.stats());
+    return Object.assign(stats, {
       timers: this.#timers.size,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
@@ -727,11 +741,7 @@ export class Reactor implements AsyncDisposable {
       running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,
       guest: this.#guest !== undefined,
-      readiness: this.#backend.stats(),
-      ...this.#iocp.stats(),
-      ...this.#waits.stats(),
-      ...(this.#guest?.stats() ?? {}),
-    };
+    }, this.#guest?.stats());
   }
 
   /**
@@ -747,7 +757,6 @@ export class Reactor implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     const error = this.#closedError();
-    this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
@@ -755,26 +764,26 @@ export class Reactor implements AsyncDisposable {
     // A guest's helper thread stops first: it must not wait in select or the port (let alone
     // dequeue packets) while close dispatches here. What it had dequeued is dispatched now.
     const left = await this.#guest?.stop();
-    if (left !== undefined) this.#iocp.dispatchEntries(left.batch, left.count, () => this.#wakeup.drain());
-    // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
-    // The worker may wake us until it has exited, so the wakeup pair closes after it.
-    this.#iocp.beginClose(error);
+    if (left !== undefined) this.#poller.dispatchHandedOver(left);
+    // Every part ends what it has pending, or cancels it: socket waits reject; overlapped
+    // operations are cancelled, and end only when their packets come; object waits go on (the
+    // port's emulated operations end through them) until the pool is joined below.
+    for (const part of this.#parts) part.beginClose(error);
     const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
-    while (this.#iocp.pending > 0 && Date.now() < deadline) {
-      // Emulated operations end through object waits: dispatch both families.
-      if (this.#iocp.dispatch() + this.#waits.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.#parts.some((part) => part.draining() > 0) && Date.now() < deadline) {
+      let settled = 0;
+      for (const part of this.#parts) settled += part.dispatch();
+      if (settled === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     // Then, in this order: join every thread that may wake us or post to the port (the IOCP
     // worker, the waiter threads); refuse wakes (and, in select mode, close the wakeup pair); close
     // the AFD handles; close the port — no late wake or post can reach a reused handle value.
     try {
-      await this.#iocp.stopWorker();
-      await this.#waits.close(error);
+      for (const part of this.#parts) await part.finishClose();
     } finally {
       if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
       this.#wakeup.close();
-      this.#backend.close();
-      this.#iocp.closePort();
+      for (const part of this.#parts) part.closeHandles();
     }
   }
 
@@ -784,12 +793,13 @@ export class Reactor implements AsyncDisposable {
 
   /**
    * One iteration: poll (blocking as the loop allows — `run` — or, a guest, with `timeout` 0
-   * after dispatching the entries its helper dequeued), dispatch, timers, call-soon. Returns the
-   * events found (sockets, packets, wakes, object waits).
+   * after dispatching what its helper dequeued), dispatch, timers, call-soon. Returns the events
+   * found (sockets, packets, wakes, object waits) and the tasks and callbacks resumed.
    */
-  #iterate(guestTimeout?: number, batch?: Uint32Array, count = 0): number {
-    // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
-    // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
+  #iterate(guestTimeout?: number, handedOver?: HandedOver): number {
+    // SLEEPING is set before the last look at queued work, so a thread that publishes work (the
+    // IOCP worker, a waiter thread) either sees it and wakes us, or published before that look
+    // and we do not block (see wakeup/protocol.ts).
     if (this.#pollEndedAt !== undefined) {
       this.#longestIterationMs = Math.max(this.#longestIterationMs, performance.now() - this.#pollEndedAt);
     }
@@ -798,43 +808,35 @@ export class Reactor implements AsyncDisposable {
     let timeout = guestTimeout ?? 0;
     if (blocking) {
       Atomics.store(state, SLEEPING, 1);
-      if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
+      if (!this.#hasQueuedWork()) {
         timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
-        // A thread killed behind Node's back is found by looking (lib/worker-thread.ts): keep looking.
-        if (this.#iocp.worker !== undefined || this.#waits.threadCount > 0) timeout = Math.min(timeout, THREAD_CHECK_MS);
+        for (const part of this.#parts) timeout = Math.min(timeout, part.blockLimitMs());
       }
     }
-    // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
-    // no task runs in between, so none sees a partial count.
-    this.#sockets.pollStarts();
-    let found = count;
+    // The poll phase: each part in turn settles what has arrived. The poller's turn is its wait —
+    // the one place the thread blocks: select, or the port — and what the wait returned.
+    let found = 0;
     try {
-      if (batch !== undefined) this.#iocp.dispatchEntries(batch, count, this.#onWakeup);
-      // The one place the thread blocks: select (then the ring the worker filled), or the port.
-      if (this.#iocp.inLoop) {
-        found += this.#iocp.wait(timeout, this.#onWakeup);
-      } else {
-        found += this.#backend.wait(timeout, this.#sockets.sink);
-        found += this.#iocp.dispatch();
-      }
+      for (const part of this.#parts) found += part === this.#poller ? this.#poller.poll(timeout, handedOver) : part.dispatch();
     } finally {
       if (blocking) Atomics.store(state, SLEEPING, 0);
       this.#pollEndedAt = performance.now();
     }
-    found += this.#waits.dispatch();
     this.#iterations++;
     // Counted too: tasks resumed by the deferred queue, timers and call-soon work (a guest loop
     // hands its wait off at once only after an iteration that resumed nothing at all).
     found += this.#fair.waiting;
-    this.#fair.nextIteration(this.#iterations, this.#pollEndedAt!);
+    this.#fair.nextIteration(this.#iterations, this.#pollEndedAt);
     found += this.#fireTimers();
     found += this.#runSoon();
     return found;
   }
 
+  /** A wake (the wakeup socket readable, or a KEY_WAKE packet): drains it, then reads the channels. Once closed, only drains. */
   readonly #onWakeup = (): void => {
-    this.#wakeups++;
     this.#wakeup.drain();
+    if (this.#closed) return;
+    this.#wakeups++;
     for (const channel of this.#channels) channel.deliver();
   };
 
