@@ -1,23 +1,31 @@
 // Reactor: winmux's scheduler. One per thread that wants one (the Node main thread or any
-// worker_thread); it owns a readiness backend, a wakeup socket, timers and the run loop.
+// worker_thread); it owns the loop, its timers and call-soon queue, its wake, and the loop's
+// parts (../loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
+// backend, the completion port, and the waiter pool for object waits.
 //
 // The loop, while `run(fn)`'s task is pending:
 //
 //   1. yield to Node    await setImmediate: promise continuations of everything resolved in
 //                       the last iteration run to the end, and so do Node's own callbacks (its
 //                       timers, sockets, worker messages) that became due while select blocked;
-//   2. poll             backend.wait(timeout): select over the interest sets. The timeout is 0
-//                       when call-soon work is queued or completions wait in the IOCP ring, else
-//                       the time to the next deadline, capped at `maxBlockMs`. Ready sockets
-//                       resolve their waiters; a readable wakeup socket is drained and the
-//                       channels read;
-//   2b. completions     the IOCP ring is drained (only what is in it now) and the overlapped
-//                       operations and key monitors it names are settled; then the waiter
-//                       threads' answers (object waits) are settled;
-//   2c. deferred        tasks whose operations completed without waiting, past their fair
+//   2. poll             each part in turn settles what has arrived: socket readiness, then
+//                       completions (the IOCP ring, only what is in it now), then object waits;
+//                       the part the thread blocks in — select, or the port in port mode — waits
+//                       first, in its turn. Its timeout is 0 when call-soon work or deferred
+//                       tasks are queued or a part holds something undispatched, else the time to
+//                       the next deadline, capped at `maxBlockMs` (and at THREAD_CHECK_MS while a
+//                       part has threads). A wake drains the wakeup socket (or is a KEY_WAKE
+//                       packet) and reads the channels;
+//   2b. deferred        tasks whose operations completed without waiting, past their fair
 //                       share of the last iteration, resume (lib/fair-share.ts);
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
+//
+// Closing: the reactor's own timers, channels and queued work end first; a guest's helper thread
+// stops; each part ends or cancels what it has pending (socket waits reject, overlapped I/O is
+// cancelled) and the loop dispatches until the cancelled operations' packets are in; the parts'
+// threads are joined (the IOCP worker, then the waiter threads); wakes are refused (the wakeup
+// pair closed); then the backends' handles close, then the port.
 //
 // Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
 // queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
@@ -36,34 +44,29 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// Waits are one-shot, as in Trio: `waitReadable` arms the socket, the wake disarms it. One
-// waiter per socket and direction; a second gets BusyResourceError (socket-waits.ts).
-//
-// Why this file is longer than the house limit of ~400 lines: the Reactor is also the public
-// face of the completion family — registerWithIocp, releaseHandle, read/write/submit/
-// waitOverlapped, postCompletion, monitorCompletionKey, transferHandle, adoptHandle,
-// completionTarget — each a documented one-line forward to CompletionPort, kept here so users
-// have one object. The loop's parts live apart: socket waits (socket-waits.ts), options and
-// stats (options.ts), timers (timer-heap.ts), fairness (../fair-share.ts), the completion port,
-// the waiter pool and the readiness backends.
+// Why this file is longer than the house limit of ~400 lines: the Reactor is the one public
+// object, so every documented entry point lives here — the loop's (run, sleeps, signals,
+// call-soon, channels, guest ref/unref, stats, close), socket and object waits, and the
+// completion family's (registerWithIocp, releaseHandle, read/write/submit/waitOverlapped,
+// postCompletion, monitorCompletionKey, transferHandle, adoptHandle, completionTarget) — each
+// checking its arguments at the boundary, then forwarding to its part. The loop itself is short,
+// and the rest lives apart: the parts (../loop-part.ts, reactor-parts.ts, socket-waits.ts, the
+// completion port, the waiter pool, the readiness backends), options and stats (options.ts),
+// timers (timer-heap.ts), fairness (../fair-share.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
-import { SelectBackend } from '../select/select-backend.ts';
-import { AfdBackend } from '../afd/afd-backend.ts';
-import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
-import { SocketWaits } from './socket-waits.ts';
+import type { SocketWaits } from './socket-waits.ts';
+import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
 import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
 import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
-import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
-import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
-import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
+import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { checkSignal, onAbort } from '../abort.ts';
@@ -109,10 +112,6 @@ export const kGuestLoop = Symbol('winmux.guestLoop');
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
 const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
 
-/**
- * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
- * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
- */
 /** `call()`'s promise, or a rejection with what it threw: a call that returns a promise fails only through it. */
 function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -122,8 +121,11 @@ function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
+ * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
+ */
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 
 export class Reactor implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
@@ -133,18 +135,12 @@ export class Reactor implements AsyncDisposable {
   readonly #timers = new TimerHeap();
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
-  readonly #wakeup: WakeupSocket | PortWakeup;
+  readonly #wakeup: ReactorParts['wakeup'];
   /** The wakeup socket's read end, which select watches (undefined in port mode). */
   readonly #wakeupEnd: Socket | undefined;
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
-  /**
-   * The loop's parts (lib/loop-part.ts), in the order the poll phase dispatches them and close()
-   * closes them: sockets first (select's own results, and where the count of ready sockets
-   * starts); the completion port next (select mode: the ring the worker filled while select
-   * blocked; its AFD packets report to the sockets' sink); object waits last (the port's emulated
-   * operations end through them, so they are served until the port has drained).
-   */
+  /** The loop's parts, in the order it drives them and close() closes them (reactor-parts.ts says why). */
   readonly #parts: readonly LoopPart[];
   /** The part the thread blocks in: the sockets (select, WSAPoll) or, in port mode, the completion port. */
   readonly #poller: PollingPart;
@@ -169,8 +165,7 @@ export class Reactor implements AsyncDisposable {
 
   constructor(options: ReactorOptions = {}) {
     options = checkReactorOptions(options); // all of them, before anything is made
-    const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
-    this.#maxBlockMs = maxBlockMs;
+    this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
     const guest = options.guest ?? false;
@@ -178,56 +173,29 @@ export class Reactor implements AsyncDisposable {
       throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
     }
     if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
-    const ref = options.ref ?? true;
-    const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
-    const waitEvent = (event: number): Promise<unknown> => this.#waits.wait(event, undefined, undefined);
-    // Set up in an order that lets a failure clean up what was made before it.
-    if (waitIn === 'port') {
-      this.#iocp = new CompletionPort(waitEvent, this.#onWakeup);
-      this.#wakeup = new PortWakeup(this.#iocp.port);
-      this.#wakeupEnd = undefined;
-    } else {
-      const wakeupSocket = new WakeupSocket();
-      this.#wakeup = wakeupSocket;
-      this.#wakeupEnd = wakeupSocket.readEnd;
-      try {
-        // The port is made now; its worker thread starts with the first use of the IOCP family.
-        this.#iocp = new CompletionPort(waitEvent, this.#onWakeup, wakeupSocket.target());
-      } catch (error) {
-        wakeupSocket.close();
-        throw error;
-      }
-    }
+    const made = makeParts(options, {
+      onWakeup: this.#onWakeup,
+      closed: () => this.#closed,
+      kick: () => this.#guest?.kick(),
+      refresh: () => this.#guest?.refresh(),
+      schedule: (ms, fire) => {
+        // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
+        const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
+        return () => this.#timers.remove(timer);
+      },
+    });
+    this.#wakeup = made.wakeup;
+    this.#wakeupEnd = made.wakeupEnd;
+    this.#iocp = made.iocp;
+    this.#sockets = made.sockets;
+    this.#backend = made.backend;
+    this.#waits = made.waits;
+    this.#parts = made.parts;
+    this.#poller = made.poller;
     try {
-      // In guest mode a select helper waits on a copy of the sets: arming or disarming wakes it.
-      // AFD polls are issued here and complete on the port, which every helper waits on.
-      const onInterestChange = readiness === 'select' ? () => this.#guest?.kick() : () => this.#guest?.refresh();
-      this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed, onInterestChange);
-      this.#backend = readiness === 'select' ? new SelectBackend()
-        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sockets.sink, this.#wakeupEnd)
-        : readiness === 'wsapoll' ? new WsaPollBackend()
-        : readiness;
+      this.#guest = guest ? this.#startGuest(options.ref ?? true) : undefined;
     } catch (error) {
-      this.#wakeup.close();
-      this.#iocp.closeUnused();
-      throw error;
-    }
-    this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {
-      // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
-      const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
-      return () => this.#timers.remove(timer);
-    }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
-    this.#sockets.attach(this.#backend);
-    if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
-    this.#parts = [this.#sockets, this.#iocp, this.#waits];
-    this.#poller = this.#iocp.inLoop ? this.#iocp : this.#sockets;
-    try {
-      this.#guest = guest ? this.#startGuest(ref) : undefined;
-    } catch (error) {
-      // The helper thread could not start: release what was made (no thread has started yet).
-      this.#wakeup.close();
-      this.#backend.close();
-      this.#iocp.closeUnused();
+      closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
     }
   }
@@ -745,8 +713,10 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
-   * Rejects every pending wait, sleep and channel receive with ClosedResourceError, and releases
-   * the wakeup socket and the backend. Idempotent; a running `run` returns once its task settles.
+   * Rejects every pending wait, sleep and channel receive with ClosedResourceError, cancels
+   * overlapped operations and waits for their packets, joins the IOCP worker and the waiter
+   * threads, and releases the wakeup pair, the backend and the port (in that order, `#close`).
+   * Idempotent; a running `run` returns once its task settles.
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
