@@ -70,7 +70,7 @@ export class SocketWaits implements PollingPart {
 
   /**
    * Waits the latest poll phase settled (the wakeup socket not counted). Counted from this part's
-   * turn in the phase — the first (reactor.ts) — to the end of the phase, AFD reports included;
+   * turn in the phase — the first (reactor-parts.ts) — to the end of the phase, AFD reports included;
    * no task runs in between, so none sees a partial count.
    */
   get readyInLastPoll(): number {
