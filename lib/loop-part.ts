@@ -2,8 +2,8 @@
 // readiness (SocketWaits and its readiness backend), the completion port (overlapped operations,
 // key monitors, handle transfer) and object waits (the waiter pool) — and the loop names none of
 // them: it calls every part, in one order, through this interface. A new kind of event source is
-// a new part: implement this, and add it to the reactor's list of parts (scheduler/reactor.ts
-// says where in the order, and why the order is what it is).
+// a new part: implement this, make it in scheduler/reactor-parts.ts and give it its place in the
+// list there (which says why the order is what it is).
 //
 // How the loop uses its parts:
 //   before the poll   `hasPending()` on each: any true, and the poll does not block; otherwise
