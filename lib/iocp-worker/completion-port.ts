@@ -1,27 +1,26 @@
-// CompletionPort: the reactor's side of the completion family.
+// CompletionPort: the reactor's side of the completion family, and the loop's completion part
+// (lib/loop-part.ts) — in port mode also the part the reactor thread blocks in.
 //
-// Why this file is longer than the house limit of ~400 lines: an operation's whole life — its
-// OVERLAPPED, its pinned memory, its cancellation, its packet, and its emulated-mode event when
-// its handle is bound to another port — and the handle registry that decides which of those
-// paths an operation takes share one table of operations keyed by OVERLAPPED address; split,
-// each half would reach into the other's table. Its other jobs live apart: the ring
-// (completion-ring.ts), the OVERLAPPED pool (overlapped-pool.ts), key monitors (key-monitor.ts),
-// the worker thread (worker-loop.ts, ../worker-thread.ts).
+// Why this file is longer than the house limit of ~400 lines: what is left here is one table,
+// the operations in flight keyed by OVERLAPPED address, and everything that reads or writes it —
+// an operation's start, cancellation, packet and emulated-mode event; releasing or transferring a
+// handle, which marks or checks the operations on it; the part's dispatch and close, which
+// settle, cancel, drain and abandon them. Split, each piece would reach into that table. The jobs
+// that do not touch it live apart: which handles are bound how, and the binding calls
+// (handle-registry.ts); getting packets off the port (completion-worker.ts and its ring in select
+// mode, port-dequeue.ts in port mode); emulated mode's events (emulated-events.ts); posting
+// (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); key monitors (key-monitor.ts).
 //
-// How it fits together. Each reactor owns one I/O completion port. Handles are bound to it with
-// CreateIoCompletionPort (a handle binds to one port for life: a second bind fails with
-// ERROR_INVALID_PARAMETER). Overlapped calls on a bound handle queue one completion packet each
-// on the port — on success, failure or cancellation alike, unless the call failed outright.
-// A worker_thread (entry.ts / worker-loop.ts) blocks in GetQueuedCompletionStatusEx, copies each
-// packet into a SharedArrayBuffer ring (completion-ring.ts) and wakes the reactor through its
-// wakeup socket if it may be asleep. The reactor, after each select, drains the ring — only what
-// is there at that moment — and settles the operations the packets name.
-//
-// Two ways to receive the packets (the reactor picks one, `waitIn`):
-// - through the worker (select mode): as above; the reactor calls `dispatch()` after select;
-// - in the loop (port mode): no worker, no ring; the reactor thread itself blocks in
-//   GetQueuedCompletionStatusEx through `wait(timeout, onWake)`, and cross-thread wakes arrive
-//   as KEY_WAKE packets (wakeup/port-wakeup.ts).
+// How it fits together. Each reactor owns one I/O completion port, and handles are bound to it
+// (one port per handle for life, handle-registry.ts). Overlapped calls on a bound handle queue one
+// completion packet each on the port — on success, failure or cancellation alike, unless the call
+// failed outright. Two ways to receive the packets (the reactor picks one, `waitIn`):
+// - select mode: a worker thread dequeues them into a ring and wakes the reactor if it may be
+//   asleep (completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
+//   what is there at that moment;
+// - port mode: no worker, no ring; the reactor thread itself blocks in the port through
+//   `poll(timeout)` (port-dequeue.ts), and cross-thread wakes arrive as KEY_WAKE packets
+//   (wakeup/port-wakeup.ts), each handed to `onWake`.
 // Either way each packet is dispatched synchronously, inside the poll phase, to the callback its
 // operation carries (mio's `Overlapped { callback }`); the promise API is a thin layer over that.
 //
@@ -36,31 +35,32 @@
 // caller learns what went. A 995 that nobody asked for means the handle was closed:
 // ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS } from '../worker-thread.ts';
+import type { HandedOver, PollingPart } from '../loop-part.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
-import { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
+import { KeyMonitor } from './key-monitor.ts';
 export { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
 export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { cancelIo } from '../win32/overlapped-calls.ts';
-import { detachFromCompletionPort } from '../win32/completion-binding.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { BusyResourceError, HandleStateError, InternalStateError, ThreadExitedError } from '../errors.ts';
-import { CompletionRing, readEntry, type Completion } from './completion-ring.ts';
+import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../errors.ts';
+import type { Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
-import { EXITING, TAIL, FAILED, KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, ENTRY_SIZE, RING_CAPACITY, STATE, ERRNO, USER_KEY_BASE, type IocpWorkerData } from './protocol.ts';
+import { KEY_OVERLAPPED, USER_KEY_BASE } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import { ClosedResourceError } from '../errors.ts';
 import type { Pace } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
-import { setU64 } from '../u64.ts';
-import { whileOpen } from '../wakeup/wake.ts';
-
-/** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
-export type Handle = number;
+import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
+export type { Handle, HandleTransfer } from './handle-registry.ts';
+import { checkUserCompletion, postPrivate, type CompletionTarget } from './completion-post.ts';
+export { checkCompletionTarget, postCompletion, type CompletionTarget } from './completion-post.ts';
+import { CompletionWorker } from './completion-worker.ts';
+import { PortDequeue } from './port-dequeue.ts';
+import { EmulatedEvents, emulatedResult } from './emulated-events.ts';
 
 /** How an operation's Win32 error (from the call or its packet) becomes its result. */
 export type ErrorMapping = (errno: number) => { bytes: number } | undefined;
@@ -79,9 +79,6 @@ export interface PendingOperation {
 
 /** What `start` returns: the operation in flight, or the result of a call that failed (or was mapped) at once. */
 export type StartResult = { pending: PendingOperation; error: undefined; bytes: 0 } | { pending: undefined; error: unknown; bytes: number };
-
-/** Packets one port-mode wait dequeues: the same batch bound as the worker's, for the same reason. */
-const MAX_ENTRIES_PER_WAIT = MAX_ENTRIES_PER_DEQUEUE;
 
 interface Operation {
   readonly handle: Handle;
@@ -103,57 +100,24 @@ interface Operation {
   event: number | undefined;
 }
 
-/**
- * A handle on its way from one reactor to another (`transferHandle` → `adoptHandle`): 'native'
- * when it was detached and bound to the target's port, 'emulated' when it stays bound to the
- * old port and the target must run its operations in emulated mode.
- */
-export interface HandleTransfer {
-  handle: Handle;
-  port: Handle;
-  mode: 'native' | 'emulated';
-}
-
-/**
- * What another thread needs to post completions to a reactor's port: the port, and the reactor's
- * wake state (wakeup/protocol.ts), whose CLOSED flag and SENDERS count keep a post made after the
- * reactor closed from reaching whatever port reuses the handle value.
- */
-export interface CompletionTarget {
-  port: Handle;
-  state: SharedArrayBuffer;
-}
-
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
 const abandoned: unknown[] = [];
 
-export class CompletionPort {
+export class CompletionPort implements PollingPart {
   readonly port: Handle;
-  readonly #ring = new CompletionRing();
-  /** Select mode: where the worker wakes the reactor. Undefined in port mode (no worker). */
-  readonly #wake: WakeTarget | undefined;
-  /** Port mode: the entries one GetQueuedCompletionStatusEx call writes, and its count out-parameter. */
-  readonly #entries = new Uint8Array(new ArrayBuffer(MAX_ENTRIES_PER_WAIT * ENTRY_SIZE));
-  readonly #entryWords = new Uint32Array(this.#entries.buffer);
-  readonly #removed = new Uint32Array(1);
-  readonly #entry: Completion = { key: 0, overlapped: 0, status: 0, bytes: 0 };
-  /** Port mode: the last wait filled its whole batch, so more packets may be queued. */
-  #moreQueued = false;
+  /** Select mode: the worker thread and its ring. Undefined in port mode. */
+  readonly #worker: CompletionWorker | undefined;
+  /** Port mode: the reactor thread's own dequeue. Undefined in select mode. */
+  readonly #dequeue: PortDequeue | undefined;
   readonly #pool = new OverlappedPool();
   readonly #operations = new Map<number, Operation>();
-  readonly #registered = new Set<Handle>();
+  readonly #handles: HandleRegistry;
   readonly #monitors = new Map<number, KeyMonitor>();
-  /** Handles bound to a port this reactor does not own: their operations are emulated. */
-  readonly #emulated = new Set<Handle>();
-  readonly #freeEvents: number[] = [];
-  readonly #events = new Set<number>();
+  readonly #events = new EmulatedEvents();
   readonly #waitEvent: (event: Handle) => Promise<unknown>;
-  #emulatedOperations = 0;
-  #worker: Worker | undefined;
-  #workerExited: Promise<void> | undefined;
-  /** The worker as started: liveness checks and joining (lib/worker-thread.ts). */
-  #thread: StartedThread | undefined;
-  #stopping = false;
+  /** Port mode: what a KEY_WAKE packet calls (the reactor drains its wake state and reads its channels). */
+  readonly #onWake: () => void;
+  /** The worker failed: what every later call fails with. */
   #failure: Error | undefined;
   /** What operations pending at close reject with (beginClose). */
   #closing: unknown;
@@ -165,49 +129,64 @@ export class CompletionPort {
   /**
    * `waitEvent` waits for an event handle through the reactor's object-wait family. `wake` is
    * where the IOCP worker wakes the reactor (select mode); without it the port runs in port mode:
-   * no worker, and the reactor calls `wait` to dequeue.
+   * no worker, the reactor calls `poll` to dequeue, and each KEY_WAKE packet calls `onWake`.
    */
-  constructor(waitEvent: (event: Handle) => Promise<unknown>, wake?: WakeTarget) {
-    this.#wake = wake;
+  constructor(waitEvent: (event: Handle) => Promise<unknown>, onWake: () => void, wake?: WakeTarget) {
     this.#waitEvent = waitEvent;
+    this.#onWake = onWake;
     const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
     if (kernel32.isNullHandle(port)) throw new WinError('CreateIoCompletionPort', kernel32.GetLastError());
     this.port = Number(port);
+    this.#handles = new HandleRegistry(this.port);
+    this.#worker = wake === undefined ? undefined : new CompletionWorker(this.port, wake, (error) => this.#fail(error));
+    this.#dequeue = wake === undefined ? new PortDequeue(this.port) : undefined;
   }
 
   /** The worker thread, once started (for tests that need to kill it). */
   get worker(): Worker | undefined {
-    return this.#worker;
+    return this.#worker?.worker;
   }
 
   /** The worker's OS thread id once it has reported it, else 0 (for tests that kill it natively). */
   get workerThreadId(): number {
-    return this.#thread?.threadId() ?? 0;
+    return this.#worker?.threadId ?? 0;
   }
 
   /** The reactor thread waits in this port (no worker thread). */
   get inLoop(): boolean {
-    return this.#wake === undefined;
+    return this.#dequeue !== undefined;
   }
 
-  /** Packets known to wait for dispatch: the ring's backlog, or (port mode) 1 if the last wait filled its batch. */
-  backlog(): number {
-    return this.inLoop ? (this.#moreQueued ? 1 : 0) : this.#ring.backlog();
+  /** Packets known to wait for dispatch: in the ring, or (port mode) maybe in the port, if the last poll stopped at its cap. */
+  hasPending(): boolean {
+    return this.#dequeue !== undefined ? this.#dequeue.moreQueued : this.#worker!.backlog() > 0;
+  }
+
+  /** While the worker thread lives, the loop looks at it every THREAD_CHECK_MS (a killed one is found by looking). */
+  blockLimitMs(): number {
+    return this.#worker?.worker !== undefined ? THREAD_CHECK_MS : Infinity;
+  }
+
+  /** Operations waiting for their packets, or key monitors with a `next()` waiting. */
+  hasWaiters(): boolean {
+    if (this.#operations.size > 0) return true;
+    for (const monitor of this.#monitors.values()) if (monitor.waiting) return true;
+    return false;
   }
 
   stats(): {
     overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string;
     emulatedHandles: number; emulatedOperations: number;
   } {
-    const worker = this.inLoop ? 'none (port mode)' : this.#failure ? 'failed' : this.#worker ? 'running' : 'not started';
+    const worker = this.inLoop ? 'none (port mode)' : this.#failure ? 'failed' : this.#worker?.worker ? 'running' : 'not started';
     return {
       overlappedWaiters: this.#operations.size,
-      iocpBacklog: this.#ring.backlog(),
+      iocpBacklog: this.#worker?.backlog() ?? 0,
       completions: this.#completions,
       strayCompletions: this.#stray,
       iocpWorker: this.#closed && this.#failure === undefined ? 'stopped' : worker,
-      emulatedHandles: this.#emulated.size,
-      emulatedOperations: this.#emulatedOperations,
+      emulatedHandles: this.#handles.emulatedCount,
+      emulatedOperations: this.#events.acquired,
     };
   }
 
@@ -215,18 +194,7 @@ export class CompletionPort {
   register(value: unknown): void {
     const handle = toHandle(value);
     this.#checkUsable();
-    if (this.#registered.has(handle)) {
-      throw new WinError('CreateIoCompletionPort', ERROR.ERROR_INVALID_PARAMETER, { detail: `handle ${handle} is already bound to this reactor's completion port` });
-    }
-    const result = kernel32.CreateIoCompletionPort(handle, this.port, KEY_OVERLAPPED, 0);
-    if (kernel32.isNullHandle(result)) {
-      const errno = kernel32.GetLastError();
-      const detail = errno === ERROR.ERROR_INVALID_PARAMETER
-        ? `handle ${handle} is already bound to a completion port (a handle binds to one port for its whole life)`
-        : `could not bind handle ${handle} to the reactor's completion port`;
-      throw new WinError('CreateIoCompletionPort', errno, { detail });
-    }
-    this.#registered.add(handle);
+    this.#handles.bind(handle);
     this.#ensureWorker();
   }
 
@@ -237,15 +205,10 @@ export class CompletionPort {
    */
   release(value: unknown): void {
     const handle = toHandle(value);
-    this.#registered.delete(handle);
-    this.#emulated.delete(handle);
+    this.#handles.forget(handle);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) operation.handleReleased = true;
     }
-  }
-
-  isRegistered(handle: Handle): boolean {
-    return this.#registered.has(handle) || this.#emulated.has(handle);
   }
 
   /**
@@ -260,21 +223,11 @@ export class CompletionPort {
     if (typeof target !== 'object' || target === null) throw new TypeError('transferHandle: target must be another reactor\'s completionTarget()');
     toHandle(target.port);
     this.#checkUsable();
-    if (!this.isRegistered(handle)) throw new HandleStateError(`handle ${handle} is not registered with this reactor`);
+    if (this.#handles.mode(handle) === undefined) throw new HandleStateError(`handle ${handle} is not registered with this reactor`);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
     }
-    const wasEmulated = this.#emulated.has(handle);
-    let mode: HandleTransfer['mode'] = 'emulated';
-    if (!wasEmulated && detachFromCompletionPort(handle)) {
-      if (kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, target.port, KEY_OVERLAPPED, 0))) {
-        throw new WinError('CreateIoCompletionPort', kernel32.GetLastError(), { detail: `could not bind handle ${handle} to the target reactor's port` });
-      }
-      mode = 'native';
-    }
-    this.#registered.delete(handle);
-    this.#emulated.delete(handle);
-    return { handle, port: target.port, mode };
+    return this.#handles.transfer(handle, target.port);
   }
 
   /**
@@ -284,22 +237,9 @@ export class CompletionPort {
   adopt(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
     const handle = toHandle(transfer.handle);
     this.#checkUsable();
-    if (this.isRegistered(handle)) throw new HandleStateError(`handle ${handle} is already registered with this reactor`);
-    if ('mode' in transfer && transfer.mode === 'native') {
-      if (transfer.port !== this.port) throw new HandleStateError('this transfer was made for another reactor\'s port');
-      this.#registered.add(handle);
-      this.#ensureWorker();
-      return 'native';
-    }
-    if (!kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, this.port, KEY_OVERLAPPED, 0))) {
-      this.#registered.add(handle); // it was not bound anywhere after all
-      this.#ensureWorker();
-      return 'native';
-    }
-    const errno = kernel32.GetLastError();
-    if (errno !== ERROR.ERROR_INVALID_PARAMETER) throw new WinError('CreateIoCompletionPort', errno);
-    this.#emulated.add(handle);
-    return 'emulated';
+    const mode = this.#handles.adopt(handle, transfer);
+    if (mode === 'native') this.#ensureWorker();
+    return mode;
   }
 
   /**
@@ -350,20 +290,20 @@ export class CompletionPort {
       return { pending: undefined, error, bytes: 0 };
     }
     const slot = this.#pool.acquire(fileOffset);
-    const event = this.#emulated.has(handle) ? this.#acquireEvent(slot.view) : undefined;
+    const event = this.#handles.mode(handle) === 'emulated' ? this.#events.acquire(slot.view) : undefined;
     let errno: number;
     try {
       errno = issue(slot.view);
     } catch (error) {
       // The call never reached the kernel (a bad argument at the binding): nothing is pending.
       this.#pool.release(slot);
-      if (event !== undefined) this.#freeEvents.push(event);
+      if (event !== undefined) this.#events.release(event);
       return { pending: undefined, error, bytes: 0 };
     }
     if (errno !== 0) {
       // No packet will be queued (nor the event set): the OVERLAPPED is ours again at once.
       this.#pool.release(slot);
-      if (event !== undefined) this.#freeEvents.push(event);
+      if (event !== undefined) this.#events.release(event);
       const mapped = options.mapError?.(errno);
       return mapped ? { pending: undefined, error: undefined, bytes: mapped.bytes } : { pending: undefined, error: new WinError(syscall, errno), bytes: 0 };
     }
@@ -399,7 +339,7 @@ export class CompletionPort {
     if (!(overlapped instanceof Uint8Array) || overlapped.byteLength < OVERLAPPED.SIZE) {
       return Promise.reject(new TypeError(`waitOverlapped: overlapped must be a Uint8Array of at least ${OVERLAPPED.SIZE} bytes (an OVERLAPPED)`));
     }
-    if (this.#emulated.has(handle)) {
+    if (this.#handles.mode(handle) === 'emulated') {
       return Promise.reject(new HandleStateError(`handle ${handle} runs in emulated mode (bound to another port): use submitOverlapped, which gives its OVERLAPPED an event`));
     }
     const address = Number(addressOf(overlapped));
@@ -421,8 +361,7 @@ export class CompletionPort {
     postPrivate(this.port, key, bytes);
   }
 
-  /** What other threads need to post to this port (`postCompletion(target, key, bytes)`). */
-  /** The port for a CompletionTarget (the reactor adds its wake state). */
+  /** The port, for the CompletionTarget that other threads post to (the reactor adds its wake state). */
   target(): Handle {
     this.#checkUsable();
     this.#ensureWorker();
@@ -439,92 +378,45 @@ export class CompletionPort {
     return monitor;
   }
 
-  /** Key monitors with a `next()` waiting. */
-  monitorsWaiting(): number {
-    let n = 0;
-    for (const monitor of this.#monitors.values()) if (monitor.waiting) n++;
-    return n;
+  /**
+   * Port mode: dispatches `handedOver` (what a guest's helper thread dequeued from this port),
+   * then blocks in GetQueuedCompletionStatusEx for up to `timeoutMs` and dispatches what it
+   * dequeued (port-dequeue.ts). Returns the packet count, wakes included.
+   */
+  poll(timeoutMs: number, handedOver?: HandedOver): number {
+    const handed = handedOver === undefined ? 0 : this.dispatchHandedOver(handedOver);
+    return handed + this.#dequeue!.wait(timeoutMs, this.#deliver, this.#onWake);
   }
 
-  /**
-   * Port mode: blocks in GetQueuedCompletionStatusEx for up to `timeoutMs` (0 polls; Infinity
-   * waits without limit) and dispatches what it dequeued; while batches come back full it
-   * dequeues again without waiting, up to RING_CAPACITY packets — the most the worker's ring
-   * hands the loop in select mode. Fewer (one batch) let a thread posting without pause outrun
-   * the loop, and then socket readiness (AFD packets on the same first-in-first-out port) waited
-   * behind an ever longer queue. A KEY_WAKE packet calls `onWake`. Returns the packet count.
-   */
-  wait(timeoutMs: number, onWake: () => void): number {
-    let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
-    let total = 0;
-    while (total < RING_CAPACITY) {
-      if (!kernel32.GetQueuedCompletionStatusEx(this.port, this.#entries, MAX_ENTRIES_PER_WAIT, this.#removed, ms, 0)) {
-        const errno = kernel32.GetLastError();
-        if (errno === kernel32.WAIT_TIMEOUT) break;
-        throw new WinError('GetQueuedCompletionStatusEx', errno);
-      }
-      const count = this.#removed[0]!;
-      this.dispatchEntries(this.#entryWords, count, onWake);
-      total += count;
-      if (count < MAX_ENTRIES_PER_WAIT) break;
-      ms = 0;
-    }
-    // The loop stops when the port ran dry (a partial batch, or the wait timed out) or when it
-    // reached the cap with full batches — then more packets may wait.
-    this.#moreQueued = total >= RING_CAPACITY;
-    return total;
-  }
-
-  /**
-   * Port mode: dispatches `count` OVERLAPPED_ENTRYs that GetQueuedCompletionStatusEx wrote into
-   * `words` — this thread's own wait, or a guest reactor's helper thread (lib/guest/). A KEY_WAKE
-   * packet calls `onWake`.
-   */
-  dispatchEntries(words: Uint32Array, count: number, onWake: () => void): void {
-    for (let i = 0; i < count; i++) {
-      const entry = readEntry(words, i, this.#entry);
-      if (entry.key === KEY_WAKE && entry.overlapped === 0) {
-        onWake(); // a wake, not a completion: not counted
-      } else {
-        this.#completions++;
-        this.#onCompletion(entry);
-      }
-    }
+  /** Port mode: dispatches, in order, the OVERLAPPED_ENTRYs a guest reactor's helper thread dequeued from this port. Returns their count. */
+  dispatchHandedOver(handedOver: HandedOver): number {
+    this.#dequeue!.dispatch(handedOver.batch, handedOver.count, this.#deliver, this.#onWake);
+    return handedOver.count;
   }
 
   /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/worker-thread.ts). */
-  checkWorker(): void {
-    this.#thread?.checkAlive();
+  checkThreads(): void {
+    this.#worker?.checkAlive();
   }
 
   /**
    * Dispatches what has arrived and is not dispatched yet: select mode, every packet in the ring
-   * now; port mode, a zero-timeout `wait` (wakes are dropped: the caller is closing).
+   * now; port mode — where the loop polls the port instead, and only a closing reactor calls
+   * this — a zero-timeout wait (wakes are dropped: nothing is left to read them).
    */
   dispatch(): number {
-    if (this.inLoop) return this.wait(0, () => {});
-    const count = this.#ring.drain(this.#onCompletion);
-    this.#completions += count;
-    this.#thread?.checkAlive(); // a worker killed behind Node's back (lib/worker-thread.ts)
-    if (this.#worker !== undefined && this.#failure === undefined && Atomics.load(this.#ring.control, STATE) === FAILED) {
-      this.#fail(new ThreadExitedError('the IOCP worker thread failed', { cause: new WinError('GetQueuedCompletionStatusEx', Atomics.load(this.#ring.control, ERRNO)) }));
-    }
-    return count;
+    if (this.#dequeue !== undefined) return this.#dequeue.wait(0, this.#deliver, () => {});
+    return this.#worker!.drain(this.#deliver);
   }
 
   /** For a reactor that failed to start: closes the port, which no worker uses yet. */
   closeUnused(): void {
-    if (this.#worker !== undefined) throw new InternalStateError('CompletionPort.closeUnused: the worker has started');
+    if (this.#worker?.worker !== undefined) throw new InternalStateError('CompletionPort.closeUnused: the worker has started');
     this.#closed = true;
     kernel32.CloseHandle(this.port);
   }
 
-  /** Operations still waiting for their packet (or, emulated, their event). */
-  get pending(): number {
-    return this.#operations.size;
-  }
-
-  /** Step 1 of closing: refuse new work, cancel every pending operation (they reject with `closing`). */
+  /** Step 1 of closing: refuse new work, close the key monitors, cancel every pending operation (they reject with `closing`). */
   beginClose(closing: unknown = ClosedResourceError.reactor()): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -538,39 +430,33 @@ export class CompletionPort {
     }
   }
 
-  /**
-   * Step 2, once the caller has dispatched packets (and, for emulated operations, object waits)
-   * until `pending` is 0 or it gave up: whatever is left is abandoned (its memory kept forever),
-   * and the worker, if any, is stopped and joined.
-   */
-  async stopWorker(): Promise<void> {
-    if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
-    if (this.#worker !== undefined) {
-      this.#stopping = true;
-      this.#thread!.hold(); // keep Node alive until the worker has been joined
-      if (this.#failure === undefined) postPrivate(this.port, KEY_STOP, 0);
-      // The worker reaches the stop key only after every packet queued before it. Keep draining
-      // the ring meanwhile (what comes now is stray: everything pending was settled or
-      // abandoned), or a backlog larger than the ring leaves the worker waiting for space and
-      // close() waiting for the worker — seen with a thread posting without pause.
-      let exited = false;
-      void this.#workerExited!.then(() => {
-        exited = true;
-      });
-      while (!exited) {
-        this.#ring.drain(this.#onCompletion);
-        this.#thread!.checkAlive();
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    }
+  /** Operations still waiting for their packet (or, emulated, their event): the loop dispatches until there are none. */
+  draining(): number {
+    return this.#operations.size;
   }
 
-  /** Step 3, once nothing can post to the port any more (the reactor refused wakes): closes the events and the port. */
-  closePort(): void {
-    for (const event of this.#events) kernel32.CloseHandle(event);
-    this.#events.clear();
+  /**
+   * Step 2, once the caller has dispatched packets (and, for emulated operations, object waits)
+   * until nothing is `draining` or it gave up: whatever is left is abandoned (its memory kept
+   * forever), and the worker, if any, is stopped and joined.
+   */
+  async finishClose(): Promise<void> {
+    if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
+    // What reaches the ring until the worker has stopped is stray: dispatched, not counted.
+    await this.#worker?.stop(this.#onCompletion);
+  }
+
+  /** Step 3, once nothing can post to the port any more (the reactor refused wakes, the AFD handles are closed): closes the events and the port. */
+  closeHandles(): void {
+    this.#events.close();
     kernel32.CloseHandle(this.port);
   }
+
+  /** A packet dequeued in the poll phase: counted, then dispatched. */
+  readonly #deliver = (entry: Completion): void => {
+    this.#completions++;
+    this.#onCompletion(entry);
+  };
 
   readonly #onCompletion = (entry: Completion): void => {
     if (entry.key === KEY_OVERLAPPED || entry.overlapped !== 0) {
@@ -624,7 +510,7 @@ export class CompletionPort {
   #settle(operation: Operation, status: number, bytes: number): void {
     this.#operations.delete(operation.address);
     if (operation.slot !== undefined) this.#pool.release(operation.slot);
-    if (operation.event !== undefined) this.#freeEvents.push(operation.event);
+    if (operation.event !== undefined) this.#events.release(operation.event);
     operation.stopListening();
     if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
       operation.done(undefined, bytes);
@@ -650,31 +536,12 @@ export class CompletionPort {
     else operation.done(new WinError(operation.syscall, errno), 0);
   }
 
-  /**
-   * Emulated mode: the OVERLAPPED gets a manual-reset event with the low bit set in hEvent, which
-   * tells the kernel not to queue a packet to the port the handle is bound to (documented for
-   * GetQueuedCompletionStatus); the call resets the event when it starts and sets it when done.
-   */
-  #acquireEvent(overlapped: Uint8Array): number {
-    let event = this.#freeEvents.pop();
-    if (event === undefined) {
-      const created = kernel32.CreateEventW(null, 1, 0, null);
-      if (kernel32.isNullHandle(created)) throw new WinError('CreateEventW', kernel32.GetLastError());
-      event = Number(created);
-      this.#events.add(event);
-    }
-    const view = new DataView(overlapped.buffer, overlapped.byteOffset, OVERLAPPED.SIZE);
-    setU64(view, OVERLAPPED.EVENT, event + 1); // event handles are multiples of 4: +1 sets the low bit
-    this.#emulatedOperations++;
-    return event;
-  }
-
   /** Emulated mode: when the event fires, the OVERLAPPED holds the result the packet would have. */
   #observe(operation: Operation, event: number): void {
     this.#waitEvent(event).then(
       () => {
-        const view = new DataView(operation.overlapped.buffer, operation.overlapped.byteOffset, OVERLAPPED.SIZE);
-        this.#settle(operation, view.getUint32(OVERLAPPED.INTERNAL, true), view.getUint32(OVERLAPPED.INTERNAL_HIGH, true));
+        const { status, bytes } = emulatedResult(operation.overlapped);
+        this.#settle(operation, status, bytes);
       },
       (error: unknown) => {
         // The wait itself failed (the reactor closed, or its waiter thread died): the kernel may
@@ -692,27 +559,15 @@ export class CompletionPort {
   #checkHandle(value: unknown): Handle {
     const handle = toHandle(value);
     this.#checkUsable();
-    if (!this.isRegistered(handle)) {
+    if (this.#handles.mode(handle) === undefined) {
       throw new HandleStateError(`handle ${handle} is not registered with this reactor's completion port: call registerWithIocp(handle) first (its completions would never arrive)`);
     }
     return handle;
   }
 
+  /** Select mode: the first use of the completion family starts the worker thread. */
   #ensureWorker(): void {
-    if (this.#worker !== undefined || this.#closed || this.#wake === undefined) return;
-    const data: IocpWorkerData = { port: this.port, ring: this.#ring.bytes.buffer as SharedArrayBuffer, control: this.#ring.control.buffer as SharedArrayBuffer, wake: this.#wake };
-    const thread = startWorkerThread(entryBeside(import.meta.url), data, 'the IOCP worker thread',
-      () => this.#stopping, (error) => this.#fail(error), () => {
-        // At exit: the worker leaves at once, whatever is queued (EXITING), from a full ring's
-        // wait (TAIL) or from its port wait (KEY_STOP).
-        this.#stopping = true;
-        Atomics.store(this.#ring.control, EXITING, 1);
-        Atomics.notify(this.#ring.control, TAIL);
-        postPrivate(this.port, KEY_STOP, 0);
-      });
-    this.#thread = thread;
-    this.#worker = thread.worker;
-    this.#workerExited = thread.exited;
+    if (!this.#closed) this.#worker?.start();
   }
 
   /** The worker is gone: everything pending fails now, and its memory is never freed. */
@@ -737,44 +592,3 @@ export class CompletionPort {
 }
 
 const ERROR_MORE_DATA = 234;
-/** The longest single port wait (a DWORD of ms, below INFINITE); the loop waits again for longer. */
-const MAX_WAIT_MS = 0x7fff_ffff;
-
-/**
- * PostQueuedCompletionStatus from any thread. `key` is a user key (≥ 0, not one of winmux's
- * private keys: the worker's stop key, wakes, overlapped I/O); `bytes` a 32-bit count.
- */
-export function postCompletion(target: CompletionTarget, key: number, bytes = 0): void {
-  checkUserCompletion(key, bytes);
-  const port = checkCompletionTarget(target, 'postCompletion: target');
-  if (!whileOpen(new Int32Array(target.state), () => postPrivate(port, key, bytes))) {
-    throw new ClosedResourceError('postCompletion: the target reactor is closed');
-  }
-}
-
-/** `target`'s port, if it is a `completionTarget()` (a TypeError naming `what` otherwise). */
-export function checkCompletionTarget(target: unknown, what: string): Handle {
-  if (typeof target !== 'object' || target === null || !((target as CompletionTarget).state instanceof SharedArrayBuffer)) {
-    throw new TypeError(`${what} must come from reactor.completionTarget()`);
-  }
-  return toHandle((target as CompletionTarget).port, `${what}.port`);
-}
-
-/** A user completion's key (≥ 0, not one of winmux's private keys) and byte count (32 bits). */
-function checkUserCompletion(key: number, bytes: number): void {
-  if (typeof key !== 'number') throw new TypeError(`postCompletion: completion key must be a number, got ${key === null ? 'null' : typeof key}`);
-  if (typeof bytes !== 'number') throw new TypeError(`postCompletion: completion bytes must be a number, got ${bytes === null ? 'null' : typeof bytes}`);
-  if (!Number.isSafeInteger(key) || key < 0 || key === KEY_OVERLAPPED || key === KEY_STOP || key === KEY_WAKE) {
-    throw new RangeError(`completion key ${String(key)} is reserved or invalid (winmux keeps ${KEY_OVERLAPPED}, ${KEY_STOP} and ${KEY_WAKE})`);
-  }
-  if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0xffff_ffff) {
-    throw new RangeError(`completion bytes must be an integer from 0 to 2^32 - 1, got ${String(bytes)}`);
-  }
-}
-
-/** Posts without the key check: for winmux's own private keys (the worker's stop key). */
-function postPrivate(port: Handle, key: number, bytes: number): void {
-  if (!kernel32.PostQueuedCompletionStatus(port, bytes, key, null)) {
-    throw new WinError('PostQueuedCompletionStatus', kernel32.GetLastError());
-  }
-}

@@ -1,23 +1,31 @@
 // Reactor: winmux's scheduler. One per thread that wants one (the Node main thread or any
-// worker_thread); it owns a readiness backend, a wakeup socket, timers and the run loop.
+// worker_thread); it owns the loop, its timers and call-soon queue, its wake, and the loop's
+// parts (../loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
+// backend, the completion port, and the waiter pool for object waits.
 //
 // The loop, while `run(fn)`'s task is pending:
 //
 //   1. yield to Node    await setImmediate: promise continuations of everything resolved in
 //                       the last iteration run to the end, and so do Node's own callbacks (its
 //                       timers, sockets, worker messages) that became due while select blocked;
-//   2. poll             backend.wait(timeout): select over the interest sets. The timeout is 0
-//                       when call-soon work is queued or completions wait in the IOCP ring, else
-//                       the time to the next deadline, capped at `maxBlockMs`. Ready sockets
-//                       resolve their waiters; a readable wakeup socket is drained and the
-//                       channels read;
-//   2b. completions     the IOCP ring is drained (only what is in it now) and the overlapped
-//                       operations and key monitors it names are settled; then the waiter
-//                       threads' answers (object waits) are settled;
-//   2c. deferred        tasks whose operations completed without waiting, past their fair
+//   2. poll             each part in turn settles what has arrived: socket readiness, then
+//                       completions (the IOCP ring, only what is in it now), then object waits;
+//                       the part the thread blocks in — select, or the port in port mode — waits
+//                       first, in its turn. Its timeout is 0 when call-soon work or deferred
+//                       tasks are queued or a part holds something undispatched, else the time to
+//                       the next deadline, capped at `maxBlockMs` (and at THREAD_CHECK_MS while a
+//                       part has threads). A wake drains the wakeup socket (or is a KEY_WAKE
+//                       packet) and reads the channels;
+//   2b. deferred        tasks whose operations completed without waiting, past their fair
 //                       share of the last iteration, resume (lib/fair-share.ts);
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
+//
+// Closing: the reactor's own timers, channels and queued work end first; a guest's helper thread
+// stops; each part ends or cancels what it has pending (socket waits reject, overlapped I/O is
+// cancelled) and the loop dispatches until the cancelled operations' packets are in; the parts'
+// threads are joined (the IOCP worker, then the waiter threads); wakes are refused (the wakeup
+// pair closed); then the backends' handles close, then the port.
 //
 // Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
 // queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
@@ -36,33 +44,29 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// Waits are one-shot, as in Trio: `waitReadable` arms the socket, the wake disarms it. One
-// waiter per socket and direction; a second gets BusyResourceError (socket-waits.ts).
-//
-// Why this file is longer than the house limit of ~400 lines: the Reactor is also the public
-// face of the completion family — registerWithIocp, releaseHandle, read/write/submit/
-// waitOverlapped, postCompletion, monitorCompletionKey, transferHandle, adoptHandle,
-// completionTarget — each a documented one-line forward to CompletionPort, kept here so users
-// have one object. The loop's parts live apart: socket waits (socket-waits.ts), options and
-// stats (options.ts), timers (timer-heap.ts), fairness (../fair-share.ts), the completion port,
-// the waiter pool and the readiness backends.
+// Why this file is longer than the house limit of ~400 lines: the Reactor is the one public
+// object, so every documented entry point lives here — the loop's (run, sleeps, signals,
+// call-soon, channels, guest ref/unref, stats, close), socket and object waits, and the
+// completion family's (registerWithIocp, releaseHandle, read/write/submit/waitOverlapped,
+// postCompletion, monitorCompletionKey, transferHandle, adoptHandle, completionTarget) — each
+// checking its arguments at the boundary, then forwarding to its part. The loop itself is short,
+// and the rest lives apart: the parts (../loop-part.ts, reactor-parts.ts, socket-waits.ts, the
+// completion port, the waiter pool, the readiness backends), options and stats (options.ts),
+// timers (timer-heap.ts), fairness (../fair-share.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
-import { SelectBackend } from '../select/select-backend.ts';
-import { AfdBackend } from '../afd/afd-backend.ts';
-import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
-import { SocketWaits } from './socket-waits.ts';
+import type { SocketWaits } from './socket-waits.ts';
+import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
 import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
 import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
-import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
-import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
-import { WaitPool, type ObjectWaitResult } from '../waits/wait-pool.ts';
+import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { checkSignal, onAbort } from '../abort.ts';
@@ -72,7 +76,6 @@ import { checkOptions } from '../arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
-import { THREAD_CHECK_MS } from '../worker-thread.ts';
 
 /**
  * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
@@ -109,10 +112,6 @@ export const kGuestLoop = Symbol('winmux.guestLoop');
 const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
 const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
 
-/**
- * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
- * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
- */
 /** `call()`'s promise, or a rejection with what it threw: a call that returns a promise fails only through it. */
 function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -122,8 +121,11 @@ function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
+ * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
+ */
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 
 export class Reactor implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
@@ -133,11 +135,15 @@ export class Reactor implements AsyncDisposable {
   readonly #timers = new TimerHeap();
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
-  readonly #wakeup: WakeupSocket | PortWakeup;
+  readonly #wakeup: ReactorParts['wakeup'];
   /** The wakeup socket's read end, which select watches (undefined in port mode). */
   readonly #wakeupEnd: Socket | undefined;
   readonly #iocp: CompletionPort;
   readonly #waits: WaitPool;
+  /** The loop's parts, in the order it drives them and close() closes them (reactor-parts.ts says why). */
+  readonly #parts: readonly LoopPart[];
+  /** The part the thread blocks in: the sockets (select, WSAPoll) or, in port mode, the completion port. */
+  readonly #poller: PollingPart;
   #soon: (() => void)[] = [];
   readonly #fair = new FairShare(() => performance.now());
   readonly #pace: Pace = (turn, waited) => {
@@ -159,8 +165,7 @@ export class Reactor implements AsyncDisposable {
 
   constructor(options: ReactorOptions = {}) {
     options = checkReactorOptions(options); // all of them, before anything is made
-    const maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
-    this.#maxBlockMs = maxBlockMs;
+    this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
     const readiness = options.readiness ?? 'select';
     const guest = options.guest ?? false;
@@ -168,63 +173,37 @@ export class Reactor implements AsyncDisposable {
       throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
     }
     if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
-    const ref = options.ref ?? true;
-    const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
-    const waitEvent = (event: number): Promise<unknown> => this.#waits.wait(event, undefined, undefined);
-    // Set up in an order that lets a failure clean up what was made before it.
-    if (waitIn === 'port') {
-      this.#iocp = new CompletionPort(waitEvent);
-      this.#wakeup = new PortWakeup(this.#iocp.port);
-      this.#wakeupEnd = undefined;
-    } else {
-      const wakeupSocket = new WakeupSocket();
-      this.#wakeup = wakeupSocket;
-      this.#wakeupEnd = wakeupSocket.readEnd;
-      try {
-        // The port is made now; its worker thread starts with the first use of the IOCP family.
-        this.#iocp = new CompletionPort(waitEvent, wakeupSocket.target());
-      } catch (error) {
-        wakeupSocket.close();
-        throw error;
-      }
-    }
+    const made = makeParts(options, {
+      onWakeup: this.#onWakeup,
+      closed: () => this.#closed,
+      kick: () => this.#guest?.kick(),
+      refresh: () => this.#guest?.refresh(),
+      schedule: (ms, fire) => {
+        // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
+        const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
+        return () => this.#timers.remove(timer);
+      },
+    });
+    this.#wakeup = made.wakeup;
+    this.#wakeupEnd = made.wakeupEnd;
+    this.#iocp = made.iocp;
+    this.#sockets = made.sockets;
+    this.#backend = made.backend;
+    this.#waits = made.waits;
+    this.#parts = made.parts;
+    this.#poller = made.poller;
     try {
-      // In guest mode a select helper waits on a copy of the sets: arming or disarming wakes it.
-      // AFD polls are issued here and complete on the port, which every helper waits on.
-      const onInterestChange = readiness === 'select' ? () => this.#guest?.kick() : () => this.#guest?.refresh();
-      this.#sockets = new SocketWaits(this.#wakeupEnd, this.#onWakeup, () => this.#closed, onInterestChange);
-      this.#backend = readiness === 'select' ? new SelectBackend()
-        : readiness === 'afd' ? new AfdBackend(this.#iocp, this.#sockets.sink, this.#wakeupEnd)
-        : readiness === 'wsapoll' ? new WsaPollBackend()
-        : readiness;
+      this.#guest = guest ? this.#startGuest(options.ref ?? true) : undefined;
     } catch (error) {
-      this.#wakeup.close();
-      this.#iocp.closeUnused();
-      throw error;
-    }
-    this.#waits = new WaitPool(this.#wakeup.target(), (ms, fire) => {
-      // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
-      const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
-      return () => this.#timers.remove(timer);
-    }, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
-    this.#sockets.attach(this.#backend);
-    if (this.#wakeupEnd !== undefined) this.#backend.arm(this.#wakeupEnd, READABLE);
-    try {
-      this.#guest = guest ? this.#startGuest(ref) : undefined;
-    } catch (error) {
-      // The helper thread could not start: release what was made (no thread has started yet).
-      this.#wakeup.close();
-      this.#backend.close();
-      this.#iocp.closeUnused();
+      closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
     }
   }
 
   #startGuest(ref: boolean): GuestLoop {
     const loop = new GuestLoop({
-      turn: (batch, count) => this.#iterate(0, batch, count),
-      hasQueuedWork: () => this.#soon.length > 0 || this.#fair.waiting > 0 || this.#iocp.backlog() > 0 || this.#waits.hasPending()
-        || this.#timers.nextDeadline() <= this.#clock(),
+      turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
+      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
@@ -244,8 +223,7 @@ export class Reactor implements AsyncDisposable {
         void this.close();
       },
       checkThreads: () => {
-        this.#iocp.checkWorker();
-        this.#waits.checkThreads();
+        for (const part of this.#parts) part.checkThreads();
       },
     });
     loop.setRef(ref);
@@ -254,10 +232,14 @@ export class Reactor implements AsyncDisposable {
 
   /** Something waits on this reactor: a task's promise will settle only through its loop. */
   #hasWaiters(): boolean {
-    if (this.#sockets.readers + this.#sockets.writers > 0 || this.#timers.awaited > 0 || this.#iocp.pending > 0) return true;
-    if (this.#waits.stats().objectWaits > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
+    if (this.#timers.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
     for (const channel of this.#channels) if (channel.receiving) return true;
-    return this.#iocp.monitorsWaiting() > 0;
+    return this.#parts.some((part) => part.hasWaiters());
+  }
+
+  /** Work queued for the next iteration, which must therefore not block: call-soon, deferred tasks, what a part has but has not dispatched. */
+  #hasQueuedWork(): boolean {
+    return this.#soon.length > 0 || this.#fair.waiting > 0 || this.#parts.some((part) => part.hasPending());
   }
 
   /** Inserts a timer; a guest loop's helper is woken if it would sleep past it. */
@@ -714,9 +696,9 @@ export class Reactor implements AsyncDisposable {
   }
 
   stats(): ReactorStats {
-    return {
-      readWaiters: this.#sockets.readers,
-      writeWaiters: this.#sockets.writers,
+    const stats = {} as ReactorStats;
+    for (const part of this.#parts) Object.assign(stats, part.stats());
+    return Object.assign(stats, {
       timers: this.#timers.size,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
@@ -727,16 +709,14 @@ export class Reactor implements AsyncDisposable {
       running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,
       guest: this.#guest !== undefined,
-      readiness: this.#backend.stats(),
-      ...this.#iocp.stats(),
-      ...this.#waits.stats(),
-      ...(this.#guest?.stats() ?? {}),
-    };
+    }, this.#guest?.stats());
   }
 
   /**
-   * Rejects every pending wait, sleep and channel receive with ClosedResourceError, and releases
-   * the wakeup socket and the backend. Idempotent; a running `run` returns once its task settles.
+   * Rejects every pending wait, sleep and channel receive with ClosedResourceError, cancels
+   * overlapped operations and waits for their packets, joins the IOCP worker and the waiter
+   * threads, and releases the wakeup pair, the backend and the port (in that order, `#close`).
+   * Idempotent; a running `run` returns once its task settles.
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
@@ -747,7 +727,6 @@ export class Reactor implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     const error = this.#closedError();
-    this.#sockets.failAll(error);
     for (const timer of this.#timers.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
@@ -755,26 +734,26 @@ export class Reactor implements AsyncDisposable {
     // A guest's helper thread stops first: it must not wait in select or the port (let alone
     // dequeue packets) while close dispatches here. What it had dequeued is dispatched now.
     const left = await this.#guest?.stop();
-    if (left !== undefined) this.#iocp.dispatchEntries(left.batch, left.count, () => this.#wakeup.drain());
-    // Overlapped operations end only when their packets come: cancel, wait, stop the worker.
-    // The worker may wake us until it has exited, so the wakeup pair closes after it.
-    this.#iocp.beginClose(error);
+    if (left !== undefined) this.#poller.dispatchHandedOver(left);
+    // Every part ends what it has pending, or cancels it: socket waits reject; overlapped
+    // operations are cancelled, and end only when their packets come; object waits go on (the
+    // port's emulated operations end through them) until the pool is joined below.
+    for (const part of this.#parts) part.beginClose(error);
     const deadline = Date.now() + CLOSE_DRAIN_TIMEOUT_MS;
-    while (this.#iocp.pending > 0 && Date.now() < deadline) {
-      // Emulated operations end through object waits: dispatch both families.
-      if (this.#iocp.dispatch() + this.#waits.dispatch() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.#parts.some((part) => part.draining() > 0) && Date.now() < deadline) {
+      let settled = 0;
+      for (const part of this.#parts) settled += part.dispatch();
+      if (settled === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     // Then, in this order: join every thread that may wake us or post to the port (the IOCP
     // worker, the waiter threads); refuse wakes (and, in select mode, close the wakeup pair); close
     // the AFD handles; close the port — no late wake or post can reach a reused handle value.
     try {
-      await this.#iocp.stopWorker();
-      await this.#waits.close(error);
+      for (const part of this.#parts) await part.finishClose();
     } finally {
       if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
       this.#wakeup.close();
-      this.#backend.close();
-      this.#iocp.closePort();
+      for (const part of this.#parts) part.closeHandles();
     }
   }
 
@@ -784,12 +763,13 @@ export class Reactor implements AsyncDisposable {
 
   /**
    * One iteration: poll (blocking as the loop allows — `run` — or, a guest, with `timeout` 0
-   * after dispatching the entries its helper dequeued), dispatch, timers, call-soon. Returns the
-   * events found (sockets, packets, wakes, object waits).
+   * after dispatching what its helper dequeued), dispatch, timers, call-soon. Returns the events
+   * found (sockets, packets, wakes, object waits) and the tasks and callbacks resumed.
    */
-  #iterate(guestTimeout?: number, batch?: Uint32Array, count = 0): number {
-    // SLEEPING is set before the last look at the ring, so the IOCP worker either sees it and
-    // wakes us, or published before that look and we do not block (see wakeup/protocol.ts).
+  #iterate(guestTimeout?: number, handedOver?: HandedOver): number {
+    // SLEEPING is set before the last look at queued work, so a thread that publishes work (the
+    // IOCP worker, a waiter thread) either sees it and wakes us, or published before that look
+    // and we do not block (see wakeup/protocol.ts).
     if (this.#pollEndedAt !== undefined) {
       this.#longestIterationMs = Math.max(this.#longestIterationMs, performance.now() - this.#pollEndedAt);
     }
@@ -798,43 +778,35 @@ export class Reactor implements AsyncDisposable {
     let timeout = guestTimeout ?? 0;
     if (blocking) {
       Atomics.store(state, SLEEPING, 1);
-      if (this.#soon.length === 0 && this.#fair.waiting === 0 && this.#iocp.backlog() === 0 && !this.#waits.hasPending()) {
+      if (!this.#hasQueuedWork()) {
         timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
-        // A thread killed behind Node's back is found by looking (lib/worker-thread.ts): keep looking.
-        if (this.#iocp.worker !== undefined || this.#waits.threadCount > 0) timeout = Math.min(timeout, THREAD_CHECK_MS);
+        for (const part of this.#parts) timeout = Math.min(timeout, part.blockLimitMs());
       }
     }
-    // Counted from here to the end of the IOCP dispatch (the AFD backend reports from there);
-    // no task runs in between, so none sees a partial count.
-    this.#sockets.pollStarts();
-    let found = count;
+    // The poll phase: each part in turn settles what has arrived. The poller's turn is its wait —
+    // the one place the thread blocks: select, or the port — and what the wait returned.
+    let found = 0;
     try {
-      if (batch !== undefined) this.#iocp.dispatchEntries(batch, count, this.#onWakeup);
-      // The one place the thread blocks: select (then the ring the worker filled), or the port.
-      if (this.#iocp.inLoop) {
-        found += this.#iocp.wait(timeout, this.#onWakeup);
-      } else {
-        found += this.#backend.wait(timeout, this.#sockets.sink);
-        found += this.#iocp.dispatch();
-      }
+      for (const part of this.#parts) found += part === this.#poller ? this.#poller.poll(timeout, handedOver) : part.dispatch();
     } finally {
       if (blocking) Atomics.store(state, SLEEPING, 0);
       this.#pollEndedAt = performance.now();
     }
-    found += this.#waits.dispatch();
     this.#iterations++;
     // Counted too: tasks resumed by the deferred queue, timers and call-soon work (a guest loop
     // hands its wait off at once only after an iteration that resumed nothing at all).
     found += this.#fair.waiting;
-    this.#fair.nextIteration(this.#iterations, this.#pollEndedAt!);
+    this.#fair.nextIteration(this.#iterations, this.#pollEndedAt);
     found += this.#fireTimers();
     found += this.#runSoon();
     return found;
   }
 
+  /** A wake (the wakeup socket readable, or a KEY_WAKE packet): drains it, then reads the channels. Once closed, only drains. */
   readonly #onWakeup = (): void => {
-    this.#wakeups++;
     this.#wakeup.drain();
+    if (this.#closed) return;
+    this.#wakeups++;
     for (const channel of this.#channels) channel.deliver();
   };
 

@@ -1,8 +1,15 @@
-// SocketWaits: the reactor's socket readiness waits, and the sink its readiness backend reports
-// to. Waits are one-shot, as in Trio: `wait` arms the socket in the backend, and the wake (or an
-// abort, or `notifyClosing`) disarms it. One waiter per socket and direction; a second gets
-// BusyResourceError. The reactor owns the loop; this part owns who waits on which socket.
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink } from '../readiness.ts';
+// SocketWaits: the loop's socket-readiness part (lib/loop-part.ts) — the reactor's socket waits,
+// the readiness backend they arm, and the sink that backend reports to. Waits are one-shot, as in
+// Trio: `wait` arms the socket in the backend, and the wake (or an abort, or `notifyClosing`)
+// disarms it. One waiter per socket and direction; a second gets BusyResourceError. The reactor
+// owns the loop; this part owns who waits on which socket.
+//
+// Readiness is never queued between polls: select and WSAPoll report it from the poll itself
+// (this part is then the one the thread blocks in), and AFD polls report it from the completion
+// port's dispatch, in the same poll phase. So `hasPending()` is always false and `dispatch()`
+// settles nothing.
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import type { PollingPart } from '../loop-part.ts';
 import type { WinError } from '../win32/errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
 import { BusyResourceError, ClosedResourceError, InternalStateError } from '../errors.ts';
@@ -15,7 +22,7 @@ interface Waiter {
   stopListening(): void;
 }
 
-export class SocketWaits {
+export class SocketWaits implements PollingPart {
   readonly #readers = new Map<Socket, Waiter>();
   readonly #writers = new Map<Socket, Waiter>();
   /** The wakeup socket's read end (select mode): reported to `onWakeup`, never waited on by a task. */
@@ -61,22 +68,56 @@ export class SocketWaits {
     this.#backend = backend;
   }
 
-  get readers(): number {
-    return this.#readers.size;
-  }
-
-  get writers(): number {
-    return this.#writers.size;
-  }
-
-  /** Waits the latest poll settled (the wakeup socket not counted). */
+  /**
+   * Waits the latest poll phase settled (the wakeup socket not counted). Counted from this part's
+   * turn in the phase — the first (reactor-parts.ts) — to the end of the phase, AFD reports included;
+   * no task runs in between, so none sees a partial count.
+   */
   get readyInLastPoll(): number {
     return this.#readyInLastPoll;
   }
 
-  /** A poll is about to start: counted from here to the end of its dispatch (no task runs in between). */
-  pollStarts(): void {
+  hasPending(): boolean {
+    return false;
+  }
+
+  /**
+   * Select, WSAPoll, or AFD with the reactor in select mode: blocks in the backend's wait and
+   * settles what it reports. A guest's select helper hands nothing over: it waited on copies of
+   * the sets, and this poll looks again.
+   */
+  poll(timeoutMs: number): number {
     this.#readyInLastPoll = 0;
+    return this.#backend!.wait(timeoutMs, this.sink);
+  }
+
+  /**
+   * When the thread blocks in the completion port instead (AFD): nothing to settle here, the poll
+   * packets come through the port's dispatch, after this one. Starts the count, as `poll` does.
+   */
+  dispatch(): number {
+    this.#readyInLastPoll = 0;
+    return 0;
+  }
+
+  /** Nothing: see `poll`. */
+  dispatchHandedOver(): number {
+    return 0;
+  }
+
+  blockLimitMs(): number {
+    return Infinity;
+  }
+
+  /** No threads of its own. */
+  checkThreads(): void {}
+
+  hasWaiters(): boolean {
+    return this.#readers.size + this.#writers.size > 0;
+  }
+
+  stats(): { readWaiters: number; writeWaiters: number; readiness: ReadinessStats } {
+    return { readWaiters: this.#readers.size, writeWaiters: this.#writers.size, readiness: this.#backend!.stats() };
   }
 
   wait(value: Socket | bigint, direction: Direction, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -138,9 +179,23 @@ export class SocketWaits {
     return socket;
   }
 
-  /** Rejects every wait with `error` (the reactor is closing). */
-  failAll(error: unknown): void {
+  /** Rejects every wait with `error`: nothing more will come for them. (New waits are refused already: the reactor is closed.) */
+  beginClose(error: unknown): void {
     for (const socket of [...this.#readers.keys()]) this.settle(socket, READABLE, true, error);
     for (const socket of [...this.#writers.keys()]) this.settle(socket, WRITABLE, true, error);
+  }
+
+  draining(): number {
+    return 0;
+  }
+
+  /** No threads of its own. */
+  finishClose(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes the backend (AFD: its \Device\Afd handles, whose polls ended during the port's drain). */
+  closeHandles(): void {
+    this.#backend!.close();
   }
 }

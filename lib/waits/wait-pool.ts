@@ -1,23 +1,30 @@
-// WaitPool: the reactor's side of the object-wait family.
+// WaitPool: the reactor's side of the object-wait family, and the loop's object-wait part
+// (lib/loop-part.ts).
 //
 // Waits on kernel objects (process exit, events, semaphores, waitable timers, change
-// notifications) block a thread, and the reactor thread may block only in select. So waits run
+// notifications) block a thread, and the reactor thread may block only in its poll. So waits run
 // on a pool of waiter threads (worker_threads, see waiter-loop.ts), each blocked in
 // WaitForMultipleObjects over its own control event plus up to `maxWaitsPerThread` (≤ 63)
 // waited handles. A new wait goes to the first thread with a free slot; a thread is started only
 // when all are full, and one left idle for `idleMs` retires. Results come back through shared
-// memory and the reactor's wakeup socket, like completions; the reactor settles them after each
-// select.
+// memory and the reactor's wake (its wakeup socket, or a post to its port), like completions; the
+// loop settles them in each poll phase (`dispatch`).
 //
 // Cancellation (abort, timeout, close) asks the owning thread to drop the handle and waits for
 // its answer: CANCELLED ends the wait as asked; SIGNALED means the signal won the race and was
 // consumed, so the wait resolves as signalled rather than lose it. The thread stays in the pool.
+//
+// Closing: the pool is the last part to close. The completion port's emulated operations end
+// through object waits on their events, so `beginClose` only refuses new waits and the pool keeps
+// serving the ones it has while the port drains; `finishClose` then ends every wait and joins
+// every thread.
 import type { Worker } from 'node:worker_threads';
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { onAbort } from '../abort.ts';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import type { LoopPart } from '../loop-part.ts';
 import { ClosedResourceError } from '../errors.ts';
 import { writeU64 } from '../u64.ts';
 import {
@@ -62,7 +69,7 @@ interface WaiterThread {
   stopping: boolean;
 }
 
-export class WaitPool {
+export class WaitPool implements LoopPart {
   readonly #wake: WakeTarget;
   readonly #capacity: number;
   readonly #idleMs: number;
@@ -70,6 +77,8 @@ export class WaitPool {
   readonly #retiring = new Set<Promise<void>>();
   readonly #schedule: (deadline: number, fire: () => void) => () => void;
   #closed = false;
+  /** What waits pending at close end with (`beginClose`). */
+  #closeError: unknown;
   #started = 0;
   #lostCount = 0;
 
@@ -107,6 +116,15 @@ export class WaitPool {
   /** Results waiting to be dispatched. */
   hasPending(): boolean {
     return this.#threads.some((t) => Atomics.load(t.shared, RESULTS) !== 0);
+  }
+
+  /** While waiter threads live, the loop looks at them every THREAD_CHECK_MS (a killed one is found by looking). */
+  blockLimitMs(): number {
+    return this.#threads.length > 0 ? THREAD_CHECK_MS : Infinity;
+  }
+
+  hasWaiters(): boolean {
+    return this.#threads.some((t) => t.used > 0);
   }
 
   /** Waits on a thread for `handle` (already checked by the caller with a zero timeout). */
@@ -154,7 +172,7 @@ export class WaitPool {
     for (const thread of [...this.#threads]) if (!thread.stopping) thread.started.checkAlive();
   }
 
-  /** Settles every wait whose thread has answered; the reactor calls this after each select. Returns how many. */
+  /** Settles every wait whose thread has answered, in the poll phase; looks for killed threads too. Returns how many. */
   dispatch(): number {
     let settled = 0;
     for (const thread of [...this.#threads]) {
@@ -165,16 +183,37 @@ export class WaitPool {
     return settled;
   }
 
-  /** Cancels every wait (ClosedResourceError), stops and joins every thread. Idempotent. */
-  async close(error: unknown = ClosedResourceError.reactor()): Promise<void> {
+  /** Cancels every wait (`error`, by default ClosedResourceError), stops and joins every thread. Idempotent. */
+  close(error: unknown = ClosedResourceError.reactor()): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.beginClose(error);
+    return this.finishClose();
+  }
+
+  /** Refuses new waits; those pending go on (see the top of this file) until `finishClose`. */
+  beginClose(error: unknown = ClosedResourceError.reactor()): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeError = error;
+  }
+
+  /** Nothing pending is cancelled before `finishClose`: no drain. */
+  draining(): number {
+    return 0;
+  }
+
+  /** Ends every wait (rejected with the `beginClose` error unless its object won the race), stops and joins every thread. */
+  async finishClose(): Promise<void> {
+    const error = this.#closeError;
     for (const thread of this.#threads) {
       for (const wait of thread.waits) if (wait !== undefined && wait.cancel === undefined) wait.cancel = { kind: 'close', error };
     }
     await Promise.all([...this.#threads].map((thread) => this.#retire(thread)));
     await Promise.all(this.#retiring);
   }
+
+  /** Nothing left: each thread's control event is closed as the thread is joined. */
+  closeHandles(): void {}
 
   #cancel(wait: ObjectWait, why: CancelReason): void {
     if (wait.cancel !== undefined) return;
