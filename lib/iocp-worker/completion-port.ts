@@ -290,7 +290,13 @@ export class CompletionPort implements PollingPart {
       return { pending: undefined, error, bytes: 0 };
     }
     const slot = this.#pool.acquire(fileOffset);
-    const event = this.#handles.mode(handle) === 'emulated' ? this.#events.acquire(slot.view) : undefined;
+    let event: number | undefined;
+    try {
+      event = this.#handles.mode(handle) === 'emulated' ? this.#events.acquire(slot.view) : undefined;
+    } catch (error) {
+      this.#pool.release(slot); // CreateEventW failed (out of resources): the slot goes back
+      return { pending: undefined, error, bytes: 0 };
+    }
     let errno: number;
     try {
       errno = issue(slot.view);

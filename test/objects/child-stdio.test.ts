@@ -16,7 +16,7 @@ import { processHandleCount } from '../../lib/win32/diagnostics.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
-import { helperStarted, loopUntil } from '../helpers/loop.ts';
+import { helperStarted, loopUntil, settled } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -209,9 +209,9 @@ describe.each(LOOP_MODES)('child processes with stdio (waiting in $name)', ({ mo
     };
     // The first registration with the port starts the reactor's IOCP machinery (in select mode
     // the IOCP worker thread, with its handles), which stays until reactor.close(): before the count.
+    // It opens its OS thread handle once the thread has reported in: count once that has settled.
     failedSpawn();
-    expect(await helperStarted(reactor)).toBe(true);
-    const before = processHandleCount();
+    const before = await reactor.run(() => settled(reactor, processHandleCount));
     for (let i = 0; i < 3; i++) failedSpawn();
     expect(await settle(() => processHandleCount() <= before), 'handles after three failed spawns with pipes').toBe(true);
     expect(reactor.stats().overlappedWaiters).toBe(0);
