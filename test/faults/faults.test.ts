@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { ClosedResourceError, InternalStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent, spawnProcess, winsock } from '../../lib/index.ts';
 import { kWakeupEnd } from '../../lib/scheduler/reactor.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { Closers } from '../helpers/closers.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { track, type Tracked } from '../helpers/track.ts';
@@ -13,15 +14,12 @@ import { track, type Tracked } from '../helpers/track.ts';
 checkResourcesReleased();
 
 let reactor: Reactor | undefined;
-const closers: { close(): void }[] = [];
-const own = <T extends { close(): void }>(x: T): T => {
-  closers.push(x);
-  return x;
-};
+const closers = new Closers();
+const { own } = closers;
 afterEach(async () => {
   await reactor?.close();
   reactor = undefined;
-  for (const c of closers.splice(0).reverse()) c.close();
+  closers.closeAll();
 });
 
 let pipes = 0;
@@ -30,7 +28,7 @@ describe.each(LOOP_MODES)('close() with work pending in every family (waiting in
   test('socket waits, sleeps, pipe reads, object waits, channel receives and key monitors all reject with ClosedResourceError', async () => {
     const r = (reactor = new Reactor(mode));
     const [a, b] = winsock.loopbackPair();
-    closers.push({ close: () => winsock.closeQuietly(a, b) });
+    own({ close: () => winsock.closeQuietly(a, b) });
     const event = own(WinEvent.create());
     const name = `winmux-faults-${process.pid}-${++pipes}`;
     const pending: Record<string, Tracked<unknown>> = await r.run(async () => {

@@ -54,6 +54,15 @@ interface Served {
 describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
   let reactor: Reactor | undefined;
   const cleanups: (() => unknown)[] = [];
+  /** A new reactor; a winmux client connected to a listener of it; the accepted side as a Node duplex. */
+  const duplexPair = async (): Promise<{ client: TcpStream; socket: ReturnType<typeof toNodeDuplex> }> => {
+    reactor = new Reactor(mode);
+    const listener = TcpListener.listen(reactor);
+    cleanups.push(() => listener.close());
+    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
+    cleanups.push(() => client.close());
+    return { client, socket: toNodeDuplex(await listener.accept()) };
+  };
 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -345,12 +354,7 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
   });
 
   test('destroy while a read waits closes the stream and raises no error', async () => {
-    reactor = new Reactor(mode);
-    const listener = TcpListener.listen(reactor);
-    cleanups.push(() => listener.close());
-    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
-    cleanups.push(() => client.close());
-    const socket = toNodeDuplex(await listener.accept());
+    const { client, socket } = await duplexPair();
     const errors: Error[] = [];
     socket.on('error', (error) => errors.push(error));
     socket.resume(); // a read is now pending in the reactor
@@ -427,12 +431,7 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
   });
 
   test('destroySoon sends what was written, then FIN, then closes', async () => {
-    reactor = new Reactor(mode);
-    const listener = TcpListener.listen(reactor);
-    cleanups.push(() => listener.close());
-    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
-    cleanups.push(() => client.close());
-    const socket = toNodeDuplex(await listener.accept());
+    const { client, socket } = await duplexPair();
     const body = pattern(256 * 1024, 11);
     socket.write(body);
     socket.destroySoon();
@@ -446,12 +445,7 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
   });
 
   test('small reads are not pinned to a 64 KiB buffer each: 1 MiB in 1 KiB pieces keeps ~1 MiB of buffers', async () => {
-    reactor = new Reactor(mode);
-    const listener = TcpListener.listen(reactor);
-    cleanups.push(() => listener.close());
-    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
-    cleanups.push(() => client.close());
-    const socket = toNodeDuplex(await listener.accept());
+    const { client, socket } = await duplexPair();
     cleanups.push(() => socket.destroy());
     const kept: Buffer[] = [];
     let total = 0;

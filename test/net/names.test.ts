@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import dns from 'node:dns';
 import { Reactor, TcpListener, TcpStream, UdpSocket, WinError, lookupHost, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { Closers } from '../helpers/closers.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 
 // libuv's thread pool (4 threads, a handle each, measured under Wine) starts at the first
@@ -19,13 +20,10 @@ const NO_SUCH_HOST = 'no-such-host.winmux.invalid';
 describe('host names', () => {
   let reactor: Reactor;
   const jar = new SocketJar();
-  const closers: { close(): void }[] = [];
-  const own = <T extends { close(): void }>(x: T): T => {
-    closers.push(x);
-    return x;
-  };
+  const closers = new Closers();
+  const { own } = closers;
   afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) c.close();
+    closers.closeAll();
     jar.closeAll();
     await reactor?.close();
   });

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { BusyResourceError, ClosedResourceError, Reactor, TcpListener, TcpStream, UdpSocket, WinError, toNodeDuplex, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { Closers } from '../helpers/closers.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 
@@ -12,13 +13,10 @@ checkResourcesReleased();
 
 describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
-  const closers: { close(): void }[] = [];
-  const own = <T extends { close(): void }>(x: T): T => {
-    closers.push(x);
-    return x;
-  };
+  const closers = new Closers();
+  const { own } = closers;
   afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) c.close();
+    closers.closeAll();
     await reactor?.close();
   });
 
