@@ -32,6 +32,8 @@ export interface SoakSample {
   handles: number;
   threads: number;
   rssMiB: number;
+  /** The reactor's live timers (sleeps and timeoutSignal timers): flat when finished operations leave none. */
+  timers: number;
 }
 
 export interface SoakResult {
@@ -224,9 +226,9 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     tasks.push((async () => {
       for (let next = start + every; next < end; next += every) {
         await reactor.sleepUntil(next);
-        const sample = { atSeconds: Math.round((reactor.now() - start) / 1000), handles: processHandleCount(), threads: processThreadCount(), rssMiB: rssMiB() };
+        const sample = { atSeconds: Math.round((reactor.now() - start) / 1000), handles: processHandleCount(), threads: processThreadCount(), rssMiB: rssMiB(), timers: reactor.stats().timers };
         samples.push(sample);
-        log(`${String(sample.atSeconds).padStart(4)} s  handles ${sample.handles}  threads ${sample.threads}  rss ${sample.rssMiB} MiB  ${JSON.stringify(counts)}`);
+        log(`${String(sample.atSeconds).padStart(4)} s  handles ${sample.handles}  threads ${sample.threads}  rss ${sample.rssMiB} MiB  live timers ${sample.timers}  ${JSON.stringify(counts)}`);
       }
     })().catch(fail('reports')));
     await Promise.all(tasks);
