@@ -38,6 +38,11 @@ export class TcpStream extends ReactorSocket {
   /** Fairness: each side's turn in the loop iteration (lib/fair-share.ts). */
   readonly #readTurn = new Turn();
   readonly #writeTurn = new Turn();
+  /**
+   * Learns which loop iteration a read starts in: `yieldIfDue(turn, true)` never defers, and it
+   * sets `turn.iteration` to the current one (as it set #readTurn's when the last read completed).
+   */
+  readonly #clock = new Turn(Number.MAX_SAFE_INTEGER);
 
   /** Wraps a connected non-blocking socket (an accepted one, say); the stream owns it from now on. */
   constructor(reactor: Reactor, socket: sock.Socket) {
@@ -156,19 +161,29 @@ export class TcpStream extends ReactorSocket {
     this.check();
     checkBuffer(buffer, 'TcpStream.read: buffer', { forRead: true });
     options = checkOptions(options, 'TcpStream.read: options');
+    const signal = checkSignal(options.signal, 'TcpStream.read: signal');
     if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
     this.#reading = true;
     try {
-      // The last read was short, so it emptied the kernel's buffer. If the poll that woke us found
-      // this socket alone, nothing else has run since and the peer's next bytes are most likely
-      // not here: recv would only say WSAEWOULDBLOCK, a system call (3 wineserver requests under
-      // Wine) wasted per message. Wait first. Under load (many sockets ready) the other tasks' work
-      // sits between two reads, the data has usually arrived, and waiting first would cost a loop
-      // iteration per read (measured: 512 echo connections at 0.65× instead of 1.4×): recv first.
+      // The last read was short: it emptied the kernel's buffer. If it completed in this very
+      // iteration, the loop has not polled since and the peer has had no time to answer what this
+      // task may just have sent (a request/response peer never has): recv would only say
+      // WSAEWOULDBLOCK, 3 wineserver requests under Wine wasted. So the read waits for the next
+      // iteration, then tries recv — and only if that says WSAEWOULDBLOCK waits for readiness.
+      // Not readiness first: an iteration later the bytes are usually there (a busy peer answers
+      // within a turn of the loop; under load the other tasks' work sits in between), and under
+      // Wine a select that finds a socket readable costs the wineserver far more than the recv
+      // (it polls the socket again and again until the bytes are read; docs/wine.md). A read that
+      // starts in a later iteration (its task did something else in between, or was deferred)
+      // tries recv at once.
       let waited = false;
-      if (this.#lastReadShort && this.reactor.readyInLastPoll <= 1) {
-        await this.reactor.waitReadable(this.socket, options);
-        waited = true;
+      if (this.#lastReadShort) {
+        this.reactor.yieldIfDue(this.#clock, true);
+        if (this.#clock.iteration === this.#readTurn.iteration) {
+          await this.reactor.checkpoint();
+          waited = true;
+          if (signal?.aborted) throw signal.reason;
+        }
       }
       for (;;) {
         this.check();

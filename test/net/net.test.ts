@@ -185,8 +185,39 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
-  test('reads after a short read wait first: data, abort and end of stream still come through', async () => {
-    // One busy socket: each read after a short one waits for readability before recv.
+  test('a read right after a short read waits for the next iteration, then reads without a readiness wait; a later one reads at once', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const buffer = Buffer.alloc(64);
+      const text = (n: number): string => buffer.subarray(0, n).toString();
+      await client.write(Buffer.from('first'));
+      expect(text(await server.read(buffer))).toBe('first'); // short: the kernel's buffer is empty
+      // Same iteration: no recv (it would say WSAEWOULDBLOCK), no readiness wait either.
+      let start = reactor.stats().iterations;
+      const reading = server.read(buffer);
+      expect(reactor.stats().readWaiters).toBe(0);
+      expect(winsock.sendSome(client.socket, Buffer.from('second'))).toBe(6); // before the next iteration
+      expect(text(await reading)).toBe('second');
+      expect(reactor.stats().iterations - start).toBe(1);
+      expect(reactor.stats().readWaiters).toBe(0);
+      // An abort while it waits for that iteration rejects with the reason; the bytes stay.
+      const reason = new Error('stop');
+      const abort = new AbortController();
+      const aborted = server.read(buffer, { signal: abort.signal });
+      abort.abort(reason);
+      await expect(aborted).rejects.toBe(reason);
+      // A read that starts in a later iteration calls recv at once.
+      await client.write(Buffer.from('third'));
+      await reactor.checkpoint();
+      start = reactor.stats().iterations;
+      expect(text(await server.read(buffer))).toBe('third');
+      expect(reactor.stats().iterations - start).toBe(0);
+    });
+  });
+
+  test('reads after a short read: data, abort and end of stream still come through', async () => {
+    // One busy socket: each read after a short one waits an iteration, or for readability.
     reactor = new Reactor(mode);
     await reactor.run(async () => {
       const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
