@@ -11,12 +11,18 @@
 //   fails with WSAEINVAL when all three sets are empty, and the wakeup socket keeps the read set
 //   non-empty;
 // - write: sockets with a writable waiter;
-// - except: every armed socket, in either direction. A non-blocking connect that fails is
-//   reported only in the except set (select docs: "exceptfds: if processing a connect call
-//   (nonblocking), connection attempt failed"), and that must wake the writable waiter, who then
-//   reads SO_ERROR — and a readable-only waiter too, as AFD (AFD_POLL_CONNECT_FAIL) and epoll
-//   (EPOLLERR) wake it: its next recv reports the error. OOB data, the except set's other event,
-//   is readable data for a reader.
+// - except: every socket armed for writing, and every socket armed for reading that select has
+//   not yet reported ready. A non-blocking connect that fails is reported only in the except set
+//   (select docs: "exceptfds: if processing a connect call (nonblocking), connection attempt
+//   failed"), and that must wake the writable waiter, who then reads SO_ERROR — and a
+//   readable-only waiter too, as AFD (AFD_POLL_CONNECT_FAIL) and epoll (EPOLLERR) wake it: its
+//   next recv reports the error. A socket once reported readable or writable is connected (or
+//   listening): no connect of its can fail any more, and a reset shows in the read set, so its
+//   read waits leave it out of the except set. That is not only tidier: under Wine every except
+//   entry is one more poll of the socket and a getsockopt(SO_OOBINLINE) per entry on each
+//   select, and again each time the wineserver re-evaluates the socket while the select's request
+//   is alive (docs/wine.md) — a quarter of the wineserver's work per request of a one-connection
+//   HTTP server. The mark is dropped when the socket is forgotten (closed through the reactor).
 //
 // When select fails (WSAENOTSOCK: a socket was closed behind the loop's back; under Wine also
 // WSAEOPNOTSUPP: a handle that never was a socket), the backend probes each armed socket
@@ -36,6 +42,8 @@ export class SelectBackend implements ReadinessBackend {
   readonly #write = new SelectSet();
   readonly #except = new SelectSet();
   readonly #timeval = new Timeval();
+  /** Sockets select has reported readable or writable: connected or listening (see the top). */
+  readonly #settled = new Set<Socket>();
   #calls = 0;
   #closed = false;
 
@@ -45,12 +53,16 @@ export class SelectBackend implements ReadinessBackend {
 
   arm(socket: Socket, direction: Direction): void {
     (direction === READABLE ? this.#read : this.#write).add(socket);
-    this.#except.add(socket);
+    if (direction === WRITABLE || !this.#settled.has(socket)) this.#except.add(socket);
   }
 
   disarm(socket: Socket, direction: Direction): void {
     (direction === READABLE ? this.#read : this.#write).remove(socket);
-    if (!this.#read.has(socket) && !this.#write.has(socket)) this.#except.remove(socket);
+    if (!this.#write.has(socket) && (this.#settled.has(socket) || !this.#read.has(socket))) this.#except.remove(socket);
+  }
+
+  forget(socket: Socket): void {
+    this.#settled.delete(socket);
   }
 
   wait(timeoutMs: number, sink: ReadinessSink): number {
@@ -71,8 +83,16 @@ export class SelectBackend implements ReadinessBackend {
     }
     if (result === 0) return 0;
     let events = 0;
-    for (let i = 0, n = this.#read.readyCount(); i < n; i++, events++) sink.ready(this.#read.readyAt(i), READABLE);
-    for (let i = 0, n = this.#write.readyCount(); i < n; i++, events++) sink.ready(this.#write.readyAt(i), WRITABLE);
+    for (let i = 0, n = this.#read.readyCount(); i < n; i++, events++) {
+      const socket = this.#read.readyAt(i);
+      this.#settled.add(socket);
+      sink.ready(socket, READABLE);
+    }
+    for (let i = 0, n = this.#write.readyCount(); i < n; i++, events++) {
+      const socket = this.#write.readyAt(i);
+      this.#settled.add(socket);
+      sink.ready(socket, WRITABLE);
+    }
     for (let i = 0, n = this.#except.readyCount(); i < n; i++) {
       // Whoever still waits on it (a waiter woken above by the same socket is gone already).
       const socket = this.#except.readyAt(i);
@@ -113,6 +133,7 @@ export class SelectBackend implements ReadinessBackend {
     for (const [socket, error] of invalid) {
       this.disarm(socket, READABLE);
       this.disarm(socket, WRITABLE);
+      this.#settled.delete(socket);
       sink.failed(socket, new WinError('select', error));
     }
     return invalid.length;
