@@ -23,8 +23,10 @@
 //     poll, in the order the deferrals were made.
 // An iteration's work is therefore bounded by the resources' allowances, the slice, and the
 // tasks the poll woke — not by how much work keeps arriving — and between two iterations the
-// loop polls, fires due timers and yields to Node. (A count-only budget was tried first: 16 per
-// resource let 32 busy echo connections run 300 ms between polls.)
+// loop polls, fires due timers and yields to Node (a guest loop may first make up to
+// MAX_INLINE_ITERATIONS inline, within SLICE_MS of Node's last turn: lib/guest/guest-loop.ts).
+// (A count-only budget was tried first: 16 per resource let 32 busy echo connections run 300 ms
+// between polls.)
 // The operation itself has already happened when its task is deferred (the bytes are read, the
 // send is done): deferral delays the task, never the data, and never loses it on abort or close.
 

@@ -4,12 +4,14 @@
 //
 // While the loop has work it turns on Node's thread, one non-blocking iteration per
 // setImmediate (poll with timeout 0, dispatch, timers, call-soon — the same iteration `run`
-// makes, so fairness and phase order are the same). When an iteration finds nothing and nothing
-// is queued, the blocking wait goes to the helper thread (helper-loop.ts): select over a copy of
-// the interest sets (select mode; the wakeup socket is among them, so the IOCP worker, waiter
-// threads and other threads wake it as they wake `run`'s select), or GetQueuedCompletionStatusEx
-// on the port (port mode; the dequeued entries come back and are dispatched first). When it
-// returns, its message wakes Node's loop and the next iteration runs here.
+// makes, so fairness and phase order are the same), and, when the tasks it resumed left work for
+// the next iteration, a few more inline, from process.nextTick (`#inlineStep`, bounded). When an
+// iteration finds nothing and nothing is queued, the blocking wait goes to the helper thread
+// (helper-loop.ts): select over a copy of the interest sets (select mode; the wakeup socket is
+// among them, so the IOCP worker, waiter threads and other threads wake it as they wake `run`'s
+// select), or GetQueuedCompletionStatusEx on the port (port mode; the dequeued entries come back
+// and are dispatched first). When it returns, its message wakes Node's loop and the next
+// iteration runs here.
 //
 // While the helper waits, anything this thread does that the helper's copy does not cover —
 // arming or disarming a socket, a timer earlier than its timeout, call-soon work — wakes it
@@ -30,6 +32,7 @@ import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } f
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
 import { FD_SET } from '../win32/structs.ts';
+import { SLICE_MS } from '../fair-share.ts';
 
 /** What the guest loop needs from its reactor. */
 export interface GuestHost {
@@ -65,6 +68,11 @@ export interface GuestHost {
 const BYTES_PER_WORD = 4;
 /** Before the helper thread is online: how often the loop polls on a Node timer when idle. */
 const STAND_IN_POLL_MS = 5;
+/**
+ * Inline iterations (see `kick`) per turn of Node's loop, at most: libuv's own bound on the rounds
+ * of completed requests it processes per turn. They also stop SLICE_MS after the turn began.
+ */
+export const MAX_INLINE_ITERATIONS = 8;
 
 export class GuestLoop {
   readonly #host: GuestHost;
@@ -78,6 +86,11 @@ export class GuestLoop {
   /** While the helper waits: the interval that looks for killed threads. */
   #watch: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** When the current turn of Node's loop entered the loop (a step, the helper's message). */
+  #nodeTurnAt = 0;
+  /** Inline iterations since then, and whether one is queued (process.nextTick). */
+  #inline = 0;
+  #inlineQueued = false;
   /** The helper thread has started (its first message came): until then idle waits are Node timers. */
   #helperOnline = false;
   /** Before the helper is online: the Node timer that stands in for its wait. */
@@ -95,6 +108,7 @@ export class GuestLoop {
   #threadFailure: Error | undefined;
   /** Iterations made on Node's thread, and waits handed to the helper. */
   #turns = 0;
+  #inlineTurns = 0;
   #handoffs = 0;
 
   constructor(host: GuestHost) {
@@ -117,6 +131,11 @@ export class GuestLoop {
     return { guestTurns: this.#turns, guestHandoffs: this.#handoffs, guestHelper: helper };
   }
 
+  /** Of `guestTurns`, the iterations made inline (`#inlineStep`): for tests and benchmarks. */
+  get inlineTurns(): number {
+    return this.#inlineTurns;
+  }
+
   /** Whether the loop may keep the process alive (it does while something waits). */
   setRef(enabled: boolean): void {
     this.#refEnabled = enabled;
@@ -129,12 +148,18 @@ export class GuestLoop {
 
   /**
    * This thread changed what the loop waits for (a socket armed or disarmed, call-soon work, a
-   * deferred task): a waiting helper is woken, once, so that the next wait covers it.
+   * deferred task): a waiting helper is woken, once, so that the next wait covers it. While the
+   * loop is busy (a step is due), work for the next iteration (a deferred task, call-soon work)
+   * may get that iteration inline instead (`#inlineStep`).
    */
   kick(): void {
     if (this.#stopped) return;
     if (!this.#refed) this.#updateRef(); // (once ref'd, new waiters change nothing)
     this.#interrupt();
+    if (this.#immediate !== undefined && !this.#inlineQueued) {
+      this.#inlineQueued = true;
+      process.nextTick(this.#inlineStep);
+    }
   }
 
   /** A timer was set for `ms` from now: wakes the helper only if its wait would end later. */
@@ -186,11 +211,46 @@ export class GuestLoop {
     this.#immediate = undefined;
     this.#standIn = undefined;
     if (this.#stopped) return;
+    this.#nodeTurnAt = performance.now();
+    this.#inline = 0;
     if (!this.#pollAgain && !this.#host.hasQueuedWork()) {
       this.#handOff();
       return;
     }
     this.#iterate(undefined, 0);
+  };
+
+  /**
+   * An iteration without a turn of Node's loop before it: run from process.nextTick once the tasks
+   * the last iteration resumed have run on to their next wait (the ticks and microtasks queued
+   * before this one have run), when they left work for the next iteration — a task deferred for
+   * its fair share, or one that must let a turn of the loop pass (TcpStream.read after a short
+   * read), or call-soon work. Under Wine a turn of Node's loop with an immediate pending is a
+   * zero-timeout `GetQueuedCompletionStatusEx`, which Wine follows with a `sched_yield` when it
+   * finds nothing: on a busy machine that hands the core away for longer than a one-connection
+   * request takes (docs/benchmarks.md, `http`). libuv does the same for its own sockets: up to 8
+   * rounds of completed requests per turn. The iteration polls with timeout 0, dispatches, fires
+   * timers and runs call-soon work as any other; it never hands off to the helper (the step a
+   * setImmediate away still decides that). Bounded: MAX_INLINE_ITERATIONS per turn of Node's loop,
+   * and none once SLICE_MS have passed since that turn began, so Node's own callbacks wait no
+   * longer than the fairness slice (and one iteration) for their turn.
+   */
+  readonly #inlineStep = (): void => {
+    this.#inlineQueued = false;
+    if (this.#stopped || this.#immediate === undefined || this.#inline >= MAX_INLINE_ITERATIONS) return;
+    if (!this.#host.hasQueuedWork() || performance.now() - this.#nodeTurnAt >= SLICE_MS) return;
+    this.#inline++;
+    let found: number;
+    try {
+      found = this.#host.turn(undefined, 0);
+    } catch (error) {
+      this.#host.fail(error);
+      return;
+    }
+    this.#turns++;
+    this.#inlineTurns++;
+    // The step already scheduled runs next: it polls again if this found events, else hands off.
+    this.#pollAgain = found > 0;
   };
 
   #iterate(batch: Uint32Array | undefined, count: number): void {
@@ -279,6 +339,8 @@ export class GuestLoop {
       return;
     }
     if (!this.#waiting || this.#stopped) return;
+    this.#nodeTurnAt = performance.now();
+    this.#inline = 0;
     this.#unwatch();
     this.#waiting = false;
     this.#waitEndsAt = 0;

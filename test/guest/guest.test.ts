@@ -15,6 +15,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, toNodeDuplex, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
+import { kGuestLoop } from '../../lib/scheduler/reactor.ts';
+import { MAX_INLINE_ITERATIONS } from '../../lib/guest/guest-loop.ts';
 
 checkResourcesReleased();
 
@@ -248,6 +250,41 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     const unrefd = new Reactor({ ...mode, ref: false });
     expect(unrefd.hasRef()).toBe(false);
     await unrefd.close();
+  });
+
+  test("a busy loop makes iterations inline, without a turn of Node's loop before each, but at most MAX_INLINE_ITERATIONS per turn", async () => {
+    reactor = new Reactor(mode);
+    const r = reactor;
+    let immediates = 0;
+    let timeouts = 0;
+    let immediate: NodeJS.Immediate | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const onImmediate = (): void => {
+      immediates++;
+      immediate = setImmediate(onImmediate);
+    };
+    const onTimeout = (): void => {
+      timeouts++;
+      timer = setTimeout(onTimeout, 0);
+    };
+    try {
+      const turnsBefore = r.stats().guestTurns!;
+      const inlineBefore = r[kGuestLoop]!.inlineTurns;
+      immediate = setImmediate(onImmediate);
+      timer = setTimeout(onTimeout, 0);
+      // A task that only defers itself: every checkpoint needs an iteration of its own.
+      for (let i = 0; i < 300; i++) await r.checkpoint();
+      const turns = r.stats().guestTurns! - turnsBefore;
+      expect(turns).toBeGreaterThanOrEqual(300);
+      expect(r[kGuestLoop]!.inlineTurns - inlineBefore, 'iterations made inline').toBeGreaterThan(0);
+      // Each turn of Node's loop runs one immediate of the chain and at most one step plus
+      // MAX_INLINE_ITERATIONS inline iterations of the guest loop.
+      expect(immediates + 1).toBeGreaterThanOrEqual(Math.ceil(turns / (MAX_INLINE_ITERATIONS + 1)));
+      expect(timeouts, "Node's timers ran meanwhile").toBeGreaterThan(0);
+    } finally {
+      clearImmediate(immediate);
+      clearTimeout(timer);
+    }
   });
 
   test("AbortSignal.timeout, a Node timer, ends a winmux wait: Node's timers run while the helper waits", async () => {
