@@ -42,6 +42,8 @@ export class WinmuxSocket extends Duplex {
   #idleTimer: NodeJS.Timeout | undefined;
   /** The idle timeout in ms; 0: off (the timer, if any, then fires without effect). */
   #idleMs = 0;
+  /** The duration `#idleTimer` was made with (it outlives a disarm, to be refreshed by the next arm). */
+  #idleTimerMs = 0;
 
   /** Wraps `stream`; the socket owns it from now on (destroying the socket closes it). */
   constructor(stream: TcpStream, options: NodeDuplexOptions = {}) {
@@ -144,11 +146,14 @@ export class WinmuxSocket extends Duplex {
       return this;
     }
     if (!this.destroyed) {
-      if (this.#idleTimer !== undefined && duration === this.#idleMs) {
+      // Node's http disarms the timeout when a request comes and arms it again (keepAliveTimeout)
+      // when its response is done: the same duration again refreshes the timer it already has.
+      if (this.#idleTimer !== undefined && duration === this.#idleTimerMs) {
         this.#idleTimer.refresh();
       } else {
         this.#clearIdleTimer();
         this.#idleTimer = setTimeout(this.#onIdle, duration).unref();
+        this.#idleTimerMs = duration;
       }
       this.#idleMs = duration;
     }
@@ -169,6 +174,7 @@ export class WinmuxSocket extends Duplex {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#idleMs = 0;
+    this.#idleTimerMs = 0;
   }
 
   /** TCP_NODELAY (on by default on a TcpStream). A no-op once destroyed, as on net.Socket. */

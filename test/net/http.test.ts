@@ -303,6 +303,38 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
     expect(sockets).toHaveLength(1);
   });
 
+  test('keepAliveTimeout after several requests on one connection: each response arms it again, and it closes the idle connection', async () => {
+    const { server, port, sockets, open } = serve((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 200;
+    const client = net.connect(port, '127.0.0.1');
+    cleanups.push(() => client.destroy());
+    await next(client, 'connect');
+    let answer = '';
+    client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    for (let i = 1; i <= 3; i++) {
+      client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      while ((answer.match(/HTTP\/1\.1 200/g) ?? []).length < i) await next(client, 'data');
+    }
+    expect(sockets).toHaveLength(1);
+    if (!client.destroyed) await next(client, 'close'); // the server closed the idle connection
+    expect(open.size).toBe(0);
+  });
+
+  test('setTimeout turned off and on again with the same duration keeps its timer and still fires; turned off, it does not', async () => {
+    const { socket } = await duplexPair();
+    cleanups.push(() => socket.destroy());
+    let fired = 0;
+    socket.on('timeout', () => fired++);
+    socket.setTimeout(50);
+    socket.setTimeout(0);
+    socket.setTimeout(50);
+    await next(socket, 'timeout');
+    expect(fired).toBe(1);
+    socket.setTimeout(0);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(fired).toBe(1);
+  });
+
   test("server.timeout emits 'timeout' on an idle connection; requestTimeout answers 408", async () => {
     const { server, port, sockets } = serve((_req, res) => res.end('ok'), { requestTimeout: 300, connectionsCheckingInterval: 100 });
     server.setTimeout(200);
