@@ -296,8 +296,8 @@ export class Reactor implements AsyncDisposable {
 
   /**
    * How many socket waits the latest poll settled (the wakeup socket not counted): 1 when the loop
-   * serves one busy socket, large under load. TcpStream.read uses it to choose between reading
-   * first and waiting first.
+   * serves one busy socket, large under load. A figure for callers that choose between reading
+   * first and waiting first (TcpStream.read now decides by loop iteration instead; see its read).
    */
   get readyInLastPoll(): number {
     return this.#sockets.readyInLastPoll;
