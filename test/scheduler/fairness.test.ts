@@ -11,6 +11,7 @@ import { ClosedResourceError, ACCEPTS_PER_ITERATION, NamedPipeServer, Reactor, T
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { track } from '../helpers/track.ts';
+import { countNodeTicks, type NodeTicks } from '../helpers/node-ticks.ts';
 
 checkResourcesReleased();
 
@@ -105,34 +106,19 @@ describe.each([
     flood: Flood, drain: () => Promise<void>, close: () => void,
     { boundIterations = true, roundTripsDuringFlood = true } = {},
   ): Promise<void> {
-    let immediates = 0;
-    let timeouts = 0;
-    let nodeTimer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
-    const onImmediate = (): void => {
-      immediates++;
-      immediate = setImmediate(onImmediate);
-    };
-    const onTimeout = (): void => {
-      timeouts++;
-      nodeTimer = setTimeout(onTimeout, 0);
-    };
-    cleanups.push(() => {
-      clearImmediate(immediate);
-      clearTimeout(nodeTimer);
-    });
+    let node: NodeTicks | undefined;
+    cleanups.push(() => node?.stop());
     await reactor.run(async () => {
       const draining = drain().catch((error: unknown) => {
         if (!(error instanceof ClosedResourceError)) throw error;
       });
       // The flood is on and being consumed before anything else is asked of the loop.
       while (flood.units < 4) await reactor.sleep(1);
-      onImmediate();
-      onTimeout();
+      node = countNodeTicks();
       const timer = track(reactor.sleep(1));
       const roundTripping = roundTrips(ROUND_TRIPS);
       await timer.promise;
-      while (immediates < 3 || timeouts < 3) await reactor.sleep(1);
+      while (node.immediates < 3 || node.timeouts < 3) await reactor.sleep(1);
       expect(flood.done, 'the timer and Node callbacks ran while the flood was still going').toBe(false);
       if (!roundTripsDuringFlood) await flood.stop(close);
       const iterations = await roundTripping;
