@@ -75,6 +75,7 @@ export class AfdBackend implements ReadinessBackend {
   #inFlight = 0;
   #pollsStarted = 0;
   #pollsCancelled = 0;
+  #baseLookups = 0;
   #closed = false;
 
   /**
@@ -155,6 +156,11 @@ export class AfdBackend implements ReadinessBackend {
       pollsStarted: this.#pollsStarted,
       pollsCancelled: this.#pollsCancelled,
       pollGroups: this.#groups.count,
+      /** Sockets on each \Device\Afd handle (poll group): they add up to `registeredSockets`. */
+      groupSizes: this.#groups.sizes(),
+      registeredSockets: this.#states.size,
+      /** SIO_BASE_HANDLE calls made. */
+      baseHandleLookups: this.#baseLookups,
     };
   }
 
@@ -187,7 +193,10 @@ export class AfdBackend implements ReadinessBackend {
   #start(state: SocketState): void {
     if (this.#closed) return;
     try {
-      state.base ??= afd.baseSocket(state.socket);
+      if (state.base === undefined) {
+        this.#baseLookups++;
+        state.base = afd.baseSocket(state.socket);
+      }
     } catch (error) {
       this.#fail(state, error);
       return;

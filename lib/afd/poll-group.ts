@@ -31,6 +31,11 @@ export class PollGroups {
     return this.#groups.length;
   }
 
+  /** Sockets on each group, in the order the groups were opened. */
+  sizes(): number[] {
+    return this.#groups.map((group) => group.size);
+  }
+
   /** A group for one more socket (opening a handle when all are full). */
   acquire(): PollGroup {
     const group = this.#withRoom.at(-1) ?? this.#open();

@@ -366,7 +366,10 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
         ? { backend: 'select', readArmed: 1, writeArmed: 0, readSet: 1, writeSet: 0, exceptSet: 1, selectCalls: 0 }
         : name === 'wsapoll'
           ? { backend: 'wsapoll', readArmed: 1, writeArmed: 0, pollEntries: 1, pollCalls: 0, connectChecks: 0, connectFailuresFound: 0 }
-          : { backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1 },
+          : {
+            backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1,
+            groupSizes: [0], registeredSockets: 0, baseHandleLookups: 0,
+          },
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0,
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
       // the worker; afd: the reactor waits in the port itself.
