@@ -32,8 +32,8 @@
 // (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
 // (the operation finished before the cancel) returns its result, so no data is lost, and so does
 // a cancelled one that reports bytes moved (a pipe write partly taken before the cancel): the
-// caller learns what went. A 995 that nobody asked for means the handle was closed:
-// ClosedResourceError.
+// caller learns what went — unless its starter said the count is not data (`cancelIsFinal`: AFD
+// polls). A 995 that nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS } from '../worker-thread.ts';
 import type { HandedOver, PollingPart } from '../loop-part.ts';
@@ -69,6 +69,16 @@ export interface OverlappedOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * `start`'s options. `cancelIsFinal`: a packet that reports the operation cancelled
+ * (STATUS_CANCELLED, after `cancel`) ends it with the cancel's reason whatever byte count it
+ * carries — for operations whose count is not data moved (an AFD poll's is the size of its
+ * output, which a cancel leaves unwritten: wepoll and mio look at STATUS_CANCELLED first).
+ * Without it, a cancelled operation that reports bytes resolves with them (a pipe write partly
+ * taken before the cancel).
+ */
+export type StartOptions = OverlappedOptions & { mapError?: ErrorMapping; cancelIsFinal?: boolean };
+
 /** How an operation ends: `error` undefined and the byte count, or the error. */
 export type OperationDone = (error: unknown, bytes: number) => void;
 
@@ -89,6 +99,8 @@ interface Operation {
   /** Memory the kernel may write until the packet arrives: kept referenced until then. */
   readonly pinned: unknown;
   readonly mapError: ErrorMapping | undefined;
+  /** A cancelled packet is a cancel whatever bytes it reports (StartOptions). */
+  readonly cancelIsFinal: boolean;
   /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
   readonly done: OperationDone;
   /** Removes the abort listener (lib/abort.ts). */
@@ -280,7 +292,7 @@ export class CompletionPort implements PollingPart {
     pinned: unknown,
     issue: (overlapped: Uint8Array) => number,
     done: OperationDone,
-    options: OverlappedOptions & { mapError?: ErrorMapping } = {},
+    options: StartOptions = {},
   ): StartResult {
     let handle: Handle;
     try {
@@ -489,12 +501,12 @@ export class CompletionPort implements PollingPart {
     address: number,
     slot: OverlappedSlot | undefined,
     pinned: unknown,
-    options: OverlappedOptions & { mapError?: ErrorMapping },
+    options: StartOptions,
     done: OperationDone,
     event?: number,
   ): Operation {
     const operation: Operation = {
-      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
+      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError, cancelIsFinal: options.cancelIsFinal === true,
       done, stopListening: () => {}, abortRequested: false, handleReleased: false, event,
     };
     const { signal } = options;
@@ -524,7 +536,7 @@ export class CompletionPort implements PollingPart {
     }
     const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
     if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
-      if (bytes > 0) operation.done(undefined, bytes); // the cancel came after some bytes moved
+      if (bytes > 0 && !operation.cancelIsFinal) operation.done(undefined, bytes); // the cancel came after some bytes moved
       else operation.done(this.#abortReasons.get(operation), 0);
       return;
     }

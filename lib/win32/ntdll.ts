@@ -35,6 +35,17 @@ export const NtDeviceIoControlFile = declare<
   (file: number, event: null, apcRoutine: null, apcContext: Uint8Array, ioStatus: Uint8Array, code: number, input: Uint8Array, inputLength: number, output: Uint8Array, outputLength: number) => number
 >(ntdll, 'uint32_t __stdcall NtDeviceIoControlFile(void *FileHandle, void *Event, void *ApcRoutine, void *ApcContext, _Out_ void *IoStatusBlock, uint32_t IoControlCode, void *InputBuffer, uint32_t InputBufferLength, _Out_ void *OutputBuffer, uint32_t OutputBufferLength)');
 
+/**
+ * Queues a completion packet on a port with the status and information a driver would give it
+ * (PostQueuedCompletionStatus can only say success). Tests use it to deliver the packet of an
+ * operation the way a system other than the one under test reports it.
+ */
+export const NtSetIoCompletion = declare<
+  (port: number, key: number, apcContext: bigint | number, status: number, information: number) => number
+>(ntdll, 'uint32_t __stdcall NtSetIoCompletion(void *IoCompletionHandle, uintptr_t KeyContext, uintptr_t ApcContext, uint32_t IoStatus, uintptr_t IoStatusInformation)');
+
 export const STATUS_PENDING = 0x103;
+/** An I/O request ended by CancelIoEx (ERROR_OPERATION_ABORTED). */
+export const STATUS_CANCELLED = 0xc000_0120;
 export const SYNCHRONIZE = 0x0010_0000;
 export const FILE_OPEN = 1;
