@@ -371,8 +371,9 @@ export class Reactor implements AsyncDisposable {
 
   /**
    * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
-   * needs no binding, so this only checks that no task here still waits on it
-   * (BusyResourceError otherwise). Returns the socket, to send on.
+   * needs no binding, so this checks that no task here still waits on it (BusyResourceError
+   * otherwise) and lets the backend forget it (AFD: its registration ends). Returns the socket,
+   * to send on.
    */
   release(socket: Socket | bigint): Socket {
     return this.#sockets.release(socket);
