@@ -49,7 +49,7 @@ import * as afd from '../win32/afd.ts';
 import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { Timeval } from '../select/timeval.ts';
-import type { Socket } from '../win32/winsock.ts';
+import { probeSocket, type Socket } from '../win32/winsock.ts';
 import { InternalStateError, UnsupportedError } from '../errors.ts';
 
 const READ_EVENTS = afd.AFD_POLL_RECEIVE | afd.AFD_POLL_RECEIVE_EXPEDITED | afd.AFD_POLL_DISCONNECT | afd.AFD_POLL_ACCEPT | afd.AFD_POLL_ABORT | afd.AFD_POLL_CONNECT_FAIL;
@@ -144,13 +144,23 @@ export class AfdBackend implements ReadinessBackend {
     if (state !== undefined) this.#unregister(state);
   }
 
-  /** Select mode: blocks in select on the wakeup socket alone; poll packets come through the ring. */
+  /**
+   * Select mode: blocks in select on the wakeup socket alone; poll packets come through the ring.
+   * If select fails because the wakeup socket is no longer a socket (closed behind the loop's
+   * back), that is reported to the sink like any bad socket, and the sink says what it means.
+   */
   wait(timeoutMs: number, sink: ReadinessSink): number {
     if (this.#closed) throw new InternalStateError('AfdBackend.wait: the backend is closed');
     if (this.#wakeup === undefined) throw new InternalStateError('AfdBackend.wait: in port mode the reactor waits in its completion port');
     const set = this.#wakeupSet.prepare();
     const result = ws.select(0, set, null, null, this.#timeval.of(timeoutMs));
-    if (result === ws.SOCKET_ERROR) throw new WinError('select', ws.WSAGetLastError());
+    if (result === ws.SOCKET_ERROR) {
+      const errno = ws.WSAGetLastError();
+      const bad = probeSocket(this.#wakeup);
+      if (bad === 0) throw new WinError('select', errno);
+      sink.failed(this.#wakeup, new WinError('select', bad));
+      return 1;
+    }
     if (result > 0) sink.ready(this.#wakeup, READABLE);
     return result;
   }

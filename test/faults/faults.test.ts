@@ -3,7 +3,7 @@
 // task awaits it, a peer reset while a large write waits for buffer space. (Threads killed
 // natively: killed-threads.test.ts.)
 import { afterEach, describe, expect, test } from 'vitest';
-import { ClosedResourceError, InternalStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent, spawnProcess, winsock } from '../../lib/index.ts';
+import { ClosedResourceError, InternalStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent, spawnProcess, winsock, type ReactorOptions } from '../../lib/index.ts';
 import { kWakeupEnd } from '../../lib/scheduler/reactor.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { Closers } from '../helpers/closers.ts';
@@ -62,8 +62,16 @@ describe.each(LOOP_MODES)('close() with work pending in every family (waiting in
   });
 });
 
-// Port modes have no wakeup socket (wakes are packets on the port).
-describe.each(LOOP_MODES.filter((m) => !m.inPort))('the wakeup socket (waiting in $name)', ({ mode }) => {
+// Every mode with a wakeup socket, i.e. every mode that sleeps in select or WSAPoll, whatever its
+// readiness backend; port modes have none (wakes are packets on the port).
+const WAKEUP_SOCKET_MODES: { name: string; mode: ReactorOptions }[] = [
+  ...LOOP_MODES.filter((m) => !m.inPort),
+  { name: 'afd-select', mode: { readiness: 'afd', waitIn: 'select' } },
+  { name: 'guest afd-select', mode: { guest: true, readiness: 'afd', waitIn: 'select' } },
+  { name: 'wsapoll', mode: { readiness: 'wsapoll' } },
+];
+
+describe.each(WAKEUP_SOCKET_MODES)('the wakeup socket (waiting in $name)', ({ mode }) => {
   test('closed behind the loop\'s back: the loop fails, naming it, and every wait rejects with that as the cause', async () => {
     const r = (reactor = new Reactor(mode));
     const event = own(WinEvent.create());
