@@ -102,6 +102,7 @@ describe.each([
         await reactor.checkpoint(); // one poll: packets come, waits settle, polls restart
         check(`after the poll of iteration ${iteration}`);
       }
+      expect(wrong).toBeUndefined();
       for (const entry of waits.flat()) entry?.abort.abort();
       await Promise.allSettled(waits.flat().map((entry) => entry?.wait.promise));
       // Aborted read waits left their polls armed. A last round wants every socket writable (UDP
