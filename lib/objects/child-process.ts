@@ -9,7 +9,8 @@ import { checkSignal, onAbort } from '../abort.ts';
 import { checkInteger, checkOptions as checkOptionsBag } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import type { NamedPipe } from '../io/named-pipe.ts';
-import { buildCommandLine, checkCommandString } from './command-line.ts';
+import { buildBatchCommandLine, buildCommandLine, checkCommandString, firstWord } from './command-line.ts';
+import { commandInterpreter, findProgram } from './program-search.ts';
 import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
 import { StartupInfo } from './startup-info.ts';
 import { HandleWaits } from './handle-waits.ts';
@@ -43,6 +44,38 @@ function environmentBlock(env: Record<string, string>): Uint8Array {
   }
   const entries = Object.entries(env).sort(([a], [b]) => a.toUpperCase().localeCompare(b.toUpperCase()));
   return Buffer.from(`${entries.map(([k, v]) => `${k}=${v}\0`).join('')}\0`, 'utf16le');
+}
+
+/** What CreateProcessW gets: the program's full path (so it searches nothing) and the command line. */
+interface Command {
+  application: string;
+  commandLine: string;
+}
+
+/** `file` with `args`: a program's argv by CommandLineToArgvW's rules, or a batch file's through cmd.exe. */
+function argvCommand(file: string, args: readonly string[]): Command {
+  const commandLine = buildCommandLine(file, args); // checks the name first: not empty, no quote
+  const program = findProgram(file, 'spawnProcess: file');
+  if (!program.batch) return { application: program.path, commandLine };
+  return { application: commandInterpreter(), commandLine: buildBatchCommandLine(program.path, args, { file: 'spawnProcess: file', args: 'spawnProcess: args' }) };
+}
+
+/**
+ * A raw command line, passed as it is; its first word is the program. A batch file is refused:
+ * cmd.exe would parse the rest of the line by its own rules, which no caller-side quoting for
+ * CommandLineToArgvW survives.
+ */
+function rawCommand(commandLine: string): Command {
+  const name = firstWord(commandLine);
+  if (name === '') throw new TypeError('spawnProcess: the command line names no program');
+  const program = findProgram(name, 'spawnProcess: the command line');
+  if (program.batch) {
+    throw new RangeError(
+      `spawnProcess: the command line runs the batch file ${program.path}, whose arguments cmd.exe would parse by its own rules (a quote, & or %NAME% in one runs or changes a command): ` +
+        'pass the file and its arguments as spawnProcess(reactor, file, args), which quotes them for cmd.exe, or start cmd.exe /c yourself',
+    );
+  }
+  return { application: program.path, commandLine };
 }
 
 /** The options, every one checked before anything is opened. */
@@ -88,29 +121,33 @@ export class ChildProcess implements AsyncDisposable {
   /**
    * Starts a program with no console window. `file` and `args` are quoted into one command line
    * by the rules CommandLineToArgvW and the C runtime parse, so the child's argv is [file, ...args];
-   * the raw form `spawn(reactor, commandLine, options)` passes a command line as it is, for
-   * programs that parse their own (cmd.exe). `file` is found as CreateProcessW finds the first
-   * word of a command line (the application's directory, the working directory, the system
-   * directories, then PATH; ".exe" is added when there is no extension).
+   * a batch file (.bat, .cmd) is run through the system's cmd.exe with its arguments quoted for
+   * cmd.exe instead, and an argument cmd.exe cannot be given safely (`%`, CR, LF) is a
+   * RangeError. The raw form `spawn(reactor, commandLine, options)` passes a command line as it
+   * is, for programs that parse their own (cmd.exe); one that names a batch file is a RangeError.
+   * The program is found as program-search.ts says: CreateProcessW's search without the current
+   * directory, ".exe" added when there is no extension.
    */
   static spawn(reactor: Reactor, file: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
   static spawn(reactor: Reactor, commandLine: string, options?: SpawnOptions): ChildProcess;
   static spawn(reactor: Reactor, fileOrCommand: string, argsOrOptions?: readonly string[] | SpawnOptions, maybeOptions?: SpawnOptions): ChildProcess {
     checkReactor(reactor, 'spawnProcess: reactor');
-    let commandLine: string;
+    let file: string | undefined;
+    let args: string[] = [];
+    let raw: string | undefined;
     let options: unknown;
     if (Array.isArray(argsOrOptions)) {
-      const file = checkCommandString(fileOrCommand, 'spawnProcess: file');
-      const args = Array.from(argsOrOptions as unknown[], (arg, i) => checkCommandString(arg, `spawnProcess: args[${i}]`)); // holes too
-      commandLine = buildCommandLine(file, args);
+      file = checkCommandString(fileOrCommand, 'spawnProcess: file');
+      args = Array.from(argsOrOptions as unknown[], (arg, i) => checkCommandString(arg, `spawnProcess: args[${i}]`)); // holes too
       options = maybeOptions === undefined ? {} : maybeOptions;
     } else {
-      commandLine = checkCommandString(fileOrCommand, 'spawnProcess: the command line');
+      raw = checkCommandString(fileOrCommand, 'spawnProcess: the command line');
       if (maybeOptions !== undefined) throw new TypeError('spawnProcess: args must be an array of strings');
       options = argsOrOptions === undefined ? {} : argsOrOptions;
     }
     const { cwd, env, stdio: stdioOptions, signal } = checkOptions(options);
     if (signal?.aborted) throw signal.reason;
+    const { application, commandLine } = file === undefined ? rawCommand(raw!) : argvCommand(file, args);
 
     const stdio = ChildStdio.open(reactor, stdioOptions);
     const info = new Uint8Array(PROCESS_INFORMATION.SIZE);
@@ -119,7 +156,7 @@ export class ChildProcess implements AsyncDisposable {
       startup = new StartupInfo(stdio.childEnds);
       const command = Buffer.from(`${commandLine}\0`, 'utf16le'); // writable, as CreateProcessW requires
       const flags = kernel32.CREATE_NO_WINDOW | kernel32.EXTENDED_STARTUPINFO_PRESENT | (env ? kernel32.CREATE_UNICODE_ENVIRONMENT : 0);
-      if (!kernel32.CreateProcessW(null, command, null, null, startup.inherits ? 1 : 0, flags, env, cwd, startup.buffer, info)) {
+      if (!kernel32.CreateProcessW(application, command, null, null, startup.inherits ? 1 : 0, flags, env, cwd, startup.buffer, info)) {
         throw new WinError('CreateProcessW', kernel32.GetLastError(), { detail: commandLine });
       }
     } catch (error) {

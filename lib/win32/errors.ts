@@ -131,10 +131,13 @@ const BY_ERRNO: ReadonlyMap<number, readonly [number, string, string | null]> = 
 
 /** Numbers of the codes winmux tests for, by name (the inverse of the table above, for the ones used). */
 export const ERROR = {
+  ERROR_ACCESS_DENIED: 5,
   ERROR_INVALID_HANDLE: 6,
   ERROR_HANDLE_EOF: 38,
   ERROR_INVALID_PARAMETER: 87,
   ERROR_BROKEN_PIPE: 109,
+  ERROR_INSUFFICIENT_BUFFER: 122,
+  ERROR_BAD_PIPE: 230,
   ERROR_PIPE_BUSY: 231,
   ERROR_NO_DATA: 232,
   ERROR_PIPE_CONNECTED: 535,

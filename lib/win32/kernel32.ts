@@ -76,6 +76,33 @@ export const GetFileInformationByHandle = declare<(file: PointerValue, info: Uin
   kernel32, 'int __stdcall GetFileInformationByHandle(void *hFile, _Out_ void *lpFileInformation)');
 export const DisconnectNamedPipe = declare<(pipe: PointerValue) => number>(
   kernel32, 'int __stdcall DisconnectNamedPipe(void *hNamedPipe)');
+/**
+ * `curInstances` receives how many instances the pipe's name has, made by any process: 1 for the
+ * first instance of a new pipe. The other outputs are not asked for.
+ */
+export const GetNamedPipeHandleStateW = declare<
+  (pipe: PointerValue, state: null, curInstances: Uint32Array, maxCollection: null, collectTimeout: null, userName: null, userNameSize: number) => number
+>(kernel32, 'int __stdcall GetNamedPipeHandleStateW(void *hNamedPipe, _Out_ uint32_t *lpState, _Out_ uint32_t *lpCurInstances, _Out_ uint32_t *lpMaxCollectionCount, _Out_ uint32_t *lpCollectDataTimeout, _Out_ uint16_t *lpUserName, uint32_t nMaxUserNameSize)');
+/** What an open handle is: FILE_TYPE_DISK, FILE_TYPE_CHAR, FILE_TYPE_PIPE, or FILE_TYPE_UNKNOWN (also on failure). */
+export const GetFileType = declare<(file: PointerValue) => number>(kernel32, 'uint32_t __stdcall GetFileType(void *hFile)');
+export const FILE_TYPE_UNKNOWN = 0;
+export const FILE_TYPE_DISK = 1;
+export const FILE_TYPE_CHAR = 2;
+export const FILE_TYPE_PIPE = 3;
+
+// Paths and directories, for finding the program a child process runs. Each of the three
+// string-returning calls writes at most `size` UTF-16 units (NUL included) and returns the length
+// written without the NUL, or, when the buffer is too small, the size needed with the NUL; 0 on failure.
+/** The path made absolute the way CreateFileW would (against the current directory; `.`/`..` resolved; trailing dots and spaces of the last name removed). */
+export const GetFullPathNameW = declare<(name: string, size: number, buffer: Uint16Array, filePart: null) => number>(
+  kernel32, 'uint32_t __stdcall GetFullPathNameW(str16 lpFileName, uint32_t nBufferLength, _Out_ uint16_t *lpBuffer, void *lpFilePart)');
+export const GetSystemDirectoryW = declare<(buffer: Uint16Array, size: number) => number>(
+  kernel32, 'uint32_t __stdcall GetSystemDirectoryW(_Out_ uint16_t *lpBuffer, uint32_t uSize)');
+export const GetWindowsDirectoryW = declare<(buffer: Uint16Array, size: number) => number>(
+  kernel32, 'uint32_t __stdcall GetWindowsDirectoryW(_Out_ uint16_t *lpBuffer, uint32_t uSize)');
+/** The file's attributes (FILE_ATTRIBUTE_*), or INVALID_FILE_ATTRIBUTES when there is none by that name. */
+export const GetFileAttributesW = declare<(name: string) => number>(kernel32, 'uint32_t __stdcall GetFileAttributesW(str16 lpFileName)');
+export const INVALID_FILE_ATTRIBUTES = 0xffff_ffff;
 
 export const INFINITE = 0xffff_ffff;
 export const GENERIC_READ = 0x8000_0000;
@@ -134,11 +161,13 @@ export const THREAD_TERMINATE = 0x1;
 export const WaitForMultipleObjects = declare<(count: number, handles: Uint8Array, waitAll: number, milliseconds: number) => number>(
   kernel32, 'uint32_t __stdcall WaitForMultipleObjects(uint32_t nCount, const void *lpHandles, int bWaitAll, uint32_t dwMilliseconds)');
 /**
+ * `app`: the full path of the program, or null to have CreateProcessW search for the command
+ * line's first word (which searches the current directory too: spawnProcess never passes null).
  * `commandLine` must be writable UTF-16 (CreateProcessW may modify it), NUL-terminated. `startup`
  * is a STARTUPINFOW, or a STARTUPINFOEXW with EXTENDED_STARTUPINFO_PRESENT in `flags`.
  */
 export const CreateProcessW = declare<
-  (app: null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
+  (app: string | null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
 >(kernel32, 'int __stdcall CreateProcessW(str16 lpApplicationName, _Inout_ void *lpCommandLine, void *lpProcessAttributes, void *lpThreadAttributes, int bInheritHandles, uint32_t dwCreationFlags, void *lpEnvironment, str16 lpCurrentDirectory, void *lpStartupInfo, _Out_ void *lpProcessInformation)');
 export const GetExitCodeProcess = declare<(process: PointerValue, code: Uint32Array) => number>(
   kernel32, 'int __stdcall GetExitCodeProcess(void *hProcess, _Out_ uint32_t *lpExitCode)');
