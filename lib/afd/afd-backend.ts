@@ -358,7 +358,7 @@ export class AfdBackend implements ReadinessBackend {
  * that is not a socket: WSAENOTSOCK. Other Windows errors pass as they are.
  */
 function asSocketError(error: unknown): WinError {
-  if (error instanceof WinError && error.errno !== ERROR.ERROR_INVALID_HANDLE) return error;
+  if (error instanceof WinError && error.winErrno !== ERROR.ERROR_INVALID_HANDLE) return error;
   return new WinError('IOCTL_AFD_POLL', ERROR.WSAENOTSOCK, { cause: error, detail: 'not a socket (or closed)' });
 }
 

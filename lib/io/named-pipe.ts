@@ -53,16 +53,17 @@ export function pipePath(name: string): string {
  * or a squatter's made first to catch this server's clients. Wine 8 ignores the flag (the second
  * server joins the first one's pipe, docs/wine.md), so the instance count is checked as well:
  * GetNamedPipeHandleStateW counts the instances of the name made by any process, and the first
- * of a new pipe is the only one. Either way a name in use fails with ERROR_ACCESS_DENIED.
+ * of a new pipe is the only one. Either way a name in use fails with ERROR_ACCESS_DENIED, whose
+ * `code` is EADDRINUSE, as libuv's uv_pipe_bind says for it (Node's net.Server.listen on a pipe).
  */
 export function createFirstInstance(path: string, openMode: number, pipeMode: number, bufferSize: number, maxInstances?: number): number {
   const inUse = (cause?: unknown): WinError =>
-    new WinError('CreateNamedPipeW', ERROR.ERROR_ACCESS_DENIED, { detail: `${path}: the pipe name is in use (another server made it first), or this process may not create it`, cause });
+    new WinError('CreateNamedPipeW', ERROR.ERROR_ACCESS_DENIED, { detail: `${path}: the pipe name is in use (another server made it first), or this process may not create it`, cause, nodeCode: 'EADDRINUSE' });
   let handle: number;
   try {
     handle = createNamedPipe(path, openMode | kernel32.FILE_FLAG_FIRST_PIPE_INSTANCE, pipeMode, bufferSize, maxInstances);
   } catch (error) {
-    throw error instanceof WinError && error.errno === ERROR.ERROR_ACCESS_DENIED ? inUse(error) : error;
+    throw error instanceof WinError && error.winErrno === ERROR.ERROR_ACCESS_DENIED ? inUse(error) : error;
   }
   const instances = new Uint32Array(1);
   if (!kernel32.GetNamedPipeHandleStateW(handle, null, instances, null, null, null, 0)) {
@@ -117,7 +118,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
       try {
         return new NamedPipe(reactor, registerOrClose(reactor, openPipeClient(path)));
       } catch (error) {
-        if (!(error instanceof WinError && error.errno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
+        if (!(error instanceof WinError && error.winErrno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
         await reactor.sleep(BUSY_RETRY_MS, signal ? { signal } : {});
       }
     }

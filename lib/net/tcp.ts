@@ -55,9 +55,9 @@ export class TcpStream extends ReactorSocket {
    * (`lookupHost`; `localhost` is 127.0.0.1 then ::1) and its addresses are tried one after the
    * other, each with what remains of `timeoutMs`, until one connects (Node's `autoSelectFamily`,
    * without the overlap). `timeoutMs` and `signal` cover the lookup and every attempt. A refused
-   * connection rejects with WinError WSAECONNREFUSED (`nodeCode` ECONNREFUSED); when several
-   * addresses all failed, with an AggregateError of the attempts' errors, `code` and `nodeCode`
-   * the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
+   * connection rejects with WinError ECONNREFUSED (`winCode` WSAECONNREFUSED); when several
+   * addresses all failed, with an AggregateError of the attempts' errors, `code`, `errno`,
+   * `winCode`, `winErrno` and `syscall` the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
     checkReactor(reactor, 'TcpStream.connect: reactor');
@@ -90,14 +90,17 @@ export class TcpStream extends ReactorSocket {
           // abort, a timeout or a closed reactor ends the whole connect.
           if (!(error instanceof WinError)) throw error;
           failures.push(error);
-          tried.push(`${address.address} ${error.code}`);
+          tried.push(`${address.address} ${error.winCode}`);
         }
       }
       if (failures.length === 1) throw failures[0];
       const first = failures[0]!;
       throw Object.assign(new AggregateError(failures, `connect to ${host}:${port} failed on ${failures.length} addresses (${tried.join(', ')})`), {
         code: first.code,
-        nodeCode: first.nodeCode,
+        errno: first.errno,
+        winCode: first.winCode,
+        winErrno: first.winErrno,
+        syscall: first.syscall,
       });
     } finally {
       endTimer.abort();
@@ -149,7 +152,7 @@ export class TcpStream extends ReactorSocket {
     try {
       sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_KEEPALIVE, Math.max(1, Math.floor(initialDelayMs / 1000)));
     } catch (error) {
-      if (!(error instanceof WinError && error.code === 'WSAENOPROTOOPT')) throw error;
+      if (!(error instanceof WinError && error.winCode === 'WSAENOPROTOOPT')) throw error;
     }
   }
 
@@ -214,7 +217,7 @@ export class TcpStream extends ReactorSocket {
     try {
       sock.sendSome(this.socket, NOTHING);
     } catch (error) {
-      if (error instanceof WinError && error.errno === ERROR.WSAECONNRESET) throw new WinError('recv', ERROR.WSAECONNRESET);
+      if (error instanceof WinError && error.winErrno === ERROR.WSAECONNRESET) throw new WinError('recv', ERROR.WSAECONNRESET);
       // Anything else (WSAESHUTDOWN after our own shutdownWrite): end of stream, as recv said.
     }
   }

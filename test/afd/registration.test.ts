@@ -194,7 +194,7 @@ describe.each([
       expect(figures()).toMatchObject({ registeredSockets: 3, pollsInFlight: 3, groupSizes: [3] });
       // Behind the loop's back: the poll reports AFD_POLL_LOCAL_CLOSE.
       jar.closeNow(a);
-      expect(await onA).toMatchObject({ code: 'WSAENOTSOCK' });
+      expect(await onA).toMatchObject({ winCode: 'WSAENOTSOCK' });
       expect(figures()).toMatchObject({ registeredSockets: 2, groupSizes: [2] });
       // Through the reactor: the poll is cancelled; its place is held until its packet comes.
       reactor.notifyClosing(b);
@@ -249,7 +249,7 @@ describe.each([
     const reports: string[] = [];
     const sink: ReadinessSink = {
       ready: (socket, direction) => reports.push(`ready ${direction === READABLE ? 'readable' : 'writable'}`),
-      failed: (socket, error: WinError) => reports.push(`failed ${error.code}`),
+      failed: (socket, error: WinError) => reports.push(`failed ${error.winCode}`),
     };
     backend = new AfdBackend(spied, sink);
     // A listener: never writable, and readable only if someone connects — nothing else ends a poll.

@@ -135,7 +135,7 @@ describe.each(LOOP_MODES)('outside events (waiting in $name)', ({ mode }) => {
       return { error: write.error, echoed: buffer.subarray(0, await s2.read(buffer)).toString() };
     });
     expect(result.error).toBeInstanceOf(WinError);
-    expect(['WSAECONNRESET', 'WSAECONNABORTED']).toContain((result.error as WinError).code);
+    expect(['WSAECONNRESET', 'WSAECONNABORTED']).toContain((result.error as WinError).winCode);
     expect(result.echoed).toBe('still here');
   });
 });

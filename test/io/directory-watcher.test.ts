@@ -299,11 +299,11 @@ describe('DirectoryWatcher arguments and paths', () => {
       }
     })();
     expect(missing).toBeInstanceOf(WinError);
-    expect(['ERROR_FILE_NOT_FOUND', 'ERROR_PATH_NOT_FOUND']).toContain((missing as WinError).code);
+    expect(['ERROR_FILE_NOT_FOUND', 'ERROR_PATH_NOT_FOUND']).toContain((missing as WinError).winCode);
     expect(() => DirectoryWatcher.open(reactor, path.join(root, 'no', 'such', 'dir'))).toThrow(/ERROR_PATH_NOT_FOUND|ERROR_FILE_NOT_FOUND/);
     const file = path.join(freshDir(), 'plain.txt');
     fs.writeFileSync(file, 'x');
-    expect(() => DirectoryWatcher.open(reactor, file)).toThrow(expect.objectContaining({ name: 'WinError', code: 'ERROR_DIRECTORY' }));
+    expect(() => DirectoryWatcher.open(reactor, file)).toThrow(expect.objectContaining({ name: 'WinError', winCode: 'ERROR_DIRECTORY' }));
     expect(processHandleCount()).toBe(handlesBefore); // nothing left open by the failures
   });
 

@@ -245,7 +245,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
       expect(await server.read(buffer)).toBe(0);
       const error = await server.write(Buffer.from('anyone?')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WinError);
-      expect(['ERROR_NO_DATA', 'ERROR_BROKEN_PIPE']).toContain((error as WinError).code);
+      expect(['ERROR_NO_DATA', 'ERROR_BROKEN_PIPE']).toContain((error as WinError).winCode);
     });
   });
 
@@ -295,7 +295,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
       const file = later(File.open(reactor, filePath));
       expect(() => reactor.registerWithIocp(file.handle)).toThrow(/ERROR_INVALID_PARAMETER \(87\): .*already bound to this reactor/);
       expect(() => other.registerWithIocp(file.handle)).toThrow(
-        expect.objectContaining({ name: 'WinError', code: 'ERROR_INVALID_PARAMETER', message: expect.stringMatching(/already bound to a completion port/) }),
+        expect.objectContaining({ name: 'WinError', winCode: 'ERROR_INVALID_PARAMETER', message: expect.stringMatching(/already bound to a completion port/) }),
       );
     } finally {
       await other.close();

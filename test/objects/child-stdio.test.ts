@@ -204,7 +204,7 @@ describe.each(LOOP_MODES)('child processes with stdio (waiting in $name)', ({ mo
     make();
     const failedSpawn = (): void => {
       expect(() => spawnProcess(reactor, 'winmux-no-such-program.exe', ['x'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).toThrow(
-        expect.objectContaining({ name: 'WinError', code: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW' }),
+        expect.objectContaining({ name: 'WinError', winCode: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW' }),
       );
     };
     // The first registration with the port starts the reactor's IOCP machinery (in select mode

@@ -151,9 +151,9 @@ describe('batch files (CVE-2024-27980): arguments are quoted for cmd.exe, or ref
     process.env.PATH = `${tmp};${savedPath}`;
     try {
       expect(() => spawnProcess(reactor, 'show', ['"&echo INJECTED>INJECTED'], { cwd: tmp })).toThrow(
-        expect.objectContaining({ name: 'WinError', code: 'ERROR_FILE_NOT_FOUND' }),
+        expect.objectContaining({ name: 'WinError', winCode: 'ERROR_FILE_NOT_FOUND' }),
       );
-      expect(() => spawnProcess(reactor, 'show "&echo INJECTED>INJECTED', { cwd: tmp })).toThrow(expect.objectContaining({ code: 'ERROR_FILE_NOT_FOUND' }));
+      expect(() => spawnProcess(reactor, 'show "&echo INJECTED>INJECTED', { cwd: tmp })).toThrow(expect.objectContaining({ winCode: 'ERROR_FILE_NOT_FOUND' }));
     } finally {
       process.env.PATH = savedPath;
     }
@@ -248,7 +248,7 @@ describe('program search: a bare name never resolves to the working directory', 
     process.env.PATH = `.;..\\planted;${savedPath}`;
     try {
       for (const call of [() => spawnProcess(reactor, 'winmux-only-here', ['-e', script]), () => spawnProcess(reactor, 'winmux-only-here.exe -e 1')]) {
-        expect(call).toThrow(expect.objectContaining({ name: 'WinError', code: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW', message: expect.stringMatching(/current directory is not searched/) }));
+        expect(call).toThrow(expect.objectContaining({ name: 'WinError', winCode: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW', message: expect.stringMatching(/current directory is not searched/) }));
       }
     } finally {
       process.env.PATH = savedPath;
@@ -372,7 +372,7 @@ describe('named pipes: squatting and what a connect opens', () => {
       try {
         // Binding to the port starts the IOCP worker, whose thread handle comes a moment later.
         const handles = await settled(reactor, processHandleCount);
-        expect(() => new NamedPipeServer(reactor, name)).toThrow(expect.objectContaining({ name: 'WinError', code: 'ERROR_ACCESS_DENIED', syscall: 'CreateNamedPipeW', message: expect.stringMatching(/in use/) }));
+        expect(() => new NamedPipeServer(reactor, name)).toThrow(expect.objectContaining({ name: 'WinError', winCode: 'ERROR_ACCESS_DENIED', syscall: 'CreateNamedPipeW', message: expect.stringMatching(/in use/) }));
         expect(processHandleCount(), "the refused server's instance is closed").toBe(handles);
       } finally {
         first.close();
@@ -387,8 +387,8 @@ describe('named pipes: squatting and what a connect opens', () => {
     const squatter = kernel32.CreateNamedPipeW(`\\\\.\\pipe\\${name}`, DUPLEX, kernel32.PIPE_TYPE_BYTE, kernel32.PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, null);
     expect(kernel32.isInvalidHandle(squatter)).toBe(false);
     try {
-      expect(() => new NamedPipeServer(reactor, name)).toThrow(expect.objectContaining({ code: 'ERROR_ACCESS_DENIED' }));
-      expect(() => new NamedPipeServer(reactor, `\\\\.\\pipe\\${name}`)).toThrow(expect.objectContaining({ code: 'ERROR_ACCESS_DENIED' }));
+      expect(() => new NamedPipeServer(reactor, name)).toThrow(expect.objectContaining({ winCode: 'ERROR_ACCESS_DENIED' }));
+      expect(() => new NamedPipeServer(reactor, `\\\\.\\pipe\\${name}`)).toThrow(expect.objectContaining({ winCode: 'ERROR_ACCESS_DENIED' }));
     } finally {
       kernel32.CloseHandle(squatter);
     }
@@ -398,7 +398,7 @@ describe('named pipes: squatting and what a connect opens', () => {
     reactor = new Reactor();
     const handles = processHandleCount();
     for (const target of [argvScript, '\\\\.\\NUL']) {
-      expect(() => openPipeClient(target), target).toThrow(expect.objectContaining({ name: 'WinError', code: 'ERROR_BAD_PIPE', message: expect.stringMatching(/is not a pipe/) }));
+      expect(() => openPipeClient(target), target).toThrow(expect.objectContaining({ name: 'WinError', winCode: 'ERROR_BAD_PIPE', message: expect.stringMatching(/is not a pipe/) }));
     }
     expect(processHandleCount(), 'the handles opened are closed').toBe(handles);
   });

@@ -171,7 +171,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     const s = jar.refusedConnect();
     await reactor.run(() => reactor.waitWritable(s));
     const errno = winsock.socketError(s);
-    expect(new WinError('connect', errno).code).toBe('WSAECONNREFUSED');
+    expect(new WinError('connect', errno).winCode).toBe('WSAECONNREFUSED');
   });
 
   test('a failed non-blocking connect wakes a readable-only waiter too; its recv reports the error', async () => {
@@ -179,7 +179,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     const s = jar.refusedConnect();
     // Only a reader: epoll (EPOLLERR) and AFD (AFD_POLL_CONNECT_FAIL) wake it; select must too.
     await reactor.run(() => reactor.waitReadable(s));
-    expect(new WinError('connect', winsock.socketError(s)).code).toBe('WSAECONNREFUSED');
+    expect(new WinError('connect', winsock.socketError(s)).winCode).toBe('WSAECONNREFUSED');
   });
 
   if (name === 'select') {
@@ -224,7 +224,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       const bogus = reactor.waitWritable(0x7ff0_0000).catch((e: unknown) => e);
       for (const error of [await closed, await bogus]) {
         expect(error).toBeInstanceOf(WinError);
-        expect(error).toMatchObject({ code: 'WSAENOTSOCK', errno: 10038, syscall: { select: 'select', wsapoll: 'WSAPoll' }[name] ?? 'IOCTL_AFD_POLL' });
+        expect(error).toMatchObject({ winCode: 'WSAENOTSOCK', winErrno: 10038, syscall: { select: 'select', wsapoll: 'WSAPoll' }[name] ?? 'IOCTL_AFD_POLL' });
       }
       await reactor.waitWritable(b); // the loop still serves the others
     });
@@ -246,7 +246,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       jar.closeNow(a); // behind the loop's back
       const error = await onA;
       expect(error).toBeInstanceOf(WinError);
-      expect((error as WinError).code).toBe('WSAENOTSOCK');
+      expect((error as WinError).winCode).toBe('WSAENOTSOCK');
       await spin();
       expect([onB.settled, onC.settled]).toEqual([false, false]);
       sendSome(peerB, new Uint8Array([1]));

@@ -43,7 +43,7 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
     expect(await helperStarted(reactor)).toBe(true);
     const closed = WinEvent.create();
     closed.close();
-    await expect(reactor.waitForObject(closed.handle)).rejects.toMatchObject({ name: 'WinError', code: 'ERROR_INVALID_HANDLE', errno: 6 });
+    await expect(reactor.waitForObject(closed.handle)).rejects.toMatchObject({ name: 'WinError', winCode: 'ERROR_INVALID_HANDLE', winErrno: 6 });
     await expect(reactor.waitForObject('12' as never)).rejects.toBeInstanceOf(TypeError);
     await expect(reactor.waitForObject(-4)).rejects.toBeInstanceOf(TypeError);
     expect(reactor.stats().waiterThreadsStarted).toBe(0);
@@ -195,7 +195,7 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
     expect(await exitCode({ cwd: path.dirname(path.resolve(dir)), env })).toBe(6);
     expect(await exitCode({ cwd: dir })).toBe(7); // this process's environment has no such variable
     expect(() => spawnProcess(reactor, 'winmux-no-such-program.exe')).toThrow(
-      expect.objectContaining({ name: 'WinError', code: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW' }),
+      expect.objectContaining({ name: 'WinError', winCode: 'ERROR_FILE_NOT_FOUND', syscall: 'CreateProcessW' }),
     );
   });
 
