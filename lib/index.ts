@@ -31,4 +31,5 @@ export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './ne
 export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';
 export { toNodeDuplex, serveHttp, WinmuxSocket, type NodeDuplexOptions, type ConnectionSink } from './net/duplex.ts';
+export { connectSocket, socketConnector, acceptSockets, type ConnectSocketOptions, type CreateConnection } from './net/node-connect.ts';
 export { lookupHost, type ResolvedAddress } from './net/resolve.ts';
