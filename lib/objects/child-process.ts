@@ -9,7 +9,8 @@ import { checkSignal, onAbort } from '../abort.ts';
 import { checkInteger, checkOptions as checkOptionsBag } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import type { NamedPipe } from '../io/named-pipe.ts';
-import { buildBatchCommandLine, buildCommandLine, checkCommandString, firstWord } from './command-line.ts';
+import path from 'node:path';
+import { buildBatchCommandLine, buildCommandLine, checkCommandString, firstWord, quoteArgument } from './command-line.ts';
 import { commandInterpreter, findProgram } from './program-search.ts';
 import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
 import { StartupInfo } from './startup-info.ts';
@@ -24,6 +25,12 @@ export interface SpawnOptions {
    * The child's standard handles (default 'ignore' for each): 'pipe' — a new named pipe, the
    * parent's end as `child.stdin`/`stdout`/`stderr`; 'inherit' — this process's own
    * (GetStdHandle); 'ignore' — the NUL device; or a HANDLE of yours (the child gets a duplicate).
+   * The default is not Node's 'pipe' on purpose: a winmux pipe is read only when the caller
+   * reads it (there is no stream reading in the background), so a piped stdout nobody reads
+   * blocks the child once the pipe's 64 KiB buffer is full (Node's pipe, read into its stream up
+   * to the stream's highWaterMark, blocks the same way a little later), and every pipe is a
+   * handle pair the caller must close. 'ignore' never blocks the child; ask for 'pipe' where you
+   * read.
    */
   stdin?: StdioOption;
   stdout?: StdioOption;
@@ -52,10 +59,27 @@ interface Command {
   commandLine: string;
 }
 
+/**
+ * cmd.exe run in the argv form with an argument that needed quoting: cmd.exe parses its command
+ * line by its own rules (`/c` takes the rest of the line, quotes are stripped by `/s` rules, `\"`
+ * is no escape), not CommandLineToArgvW's, so the quoting that form adds would reach the command
+ * as text. Arguments that need no quoting (`/c`, `exit`, `3`) arrive as they are, so those work.
+ */
+function refuseQuotedCmdArguments(programPath: string, args: readonly string[]): void {
+  if (path.win32.basename(programPath).toLowerCase() !== 'cmd.exe') return;
+  const index = args.findIndex((arg) => quoteArgument(arg) !== arg);
+  if (index < 0) return;
+  throw new RangeError(
+    `spawnProcess: cmd.exe parses its own command line, not an argv: args[${index}] (${JSON.stringify(args[index])}) would reach it quoted by CommandLineToArgvW's rules, which cmd.exe does not undo. ` +
+      "Pass the raw form, one string in cmd.exe's syntax: spawnProcess(reactor, 'cmd.exe /d /s /c \"your command\"', options) (docs/api.md, \"Child processes\")",
+  );
+}
+
 /** `file` with `args`: a program's argv by CommandLineToArgvW's rules, or a batch file's through cmd.exe. */
 function argvCommand(file: string, args: readonly string[]): Command {
   const commandLine = buildCommandLine(file, args); // checks the name first: not empty, no quote
   const program = findProgram(file, 'spawnProcess: file');
+  refuseQuotedCmdArguments(program.path, args);
   if (!program.batch) return { application: program.path, commandLine };
   return { application: commandInterpreter(), commandLine: buildBatchCommandLine(program.path, args, { file: 'spawnProcess: file', args: 'spawnProcess: args' }) };
 }
@@ -109,6 +133,8 @@ export class ChildProcess implements AsyncDisposable {
   #closed = false;
   /** Drops the `signal` option's listener. */
   #unlisten: () => void = () => {};
+  /** `exited`, made on first use. */
+  #exited: Promise<number> | undefined;
 
   private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes']) {
     this.#reactor = reactor;
@@ -202,6 +228,17 @@ export class ChildProcess implements AsyncDisposable {
     await this.#waits.wait(this.#reactor, { signal: user }, 'the process handle was closed while a task waited for the exit');
     this.#unlisten(); // it has exited: nothing left for the signal to end
     return this.exitCode!;
+  }
+
+  /**
+   * Resolves with the exit code once the process has exited (child_process's 'exit' event, as a
+   * promise): one `wait()`, made on first use and the same promise after. Like `wait()`, it
+   * rejects with ClosedResourceError if `close()` comes first; asking for it holds a wait (and a
+   * waiter thread's slot) until the exit or the close.
+   */
+  get exited(): Promise<number> {
+    this.#exited ??= this.wait();
+    return this.#exited;
   }
 
   /** TerminateProcess with `exitCode` (default 1). No error if it has already exited. */
