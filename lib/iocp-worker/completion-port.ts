@@ -477,6 +477,13 @@ export class CompletionPort implements PollingPart {
   };
 
   readonly #onCompletion = (entry: Completion): void => {
+    // A monitored key first, whatever its lpOverlapped: a job object posts the process id there
+    // (issue #22 item 5; the key table on branch iocp replaces this dispatch).
+    const monitored = entry.key === KEY_OVERLAPPED ? undefined : this.#monitors.get(entry.key);
+    if (monitored !== undefined) {
+      monitored.deliver({ bytes: entry.bytes, overlapped: entry.overlapped, status: entry.status });
+      return;
+    }
     if (entry.key === KEY_OVERLAPPED || entry.overlapped !== 0) {
       const operation = this.#operations.get(entry.overlapped);
       if (operation === undefined) {
