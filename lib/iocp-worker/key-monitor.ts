@@ -1,32 +1,44 @@
 // KeyMonitor: the completions posted to one user completion key (`monitorCompletionKey`), in
-// arrival order. The completion port delivers each packet for the key during its dispatch;
-// `next()` or `for await` takes them. A completion already queued is a fast path, paced by the
-// reactor's fairness rule like any operation that did not wait (lib/fair-share.ts).
+// arrival order. The key table (completion-keys.ts) routes each packet for the key here during
+// dispatch, whatever its lpOverlapped holds; `next()` or `for await` takes them. A completion
+// already queued is a fast path, paced by the reactor's fairness rule like any operation that
+// did not wait (lib/fair-share.ts).
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 import { untilClosed } from '../until-closed.ts';
+import type { Completion } from './completion-ring.ts';
+import type { KeySource } from './completion-keys.ts';
 
 /** One completion delivered to a monitored key. */
 export interface KeyCompletion {
   bytes: number;
-  /** The OVERLAPPED address the poster passed (0 for none). */
+  /**
+   * The lpOverlapped the poster passed, as a number (0 for none). For a user key it is data, not
+   * an OVERLAPPED: a job object posts a process id there.
+   */
   overlapped: number;
   /** The NTSTATUS the poster passed (0 for PostQueuedCompletionStatus). */
   status: number;
 }
 
+interface Waiter {
+  resolve: (value: KeyCompletion) => void;
+  reject: (error: unknown) => void;
+  stopListening: () => void;
+}
+
 /** Completions for one user key, in arrival order: `for await` or `next()`. */
-export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
+export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable, KeySource {
   readonly key: number;
   readonly #queue: KeyCompletion[] = [];
   readonly #onClose: () => void;
   readonly #pace: Pace;
   readonly #turn = new Turn();
-  #waiter: { resolve: (value: KeyCompletion) => void; reject: (error: unknown) => void } | undefined;
+  #waiter: Waiter | undefined;
   #closedWith: unknown;
   readonly #onWait: () => void;
 
-  /** `onWait` is told when a `next()` starts waiting. */
+  /** `onClose` takes the key out of the table; `onWait` is told when a `next()` starts waiting. */
   constructor(key: number, onClose: () => void, pace: Pace, onWait: () => void = () => {}) {
     this.key = key;
     this.#onClose = onClose;
@@ -39,16 +51,20 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
     return this.#waiter !== undefined;
   }
 
-  /** @internal */
-  deliver(completion: KeyCompletion): void {
+  /** @internal A packet for this key, during dispatch (`entry` is reused: copied here). */
+  deliver(entry: Completion): boolean {
+    if (this.#closedWith !== undefined) return false;
+    const completion: KeyCompletion = { bytes: entry.bytes, overlapped: entry.overlapped, status: entry.status };
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
+      waiter.stopListening();
       this.#pace(this.#turn, true);
       waiter.resolve(completion);
     } else {
       this.#queue.push(completion);
     }
+    return true;
   }
 
   /**
@@ -60,7 +76,7 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
     if (this.#waiter !== undefined) return Promise.reject(new BusyResourceError('KeyMonitor.next: another task is already waiting'));
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
+      this.#waiter = { resolve, reject, stopListening: () => {} };
       this.#onWait();
     });
   }
@@ -69,13 +85,14 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable {
     return untilClosed(() => this.next(), () => this.#closedWith !== undefined);
   }
 
-  /** Stops delivery; a pending `next()` rejects. Idempotent. */
+  /** Stops delivery; a pending `next()` rejects; completions already queued can still be taken. Idempotent. */
   close(error: unknown = new ClosedResourceError('the completion key monitor is closed')): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = error;
     this.#onClose();
     const waiter = this.#waiter;
     this.#waiter = undefined;
+    waiter?.stopListening();
     waiter?.reject(error);
   }
 
