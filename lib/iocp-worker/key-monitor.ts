@@ -6,6 +6,8 @@
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { Turn, whenTurn, type Pace } from '../fair-share.ts';
 import { untilClosed } from '../until-closed.ts';
+import { checkSignal, onAbort } from '../abort.ts';
+import { checkOptions } from '../arguments.ts';
 import type { Completion } from './completion-ring.ts';
 import type { KeySource } from './completion-keys.ts';
 
@@ -69,14 +71,28 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable, Key
 
   /**
    * The next completion; rejects with ClosedResourceError (or the worker's failure) once closed.
-   * One already queued is a fast path, paced like any operation that did not wait.
+   * One already queued is a fast path, paced like any operation that did not wait. A `signal`
+   * abandons this call only: an already-aborted one rejects with its reason and takes nothing,
+   * and a completion that arrives after the abort waits for the next call.
    */
-  next(): Promise<KeyCompletion> {
+  next(options: { signal?: AbortSignal } = {}): Promise<KeyCompletion> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal(checkOptions(options, 'KeyMonitor.next: options').signal, 'KeyMonitor.next: signal');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
     if (this.#waiter !== undefined) return Promise.reject(new BusyResourceError('KeyMonitor.next: another task is already waiting'));
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject, stopListening: () => {} };
+      const waiter: Waiter = { resolve, reject, stopListening: () => {} };
+      waiter.stopListening = onAbort(signal, () => {
+        if (this.#waiter === waiter) this.#waiter = undefined;
+        reject(signal!.reason);
+      });
+      this.#waiter = waiter;
       this.#onWait();
     });
   }

@@ -149,6 +149,28 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
     expect(reactor.stats()).toMatchObject({ completions: 5, strayCompletions: 4 });
   });
 
+  test('KeyMonitor.next with an already-aborted signal rejects with its reason and takes nothing; an abort while waiting leaves the next completion for the next call', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const monitor = reactor.monitorCompletionKey();
+      reactor.postCompletion(monitor.key, 1);
+      expect(await loopUntil(reactor, () => reactor.stats().completions === 1)).toBe(true);
+      const reason = new Error('not now');
+      await expect(monitor.next({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      expect(await monitor.next()).toMatchObject({ bytes: 1 }); // still queued
+      const controller = new AbortController();
+      const waiting = monitor.next({ signal: controller.signal });
+      await reactor.sleep(10);
+      controller.abort(reason);
+      await expect(waiting).rejects.toBe(reason);
+      expect(reactor.stats().overlappedWaiters).toBe(0);
+      reactor.postCompletion(monitor.key, 2);
+      expect(await monitor.next()).toMatchObject({ bytes: 2 });
+      await expect(monitor.next({ signal: 'no' as never })).rejects.toBeInstanceOf(TypeError);
+      monitor.close();
+    });
+  });
+
   test('20,000 completions posted from another thread: none lost, none duplicated, in order', async () => {
     reactor = new Reactor(mode);
     const count = 20_000;
