@@ -201,10 +201,14 @@ export class CompletionPort implements PollingPart {
   /**
    * Forgets `handle` (call before CloseHandle). Its pending operations settle when their packets
    * come: with their data if they completed, else with ClosedResourceError — whatever status the
-   * driver picks for I/O cut off by a close (STATUS_CANCELLED, or for a pipe end-of-pipe).
+   * driver picks for I/O cut off by a close (STATUS_CANCELLED, or for a pipe end-of-pipe). A
+   * handle that is not registered here (never was, was released already, or was transferred) is a
+   * HandleStateError: a release meant for another reactor, or a second one, is a bug to surface.
+   * Allowed after close: resources are closed after their reactor too.
    */
   release(value: unknown): void {
     const handle = toHandle(value);
+    if (this.#handles.mode(handle) === undefined) throw new HandleStateError(`releaseHandle: handle ${handle} is not registered with this reactor`);
     this.#handles.forget(handle);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) operation.handleReleased = true;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinError, postCompletion } from '../../lib/index.ts';
+import { ClosedResourceError, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, WinError, postCompletion } from '../../lib/index.ts';
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
@@ -381,6 +381,19 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
     await expect(reactor.readOverlapped(handle, Buffer.alloc(4), 0, { signal: controller.signal })).rejects.toThrow(/not registered.*registerWithIocp/);
     await expect(reactor.waitOverlapped(handle, new Uint8Array(32))).rejects.toThrow(/not registered/);
     expect(reactor.stats().overlappedWaiters).toBe(0);
+  });
+
+  test('regression: releaseHandle of a handle never registered here, or released already, is a HandleStateError', async () => {
+    reactor = new Reactor(mode);
+    const filePath = path.join(tmp, 'release.bin');
+    fs.writeFileSync(filePath, 'data');
+    const handle = createFile(filePath, kernel32.GENERIC_READ, kernel32.FILE_SHARE_READ, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
+    cleanups.push(() => closeHandle(handle));
+    expect(() => reactor.releaseHandle(handle)).toThrow(HandleStateError);
+    expect(() => reactor.releaseHandle(handle)).toThrow(/releaseHandle: handle \d+ is not registered with this reactor/);
+    reactor.registerWithIocp(handle);
+    reactor.releaseHandle(handle);
+    expect(() => reactor.releaseHandle(handle)).toThrow(HandleStateError);
   });
 
   test('a handle binds to one port: binding it twice, or to a second reactor, is a WinError that says so', async () => {
