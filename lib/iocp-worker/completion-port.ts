@@ -46,7 +46,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor } from './key-monitor.ts';
 export { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
-import { CompletionKeys } from './completion-keys.ts';
+import { CompletionKeys, type KeySource } from './completion-keys.ts';
 export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
@@ -395,6 +395,17 @@ export class CompletionPort implements PollingPart {
     this.#checkUsable();
     this.#ensureWorker();
     return this.#keys.open((key) => new KeyMonitor(key, () => this.#keys.remove(key), pace, onWait));
+  }
+
+  /**
+   * A fresh key routed to the source `make` builds for it (a job object: lib/objects/job-object.ts);
+   * `remove` takes the key out of the table. The source's `close` is called when the port closes,
+   * before the port handle is closed.
+   */
+  openSource<T extends KeySource>(make: (key: number, remove: () => void) => T): T {
+    this.#checkUsable();
+    this.#ensureWorker();
+    return this.#keys.open((key) => make(key, () => this.#keys.remove(key)));
   }
 
   /**

@@ -2,8 +2,9 @@
 // kind of packet, next to overlapped I/O, wakes and user posts. SetInformationJobObject(
 // JobObjectAssociateCompletionPortInformation) makes the kernel post JOB_OBJECT_MSG_* packets to
 // the port with key = the job's completion key, lpOverlapped = the process id and
-// dwNumberOfBytesTransferred = the message id. The job's key is a key monitor's
-// (`monitorCompletionKey`), so its packets are routed by key like any user key.
+// dwNumberOfBytesTransferred = the message id. The job is a row of the port's key table
+// (completion-keys.ts): its packets come to `deliver` by key, during dispatch, and the port
+// closes it (`close(error)`) before the port handle closes.
 //
 // Why: a process in a job costs no waiter thread — its exit is a packet — and the job reaches
 // its whole tree: a process started by a member joins the job (unless it breaks away), so
@@ -24,7 +25,8 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import { JOBOBJECT_ASSOCIATE_COMPLETION_PORT, JOBOBJECT_BASIC_PROCESS_ID_LIST, JOBOBJECT_EXTENDED_LIMIT_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import type { KeyCompletion, KeyMonitor } from '../iocp-worker/key-monitor.ts';
+import type { Completion } from '../iocp-worker/completion-ring.ts';
+import type { KeySource } from '../iocp-worker/completion-keys.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
 import { checkOptions } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
@@ -61,12 +63,15 @@ interface ExitWatch {
   reject: (error: unknown) => void;
 }
 
-export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
+export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeySource {
   /** The job's handle (closed by `close()`). */
   readonly handle: number;
   readonly killOnClose: boolean;
   readonly #reactor: Reactor;
-  readonly #monitor: KeyMonitor;
+  /** Takes the job's key out of the port's key table. */
+  #removeKey: () => void = () => {};
+  /** Tells the reactor a task now waits on the job (a guest reactor re-counts its waiters). */
+  #onWait: () => void = () => {};
   /** Exit waits by pid (ChildProcess.wait of a child started in this job). */
   readonly #exits = new Map<number, Set<ExitWatch>>();
   /**
@@ -77,7 +82,6 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
   readonly #handles = new Map<number, number>();
   readonly #events: JobEvent[] = [];
   #eventWaiter: { resolve: (event: JobEvent) => void; reject: (error: unknown) => void } | undefined;
-  #pumping = false;
   #backstop: AbortController | undefined;
   #closedWith: unknown;
 
@@ -90,33 +94,27 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
     const job = kernel32.CreateJobObjectW(null, null);
     if (kernel32.isNullHandle(job)) throw new WinError('CreateJobObjectW', kernel32.GetLastError());
     this.handle = Number(job);
-    let monitor: KeyMonitor | undefined;
     try {
       if (killOnClose) {
         const limits = new Uint8Array(JOBOBJECT_EXTENDED_LIMIT_INFORMATION.SIZE);
         new DataView(limits.buffer).setUint32(JOBOBJECT_EXTENDED_LIMIT_INFORMATION.LIMIT_FLAGS, kernel32.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, true);
         this.#set(kernel32.JobObjectExtendedLimitInformation, limits, 'JobObjectExtendedLimitInformation');
       }
-      monitor = reactor.monitorCompletionKey();
-      const port = new Uint8Array(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.SIZE);
-      const view = new DataView(port.buffer);
-      view.setBigUint64(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.KEY, BigInt(monitor.key), true);
-      view.setBigUint64(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.PORT, BigInt(reactor.completionTarget().port), true);
-      this.#set(kernel32.JobObjectAssociateCompletionPortInformation, port, 'JobObjectAssociateCompletionPortInformation');
+      reactor.openCompletionSource((key, port, hooks) => {
+        this.#removeKey = hooks.remove;
+        this.#onWait = hooks.onWait;
+        const info = new Uint8Array(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.SIZE);
+        const view = new DataView(info.buffer);
+        view.setBigUint64(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.KEY, BigInt(key), true);
+        view.setBigUint64(JOBOBJECT_ASSOCIATE_COMPLETION_PORT.PORT, BigInt(port), true);
+        this.#set(kernel32.JobObjectAssociateCompletionPortInformation, info, 'JobObjectAssociateCompletionPortInformation');
+        return this;
+      });
     } catch (error) {
-      monitor?.close();
+      this.#removeKey();
       kernel32.CloseHandle(this.handle);
       throw error;
     }
-    this.#monitor = monitor;
-    // The reactor closes its key monitors first when it closes (before it closes the port): the
-    // job follows, so killOnClose children end and no handle is left. (A stopgap until a job is
-    // a row of the port's key table with its own close hook.)
-    const closeMonitor = this.#monitor.close.bind(this.#monitor);
-    this.#monitor.close = (error?: unknown) => {
-      closeMonitor(error);
-      this.#close(error ?? new ClosedResourceError('the job object is closed'));
-    };
   }
 
   #set(infoClass: number, info: Uint8Array, what: string): void {
@@ -179,7 +177,7 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
     if (this.#eventWaiter !== undefined) return Promise.reject(new BusyResourceError('JobObject.next: another task is already waiting'));
     return new Promise((resolve, reject) => {
       this.#eventWaiter = { resolve, reject };
-      this.#pump();
+      this.#onWait();
     });
   }
 
@@ -216,7 +214,7 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
       };
       watches.add(watch);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pump();
+      this.#onWait();
       this.#armBackstop();
     });
   }
@@ -268,36 +266,34 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
   }
 
   /**
-   * Takes the job's packets while someone waits for them (an event reader or an exit wait), and
-   * only then: a `next()` pending on the key monitor keeps a guest reactor's process alive.
+   * @internal The key table's row: a packet for this job's key, during dispatch. Kept as an
+   * event whether or not a task waits (a job's packets are few: one per process start and exit).
    */
-  #pump(): void {
-    if (this.#pumping || this.#closedWith !== undefined) return;
-    this.#pumping = true;
-    void (async () => {
-      try {
-        while (this.#closedWith === undefined && (this.#eventWaiter !== undefined || this.#exits.size > 0)) {
-          this.#onPacket(await this.#monitor.next());
-        }
-      } catch (error) {
-        this.#close(error);
-      } finally {
-        this.#pumping = false;
-      }
-    })();
+  deliver(entry: Completion): boolean {
+    if (this.#closedWith !== undefined) return false;
+    this.#onPacket(entry.bytes, entry.overlapped);
+    return true;
   }
 
-  #onPacket(packet: KeyCompletion): void {
+  /**
+   * @internal A task waits on the job (an event reader or an exit wait): the reactor keeps a
+   * guest's process alive for it. An idle job does not.
+   */
+  get waiting(): boolean {
+    return this.#eventWaiter !== undefined || this.#exits.size > 0;
+  }
+
+  /** One JOB_OBJECT_MSG_* (`message`) about process `pid`. */
+  #onPacket(message: number, pid: number): void {
     if (jobTestHooks.dropMessages) return;
-    const pid = packet.overlapped;
     let event: JobEvent;
-    switch (packet.bytes) {
+    switch (message) {
       case kernel32.JOB_OBJECT_MSG_NEW_PROCESS:
         event = { type: 'new-process', pid };
         break;
       case kernel32.JOB_OBJECT_MSG_EXIT_PROCESS:
       case kernel32.JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS:
-        event = { type: packet.bytes === kernel32.JOB_OBJECT_MSG_EXIT_PROCESS ? 'exit' : 'abnormal-exit', pid, exitCode: this.#exitCodeOf(pid, this.#handles.get(pid)) };
+        event = { type: message === kernel32.JOB_OBJECT_MSG_EXIT_PROCESS ? 'exit' : 'abnormal-exit', pid, exitCode: this.#exitCodeOf(pid, this.#handles.get(pid)) };
         this.#forget(pid);
         this.#exited(pid);
         break;
@@ -353,13 +349,14 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable {
    * ClosedResourceError, and the handle is closed — with `killOnClose`, that ends every process
    * still in the job; without it they run on, outside any job of ours. Idempotent.
    */
-  close(): void {
-    this.#monitor.close(); // → #close
-  }
-
-  #close(error: unknown): void {
+  close(error: unknown = new ClosedResourceError('the job object is closed')): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = error;
+    // Out of the key table first: a packet the kernel posts from here on is stray. There is no
+    // call that breaks a job's port association; once the handle is closed, a job kept alive by
+    // its processes still holds a reference to the port object, so a late post cannot reach a
+    // reused handle value.
+    this.#removeKey();
     this.#disarmBackstop();
     kernel32.CloseHandle(this.handle);
     const waiter = this.#eventWaiter;
