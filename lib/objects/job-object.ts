@@ -28,7 +28,7 @@ import type { Reactor } from '../scheduler/reactor.ts';
 import type { Completion } from '../iocp-worker/completion-ring.ts';
 import type { KeySource } from '../iocp-worker/completion-keys.ts';
 import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { checkOptions } from '../arguments.ts';
+import { checkInteger, checkOptions } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { untilClosed } from '../until-closed.ts';
 
@@ -146,8 +146,7 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeyS
   /** Ends every process in the job, descendants included (TerminateJobObject), with `exitCode` (default 1). */
   kill(exitCode = 1): void {
     this.#check();
-    if (!Number.isInteger(exitCode)) throw new TypeError(`JobObject.kill: exitCode must be an integer, got ${exitCode}`);
-    if (exitCode < 0 || exitCode > 0xffff_ffff) throw new RangeError(`JobObject.kill: exitCode must be 0 to 0xffffffff, got ${exitCode}`);
+    checkInteger(exitCode, 'JobObject.kill: exitCode', 0, 0xffff_ffff);
     if (!kernel32.TerminateJobObject(this.handle, exitCode)) throw new WinError('TerminateJobObject', kernel32.GetLastError());
   }
 

@@ -159,6 +159,29 @@ describe('job objects', () => {
     await expect(job.next()).rejects.toThrow(ClosedResourceError);
   });
 
+  test('bad arguments: TypeError for a wrong type, RangeError out of range, ClosedResourceError once closed', async () => {
+    reactor = new Reactor();
+    expect(() => new JobObject(reactor, 5 as never)).toThrow(TypeError);
+    expect(() => new JobObject(reactor, { killOnClose: 'yes' as never })).toThrow(TypeError);
+    expect(() => new JobObject({} as never)).toThrow(TypeError);
+    expect(() => spawnProcess(reactor, node, ['-e', ''], { tree: 'yes' as never })).toThrow(TypeError);
+    expect(() => spawnProcess(reactor, node, ['-e', ''], { tree: { killOnClose: 1 as never } })).toThrow(TypeError);
+    const job = new JobObject(reactor);
+    expect(() => job.assign({} as never)).toThrow(TypeError);
+    expect(() => job.assign('x' as never)).toThrow(TypeError);
+    for (const code of [-1, 1.5, NaN, 2 ** 32]) expect(() => job.kill(code)).toThrow(RangeError);
+    expect(() => job.kill('x' as never)).toThrow(TypeError);
+    const plain = spawn(reactor, ['-e', 'setTimeout(() => {}, 60000)']);
+    expect(() => plain.kill({ tree: true })).toThrow(TypeError); // not started with the tree option
+    expect(() => plain.kill({ tree: 'yes' as never })).toThrow(TypeError);
+    plain.kill();
+    await reactor.run(() => plain.wait());
+    job.close();
+    job.close(); // idempotent
+    expect(() => job.kill()).toThrow(ClosedResourceError);
+    expect(() => job.assign(plain)).toThrow(ClosedResourceError);
+  });
+
   test('closing the reactor with jobs open: killOnClose trees end, waits reject, the job handles close', async () => {
     reactor = new Reactor();
     const child = spawn(reactor, [tree, '1'], { stdout: 'pipe', tree: { killOnClose: true } });
