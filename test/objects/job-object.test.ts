@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { ClosedResourceError, JobObject, Reactor, spawnProcess, type ChildProcess, type JobEvent, type NamedPipe, type SpawnOptions } from '../../lib/index.ts';
 import { jobTestHooks } from '../../lib/objects/job-object.ts';
+import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
@@ -157,6 +158,21 @@ describe('job objects', () => {
     job.close();
     expect(() => job.processes()).toThrow(ClosedResourceError);
     await expect(job.next()).rejects.toThrow(ClosedResourceError);
+  });
+
+  test('a job counts as a waiter (keeps a guest alive) only while a task waits on it', async () => {
+    reactor = new Reactor();
+    const port = reactor[kCompletionPort];
+    const child = spawn(reactor, ['-e', 'setTimeout(() => {}, 60000)'], { tree: true });
+    expect(port.hasWaiters()).toBe(false); // idle: its packets are kept, nothing waits
+    const waited = await reactor.run(async () => {
+      const waiting = child.wait();
+      const during = port.hasWaiters();
+      child.kill(2);
+      return { during, code: await waiting };
+    });
+    expect(waited).toEqual({ during: true, code: 2 });
+    expect(port.hasWaiters()).toBe(false);
   });
 
   test('bad arguments: TypeError for a wrong type, RangeError out of range, ClosedResourceError once closed', async () => {
