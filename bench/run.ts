@@ -3,6 +3,7 @@
 const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   wakeup: () => import('./wakeup-chain.ts'),
   'object-waits': () => import('./object-waits.ts'),
+  children: () => import('./children.ts'),
   'multi-reactor': () => import('./multi-reactor.ts'),
   readiness: () => import('./readiness.ts'),
   echo: () => import('./echo.ts'),

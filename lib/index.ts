@@ -22,6 +22,7 @@ export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ConsoleInput, type ConsoleKeyEvent } from './objects/console-input.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
+export { JobObject, BACKSTOP_POLL_MS, type JobEvent, type JobObjectOptions } from './objects/job-object.ts';
 export type { StdioOption } from './objects/child-stdio.ts';
 export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';

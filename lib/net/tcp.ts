@@ -158,7 +158,8 @@ export class TcpStream extends ReactorSocket {
 
   /**
    * Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of
-   * stream. One read at a time: a second one while the first waits gets BusyResourceError.
+   * stream. One read at a time: a second one while the first waits gets BusyResourceError. An
+   * already-aborted `signal` rejects with its reason and reads nothing, even with bytes waiting.
    */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
     this.check();
@@ -166,6 +167,8 @@ export class TcpStream extends ReactorSocket {
     options = checkOptions(options, 'TcpStream.read: options');
     const signal = checkSignal(options.signal, 'TcpStream.read: signal');
     if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
+    // Before recv: with bytes waiting, recv would take them and the read would resolve.
+    if (signal?.aborted) throw signal.reason;
     this.#reading = true;
     try {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
@@ -301,9 +304,16 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
     });
   }
 
-  /** The next connection, as a TcpStream. */
+  /**
+   * The next connection, as a TcpStream. An already-aborted `signal` rejects with its reason and
+   * takes no connection, even with one waiting.
+   */
   async accept(options: IoOptions = {}): Promise<TcpStream> {
+    this.check();
     options = checkOptions(options, 'TcpListener.accept: options');
+    const signal = checkSignal(options.signal, 'TcpListener.accept: signal');
+    // Before accept: a connection in the backlog would be taken and returned.
+    if (signal?.aborted) throw signal.reason;
     for (let waited = false; ; waited = true) {
       this.check();
       const s = sock.acceptSocket(this.socket);

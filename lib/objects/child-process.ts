@@ -15,6 +15,7 @@ import { commandInterpreter, findProgram } from './program-search.ts';
 import { ChildStdio, checkStdio, type StdioOption } from './child-stdio.ts';
 import { StartupInfo } from './startup-info.ts';
 import { HandleWaits } from './handle-waits.ts';
+import { JobObject, type JobObjectOptions } from './job-object.ts';
 
 export interface SpawnOptions {
   /** Working directory (default: this process's). */
@@ -37,6 +38,13 @@ export interface SpawnOptions {
   stderr?: StdioOption;
   /** Aborting it terminates the child (TerminateProcess, exit code 1) if it still runs. */
   signal?: AbortSignal;
+  /**
+   * Start the child in a job of its own on the reactor's port (`child.job`), before it runs: its
+   * exit arrives as a packet, so `wait()` uses no waiter thread, and the processes it starts join
+   * the job, so `kill({ tree: true })` ends them too. `{ killOnClose: true }` also ends the tree
+   * when the child is closed (or its reactor). Default false: a waiter thread waits for the exit.
+   */
+  tree?: boolean | JobObjectOptions;
 }
 
 /** A Windows environment block: "NAME=value\0…\0\0" in UTF-16, sorted by name case-insensitively. */
@@ -103,7 +111,7 @@ function rawCommand(commandLine: string): Command {
 }
 
 /** The options, every one checked before anything is opened. */
-function checkOptions(options: unknown): { cwd: string | null; env: Uint8Array | null; stdio: [StdioOption, StdioOption, StdioOption]; signal: AbortSignal | undefined } {
+function checkOptions(options: unknown): { cwd: string | null; env: Uint8Array | null; stdio: [StdioOption, StdioOption, StdioOption]; signal: AbortSignal | undefined; tree: JobObjectOptions | undefined } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`spawnProcess: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
   }
@@ -113,7 +121,30 @@ function checkOptions(options: unknown): { cwd: string | null; env: Uint8Array |
     env: o.env === undefined ? null : environmentBlock(o.env),
     stdio: [checkStdio(o.stdin, 'stdin'), checkStdio(o.stdout, 'stdout'), checkStdio(o.stderr, 'stderr')],
     signal: checkSignal(o.signal, 'spawnProcess: signal'),
+    tree: checkTree(o.tree),
   };
+}
+
+function checkTree(tree: unknown): JobObjectOptions | undefined {
+  if (tree === undefined || tree === false) return undefined;
+  if (tree === true) return {};
+  if (typeof tree === 'object' && tree !== null && !Array.isArray(tree)) return tree as JobObjectOptions; // JobObject checks its fields
+  throw new TypeError(`spawnProcess: tree must be a boolean or { killOnClose }, got ${tree === null ? 'null' : typeof tree}`);
+}
+
+/**
+ * Puts the suspended child in `job`, then lets it run: it cannot start a process before it is in
+ * the job (CREATE_SUSPENDED; PROC_THREAD_ATTRIBUTE_JOB_LIST would do it in one call on Windows 10+).
+ * On failure the child is ended, never left suspended.
+ */
+function startInJob(job: JobObject, process: number, thread: number, pid: number): void {
+  try {
+    job.assign({ handle: process, pid });
+    if (kernel32.ResumeThread(thread) === 0xffff_ffff) throw new WinError('ResumeThread', kernel32.GetLastError());
+  } catch (error) {
+    kernel32.TerminateProcess(process, 1);
+    throw error;
+  }
 }
 
 export class ChildProcess implements AsyncDisposable {
@@ -135,9 +166,12 @@ export class ChildProcess implements AsyncDisposable {
   #unlisten: () => void = () => {};
   /** `exited`, made on first use. */
   #exited: Promise<number> | undefined;
+  /** With the `tree` option: the job the child and its descendants are in; its exit comes from there. */
+  readonly job: JobObject | undefined;
 
-  private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes']) {
+  private constructor(reactor: Reactor, handle: number, pid: number, pipes: ChildStdio['pipes'], job: JobObject | undefined) {
     this.#reactor = reactor;
+    this.job = job;
     this.handle = handle;
     this.#waits = new HandleWaits(handle);
     this.pid = pid;
@@ -171,22 +205,30 @@ export class ChildProcess implements AsyncDisposable {
       if (maybeOptions !== undefined) throw new TypeError('spawnProcess: args must be an array of strings');
       options = argsOrOptions === undefined ? {} : argsOrOptions;
     }
-    const { cwd, env, stdio: stdioOptions, signal } = checkOptions(options);
+    const { cwd, env, stdio: stdioOptions, signal, tree } = checkOptions(options);
     if (signal?.aborted) throw signal.reason;
     const { application, commandLine } = file === undefined ? rawCommand(raw!) : argvCommand(file, args);
 
-    const stdio = ChildStdio.open(reactor, stdioOptions);
+    const job = tree === undefined ? undefined : new JobObject(reactor, tree);
+    let stdio: ChildStdio;
+    try {
+      stdio = ChildStdio.open(reactor, stdioOptions);
+    } catch (error) {
+      job?.close();
+      throw error;
+    }
     const info = new Uint8Array(PROCESS_INFORMATION.SIZE);
     let startup: StartupInfo | undefined;
     try {
       startup = new StartupInfo(stdio.childEnds);
       const command = Buffer.from(`${commandLine}\0`, 'utf16le'); // writable, as CreateProcessW requires
-      const flags = kernel32.CREATE_NO_WINDOW | kernel32.EXTENDED_STARTUPINFO_PRESENT | (env ? kernel32.CREATE_UNICODE_ENVIRONMENT : 0);
+      const flags = kernel32.CREATE_NO_WINDOW | kernel32.EXTENDED_STARTUPINFO_PRESENT | (env ? kernel32.CREATE_UNICODE_ENVIRONMENT : 0) | (job ? kernel32.CREATE_SUSPENDED : 0);
       if (!kernel32.CreateProcessW(application, command, null, null, startup.inherits ? 1 : 0, flags, env, cwd, startup.buffer, info)) {
         throw new WinError('CreateProcessW', kernel32.GetLastError(), { detail: commandLine });
       }
     } catch (error) {
       stdio.closePipes();
+      job?.close();
       throw error;
     } finally {
       startup?.delete();
@@ -196,8 +238,19 @@ export class ChildProcess implements AsyncDisposable {
     }
     const view = new DataView(info.buffer);
     const process = Number(view.getBigUint64(PROCESS_INFORMATION.PROCESS, true));
-    kernel32.CloseHandle(Number(view.getBigUint64(PROCESS_INFORMATION.THREAD, true)));
-    const child = new ChildProcess(reactor, process, view.getUint32(PROCESS_INFORMATION.PROCESS_ID, true), stdio.pipes);
+    const thread = Number(view.getBigUint64(PROCESS_INFORMATION.THREAD, true));
+    const pid = view.getUint32(PROCESS_INFORMATION.PROCESS_ID, true);
+    try {
+      if (job !== undefined) startInJob(job, process, thread, pid);
+    } catch (error) {
+      stdio.closePipes();
+      job!.close();
+      kernel32.CloseHandle(process);
+      throw error;
+    } finally {
+      kernel32.CloseHandle(thread);
+    }
+    const child = new ChildProcess(reactor, process, pid, stdio.pipes, job);
     child.#unlisten = onAbort(signal, () => child.#terminateOnAbort());
     return child;
   }
@@ -225,7 +278,8 @@ export class ChildProcess implements AsyncDisposable {
   async wait(options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#check();
     const user = checkSignal(checkOptionsBag(options, 'ChildProcess.wait: options').signal, 'ChildProcess.wait: signal');
-    await this.#waits.wait(this.#reactor, { signal: user }, 'the process handle was closed while a task waited for the exit');
+    if (this.job !== undefined) await this.#waitInJob(user);
+    else await this.#waits.wait(this.#reactor, { signal: user }, 'the process handle was closed while a task waited for the exit');
     this.#unlisten(); // it has exited: nothing left for the signal to end
     return this.exitCode!;
   }
@@ -241,10 +295,31 @@ export class ChildProcess implements AsyncDisposable {
     return this.#exited;
   }
 
-  /** TerminateProcess with `exitCode` (default 1). No error if it has already exited. */
-  kill(exitCode = 1): void {
+  /** The exit through the child's job: its EXIT_PROCESS packet, or the job's backstop (no waiter thread either way). */
+  async #waitInJob(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.job!.whenExited(this.pid, this.handle, signal);
+    } catch (error) {
+      if (error instanceof ClosedResourceError && this.#closed) throw new ClosedResourceError('the process handle was closed while a task waited for the exit');
+      throw error;
+    }
+  }
+
+  /**
+   * TerminateProcess with `exitCode` (default 1). No error if it has already exited. With
+   * `{ tree: true }` (a child spawned with the `tree` option), TerminateJobObject instead: the
+   * child and every process of its tree still in its job end with `exitCode`.
+   */
+  kill(options: number | { exitCode?: number; tree?: boolean } = 1): void {
     this.#check();
+    const { exitCode = 1, tree = false } = typeof options === 'number' ? { exitCode: options } : checkOptionsBag(options, 'ChildProcess.kill: options');
     checkInteger(exitCode, 'ChildProcess.kill: exitCode', 0, 0xffff_ffff);
+    if (typeof tree !== 'boolean') throw new TypeError(`ChildProcess.kill: tree must be a boolean, got ${typeof tree}`);
+    if (tree) {
+      if (this.job === undefined) throw new TypeError('ChildProcess.kill: { tree: true } needs a child spawned with the tree option (its descendants are found through its job)');
+      this.job.kill(exitCode);
+      return;
+    }
     if (!kernel32.TerminateProcess(this.handle, exitCode) && this.exitCode === null) {
       throw new WinError('TerminateProcess', kernel32.GetLastError());
     }
@@ -262,6 +337,7 @@ export class ChildProcess implements AsyncDisposable {
     this.#closed = true;
     this.#unlisten();
     for (const pipe of [this.stdin, this.stdout, this.stderr]) pipe?.close();
+    this.job?.close(); // with killOnClose, the tree ends here
     this.#released = this.#waits.close('the process handle is closing');
   }
 

@@ -102,6 +102,8 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
     this.#check();
     const user = checkSignal(options.signal);
     if (this.#reading) throw new BusyResourceError('another task is already reading this console');
+    // Before the records are read: an already-aborted read takes none, even with some waiting.
+    if (user?.aborted) throw user.reason;
     this.#reading = true;
     try {
       for (;;) {

@@ -64,6 +64,7 @@ import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import type { KeySource } from '../iocp-worker/completion-keys.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
@@ -608,6 +609,14 @@ export class Reactor implements AsyncDisposable {
   /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
   monitorCompletionKey(): KeyMonitor {
     return this.#iocp.monitor(this.#pace, this.#refresh);
+  }
+
+  /**
+   * @internal A fresh completion key routed to the source `make` builds (a JobObject), and the
+   * port it is on; `remove` frees the key, `onWait` is told when a task starts waiting on it.
+   */
+  openCompletionSource<T extends KeySource>(make: (key: number, port: number, hooks: { remove: () => void; onWait: () => void }) => T): T {
+    return this.#iocp.openSource((key, remove) => make(key, this.#iocp.port, { remove, onWait: this.#refresh }));
   }
 
   /**

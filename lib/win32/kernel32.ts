@@ -235,3 +235,52 @@ export const WriteConsoleInputW = declare<(console: PointerValue, records: Uint8
   kernel32, 'int __stdcall WriteConsoleInputW(void *hConsoleInput, const void *lpBuffer, uint32_t nLength, _Out_ uint32_t *lpNumberOfEventsWritten)');
 /** INPUT_RECORD.EventType of a KEY_EVENT_RECORD. */
 export const KEY_EVENT = 0x0001;
+
+// Job objects (jobapi2.h, winnt.h). A job groups processes: a process started by a member joins
+// the job too (unless it breaks away), TerminateJobObject ends every member, and a job associated
+// with a completion port posts JOB_OBJECT_MSG_* packets to it: key = the job's CompletionKey,
+// lpOverlapped = the process id, dwNumberOfBytesTransferred = the message id. Microsoft documents
+// these messages as not guaranteed (JOBOBJECT_ASSOCIATE_COMPLETION_PORT remarks).
+export const CreateJobObjectW = declare<(security: null, name: null) => PointerValue>(
+  kernel32, 'void * __stdcall CreateJobObjectW(void *lpJobAttributes, str16 lpName)');
+export const AssignProcessToJobObject = declare<(job: PointerValue, process: PointerValue) => number>(
+  kernel32, 'int __stdcall AssignProcessToJobObject(void *hJob, void *hProcess)');
+export const TerminateJobObject = declare<(job: PointerValue, exitCode: number) => number>(
+  kernel32, 'int __stdcall TerminateJobObject(void *hJob, uint32_t uExitCode)');
+export const SetInformationJobObject = declare<(job: PointerValue, infoClass: number, info: Uint8Array, length: number) => number>(
+  kernel32, 'int __stdcall SetInformationJobObject(void *hJob, int JobObjectInformationClass, void *lpJobObjectInformation, uint32_t cbJobObjectInformationLength)');
+export const QueryInformationJobObject = declare<(job: PointerValue, infoClass: number, info: Uint8Array, length: number, returned: Uint32Array | null) => number>(
+  kernel32, 'int __stdcall QueryInformationJobObject(void *hJob, int JobObjectInformationClass, _Out_ void *lpJobObjectInformation, uint32_t cbJobObjectInformationLength, _Out_ uint32_t *lpReturnLength)');
+/** `job` null: whether the process is in any job. `result` receives a BOOL. */
+export const IsProcessInJob = declare<(process: PointerValue, job: PointerValue | null, result: Uint32Array) => number>(
+  kernel32, 'int __stdcall IsProcessInJob(void *ProcessHandle, void *JobHandle, _Out_ int *Result)');
+/** The thread's previous suspend count, or (DWORD)-1 on failure. */
+export const ResumeThread = declare<(thread: PointerValue) => number>(kernel32, 'uint32_t __stdcall ResumeThread(void *hThread)');
+/** A handle to process `processId`, or null (GetLastError says why: ERROR_INVALID_PARAMETER when no such process). */
+export const OpenProcess = declare<(access: number, inherit: number, processId: number) => PointerValue>(
+  kernel32, 'void * __stdcall OpenProcess(uint32_t dwDesiredAccess, int bInheritHandle, uint32_t dwProcessId)');
+
+/** JOBOBJECTINFOCLASS values. */
+export const JobObjectBasicProcessIdList = 3;
+export const JobObjectAssociateCompletionPortInformation = 7;
+export const JobObjectExtendedLimitInformation = 9;
+/** JOBOBJECT_BASIC_LIMIT_INFORMATION.LimitFlags bits. */
+export const JOB_OBJECT_LIMIT_BREAKAWAY_OK = 0x800;
+export const JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000;
+export const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
+/** JOB_OBJECT_MSG_* ids, the dwNumberOfBytesTransferred of a job's packet. */
+export const JOB_OBJECT_MSG_END_OF_JOB_TIME = 1;
+export const JOB_OBJECT_MSG_END_OF_PROCESS_TIME = 2;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_LIMIT = 3;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO = 4;
+export const JOB_OBJECT_MSG_NEW_PROCESS = 6;
+export const JOB_OBJECT_MSG_EXIT_PROCESS = 7;
+export const JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS = 8;
+export const JOB_OBJECT_MSG_PROCESS_MEMORY_LIMIT = 9;
+export const JOB_OBJECT_MSG_JOB_MEMORY_LIMIT = 10;
+/** OpenProcess rights: read the exit code (and wait, with SYNCHRONIZE); end it. */
+export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+export const PROCESS_TERMINATE = 0x1;
+/** CreateProcessW flags: start with the first thread suspended; leave the parent's job(s) (each must allow it: JOB_OBJECT_LIMIT_BREAKAWAY_OK). */
+export const CREATE_SUSPENDED = 0x4;
+export const CREATE_BREAKAWAY_FROM_JOB = 0x0100_0000;

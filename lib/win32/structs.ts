@@ -202,3 +202,28 @@ export const BY_HANDLE_FILE_INFORMATION = {
   SIZE: 52,
   FILE_ATTRIBUTES: 0,
 } as const;
+
+/** `JOBOBJECT_ASSOCIATE_COMPLETION_PORT`: `PVOID CompletionKey` at 0, `HANDLE CompletionPort` at 8. */
+export const JOBOBJECT_ASSOCIATE_COMPLETION_PORT = {
+  SIZE: 16,
+  KEY: 0,
+  PORT: 8,
+} as const;
+
+/**
+ * `JOBOBJECT_EXTENDED_LIMIT_INFORMATION` (144 bytes on x64): its first member, a
+ * JOBOBJECT_BASIC_LIMIT_INFORMATION, has `DWORD LimitFlags` at 16 (after two LARGE_INTEGER time
+ * limits); the rest (working sets, affinity, IO_COUNTERS, memory limits) winmux leaves at 0.
+ */
+export const JOBOBJECT_EXTENDED_LIMIT_INFORMATION = {
+  SIZE: 144,
+  LIMIT_FLAGS: 16,
+} as const;
+
+/** `JOBOBJECT_BASIC_PROCESS_ID_LIST`: two DWORD counts (assigned, in the list), then ULONG_PTR ids from 8. */
+export const JOBOBJECT_BASIC_PROCESS_ID_LIST = {
+  ASSIGNED: 0,
+  IN_LIST: 4,
+  IDS: 8,
+  ID_SIZE: 8,
+} as const;

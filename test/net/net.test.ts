@@ -185,6 +185,36 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
+  test('regression: an already-aborted signal rejects a read, an accept and a receive with its reason, and takes nothing that waits', async () => {
+    reactor = new Reactor(mode);
+    const reason = new Error('already aborted');
+    const aborted = AbortSignal.abort(reason);
+    await reactor.run(async () => {
+      const listener = own(await TcpListener.listen(reactor));
+      const [client, server] = await connectPair(listener);
+      // A read with bytes waiting in the kernel: rejected, and the bytes stay for the next read.
+      await client.write(Buffer.from('waiting'));
+      expect(await reactor.waitReadable(server.socket).then(() => 'readable')).toBe('readable');
+      const buffer = Buffer.alloc(16, 0x2e);
+      await expect(server.read(buffer, { signal: aborted })).rejects.toBe(reason);
+      expect(buffer.toString()).toBe('.'.repeat(16));
+      expect(buffer.subarray(0, await server.read(buffer)).toString()).toBe('waiting');
+      // An accept with a connection in the backlog: rejected, and the connection stays for the next accept.
+      const connecting = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
+      expect(await reactor.waitReadable(listener.socket).then(() => 'pending')).toBe('pending');
+      await expect(listener.accept({ signal: aborted })).rejects.toBe(reason);
+      const accepted = own(await listener.accept());
+      expect(accepted.remoteAddress).toEqual(connecting.localAddress);
+      // A receive with a datagram queued: rejected, and the datagram stays for the next receive.
+      const a = own(await UdpSocket.bind(reactor));
+      const b = own(await UdpSocket.bind(reactor));
+      a.send(Buffer.from('datagram'), '127.0.0.1', b.address.port);
+      expect(await reactor.waitReadable(b.socket).then(() => 'queued')).toBe('queued');
+      await expect(b.receive({ signal: aborted })).rejects.toBe(reason);
+      expect(Buffer.from((await b.receive()).data).toString()).toBe('datagram');
+    });
+  });
+
   test('a read right after a short read waits for the next iteration, then reads without a readiness wait; a later one reads at once', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {

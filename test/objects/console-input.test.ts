@@ -67,6 +67,8 @@ describe('ConsoleInput', () => {
         ],
         pendingAfterRead: 0,
         iterated: 'ok',
+        abortedWithKeys: 'the reason',
+        keysLeft: 'x',
         abortReason: 'no more keys wanted',
         closedRead: true,
         readAfterClose: 'ClosedResourceError',

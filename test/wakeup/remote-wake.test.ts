@@ -93,6 +93,23 @@ describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ mode }) => {
     expect(Atomics.load(control, 1)).toBe(0); // stalls: wakes that never arrived
   });
 
+  test('regression: a receive with an already-aborted signal rejects with its reason and takes no queued message', async () => {
+    reactor = new Reactor(mode);
+    const channel = reactor.openChannel<string>();
+    const waker = new RemoteWaker(channel.handle);
+    const reason = new Error('already aborted');
+    const got = await reactor.run(async () => {
+      waker.post('queued');
+      expect(await loopUntil(reactor, () => channel.queued === 1)).toBe(true);
+      const aborted = await channel.receive({ signal: AbortSignal.abort(reason) }).catch((error: unknown) => error);
+      const queued = channel.queued;
+      return { aborted, queued, next: queued === 1 ? await channel.receive() : undefined };
+    });
+    expect(got).toEqual({ aborted: reason, queued: 1, next: 'queued' });
+    waker.close();
+    channel.close();
+  });
+
   test('after close, a remote wake reports false and a post throws ClosedResourceError', async () => {
     reactor = new Reactor(mode);
     const channel = reactor.openChannel();
