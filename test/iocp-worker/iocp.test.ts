@@ -91,12 +91,14 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ mode, inPort }) => {
       const monitor = reactor.monitorCompletionKey();
       postRaw(monitor.key, 1, 12345); // queued before anyone waits
       const first = track(monitor.next());
-      await loopUntil(reactor, () => first.settled, { maxIterations: 100 });
+      // Bounded by iterations (the default 1000): in select mode the IOCP worker thread starts
+      // with the first monitor, which takes up to a second or more under Wine on a busy machine.
+      await loopUntil(reactor, () => first.settled);
       // Posted from a Node timer while next() waits and the loop is idle: in guest port mode the
       // helper thread dequeues it and hands it over. An lpOverlapped above 32 bits (an address).
       const second = track(monitor.next());
       const posted = new Promise((resolve) => setTimeout(() => resolve(postRaw(monitor.key, 2, 0x1_2345_6789)), 20));
-      await loopUntil(reactor, () => second.settled, { maxIterations: 100 });
+      await loopUntil(reactor, () => second.settled);
       await posted;
       monitor.close();
       return [first.value, second.value];
