@@ -76,14 +76,24 @@ export interface StartedThread {
   hold(): void;
 }
 
+export interface StartOptions {
+  /** What `data` holds that must be transferred (a MessagePort). */
+  transferList?: TransferListItem[];
+  /**
+   * The thread's messages. Given here, the listener is added before the Worker is unref'd: a
+   * 'message' listener added to an unref'd Worker refs it again (Node refs a port when its first
+   * 'message' listener comes), and the process would never exit.
+   */
+  onMessage?: (message: unknown) => void;
+}
+
 /**
  * Starts `entry` with `data`, unreferenced (an idle thread must not keep the process alive; its
  * owner refs it while it joins it) and with no `execArgv` (it needs none of the parent's loaders
  * or flags — a test runner's, say). If it exits while `expected()` is false, `onUnexpectedExit`
  * gets an Error naming it (`name`), the exit code and, as cause, any error it threw.
  * `stopAtExit` must end the thread's native wait synchronously; it runs if the process (or the
- * worker thread that started this one) exits while the thread is alive. `transferList` moves
- * what `data` holds that must be transferred (a MessagePort).
+ * worker thread that started this one) exits while the thread is alive.
  */
 export function startWorkerThread(
   entry: URL,
@@ -92,12 +102,13 @@ export function startWorkerThread(
   expected: () => boolean,
   onUnexpectedExit: (error: Error) => void,
   stopAtExit: () => void,
-  transferList: TransferListItem[] = [],
+  { transferList = [], onMessage }: StartOptions = {},
 ): StartedThread {
   const threadIdWord = new Int32Array(new SharedArrayBuffer(4));
   const report: ThreadReport = { winmuxThreadId: threadIdWord.buffer as SharedArrayBuffer };
   const worker = new Worker(entry, { workerData: { ...(data as object), ...report }, transferList, execArgv: [], stdout: false, stderr: false });
-  worker.unref();
+  if (onMessage !== undefined) worker.on('message', onMessage);
+  worker.unref(); // after every listener: see StartOptions.onMessage
   aliveThreads.add(stopAtExit);
   if (!exitHooked) {
     exitHooked = true;

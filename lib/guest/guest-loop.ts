@@ -436,12 +436,12 @@ export class GuestLoop {
         Atomics.notify(control, REQUEST);
         this.#host.wake();
       },
-      [this.#setsChannel.port2],
+      // The listener comes with the start, before the Worker is unref'd (lib/worker-thread.ts).
+      { transferList: [this.#setsChannel.port2], onMessage: this.#helperDone },
     );
     this.#worker = started.worker;
     this.#thread = started;
     this.#exited = started.exited;
-    this.#worker.on('message', this.#helperDone);
     if (this.#refed) started.hold();
   }
 
