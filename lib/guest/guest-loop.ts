@@ -26,7 +26,8 @@
 // Threads killed behind Node's back (TerminateThread): `run` looks at its threads' OS handles from
 // each iteration and so caps its wait at THREAD_CHECK_MS; an idle guest makes no iterations, so
 // while the helper waits an unref'd Node interval looks instead — at the helper itself and at the
-// reactor's other threads (`checkThreads`), without a turn of the loop.
+// reactor's other threads (`checkThreads`), without a turn of the loop. Before the helper is
+// online the stand-in polls look at it (one killed while Node starts it never comes online).
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
@@ -123,6 +124,11 @@ export class GuestLoop {
   /** The helper's OS thread id (0 until it has started): for fault tests. */
   get helperThreadId(): number {
     return this.#thread?.threadId() ?? 0;
+  }
+
+  /** The helper thread as started (for fault tests that kill it while it starts). */
+  get helper(): StartedThread | undefined {
+    return this.#thread;
   }
 
   stats(): { guestTurns: number; guestHandoffs: number; guestHelper: string } {
@@ -331,9 +337,6 @@ export class GuestLoop {
   readonly #helperDone = (message: unknown): void => {
     if (message === 'online') {
       this.#helperOnline = true;
-      // Its OS thread handle is opened now (it reported its id before this message), not at the
-      // first look from the watch: the process's handle count settles once the helper is up.
-      this.#thread?.checkAlive(true);
       // A stand-in wait in progress gives way to the helper's at once.
       if (this.#standIn !== undefined) this.#interrupt();
       return;
@@ -373,6 +376,9 @@ export class GuestLoop {
    * is online. Whatever would wake the helper (a kick, an earlier timer) ends this wait instead.
    */
   #standInWait(): void {
+    // A helper killed while it starts never comes online: look at it here, as the watch does once
+    // it waits (found gone, its onUnexpectedExit fails the reactor).
+    if (this.#thread !== undefined && !this.#thread.checkAlive()) return;
     // Not asleep: nobody wakes a Node timer, and packets that reach the ring meanwhile wait for
     // the next poll, at most STAND_IN_POLL_MS away.
     this.#host.sleeping(false);

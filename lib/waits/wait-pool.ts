@@ -113,6 +113,11 @@ export class WaitPool implements LoopPart {
     return this.#threads.map((t) => t.started.threadId()).filter((id) => id !== 0);
   }
 
+  /** The waiter threads as started, reported or not (for tests that kill one while it starts). */
+  startedThreads(): StartedThread[] {
+    return this.#threads.map((t) => t.started);
+  }
+
   /** Results waiting to be dispatched. */
   hasPending(): boolean {
     return this.#threads.some((t) => Atomics.load(t.shared, RESULTS) !== 0);

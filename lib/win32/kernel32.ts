@@ -127,6 +127,10 @@ export const OpenThread = declare<(access: number, inherit: number, threadId: nu
 /** Ends a thread at once, without running any of its code: for tests that kill winmux's threads. */
 export const TerminateThread = declare<(thread: PointerValue, code: number) => number>(
   kernel32, 'int __stdcall TerminateThread(void *hThread, uint32_t dwExitCode)');
+/** The id of the thread `thread` is a handle to (0 on failure). */
+export const GetThreadId = declare<(thread: PointerValue) => number>(kernel32, 'uint32_t __stdcall GetThreadId(void *Thread)');
+/** Access right GetThreadId needs. */
+export const THREAD_QUERY_LIMITED_INFORMATION = 0x0800;
 /** Access right to wait on an object (a thread handle is signalled when the thread ends). */
 export const SYNCHRONIZE = 0x0010_0000;
 export const THREAD_TERMINATE = 0x1;
