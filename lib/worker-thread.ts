@@ -15,8 +15,8 @@
 // announced by the thread itself on its way out, which a killed thread never takes. So the owner
 // holds a handle to the OS thread from the moment it exists — a thread handle is signalled once
 // the thread has ended — and `checkAlive()` looks at it with WaitForSingleObject(h, 0) at most
-// every THREAD_CHECK_MS, from the owner's dispatch in each loop iteration (and while it joins the
-// thread). Found ended twice in a row with no 'exit' event (a normal exit's
+// every THREAD_CHECK_MS, from the owner's dispatch in each loop iteration (and from the one join,
+// `join()`, every owner uses). Found ended twice in a row with no 'exit' event (a normal exit's
 // event comes within a turn of Node's loop), the thread counts as killed: its owner is told as
 // for any unexpected exit, `exited` resolves, and the Worker is never joined or ref'd again (Node
 // would wait for an 'exit' that cannot come).
@@ -129,6 +129,13 @@ function newThreadsSince(before: Set<number>): OpenThread[] {
   }
 }
 
+export interface JoinOptions {
+  /** How often to look (default THREAD_CHECK_MS); `meanwhile` runs as often. */
+  everyMs?: number;
+  /** Work to do while waiting (the IOCP worker's owner drains its ring, which the worker may be blocked on). */
+  meanwhile?: () => void;
+}
+
 export interface StartedThread {
   readonly worker: Worker;
   /** Resolves when the thread has exited, for whatever reason (killed natively included). */
@@ -142,8 +149,14 @@ export interface StartedThread {
    * thread is known to be gone; a thread killed behind Node's back is reported here.
    */
   checkAlive(force?: boolean): boolean;
-  /** `worker.ref()` while the owner joins it — a no-op for a killed thread, which Node never joins. */
+  /** `worker.ref()` — a no-op for a killed thread, which Node never joins. */
   hold(): void;
+  /**
+   * Joins the thread once its owner has asked it to end: refs it (Node must not exit before it is
+   * joined) and resolves when it has exited — looking at it meanwhile, since a thread killed
+   * natively never exits through Node. The one join every owner uses.
+   */
+  join(options?: JoinOptions): Promise<void>;
 }
 
 export interface StartOptions {
@@ -266,5 +279,27 @@ export function startWorkerThread(
   const hold = (): void => {
     if (!killed) worker.ref();
   };
-  return { worker, exited, threadId, foundThreadId, checkAlive, hold };
+  const join = async ({ everyMs = THREAD_CHECK_MS, meanwhile }: JoinOptions = {}): Promise<void> => {
+    hold();
+    let done = gone;
+    let wake: (() => void) | undefined;
+    void exited.then(() => {
+      done = true;
+      wake?.();
+    });
+    // Ends: a thread either exits through Node ('exit') or is found ended by checkAlive.
+    while (!done) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, everyMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      meanwhile?.();
+      checkAlive();
+    }
+  };
+  return { worker, exited, threadId, foundThreadId, checkAlive, hold, join };
 }

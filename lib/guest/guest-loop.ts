@@ -27,7 +27,8 @@
 // each iteration and so caps its wait at THREAD_CHECK_MS; an idle guest makes no iterations, so
 // while the helper waits an unref'd Node interval looks instead — at the helper itself and at the
 // reactor's other threads (`checkThreads`), without a turn of the loop. Before the helper is
-// online the stand-in polls look at it (one killed while Node starts it never comes online).
+// online the stand-in polls look at it (one killed while Node starts it never comes online), and
+// `stop()` joins it with the one join that keeps looking (lib/worker-thread.ts).
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
@@ -83,7 +84,6 @@ export class GuestLoop {
   #setsChannel: MessageChannel | undefined;
   #worker: Worker | undefined;
   #thread: StartedThread | undefined;
-  #exited: Promise<void> | undefined;
   /** While the helper waits: the interval that looks for killed threads. */
   #watch: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -194,11 +194,12 @@ export class GuestLoop {
     if (this.#worker === undefined) return undefined;
     this.#unwatch();
     const wasWaiting = this.#waiting;
-    this.#thread!.hold(); // joined below: it must not be dropped by an exiting loop meanwhile
     Atomics.store(this.#control, REQUEST, STOP);
     Atomics.notify(this.#control, REQUEST);
     if (wasWaiting) this.#host.wake();
-    await this.#exited;
+    // Held (ref'd) until joined, and looked at meanwhile: a helper killed natively never exits
+    // through Node, and close() must not wait for it forever.
+    await this.#thread!.join();
     this.#setsChannel?.port1.close();
     this.#waiting = false;
     this.#host.sleeping(false);
@@ -447,7 +448,6 @@ export class GuestLoop {
     );
     this.#worker = started.worker;
     this.#thread = started;
-    this.#exited = started.exited;
     if (this.#refed) started.hold();
   }
 
