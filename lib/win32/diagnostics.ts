@@ -59,3 +59,40 @@ export function processThreadCount(): number {
     kernel32.CloseHandle(snapshot);
   }
 }
+
+/** One OS thread of this process, open: its holder closes `handle`. */
+export interface OpenThread {
+  readonly id: number;
+  readonly handle: number;
+}
+
+/**
+ * Opens each OS thread of this process in turn (NtGetNextThread: creation order, oldest first)
+ * with `access` (GetThreadId's right is added) and returns those `keep` chooses, still open; the
+ * others are closed at once. It asks about this process only, where a Toolhelp32 snapshot lists
+ * every thread of the system: measured under a loaded Wine 8, 4–50 ms against 30–280 ms.
+ */
+export function openProcessThreads(access: number, keep: (id: number) => boolean): OpenThread[] {
+  const kept: OpenThread[] = [];
+  const next = new BigUint64Array(1);
+  let previous: number | null = null;
+  try {
+    // Bounded by the process's threads: each call moves one thread on, and the last says so.
+    for (;;) {
+      const status = ntdll.NtGetNextThread(kernel32.CURRENT_PROCESS, previous, access | kernel32.THREAD_QUERY_LIMITED_INFORMATION, 0, 0, next);
+      if (previous !== null && !kept.some((t) => t.handle === previous)) kernel32.CloseHandle(previous);
+      previous = null;
+      if (status === ntdll.STATUS_NO_MORE_ENTRIES) return kept;
+      if (status !== ntdll.STATUS_SUCCESS) {
+        throw new WinError('NtGetNextThread', ntdll.RtlNtStatusToDosError(status), { detail: `NTSTATUS 0x${status.toString(16)}` });
+      }
+      previous = Number(next[0]);
+      const id = kernel32.GetThreadId(previous);
+      if (id !== 0 && keep(id)) kept.push({ id, handle: previous });
+    }
+  } catch (error) {
+    if (previous !== null && !kept.some((t) => t.handle === previous)) kernel32.CloseHandle(previous);
+    for (const thread of kept) kernel32.CloseHandle(thread.handle);
+    throw error;
+  }
+}

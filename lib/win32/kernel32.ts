@@ -154,6 +154,17 @@ export const OpenThread = declare<(access: number, inherit: number, threadId: nu
 /** Ends a thread at once, without running any of its code: for tests that kill winmux's threads. */
 export const TerminateThread = declare<(thread: PointerValue, code: number) => number>(
   kernel32, 'int __stdcall TerminateThread(void *hThread, uint32_t dwExitCode)');
+/** The id of the thread `thread` is a handle to (0 on failure). */
+export const GetThreadId = declare<(thread: PointerValue) => number>(kernel32, 'uint32_t __stdcall GetThreadId(void *Thread)');
+/** Access right GetThreadId needs. */
+export const THREAD_QUERY_LIMITED_INFORMATION = 0x0800;
+/**
+ * A thread's creation, exit, kernel and user times (FILETIMEs: 100 ns units, 8 bytes each) — for
+ * tests that wait until a thread has stopped running before killing it. Under Wine the CPU times
+ * come from /proc, in clock ticks (10 ms).
+ */
+export const GetThreadTimes = declare<(thread: PointerValue, creation: BigUint64Array, exit: BigUint64Array, kernel: BigUint64Array, user: BigUint64Array) => number>(
+  kernel32, 'int __stdcall GetThreadTimes(void *hThread, _Out_ void *lpCreationTime, _Out_ void *lpExitTime, _Out_ void *lpKernelTime, _Out_ void *lpUserTime)');
 /** Access right to wait on an object (a thread handle is signalled when the thread ends). */
 export const SYNCHRONIZE = 0x0010_0000;
 export const THREAD_TERMINATE = 0x1;

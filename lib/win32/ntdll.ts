@@ -11,6 +11,25 @@ export const NtQuerySystemInformation = declare<
 /** Exported by Wine's ntdll only: the standard way for a program to tell it runs under Wine. */
 export const wine_get_version = declareOptional<() => string>(ntdll, 'const char *wine_get_version()');
 
+/**
+ * The thread of `process` after `thread` (null: the first), opened with `access` into `next`; the
+ * process's threads come in creation order. STATUS_NO_MORE_ENTRIES after the last. (Vista+; Wine 8
+ * has it too.)
+ */
+export const NtGetNextThread = declare<
+  (process: bigint, thread: number | null, access: number, attributes: number, flags: number, next: BigUint64Array) => number
+>(ntdll, 'uint32_t __stdcall NtGetNextThread(void *ProcessHandle, void *ThreadHandle, uint32_t DesiredAccess, uint32_t HandleAttributes, uint32_t Flags, _Out_ void *NewThreadHandle)');
+export const STATUS_NO_MORE_ENTRIES = 0x8000_001a;
+
+/**
+ * Enter and leave the loader lock, which every new thread takes first thing (to run DLL_THREAD_ATTACH)
+ * — for fault tests that must kill a thread before it has run any code. `cookie` is a ULONG_PTR.
+ */
+export const LdrLockLoaderLock = declare<(flags: number, disposition: null, cookie: BigUint64Array) => number>(
+  ntdll, 'uint32_t __stdcall LdrLockLoaderLock(uint32_t Flags, _Out_ uint32_t *Disposition, _Out_ void *Cookie)');
+export const LdrUnlockLoaderLock = declare<(flags: number, cookie: bigint) => number>(
+  ntdll, 'uint32_t __stdcall LdrUnlockLoaderLock(uint32_t Flags, uintptr_t Cookie)');
+
 export const SystemHandleInformation = 16;
 export const STATUS_SUCCESS = 0;
 export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
