@@ -39,6 +39,11 @@ export default defineConfig({
     // Each file in its own process: handle and thread counts are per process, and each file
     // checks them (test/helpers/resources.ts).
     pool: 'forks',
+    // Every test ends with its reactors' loops empty (libuv's MAKE_VALGRIND_HAPPY): see the file.
+    setupFiles: ['test/helpers/loop-empty-setup.ts'],
+    // After-hooks run in the reverse of their order of registration: the setup file's afterEach
+    // (registered first) runs after a test file's own, which closes its reactors.
+    sequence: { hooks: 'stack' },
     // Wine starts processes and threads slowly; these bound a hang, they are not speed targets.
     testTimeout: 60_000,
     hookTimeout: 60_000,

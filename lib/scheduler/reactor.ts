@@ -700,8 +700,11 @@ export class Reactor implements AsyncDisposable {
     for (const part of this.#parts) Object.assign(stats, part.stats());
     return Object.assign(stats, {
       timers: this.#timers.size,
+      sleeps: this.#timers.awaited,
       callbacks: this.#soon.length,
+      deferredTasks: this.#fair.waiting,
       channels: this.#channels.size,
+      channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
       iterations: this.#iterations,
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,
