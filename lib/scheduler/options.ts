@@ -62,8 +62,6 @@ export interface ReactorStats {
   sleeps: number;
   /** Call-soon callbacks queued for the next iteration. */
   callbacks: number;
-  /** Tasks held to the next iteration (fairness deferrals, `checkpoint()`). */
-  deferredTasks: number;
   /** Open channels, and those with a `receive()` waiting. */
   channels: number;
   channelReceivers: number;

@@ -702,7 +702,6 @@ export class Reactor implements AsyncDisposable {
       timers: this.#timers.size,
       sleeps: this.#timers.awaited,
       callbacks: this.#soon.length,
-      deferredTasks: this.#fair.waiting,
       channels: this.#channels.size,
       channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
       iterations: this.#iterations,

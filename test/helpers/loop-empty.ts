@@ -2,14 +2,14 @@
 // handle, runs the loop, and asserts uv_loop_close() == 0): when a test closes a reactor,
 // nothing may be left waiting, armed, in flight or queued that the test did not mean to leave.
 //
-// How: loop-empty-setup.ts (a vitest setupFiles module, so every test file has it) wraps the
-// Reactor's public methods to learn of every reactor a test uses, and `close()` to look at the
-// reactor twice — just before close tears anything down (what the test left), and once close
-// has finished (what close itself could not end: a packet that never came, a thread not joined).
-// A finding is recorded, never thrown inside close (the reactor must still release everything),
-// and fails the test in `afterEach` (or the file in `afterAll`, for a reactor made outside a
-// test), with what was left: "reactor 1 (select) left at close: readWaiters 1, sleeps 2". A
-// reactor the test used but never closed fails too, and is closed then.
+// How: loop-empty-setup.ts (a vitest setupFiles module, so every test file has it) learns of
+// every reactor as it is made (tracked-reactor.ts: in the test run, lib's Reactor is a subclass
+// that reports itself) and looks at it twice when it is closed — just before close tears anything
+// down (what the test left), and once close has finished (what close itself could not end: a
+// packet that never came, a thread not joined). A finding is recorded, never thrown inside close
+// (the reactor must still release everything), and fails the test in `afterEach` (or the file in
+// `afterAll`, for a reactor made outside a test), with what was left: "reactor 1 (select) left at
+// close: readWaiters 1, sleeps 2". A reactor the test never closed fails too, and is closed then.
 //
 // A test that closes with work pending on purpose (close rejects pending waits, fault tests)
 // says exactly what it leaves, before it closes: `allowLeft(reactor, { readWaiters: 1 })`. The
@@ -34,15 +34,17 @@ const BEFORE_CLOSE = {
   /** Sockets the readiness backend still has armed with no waiter (the reactor's own wakeup socket aside). */
   readArmedNoWaiter: (s: ReactorStats, wakeup: number) => Math.max(0, num(s.readiness.readArmed) - wakeup - s.readWaiters),
   writeArmedNoWaiter: (s: ReactorStats) => Math.max(0, num(s.readiness.writeArmed) - s.writeWaiters),
-  /** Overlapped operations waiting for their packets, AFD's own polls not counted (below). */
+  /**
+   * Overlapped operations waiting for their packets. AFD's polls are not counted: one may stay in
+   * flight while its socket is open, and a cancelled one until its packet comes, which close
+   * waits for — a poll still in flight once close has finished is counted (abandonedPolls).
+   */
   overlappedOperations: (s: ReactorStats) => Math.max(0, s.overlappedWaiters - num(s.readiness.pollsInFlight)),
-  /** AFD polls beyond one per socket still registered (a poll may stay in flight while its socket is open). */
-  strayPolls: (s: ReactorStats) => registeredSockets(s) === undefined ? 0 : Math.max(0, num(s.readiness.pollsInFlight) - registeredSockets(s)!),
   objectWaits: (s: ReactorStats) => s.objectWaits,
   /** Sleeps a task awaits (deadline signals' and the waiter pool's own timers are not waits). */
   sleeps: (s: ReactorStats) => s.sleeps,
+  /** Call-soon work never run (close drops it). Tasks deferred for fairness are not counted: close resumes them. */
   callbacks: (s: ReactorStats) => s.callbacks,
-  deferredTasks: (s: ReactorStats) => s.deferredTasks,
   channelReceivers: (s: ReactorStats) => s.channelReceivers,
 } satisfies Record<string, (s: ReactorStats, wakeup: number) => number>;
 
@@ -76,8 +78,6 @@ function registeredSockets(s: ReactorStats): number | undefined {
 export interface Tracked {
   /** "reactor 2 (afd, port, guest)", for messages. */
   label: string;
-  /** Made (first used) inside a test, or outside (beforeAll, a describe body): checked at afterEach or afterAll. */
-  inTest: boolean;
   closing: Promise<void> | undefined;
   allowed: Left | undefined;
   monitors: KeyMonitor[];
@@ -86,6 +86,9 @@ export interface Tracked {
 }
 
 const tracked = new WeakMap<Reactor, Tracked>();
+
+/** Reactors made during the current test (its hooks included), checked at its end; and those of the file, checked at the file's end. */
+export const reactorsOf: { test: Reactor[]; file: Reactor[] } = { test: [], file: [] };
 
 /** The tracker's entry for `reactor` (loop-empty-setup.ts makes them). */
 export function trackedOf(reactor: Reactor): Tracked | undefined {
@@ -106,6 +109,18 @@ export function allowLeft(reactor: Reactor, left: Left): void {
   if (entry === undefined) throw new Error('allowLeft: this reactor is not tracked (was test/helpers/loop-empty-setup.ts loaded?)');
   if (entry.closing !== undefined) throw new Error(`allowLeft: ${entry.label} is already closed; call allowLeft before close()`);
   entry.allowed = { ...entry.allowed, ...left };
+}
+
+/**
+ * `reactor`, made in a test, is a fixture later tests share (made lazily, closed in `afterAll` or
+ * when a test breaks it): it is checked when it is closed, and must be closed by the file's end
+ * rather than the test's.
+ */
+export function shareAcrossTests(reactor: Reactor): void {
+  const at = reactorsOf.test.indexOf(reactor);
+  if (at < 0) throw new Error('shareAcrossTests: this reactor was not made in the current test');
+  reactorsOf.test.splice(at, 1);
+  reactorsOf.file.push(reactor);
 }
 
 /** The reactor's mode, for messages: its readiness backend, where it waits, guest or host. */
@@ -162,4 +177,22 @@ function checkPollGroups(s: ReactorStats, entry: Tracked): void {
   if (sum !== registered || bad.length > 0) {
     entry.findings.push(`${entry.label} AFD poll groups at close: sizes [${sizes.join(', ')}] (limit ${limit}) for ${registered} registered sockets`);
   }
+}
+
+/**
+ * The end of a test (or file): closes each reactor never closed (a finding of its own), waits for
+ * every close and its check, and throws with everything found.
+ */
+export async function finishReactors(reactors: readonly Reactor[]): Promise<void> {
+  const findings: string[] = [];
+  for (const reactor of reactors) {
+    const entry = tracked.get(reactor)!;
+    if (entry.closing === undefined) {
+      findings.push(`${entry.label} was never closed`);
+      await reactor.close().catch(() => {});
+    }
+    await entry.closing;
+    findings.push(...entry.findings.splice(0));
+  }
+  if (findings.length > 0) throw new Error(`the loop was not empty (test/helpers/loop-empty.ts):\n  ${findings.join('\n  ')}`);
 }

@@ -360,7 +360,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     newReactor();
     const pairs = [jar.pair(), jar.pair(), jar.smallBufferPair()];
     expect(reactor.stats()).toEqual({
-      readWaiters: 0, writeWaiters: 0, timers: 0, sleeps: 0, callbacks: 0, deferredTasks: 0, channels: 0, channelReceivers: 0, iterations: 0, wakeups: 0,
+      readWaiters: 0, writeWaiters: 0, timers: 0, sleeps: 0, callbacks: 0, channels: 0, channelReceivers: 0, iterations: 0, wakeups: 0,
       longestIterationMs: 0, deferredOperations: 0,
       running: false, closed: false, guest: false,
       readiness: name === 'select'
