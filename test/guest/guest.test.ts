@@ -16,6 +16,7 @@ import { NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, 
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { countNodeTicks } from '../helpers/node-ticks.ts';
+import { allowLeft } from '../helpers/loop-empty.ts';
 import { kGuestLoop } from '../../lib/scheduler/reactor.ts';
 import { MAX_INLINE_ITERATIONS } from '../../lib/guest/guest-loop.ts';
 
@@ -326,6 +327,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     const reading = reactor.waitReadable(a);
     const outcomes = Promise.allSettled([sleeping, reading]);
     await delay(20);
+    allowLeft(reactor, { sleeps: 1, readWaiters: 1 });
     await reactor.close();
     for (const outcome of await outcomes) {
       expect(outcome.status).toBe('rejected');
