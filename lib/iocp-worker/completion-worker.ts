@@ -101,6 +101,7 @@ export class CompletionWorker {
     void this.#workerExited!.then(() => {
       exited = true;
     });
+    // ends: when the worker exits at KEY_STOP; a thread killed natively is found by checkAlive once it has reported its OS thread id (not before: issue #22 item 3)
     while (!exited) {
       this.#ring.drain(deliver);
       this.#thread!.checkAlive();

@@ -185,6 +185,7 @@ export class TcpStream extends ReactorSocket {
           if (signal?.aborted) throw signal.reason;
         }
       }
+      // ends: recv returns bytes or end of stream, or throws; each retry first waits for readiness, which a close or an abort rejects
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
@@ -223,6 +224,7 @@ export class TcpStream extends ReactorSocket {
   async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
     options = checkOptions(options, 'TcpStream.readable: options');
     const buffer = new Uint8Array(checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'TcpStream.readable: chunkSize', 1, 2 ** 31 - 1));
+    // ends: at end of stream (a read of 0), or when a read throws (closed, reset, aborted)
     for (;;) {
       const n = await this.read(buffer, options);
       if (n === 0) return;
@@ -301,6 +303,7 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
   /** The next connection, as a TcpStream. */
   async accept(options: IoOptions = {}): Promise<TcpStream> {
     options = checkOptions(options, 'TcpListener.accept: options');
+    // ends: accept returns a connection, or throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const s = sock.acceptSocket(this.socket);

@@ -63,6 +63,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
   async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
     options = checkOptions(options, 'UdpSocket.receive: options');
     const buffer = new Uint8Array(checkInteger(options.maxSize === undefined ? 65536 : options.maxSize, 'UdpSocket.receive: maxSize', 1, 2 ** 31 - 1));
+    // ends: a datagram arrives, or recvfrom throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const got = sock.recvFrom(this.socket, buffer);

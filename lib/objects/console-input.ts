@@ -104,6 +104,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
     if (this.#reading) throw new BusyResourceError('another task is already reading this console');
     this.#reading = true;
     try {
+      // ends: at the first key record, or when the wait throws (closed, aborted); a pass that finds only other records has consumed them
       for (;;) {
         if (this.pending > 0) {
           const keys = this.#readRecords();

@@ -326,6 +326,7 @@ export class Reactor implements AsyncDisposable {
     };
     main.then(markSettled, markSettled);
     try {
+      // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
       for (;;) {
         await yieldToNode();
         if (this.#closed) break;

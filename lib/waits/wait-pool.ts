@@ -327,6 +327,7 @@ export class WaitPool implements LoopPart {
     void thread.exited.then(() => {
       exited = true;
     });
+    // ends: when the thread exits at STOP; a thread killed natively is found by checkAlive once it has reported its OS thread id (not before: issue #22 item 3)
     while (!exited) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, THREAD_CHECK_MS);
