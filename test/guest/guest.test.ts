@@ -140,6 +140,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
       });
     });
     // Accept on winmux; each connection becomes a Node Duplex that http parses.
+    const connections: ReturnType<typeof toNodeDuplex>[] = []; // destroyed at the end: the keep-alive one's server end still reads
     const accepting = (async () => {
       for (;;) {
         let stream: TcpStream;
@@ -148,7 +149,9 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
         } catch {
           return;
         }
-        server.emit('connection', toNodeDuplex(stream));
+        const duplex = toNodeDuplex(stream);
+        connections.push(duplex);
+        server.emit('connection', duplex);
       }
     })();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -176,6 +179,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
       expect((await request('GET', '/two')).body.toString()).toBe('hello /two');
     } finally {
       agent.destroy();
+      for (const duplex of connections) duplex.destroy();
       server.close();
       listener.close();
       await accepting;

@@ -59,7 +59,7 @@ const AFTER_CLOSE = {
   guestHelperRunning: (s: ReactorStats) => (s.guestHelper === 'waiting' || s.guestHelper === 'idle' || s.guestHelper === 'starting' ? 1 : 0),
 } satisfies Record<string, (s: ReactorStats) => number>;
 
-/** Key monitors with a `next()` waiting (the reactor's stats do not count them: loop-empty-setup.ts tracks the monitors). */
+/** Key monitors with a `next()` waiting (the reactor's stats do not count them; tracked-reactor.ts reports each monitor made). */
 const KEY_MONITOR_WAITERS = 'keyMonitorWaiters';
 
 type Item = keyof typeof BEFORE_CLOSE | keyof typeof AFTER_CLOSE | typeof KEY_MONITOR_WAITERS;
