@@ -114,6 +114,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
     const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
+    // ends: the pipe opens, or fails other than ERROR_PIPE_BUSY, or the deadline (timeoutMs) passes, or the signal aborts the sleep
     for (;;) {
       try {
         return new NamedPipe(reactor, registerOrClose(reactor, openPipeClient(path)));
@@ -149,6 +150,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const { chunkSize = 65536, ...readOptions } = checkOptions(options, 'NamedPipe.readable: options');
     checkInteger(chunkSize, 'NamedPipe.readable: chunkSize', 1, 2 ** 31 - 1);
     const buffer = new Uint8Array(chunkSize);
+    // ends: at end of stream (a read of 0), or when a read throws (closed, broken pipe, aborted)
     for (;;) {
       const n = await this.read(buffer, readOptions);
       if (n === 0) return;

@@ -191,6 +191,7 @@ export class TcpStream extends ReactorSocket {
           if (signal?.aborted) throw signal.reason;
         }
       }
+      // ends: recv returns bytes or end of stream, or throws; each retry first waits for readiness, which a close or an abort rejects
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
@@ -229,6 +230,7 @@ export class TcpStream extends ReactorSocket {
   async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
     options = checkOptions(options, 'TcpStream.readable: options');
     const buffer = new Uint8Array(checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'TcpStream.readable: chunkSize', 1, 2 ** 31 - 1));
+    // ends: at end of stream (a read of 0), or when a read throws (closed, reset, aborted)
     for (;;) {
       const n = await this.read(buffer, options);
       if (n === 0) return;
@@ -314,6 +316,7 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
     const signal = checkSignal(options.signal, 'TcpListener.accept: signal');
     // Before accept: a connection in the backlog would be taken and returned.
     if (signal?.aborted) throw signal.reason;
+    // ends: accept returns a connection, or throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const s = sock.acceptSocket(this.socket);

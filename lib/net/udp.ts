@@ -71,6 +71,7 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
     this.check();
     // Before recvfrom: a queued datagram would be taken and returned.
     if (signal?.aborted) throw signal.reason;
+    // ends: a datagram arrives, or recvfrom throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const got = sock.recvFrom(this.socket, buffer);

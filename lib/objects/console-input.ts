@@ -106,6 +106,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
     if (user?.aborted) throw user.reason;
     this.#reading = true;
     try {
+      // ends: at the first key record, or when the wait throws (closed, aborted); a pass that finds only other records has consumed them
       for (;;) {
         if (this.pending > 0) {
           const keys = this.#readRecords();

@@ -56,9 +56,15 @@ export interface WaitOptions {
 export interface ReactorStats {
   readWaiters: number;
   writeWaiters: number;
+  /** Timers pending: sleeps, deadline signals' timers and the waiter pool's own (a wait's timeout, an idle thread's retirement). */
   timers: number;
+  /** Of `timers`, those a task awaits (`sleep`, `sleepUntil`); the others keep nothing waiting. */
+  sleeps: number;
+  /** Call-soon callbacks queued for the next iteration. */
   callbacks: number;
+  /** Open channels, and those with a `receive()` waiting. */
   channels: number;
+  channelReceivers: number;
   /** Completed loop iterations (select calls made by the loop) since the reactor was created. */
   iterations: number;
   /** Times the wakeup socket was found readable and drained. */

@@ -327,6 +327,7 @@ export class Reactor implements AsyncDisposable {
     };
     main.then(markSettled, markSettled);
     try {
+      // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
       for (;;) {
         await yieldToNode();
         if (this.#closed) break;
@@ -710,8 +711,10 @@ export class Reactor implements AsyncDisposable {
     for (const part of this.#parts) Object.assign(stats, part.stats());
     return Object.assign(stats, {
       timers: this.#timers.size,
+      sleeps: this.#timers.awaited,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
+      channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
       iterations: this.#iterations,
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,

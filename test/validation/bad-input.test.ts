@@ -24,6 +24,7 @@ import {
 } from '../../lib/index.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
 import { loopUntil, settled } from '../helpers/loop.ts';
+import { shareAcrossTests } from '../helpers/loop-empty.ts';
 
 checkResourcesReleased();
 
@@ -847,6 +848,7 @@ describe('bad input fails the call, and only the call', () => {
       // A new reactor's threads (the IOCP worker, a waiter thread) start, and open handles, with
       // its first background: one round of it first, so the rows' counts start from a settled one.
       reactor = shared = new Reactor();
+      shareAcrossTests(shared); // the rows' reactor until one breaks it; closed in afterAll
       await stillWorks(startBackground());
       await reactor.run(() => settled(reactor, processHandleCount));
     }

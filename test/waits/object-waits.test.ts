@@ -11,6 +11,7 @@ import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 import { helperStarted, loopUntil, settled } from '../helpers/loop.ts';
+import { allowLeft } from '../helpers/loop-empty.ts';
 
 checkResourcesReleased();
 
@@ -276,6 +277,7 @@ describe.each(LOOP_MODES)('object waits (waiting in $name)', ({ mode }) => {
     const outcome = await reactor.run(async () => {
       const waiting = reactor.waitForObject(e.handle).catch((x: unknown) => x);
       await reactor.sleep(20);
+      allowLeft(reactor, { objectWaits: 1 });
       await reactor.close();
       return waiting;
     });
