@@ -64,7 +64,7 @@ const KEY_MONITOR_WAITERS = 'keyMonitorWaiters';
 
 type Item = keyof typeof BEFORE_CLOSE | keyof typeof AFTER_CLOSE | typeof KEY_MONITOR_WAITERS;
 
-function num(value: number | string | undefined): number {
+function num(value: number | string | readonly number[] | undefined): number {
   return typeof value === 'number' ? value : 0;
 }
 
