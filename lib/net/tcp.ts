@@ -171,21 +171,21 @@ export class TcpStream extends ReactorSocket {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
       // iteration, the loop has not polled since and the peer has had no time to answer what this
       // task may just have sent (a request/response peer never has): recv would only say
-      // WSAEWOULDBLOCK, 3 wineserver requests under Wine wasted. So the read waits for the next
-      // iteration, then tries recv — and only if that says WSAEWOULDBLOCK waits for readiness.
-      // Not readiness first: an iteration later the bytes are usually there (a busy peer answers
-      // within a turn of the loop; under load the other tasks' work sits in between), and under
-      // Wine a select that finds a socket readable costs the wineserver far more than the recv
-      // (it polls the socket again and again until the bytes are read; docs/wine.md). A read that
-      // starts in a later iteration (its task did something else in between, or was deferred)
-      // tries recv at once.
+      // WSAEWOULDBLOCK (recv + WSAGetLastError wasted). So the read waits for readiness first: the
+      // next iteration's poll, which comes anyway, reports the socket with the bytes, and recv
+      // then finds them — select, recv, send per echo round trip, the C select server's 3 calls.
+      // (It used to wait for the next iteration and try recv first: select(0), recv →
+      // WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait — 6 calls a round trip at one
+      // connection; counted by bench/echo-calls.ts. That order only pays under Wine, where a select
+      // reporting a readable socket costs the wineserver more than a recv: docs/wine.md.) A read
+      // that starts in a later iteration (its task did something else in between, or was
+      // deferred) tries recv at once: the loop has polled since, and the bytes may be there.
       let waited = false;
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          await this.reactor.checkpoint();
+          await this.reactor.waitReadable(this.socket, options);
           waited = true;
-          if (signal?.aborted) throw signal.reason;
         }
       }
       for (;;) {
