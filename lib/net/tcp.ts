@@ -170,21 +170,32 @@ export class TcpStream extends ReactorSocket {
     try {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
       // iteration, the loop has not polled since and the peer has had no time to answer what this
-      // task may just have sent (a request/response peer never has): recv would only say
-      // WSAEWOULDBLOCK (recv + WSAGetLastError wasted). So the read waits for readiness first: the
-      // next iteration's poll, which comes anyway, reports the socket with the bytes, and recv
-      // then finds them — select, recv, send per echo round trip, the C select server's 3 calls.
-      // (It used to wait for the next iteration and try recv first: select(0), recv →
-      // WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait — 6 calls a round trip at one
-      // connection; counted by bench/echo-calls.ts. That order only pays under Wine, where a select
-      // reporting a readable socket costs the wineserver more than a recv: docs/wine.md.) A read
-      // that starts in a later iteration (its task did something else in between, or was
-      // deferred) tries recv at once: the loop has polled since, and the bytes may be there.
+      // task may just have sent (a request/response peer never has): recv now would only say
+      // WSAEWOULDBLOCK. A read that starts in a later iteration (its task did something else in
+      // between, or was deferred) tries recv at once: the loop has polled since.
+      //
+      // Host mode waits for readiness at once: the next iteration's poll, which comes anyway,
+      // reports the socket once the bytes are there — select, recv, send per echo round trip at one
+      // connection, the C select server's 3 native calls. (Waiting an iteration and trying recv
+      // first costs the same 3 when the peer has answered by then, and 6 when it has not: select(0),
+      // recv → WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait. It pays only under Wine,
+      // where a select that finds a socket readable costs the wineserver more than a recv;
+      // docs/wine.md.) Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
+      //
+      // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
+      // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
+      // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
+      // costs both whenever the poll after it finds nothing yet.
       let waited = false;
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          await this.reactor.waitReadable(this.socket, options);
+          if (this.reactor.guest) {
+            await this.reactor.checkpoint();
+            if (signal?.aborted) throw signal.reason;
+          } else {
+            await this.reactor.waitReadable(this.socket, options);
+          }
           waited = true;
         }
       }

@@ -1,8 +1,8 @@
-// Native calls per echo round trip at one connection, per loop mode: counts, not times, so load
-// does not change them. A bound per mode fails the suite when a change adds calls to the
+// Native calls per echo round trip at one connection, per loop mode: counts, not times (host mode's
+// do not depend on load; the guest modes' depend on whether the client answered in time). A bound per mode fails the suite when a change adds calls to the
 // one-connection path (bench/echo-calls.ts does the counting; `npm run bench -- echo-calls` prints
-// the calls by function). The bounds leave a quarter of a call of slack for a wait that times out
-// (maxBlockMs) while a loaded machine delays the client.
+// the calls by function). The host-mode bounds leave a quarter of a call of slack for a wait that
+// times out (maxBlockMs) while a loaded machine delays the client.
 import { expect, test } from 'vitest';
 import { COUNT_MODES, countEchoCalls } from '../../bench/echo-calls.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
@@ -11,15 +11,17 @@ checkResourcesReleased();
 
 /**
  * Calls on the reactor's thread per round trip. select: select, recv, send (the C select
- * server's 3). port: the AFD poll, GetQueuedCompletionStatusEx, recv, send. The guest modes also
- * poll with timeout 0 on Node's thread before handing the wait to the helper (its calls are the
- * helper thread's, not counted here).
+ * server's 3). port: the AFD poll, GetQueuedCompletionStatusEx, recv, send. The guest modes try
+ * recv an iteration after a short read (TcpStream.read says why), so their count depends on
+ * whether the client has answered by then: 5.3-6 (select) and 4.9-7.5 (port) measured with this
+ * client on a loaded machine; their bounds only catch a gross regression. The helper thread's
+ * calls are its own, not counted here.
  */
 const BOUNDS: Record<string, number> = {
   select: 3.25,
   port: 4.25,
-  'guest select': 4.25,
-  'guest port': 7.5,
+  'guest select': 7,
+  'guest port': 8.5,
 };
 
 test.each(COUNT_MODES)('one connection, 200 echo round trips in $name: native calls per round trip stay within the bound', async ({ name, mode }) => {
