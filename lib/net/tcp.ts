@@ -28,10 +28,23 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 
 /** The zero-byte send of `TcpStream.#throwIfReset`. */
 const NOTHING = new Uint8Array(0);
+/**
+ * Guest mode: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
+ * after a short read wait for readiness before that recv is tried again. 1 in 8 then costs
+ * select(0)/GetQueuedCompletionStatusEx(0), recv and WSAGetLastError more; a peer that has become
+ * fast waits at most 8 reads to be served inline again.
+ */
+const READINESS_READS = 8;
 
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
+  /**
+   * Guest mode: reads after a short read that wait for readiness before trying the next
+   * iteration's recv again, set when that recv said WSAEWOULDBLOCK (the peer answers slower than
+   * an iteration). See `read`.
+   */
+  #readinessReadsLeft = 0;
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
@@ -185,15 +198,20 @@ export class TcpStream extends ReactorSocket {
       // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
       // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
       // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
-      // costs both whenever the poll after it finds nothing yet.
+      // costs both whenever the poll after it finds nothing yet. When that recv says
+      // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS reads after a
+      // short read wait for readiness instead, as in host mode, then it tries again.
       let waited = false;
+      let triedAfterIteration = false;
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          if (this.reactor.guest) {
+          if (this.reactor.guest && this.#readinessReadsLeft === 0) {
             await this.reactor.checkpoint();
             if (signal?.aborted) throw signal.reason;
+            triedAfterIteration = true;
           } else {
+            if (this.#readinessReadsLeft > 0) this.#readinessReadsLeft--;
             await this.reactor.waitReadable(this.socket, options);
           }
           waited = true;
@@ -210,6 +228,8 @@ export class TcpStream extends ReactorSocket {
           if (turn !== undefined) await turn;
           return n;
         }
+        if (triedAfterIteration) this.#readinessReadsLeft = READINESS_READS;
+        triedAfterIteration = false;
         await this.reactor.waitReadable(this.socket, options);
         waited = true;
       }
