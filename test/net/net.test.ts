@@ -220,6 +220,28 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
+  test('a peer slower than an iteration: after one WSAEWOULDBLOCK recv a guest reactor\'s reads after a short read wait for readiness first, as host mode\'s always do', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const buffer = Buffer.alloc(64);
+      await client.write(Buffer.from('a'));
+      expect(await server.read(buffer)).toBe(1); // short
+      const failedRecvs = reactor.stats().nativeCalls.WSAGetLastError ?? 0;
+      const reading = server.read(buffer); // the peer has not answered: guest mode's recv an iteration later finds nothing
+      await reactor.sleep(20);
+      expect(reactor.stats().readWaiters).toBe(1);
+      expect((reactor.stats().nativeCalls.WSAGetLastError ?? 0) - failedRecvs).toBe(reactor.guest ? 1 : 0);
+      await client.write(Buffer.from('b'));
+      expect(await reading).toBe(1); // short again
+      const next = server.read(buffer); // same iteration: now a readiness wait at once, in every mode
+      expect(reactor.stats().readWaiters).toBe(1);
+      await client.write(Buffer.from('c'));
+      expect(await next).toBe(1);
+      expect(reactor.stats().nativeCalls.WSAGetLastError ?? 0).toBe(failedRecvs + (reactor.guest ? 1 : 0));
+    });
+  });
+
   test('reads after a short read: data, abort and end of stream still come through', async () => {
     // One busy socket: each read after a short one waits an iteration, or for readability.
     reactor = new Reactor(mode);
