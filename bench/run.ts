@@ -9,6 +9,8 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   echo: () => import('./echo.ts'),
   coexist: () => import('./coexist.ts'),
   http: () => import('./http.ts'),
+  'ffi-calls': () => import('./ffi-calls.ts'),
+  'echo-calls': () => import('./echo-calls.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -414,8 +414,12 @@ export class CompletionPort implements PollingPart {
    * dequeued (port-dequeue.ts). Returns the packet count, wakes included.
    */
   poll(timeoutMs: number, handedOver?: HandedOver): number {
+    // What a guest's helper dequeued is this iteration's poll: no GetQueuedCompletionStatusEx(0)
+    // after it (an empty one is two native calls, with GetLastError's WAIT_TIMEOUT). Packets
+    // queued meanwhile wait for the next iteration, which polls again since this one found some.
     const handed = handedOver === undefined ? 0 : this.dispatchHandedOver(handedOver);
-    return handed + this.#dequeue!.wait(timeoutMs, this.#keys.dispatch);
+    if (handed > 0) return handed;
+    return this.#dequeue!.wait(timeoutMs, this.#keys.dispatch);
   }
 
   /** Port mode: dispatches, in order, the OVERLAPPED_ENTRYs a guest reactor's helper thread dequeued from this port. Returns their count. */

@@ -28,10 +28,23 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 
 /** The zero-byte send of `TcpStream.#throwIfReset`. */
 const NOTHING = new Uint8Array(0);
+/**
+ * Guest mode: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
+ * after a short read wait for readiness before that recv is tried again. 1 in 8 then costs
+ * select(0)/GetQueuedCompletionStatusEx(0), recv and WSAGetLastError more; a peer that has become
+ * fast waits at most 8 reads to be served inline again.
+ */
+const READINESS_READS = 8;
 
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
+  /**
+   * Guest mode: reads after a short read that wait for readiness before trying the next
+   * iteration's recv again, set when that recv said WSAEWOULDBLOCK (the peer answers slower than
+   * an iteration). See `read`.
+   */
+  #readinessReadsLeft = 0;
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
@@ -173,22 +186,38 @@ export class TcpStream extends ReactorSocket {
     try {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
       // iteration, the loop has not polled since and the peer has had no time to answer what this
-      // task may just have sent (a request/response peer never has): recv would only say
-      // WSAEWOULDBLOCK, 3 wineserver requests under Wine wasted. So the read waits for the next
-      // iteration, then tries recv — and only if that says WSAEWOULDBLOCK waits for readiness.
-      // Not readiness first: an iteration later the bytes are usually there (a busy peer answers
-      // within a turn of the loop; under load the other tasks' work sits in between), and under
-      // Wine a select that finds a socket readable costs the wineserver far more than the recv
-      // (it polls the socket again and again until the bytes are read; docs/wine.md). A read that
-      // starts in a later iteration (its task did something else in between, or was deferred)
-      // tries recv at once.
+      // task may just have sent (a request/response peer never has): recv now would only say
+      // WSAEWOULDBLOCK. A read that starts in a later iteration (its task did something else in
+      // between, or was deferred) tries recv at once: the loop has polled since.
+      //
+      // Host mode waits for readiness at once: the next iteration's poll, which comes anyway,
+      // reports the socket once the bytes are there — select, recv, send per echo round trip at one
+      // connection, the C select server's 3 native calls. (Waiting an iteration and trying recv
+      // first costs the same 3 when the peer has answered by then, and 6 when it has not: select(0),
+      // recv → WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait. It pays only under Wine,
+      // where a select that finds a socket readable costs the wineserver more than a recv;
+      // docs/wine.md.) Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
+      //
+      // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
+      // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
+      // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
+      // costs both whenever the poll after it finds nothing yet. When that recv says
+      // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS reads after a
+      // short read wait for readiness instead, as in host mode, then it tries again.
       let waited = false;
+      let triedAfterIteration = false;
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          await this.reactor.checkpoint();
+          if (this.reactor.guest && this.#readinessReadsLeft === 0) {
+            await this.reactor.checkpoint();
+            if (signal?.aborted) throw signal.reason;
+            triedAfterIteration = true;
+          } else {
+            if (this.#readinessReadsLeft > 0) this.#readinessReadsLeft--;
+            await this.reactor.waitReadable(this.socket, options);
+          }
           waited = true;
-          if (signal?.aborted) throw signal.reason;
         }
       }
       // ends: recv returns bytes or end of stream, or throws; each retry first waits for readiness, which a close or an abort rejects
@@ -203,6 +232,8 @@ export class TcpStream extends ReactorSocket {
           if (turn !== undefined) await turn;
           return n;
         }
+        if (triedAfterIteration) this.#readinessReadsLeft = READINESS_READS;
+        triedAfterIteration = false;
         await this.reactor.waitReadable(this.socket, options);
         waited = true;
       }

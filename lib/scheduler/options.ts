@@ -74,6 +74,18 @@ export interface ReactorStats {
    * to the start of the next (dispatch, timers, call-soon, the tasks and Node's callbacks).
    */
   longestIterationMs: number;
+  /**
+   * Turns of Node's event loop the reactor let run before an iteration: host mode, `run`'s yields
+   * (a setImmediate each); guest mode, the iterations not made inline (each a setImmediate's
+   * step or the helper's message). Divided by `iterations`: Node turns per iteration.
+   */
+  nodeTurns: number;
+  /**
+   * Native (koffi) calls made on this thread since it loaded winmux, by Win32 function name. Per
+   * thread, not per reactor: two reactors on one thread share the counts, and the IOCP worker's,
+   * waiter threads' and guest helper's calls are not in them. Take differences.
+   */
+  nativeCalls: Record<string, number>;
   /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
   deferredOperations: number;
   /** Host mode: `run` is running. Guest mode: the loop is live (not closed). */

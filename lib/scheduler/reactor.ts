@@ -77,6 +77,7 @@ import { checkOptions } from '../arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
+import { nativeCallCounts } from '../win32/ffi.ts';
 
 /**
  * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
@@ -156,6 +157,8 @@ export class Reactor implements AsyncDisposable {
   #pollEndedAt: number | undefined;
   #longestIterationMs = 0;
   #wakeups = 0;
+  /** Host mode: `run`'s yields to Node's loop (guest mode counts its own, stats()). */
+  #nodeYields = 0;
   #running = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -330,6 +333,7 @@ export class Reactor implements AsyncDisposable {
       // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
       for (;;) {
         await yieldToNode();
+        this.#nodeYields++;
         if (this.#closed) break;
         if (settled) {
           // Call-soon work queued before the main task ended (say, by a task that then threw)
@@ -719,6 +723,8 @@ export class Reactor implements AsyncDisposable {
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,
       deferredOperations: this.#fair.deferredTotal,
+      nodeTurns: this.#guest !== undefined ? this.#guest.stats().guestTurns - this.#guest.inlineTurns : this.#nodeYields,
+      nativeCalls: nativeCallCounts(),
       running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,
       guest: this.#guest !== undefined,
