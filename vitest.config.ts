@@ -65,6 +65,9 @@ export default defineConfig({
     // Each file in its own process: handle and thread counts are per process, and each file
     // checks them (test/helpers/resources.ts).
     pool: 'forks',
+    // Two files at a time on this 2-core machine: most of a file's time is Wine starting
+    // processes and threads and waiting on children, not CPU (vitest's default is cores - 1).
+    maxWorkers: 2,
     // Every test ends with its reactors' loops empty (libuv's MAKE_VALGRIND_HAPPY): see the file.
     setupFiles: ['test/helpers/loop-empty-setup.ts'],
     // After-hooks run in the reverse of their order of registration: the setup file's afterEach

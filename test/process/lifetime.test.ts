@@ -9,9 +9,9 @@
 // it was never noticed (its wait hung); and a process whose thread was killed later aborted at its
 // natural exit (code 134: Node's Worker destructor asserts the thread stopped through Node).
 import { beforeAll, describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkResourcesReleased } from '../helpers/resources.ts';
+import { runAll, runNodeChild, type ChildOutcome } from '../helpers/node-children.ts';
 
 // As test/process/exit.test.ts: libuv's job object at the first spawn (start-up, +1 handle), and
 // Wine's thread-pool threads that waited for the children retire after 5 s idle.
@@ -20,58 +20,29 @@ checkResourcesReleased({ startupHandles: 1, settleMs: 20_000 });
 const child = fileURLToPath(new URL('../fixtures/lifetime-child.ts', import.meta.url));
 /** Generous: a child starts in 1–2 s under Wine; a child that is held never exits at all. */
 const EXIT_LIMIT_MS = 60_000;
-/** Children at once: each costs a Windows Node start under Wine, on a shared 2-core machine. */
-const BATCH = 4;
+/** Children at once: each costs a Windows Node start under Wine, then mostly waits. */
+const CHILDREN_AT_ONCE = 4;
 
 const MODES = ['select', 'port', 'guest-select', 'guest-port'];
 const STATES = ['unused', 'idle', 'unref-wait', 'timeout-signal', 'run-no-close', 'ref-wait', 'kill-start', 'kill-later'];
 
-interface Outcome {
-  code: number | null;
-  lines: string[];
-  hung: boolean;
-}
-
-function runChild(mode: string, state: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    // Piped, not inherited: under Wine an inherited Linux pipe makes the child fail with EBADF.
-    const proc = spawn(process.execPath, [child, mode, state], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout!.on('data', (chunk) => (output += String(chunk)));
-    proc.stderr!.on('data', (chunk) => (output += String(chunk)));
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      proc.kill();
-    }, EXIT_LIMIT_MS);
-    proc.on('error', reject);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: output.split(/\r?\n/).filter((line) => line !== ''), hung });
-    });
-  });
-}
-
-const outcomes = new Map<string, Outcome>();
+let outcomes = new Map<string, ChildOutcome>();
 
 beforeAll(async () => {
   const cells = MODES.flatMap((mode) => STATES.map((state) => [mode, state] as const));
-  for (let i = 0; i < cells.length; i += BATCH) {
-    await Promise.all(cells.slice(i, i + BATCH).map(async ([mode, state]) => {
-      outcomes.set(`${mode} ${state}`, await runChild(mode, state));
-    }));
-  }
-}, (MODES.length * STATES.length / BATCH) * (EXIT_LIMIT_MS + 10_000));
+  outcomes = await runAll(cells, CHILDREN_AT_ONCE, ([mode, state]) => `${mode} ${state}`, ([mode, state]) => runNodeChild(child, [mode, state], EXIT_LIMIT_MS));
+}, Math.ceil((MODES.length * STATES.length) / CHILDREN_AT_ONCE) * (EXIT_LIMIT_MS + 10_000));
 
 /** The cell's outcome, checked for what every cell must do: end by itself, with code 0, its main module done. */
 function ended(mode: string, state: string): string[] {
   const outcome = outcomes.get(`${mode} ${state}`)!;
-  const text = outcome.lines.join('\n');
+  const lines = outcome.output.split(/\r?\n/).filter((line) => line !== '');
+  const text = lines.join('\n');
   expect(outcome.hung, `the child did not exit by itself:\n${text}`).toBe(false);
   expect(outcome.code, `exit code; the child's output:\n${text}`).toBe(0);
-  expect(outcome.lines, text).toContain('main done');
-  expect(outcome.lines.at(-1), text).toBe('exit 0');
-  return outcome.lines;
+  expect(lines, text).toContain('main done');
+  expect(lines.at(-1), text).toBe('exit 0');
+  return lines;
 }
 
 describe.each(MODES)('a process with a %s reactor', (mode) => {
