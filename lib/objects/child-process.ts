@@ -312,6 +312,11 @@ export class ChildProcess implements AsyncDisposable {
    */
   kill(options: number | { exitCode?: number; tree?: boolean } = 1): void {
     this.#check();
+    // A number is the exit code; anything else but an options bag is a wrong exit code (what a
+    // caller of the older `kill(exitCode)` meant), named so.
+    if (typeof options !== 'number' && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new TypeError(`ChildProcess.kill: exitCode must be a number (or an options object { exitCode, tree }), got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+    }
     const { exitCode = 1, tree = false } = typeof options === 'number' ? { exitCode: options } : checkOptionsBag(options, 'ChildProcess.kill: options');
     checkInteger(exitCode, 'ChildProcess.kill: exitCode', 0, 0xffff_ffff);
     if (typeof tree !== 'boolean') throw new TypeError(`ChildProcess.kill: tree must be a boolean, got ${typeof tree}`);
