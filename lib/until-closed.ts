@@ -5,6 +5,8 @@
 import { ClosedResourceError } from './errors.ts';
 
 export async function* untilClosed<T>(next: () => Promise<T>, closed: () => boolean): AsyncGenerator<T, void, undefined> {
+  // Ends when the source is closed (its ClosedResourceError) or next() throws anything else, or
+  // when the consumer leaves its for await.
   for (;;) {
     try {
       yield await next();

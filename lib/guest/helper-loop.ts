@@ -22,7 +22,7 @@ export function runGuestHelper(data: GuestHelperData): void {
   if (data.kind === 'select') ws.ensureWinsock();
   // Until this arrives the reactor polls on a Node timer instead of handing waits over.
   parentPort!.postMessage('online');
-  for (;;) {
+  for (;;) { // until the reactor stores STOP (on close, or when its thread exits)
     Atomics.wait(control, REQUEST, IDLE);
     const request = Atomics.load(control, REQUEST);
     if (request === STOP) return;

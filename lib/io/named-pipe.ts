@@ -47,7 +47,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
     const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
-    for (;;) {
+    for (;;) { // bounded by timeoutMs: ERROR_PIPE_BUSY at the deadline is thrown, and an abort ends the sleep
       try {
         const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
         return new NamedPipe(reactor, registerOrClose(reactor, handle));
@@ -83,7 +83,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const { chunkSize = 65536, ...readOptions } = checkOptions(options, 'NamedPipe.readable: options');
     checkInteger(chunkSize, 'NamedPipe.readable: chunkSize', 1, 2 ** 31 - 1);
     const buffer = new Uint8Array(chunkSize);
-    for (;;) {
+    for (;;) { // ends at end of stream (a read of 0) or when a read throws (an abort, a close)
       const n = await this.read(buffer, readOptions);
       if (n === 0) return;
       yield buffer.slice(0, n);

@@ -21,7 +21,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
   const removed = new Uint32Array(1);
   Atomics.store(ring.control, STATE, RUNNING);
   try {
-    for (;;) {
+    for (;;) { // until a KEY_STOP packet (stop() posts one), EXITING at exit, or a failed dequeue
       if (Atomics.load(ring.control, EXITING) !== 0) return;
       const { slot, count } = ring.reserve(MAX_ENTRIES_PER_DEQUEUE);
       if (count === 0) {

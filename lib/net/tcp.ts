@@ -185,6 +185,7 @@ export class TcpStream extends ReactorSocket {
           if (signal?.aborted) throw signal.reason;
         }
       }
+      // Ends at the first recv that is not WSAEWOULDBLOCK; each wait between ends with readiness, an abort or a close.
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
@@ -223,7 +224,7 @@ export class TcpStream extends ReactorSocket {
   async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
     options = checkOptions(options, 'TcpStream.readable: options');
     const buffer = new Uint8Array(checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'TcpStream.readable: chunkSize', 1, 2 ** 31 - 1));
-    for (;;) {
+    for (;;) { // ends at end of stream (a read of 0) or when a read throws (an abort, a close)
       const n = await this.read(buffer, options);
       if (n === 0) return;
       yield buffer.slice(0, n);

@@ -104,7 +104,7 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
     if (this.#reading) throw new BusyResourceError('another task is already reading this console');
     this.#reading = true;
     try {
-      for (;;) {
+      for (;;) { // ends with key records, or when a wait throws (an abort, a close); each pass reads what is pending
         if (this.pending > 0) {
           const keys = this.#readRecords();
           if (keys.length > 0) return keys;

@@ -326,7 +326,7 @@ export class Reactor implements AsyncDisposable {
     };
     main.then(markSettled, markSettled);
     try {
-      for (;;) {
+      for (;;) { // one loop iteration a pass, until the main task has settled or the reactor is closed
         await yieldToNode();
         if (this.#closed) break;
         if (settled) {

@@ -101,7 +101,7 @@ export class TimerHeap {
 
   #down(i: number): void {
     const n = this.#heap.length;
-    for (;;) {
+    for (;;) { // i at least doubles each pass: at most log2(n) passes
       const left = 2 * i + 1;
       const right = left + 1;
       let smallest = i;

@@ -73,7 +73,7 @@ export function runWaiter(data: WaiterData): void {
     }
   };
 
-  for (;;) {
+  for (;;) { // until the pool sets STOP (it retires this thread, or closes)
     if (Atomics.load(shared, STOP) !== 0) {
       members.length = 0;
       for (let slot = 0; slot < data.capacity; slot++) {

@@ -39,6 +39,8 @@ export class WakeupSocket {
    */
   drain(): number {
     let total = 0;
+    // Ends at WSAEWOULDBLOCK (the read end is non-blocking): while WAKE_REQUESTED is set no waker
+    // sends, so at most a few bytes are there.
     for (;;) {
       const n = recvSome(this.readEnd, this.#drainBuffer);
       if (n === null) break;

@@ -225,6 +225,8 @@ export function loopbackPair(): [Socket, Socket] {
     client = createSocket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP);
     connectSocket(client, '127.0.0.1', port); // blocking: loopback completes at once
     const expected = localAddress(client);
+    // Ends: our connect has completed, so our connection is in the listener's first-in first-out
+    // accept queue, behind at most a backlog's worth (1) of strangers, each closed here.
     for (;;) {
       server = acceptSocket(listener)!; // blocking listener: never null
       const peer = remoteAddress(server);
