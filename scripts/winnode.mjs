@@ -134,7 +134,7 @@ function wineEnv() {
   return {
     ...process.env,
     WINEPREFIX: wine.prefix,
-    WINEDEBUG: '-all',
+    WINEDEBUG: process.env.WINEDEBUG ?? '-all', // quiet, unless set for debugging (e.g. +server)
     // No Mono/Gecko installers: Node needs neither, and they would prompt or download. No Wayland
     // driver (Wine 10 has one): with no display it prints an XDG_RUNTIME_DIR error in every process.
     WINEDLLOVERRIDES: 'mscoree=d;mshtml=d;winewayland.drv=d',
