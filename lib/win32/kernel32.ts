@@ -8,6 +8,9 @@ export const CloseHandle = declare<(handle: PointerValue) => number>(kernel32, '
 export const LocalFree = declare<(memory: unknown) => unknown>(kernel32, 'void * __stdcall LocalFree(void *hMem)');
 export const GetCurrentProcessId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentProcessId()');
 export const GetCurrentThreadId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentThreadId()');
+/** Wine 8 and 10 implement it as a stub that succeeds with a count of 0 (see diagnostics.ts). */
+export const GetProcessHandleCount = declare<(process: PointerValue, count: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetProcessHandleCount(void *hProcess, _Out_ uint32_t *pdwHandleCount)');
 export const CreateToolhelp32Snapshot = declare<(flags: number, processId: number) => PointerValue>(
   kernel32, 'void * __stdcall CreateToolhelp32Snapshot(uint32_t dwFlags, uint32_t th32ProcessID)');
 export const Thread32First = declare<(snapshot: PointerValue, entry: Uint8Array) => number>(

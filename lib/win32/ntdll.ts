@@ -3,10 +3,24 @@ import { declare, declareOptional, loadLibrary } from './ffi.ts';
 
 const ntdll = loadLibrary('ntdll.dll');
 
-/** Returns an NTSTATUS (as an unsigned 32-bit number). */
-export const NtQuerySystemInformation = declare<
-  (informationClass: number, buffer: Uint8Array, length: number, returnLength: Uint32Array | null) => number
->(ntdll, 'uint32_t __stdcall NtQuerySystemInformation(int SystemInformationClass, _Out_ void *SystemInformation, uint32_t SystemInformationLength, _Out_ uint32_t *ReturnLength)');
+/**
+ * Returns an NTSTATUS (as an unsigned 32-bit number).
+ *
+ * Declared with a fifth, unused argument. Wine 10's system-call path reads the caller's fifth
+ * argument slot (just above the 32-byte shadow space) even for a call that has four; koffi's call
+ * stack ends right there for a four-argument call, so the read faults and the thread never comes
+ * back (measured: Wine 10.0 spins in exception dispatch with no wineserver request made; with the
+ * slot present the call returns at once; Wine 8 does not read it). On x64 the caller owns the
+ * stack it passes, so an extra argument is harmless everywhere. The other Nt* calls declared here
+ * have five or more arguments.
+ */
+const NtQuerySystemInformationPadded = declare<
+  (informationClass: number, buffer: Uint8Array, length: number, returnLength: Uint32Array | null, unused: number) => number
+>(ntdll, 'uint32_t __stdcall NtQuerySystemInformation(int SystemInformationClass, _Out_ void *SystemInformation, uint32_t SystemInformationLength, _Out_ uint32_t *ReturnLength, uintptr_t Unused)');
+
+export function NtQuerySystemInformation(informationClass: number, buffer: Uint8Array, length: number, returnLength: Uint32Array | null): number {
+  return NtQuerySystemInformationPadded(informationClass, buffer, length, returnLength, 0);
+}
 
 /** Exported by Wine's ntdll only: the standard way for a program to tell it runs under Wine. */
 export const wine_get_version = declareOptional<() => string>(ntdll, 'const char *wine_get_version()');
@@ -30,7 +44,8 @@ export const LdrLockLoaderLock = declare<(flags: number, disposition: null, cook
 export const LdrUnlockLoaderLock = declare<(flags: number, cookie: bigint) => number>(
   ntdll, 'uint32_t __stdcall LdrUnlockLoaderLock(uint32_t Flags, uintptr_t Cookie)');
 
-export const SystemHandleInformation = 16;
+/** SYSTEM_INFORMATION_CLASS: every handle of every process, each with its full process id. */
+export const SystemExtendedHandleInformation = 64;
 export const STATUS_SUCCESS = 0;
 export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 

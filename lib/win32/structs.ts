@@ -79,15 +79,15 @@ export const THREADENTRY32 = {
 } as const;
 
 /**
- * `SYSTEM_HANDLE_INFORMATION` (NtQuerySystemInformation class 16): `ULONG NumberOfHandles` at 0,
- * then 24-byte `SYSTEM_HANDLE_TABLE_ENTRY_INFO` entries from 8, each starting with the owning
- * process id as a USHORT (the low 16 bits of the pid).
+ * `SYSTEM_HANDLE_INFORMATION_EX` (NtQuerySystemInformation class 64): `ULONG_PTR NumberOfHandles`
+ * at 0, then 40-byte `SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX` entries from 16, each with the owning
+ * process id as a `ULONG_PTR` at 8 (the older class 16 keeps only the pid's low 16 bits).
  */
-export const SYSTEM_HANDLE_INFORMATION = {
+export const SYSTEM_HANDLE_INFORMATION_EX = {
   COUNT: 0,
-  ENTRIES: 8,
-  ENTRY_SIZE: 24,
-  ENTRY_PROCESS_ID: 0,
+  ENTRIES: 16,
+  ENTRY_SIZE: 40,
+  ENTRY_PROCESS_ID: 8,
 } as const;
 
 /** `OVERLAPPED`: the kernel owns it while an operation is pending. */

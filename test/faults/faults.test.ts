@@ -11,6 +11,7 @@ import { LOOP_MODES } from '../helpers/modes.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { track, type Tracked } from '../helpers/track.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
+import { writeUntilOneWaits } from '../helpers/waiting-write.ts';
 
 checkResourcesReleased();
 
@@ -123,9 +124,8 @@ describe.each(LOOP_MODES)('outside events (waiting in $name)', ({ mode }) => {
       const accepted = listener.accept();
       const client = own(await TcpStream.connect(r, '127.0.0.1', listener.address.port));
       const server = own(await accepted);
-      const write = track(client.write(new Uint8Array(16 * 1024 * 1024)));
-      // The peer reads nothing: the write fills both buffers and waits for room.
-      expect(await loopUntil(r, () => r.stats().writeWaiters === 1)).toBe(true);
+      // The peer reads nothing: writes fill both buffers until one waits for room.
+      const { waiting: write } = await writeUntilOneWaits(r, client, new Uint8Array(16 * 1024 * 1024));
       winsock.setLinger(server.socket, true, 0); // SO_LINGER {1, 0}: closesocket resets (RST)
       server.close();
       expect(await loopUntil(r, () => write.settled)).toBe(true);
