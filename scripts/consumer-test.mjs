@@ -15,13 +15,20 @@
 //    node_modules only, none of this checkout's) and, on a host that is not Windows, with the
 //    host's Node, where importing winmux must fail with "winmux needs Windows". The consumer
 //    runs a refused connect (`err.code === 'ECONNREFUSED'`) and a `ws` round trip over winmux;
-//    every relative link in the installed README and docs must reach an installed file.
+//    every relative link in the installed README and docs must reach an installed file;
+// 5. the three user programs in examples/ (a `ws` endpoint and client over winmux, a build
+//    watcher that spawns a child per change, a pipe server with winmux and Node `net` clients),
+//    their `../lib/index.ts` import made `winmux`, compiled in that project and run under Windows
+//    Node from its node_modules: each must exit 0.
 // The temporary project is removed afterwards unless KEEP_CONSUMER=1.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** The programs a Node developer wrote from the installed docs (issue: what a Node developer trips on). */
+const USER_PROGRAMS = ['ws-over-winmux.ts', 'build-watcher.ts', 'pipe-server-node-clients.ts'];
 
 /** The oldest TypeScript winmux supports (README, "Using winmux as a package"). */
 const MIN_TYPESCRIPT = '5.1.6';
@@ -123,6 +130,27 @@ try {
     const wanted = `winmux needs Windows (process.platform is ${process.platform})`;
     if (host.status === 0 || !host.out.includes(wanted)) fail(`importing winmux under ${process.platform} Node did not fail with "${wanted}":\n${host.out}`);
     say(`host Node (${process.platform}): "${wanted}", as it should`);
+  }
+  // 5. The user programs, as a user of the installed package would write them.
+  const examples = path.join(project, 'examples');
+  fs.mkdirSync(examples);
+  for (const program of USER_PROGRAMS) {
+    const source = fs.readFileSync(path.join(root, 'examples', program), 'utf8');
+    const asUser = source.replaceAll("from '../lib/index.ts'", "from 'winmux'");
+    if (asUser === source) fail(`examples/${program} does not import ../lib/index.ts: update USER_PROGRAMS' rewrite`);
+    fs.writeFileSync(path.join(examples, program), asUser);
+  }
+  fs.writeFileSync(path.join(project, 'tsconfig.examples.json'), `${JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], strict: true, outDir: 'out/examples', rootDir: 'examples' },
+    files: USER_PROGRAMS.map((program) => `examples/${program}`),
+  }, null, 2)}\n`);
+  say(`tsc ${MIN_TYPESCRIPT}: the user programs (${USER_PROGRAMS.join(', ')})`);
+  mustRun(process.execPath, [path.join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.examples.json'], { cwd: project });
+  for (const program of USER_PROGRAMS) {
+    const compiled = `out/examples/${program.replace(/\.ts$/, '.js')}`;
+    const result = run(process.execPath, [path.join(root, 'scripts', 'winnode.mjs'), 'project', project, compiled], { cwd: project });
+    if (result.status !== 0) fail(`examples/${program}, installed, exited with ${result.status} under Windows Node:\n${result.out}`);
+    say(`examples/${program}: exit 0 from the installed package`);
   }
   say(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {

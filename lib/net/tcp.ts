@@ -29,7 +29,7 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 /** The zero-byte send of `TcpStream.#throwIfReset`. */
 const NOTHING = new Uint8Array(0);
 /**
- * Guest mode: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
+ * Guest mode, and AFD readiness: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
  * after a short read wait for readiness before that recv is tried again. 1 in 8 then costs
  * select(0)/GetQueuedCompletionStatusEx(0), recv and WSAGetLastError more; a peer that has become
  * fast waits at most 8 reads to be served inline again.
@@ -40,7 +40,7 @@ export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
   /**
-   * Guest mode: reads after a short read that wait for readiness before trying the next
+   * Guest mode and AFD readiness: reads after a short read that wait for readiness before trying the next
    * iteration's recv again, set when that recv said WSAEWOULDBLOCK (the peer answers slower than
    * an iteration). See `read`.
    */
@@ -190,7 +190,7 @@ export class TcpStream extends ReactorSocket {
       // WSAEWOULDBLOCK. A read that starts in a later iteration (its task did something else in
       // between, or was deferred) tries recv at once: the loop has polled since.
       //
-      // Host mode waits for readiness at once: the next iteration's poll, which comes anyway,
+      // Host mode with select or WSAPoll waits for readiness at once: the next iteration's poll, which comes anyway,
       // reports the socket once the bytes are there — select, recv, send per echo round trip at one
       // connection, the C select server's 3 native calls. (Waiting an iteration and trying recv
       // first costs the same 3 when the peer has answered by then, and 6 when it has not: select(0),
@@ -201,7 +201,13 @@ export class TcpStream extends ReactorSocket {
       // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
       // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
       // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
-      // costs both whenever the poll after it finds nothing yet. When that recv says
+      // costs both whenever the poll after it finds nothing yet. So does a reactor whose readiness
+      // comes through its port (AFD): a readiness packet waits behind every completion queued
+      // before it, so a read that waits for readiness waits out any flood of completions (seen
+      // under Wine, where a thread posting at full speed keeps the port's backlog from draining:
+      // the fairness test's round trips during the flood never completed), where a recv tried
+      // after an iteration does not; it costs about one call more per round trip (the
+      // echo-calls table in docs/benchmarks.md). When that recv says
       // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS reads after a
       // short read wait for readiness instead, as in host mode, then it tries again.
       let waited = false;
@@ -209,7 +215,7 @@ export class TcpStream extends ReactorSocket {
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          if (this.reactor.guest && this.#readinessReadsLeft === 0) {
+          if ((this.reactor.guest || this.reactor.readinessQueuedOnPort) && this.#readinessReadsLeft === 0) {
             await this.reactor.checkpoint();
             if (signal?.aborted) throw signal.reason;
             triedAfterIteration = true;

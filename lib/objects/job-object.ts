@@ -63,6 +63,9 @@ interface ExitWatch {
   reject: (error: unknown) => void;
 }
 
+/** Rounds `processes()` makes while processes keep joining between the count and the copy. */
+const PROCESS_LIST_TRIES = 8;
+
 export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeySource {
   /** The job's handle (closed by `close()`). */
   readonly handle: number;
@@ -153,9 +156,11 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeyS
   /** The ids of the processes in the job now (QueryInformationJobObject, JobObjectBasicProcessIdList). */
   processes(): number[] {
     this.#check();
-    for (let capacity = 64; ; capacity *= 4) {
-      // Ends: each round makes room for 4× more ids; the list only comes back short (ERROR_MORE_DATA)
-      // if processes joined between the count and the copy, which cannot go on forever.
+    // At most PROCESS_LIST_TRIES rounds, each sized by the count the last one reported (plus room
+    // for a few more): the list comes back short (ERROR_MORE_DATA) only if processes joined
+    // between the count and the copy.
+    let capacity = 64;
+    for (let attempt = 0; attempt < PROCESS_LIST_TRIES; attempt++) {
       const buffer = new Uint8Array(JOBOBJECT_BASIC_PROCESS_ID_LIST.IDS + capacity * JOBOBJECT_BASIC_PROCESS_ID_LIST.ID_SIZE);
       const ok = kernel32.QueryInformationJobObject(this.handle, kernel32.JobObjectBasicProcessIdList, buffer, buffer.length, null);
       const errno = ok ? 0 : kernel32.GetLastError();
@@ -166,7 +171,9 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeyS
       if (ok && listed >= assigned) {
         return Array.from({ length: listed }, (_, i) => Number(view.getBigUint64(JOBOBJECT_BASIC_PROCESS_ID_LIST.IDS + i * JOBOBJECT_BASIC_PROCESS_ID_LIST.ID_SIZE, true)));
       }
+      capacity = Math.max(capacity, assigned) * 2;
     }
+    throw new WinError('QueryInformationJobObject', ERROR_MORE_DATA, { detail: `JobObjectBasicProcessIdList: processes kept joining over ${PROCESS_LIST_TRIES} tries` });
   }
 
   /** The next event; rejects with ClosedResourceError once the job (or its reactor) is closed. */

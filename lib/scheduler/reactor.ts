@@ -259,6 +259,14 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
+   * @internal True when socket readiness arrives as packets on the completion port (AFD polls),
+   * behind whatever completions are queued there first; false for select and WSAPoll.
+   */
+  get readinessQueuedOnPort(): boolean {
+    return this.#backend.name === 'afd';
+  }
+
+  /**
    * Guest mode, as Node's `handle.ref()`: the reactor keeps the process alive while something
    * waits on it (the default). In host mode `run` holds the process while it runs; this is a no-op.
    */

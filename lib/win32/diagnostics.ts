@@ -105,7 +105,7 @@ export function openProcessThreads(access: number, keep: (id: number) => boolean
   const next = new BigUint64Array(1);
   let previous: number | null = null;
   try {
-    // Bounded by the process's threads: each call moves one thread on, and the last says so.
+    // ends: at STATUS_NO_MORE_ENTRIES after the process's last thread (each call moves one thread on), or a failed call
     for (;;) {
       const status = ntdll.NtGetNextThread(kernel32.CURRENT_PROCESS, previous, access | kernel32.THREAD_QUERY_LIMITED_INFORMATION, 0, 0, next);
       if (previous !== null && !kept.some((t) => t.handle === previous)) kernel32.CloseHandle(previous);
