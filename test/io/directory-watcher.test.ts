@@ -12,7 +12,7 @@ import {
 import { parseNotifications } from '../../lib/io/directory-changes.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
-import { loopUntil, settled } from '../helpers/loop.ts';
+import { handleCountBackTo, loopUntil, settled } from '../helpers/loop.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 
 checkResourcesReleased();
@@ -180,7 +180,7 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       await watcher.close(); // waits for the same shutdown
       expect(reactor.stats().overlappedWaiters).toBe(0);
     });
-    expect(processHandleCount()).toBe(handlesBefore);
+    expect(await handleCountBackTo(handlesBefore)).toBe(handlesBefore);
   });
 
   test('a signal on one next() abandons that call only: the change comes to the next call', async () => {
@@ -218,7 +218,7 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       await expect(pending).resolves.toEqual({ done: true, value: undefined });
       await expect(watcher.next()).resolves.toEqual({ done: true, value: undefined });
       expect(reactor.stats().overlappedWaiters).toBe(0);
-      expect(processHandleCount()).toBe(handlesBefore);
+      expect(await handleCountBackTo(handlesBefore, () => reactor.sleep(10))).toBe(handlesBefore);
 
       const iterated = DirectoryWatcher.open(reactor, dir);
       fs.writeFileSync(path.join(dir, 'one.txt'), 'x');
@@ -230,7 +230,7 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       await iterated[Symbol.asyncDispose]();
       expect(reactor.stats().overlappedWaiters).toBe(0);
     });
-    expect(processHandleCount()).toBe(handlesBefore);
+    expect(await handleCountBackTo(handlesBefore)).toBe(handlesBefore);
   });
 
   test('closing the reactor fails the watcher with ClosedResourceError and closes its handle', async () => {

@@ -255,14 +255,19 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
     const name = pipeName();
     const replies = await reactor.run(async () => {
       const listener = later(new NamedPipeServer(reactor, name));
+      // Each instance is served by its own task; all are awaited, since a client can read the
+      // reply before the server's WriteFile completion has been dequeued.
+      const served: Promise<void>[] = [];
       const serve = async (): Promise<void> => {
         for (let i = 0; i < 4; i++) {
           const pipe = later(await listener.accept());
-          void (async () => {
-            const buffer = Buffer.alloc(64);
-            const n = await pipe.read(buffer);
-            await pipe.write(Buffer.concat([Buffer.from('echo:'), buffer.subarray(0, n)]));
-          })();
+          served.push(
+            (async () => {
+              const buffer = Buffer.alloc(64);
+              const n = await pipe.read(buffer);
+              await pipe.write(Buffer.concat([Buffer.from('echo:'), buffer.subarray(0, n)]));
+            })(),
+          );
         }
       };
       const client = async (id: number): Promise<string> => {
@@ -278,6 +283,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
         return text;
       };
       const [, ...texts] = await Promise.all([serve(), client(1), client(2), client(3), client(4)]);
+      await Promise.all(served);
       return texts;
     });
     expect(replies).toEqual(['echo:client 1', 'echo:client 2', 'echo:client 3', 'echo:client 4']);
