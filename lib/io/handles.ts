@@ -37,10 +37,18 @@ export function closeHandle(handle: number): void {
   if (!kernel32.CloseHandle(handle)) throw new WinError('CloseHandle', kernel32.GetLastError());
 }
 
-/** Binds a freshly opened handle to the reactor's port, closing the handle if that fails. */
+/**
+ * Whether the handles winmux opens skip the packet of a call that succeeds at once
+ * (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS; lib/iocp-worker/completion-port.ts). On by default:
+ * measured a win on the pipe ping-pong (docs/benchmarks.md, `skip-on-success`).
+ * @internal For that benchmark, which alternates with and without it in one run.
+ */
+export const ownHandles = { skipCompletionOnSuccess: true };
+
+/** Binds a freshly opened handle (winmux's own: see `ownHandles`) to the reactor's port, closing the handle if that fails. */
 export function registerOrClose(reactor: Reactor, handle: number): number {
   try {
-    reactor.registerWithIocp(handle);
+    reactor.registerWithIocp(handle, { skipCompletionOnSuccess: ownHandles.skipCompletionOnSuccess });
   } catch (error) {
     closeHandle(handle);
     throw error;
