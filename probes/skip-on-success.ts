@@ -78,6 +78,3 @@ export async function skipOnSuccessProbes(mode: 'select' | 'afd' = 'select'): Pr
   return answers;
 }
 
-if (import.meta.url === `file:///${process.argv[1]!.replace(/\\/g, '/')}` || process.argv[1]?.endsWith('skip-on-success.ts')) {
-  for (const m of ['select', 'afd'] as const) for (const a of await skipOnSuccessProbes(m)) console.log(`${a.question}: ${a.answer}`);
-}

@@ -537,7 +537,7 @@ export class Reactor implements AsyncDisposable {
    * port. A handle binds to one port for life: binding twice, or a handle bound elsewhere, throws a
    * WinError (ERROR_INVALID_PARAMETER) that says so. `skipCompletionOnSuccess`: also set
    * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE (SetFileCompletionNotificationModes;
-   * winmux does for the handles it opens): a call that succeeds at once then queues no packet,
+   * winmux does for the pipes and files it opens): a call that succeeds at once then queues no packet,
    * and its result is taken from the OVERLAPPED. Only for handles whose calls all go through
    * read/writeOverlapped or submitOverlapped with an `issue` that returns SUCCEEDED_AT_ONCE for
    * such a call (lib/win32/overlapped-calls.ts); waitOverlapped must not be given a call that

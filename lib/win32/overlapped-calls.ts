@@ -34,9 +34,16 @@ export function connectNamedPipeOverlapped(pipe: number, overlapped: Uint8Array)
   return pendingOrError(kernel32.ConnectNamedPipe(pipe, overlapped));
 }
 
-/** Overlapped ReadDirectoryChangesW into `buffer` (DWORD-aligned) on a directory handle. */
+/**
+ * Overlapped ReadDirectoryChangesW into `buffer` (DWORD-aligned) on a directory handle. Its TRUE
+ * means "queued" as well as "done" ("for asynchronous calls, this indicates that the operation was
+ * successfully queued"), so it never says SUCCEEDED_AT_ONCE: it returns 0 (a packet will come),
+ * which holds only on a handle without FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (the directory
+ * watcher's, lib/io/directory-watcher.ts).
+ */
 export function readDirectoryChangesOverlapped(directory: number, buffer: Uint8Array, watchSubtree: boolean, filter: number, overlapped: Uint8Array): number {
-  return pendingOrError(kernel32.ReadDirectoryChangesW(directory, buffer, buffer.length, watchSubtree ? 1 : 0, filter, null, overlapped, null));
+  const ok = kernel32.ReadDirectoryChangesW(directory, buffer, buffer.length, watchSubtree ? 1 : 0, filter, null, overlapped, null);
+  return ok ? 0 : pendingOrError(ok);
 }
 
 /** CancelIoEx: 0 if a cancel was requested, else the error (ERROR_NOT_FOUND: nothing left to cancel). */
