@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RESULTS_DIR, type Results } from './results.ts';
 import { barChart, lineChart, type Series } from './svg-chart.ts';
+import { summarize } from './stats.ts';
 
 const CHARTS_DIR = fileURLToPath(new URL('../docs/charts/', import.meta.url));
 
@@ -53,12 +54,8 @@ const SERVER_NAMES: Record<string, string> = {
   'guest-afd': 'winmux guest afd',
 };
 
-function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/** The median as the benchmarks print it (bench/stats.ts: of two rounds, the lower), so a chart matches its table. */
+const median = (values: number[]): number => summarize(values.filter((v) => Number.isFinite(v))).p50;
 
 function load<T>(dir: string, name: string): Results<T> | undefined {
   const file = path.join(dir, `${name}.json`);

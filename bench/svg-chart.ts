@@ -182,8 +182,13 @@ export function barChart(spec: BarChartSpec): string {
     body.push(`<text x="${fixed(MARGIN.left + (g + 0.5) * groupWidth)}" y="${MARGIN.top + plotHeight + 18}" ${FONT} font-size="12" fill="#222" text-anchor="middle">${escape(group)}</text>`);
     spec.series.forEach((series, i) => {
       const bar = series.bars[g];
-      if (bar === undefined || !usable(bar.value, spec.yLog)) return;
       const x = x0 + i * barWidth;
+      if (bar !== undefined && bar.value === 0 && !spec.yLog) {
+        // A bar of height 0 is a measured 0 (no round trip at all), not a missing one: say so.
+        body.push(`<text x="${fixed(x + barWidth / 2)}" y="${MARGIN.top + plotHeight - 4}" ${FONT} font-size="10" fill="${COLOURS[i % COLOURS.length]}" text-anchor="middle">0</text>`);
+        return;
+      }
+      if (bar === undefined || !usable(bar.value, spec.yLog)) return;
       const top = MARGIN.top + plotHeight - axis.scale(bar.value);
       const bottom = MARGIN.top + plotHeight - axis.scale(base);
       body.push(`<rect x="${fixed(x + 1)}" y="${fixed(top)}" width="${fixed(Math.max(1, barWidth - 2))}" height="${fixed(Math.max(0, bottom - top))}" fill="${COLOURS[i % COLOURS.length]}"/>`);
