@@ -5,6 +5,7 @@
 // operations on such a handle are as before (their packets come).
 import { afterEach, describe, expect, test } from 'vitest';
 import { ClosedResourceError, NamedPipe, NamedPipeServer, Reactor } from '../../lib/index.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { ownHandles } from '../../lib/io/handles.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
@@ -40,9 +41,10 @@ describe.each(LOOP_MODES)('skip-on-success (waiting in $name)', ({ mode }) => {
   }
 
   /** Runs AFTER_ITERATIONS loop iterations that poll (each sleep ends in a poll). */
-  async function iterate(): Promise<void> {
-    for (let i = 0; i < AFTER_ITERATIONS; i++) await reactor.sleep(1);
+  async function iterateOn(r: Reactor): Promise<void> {
+    for (let i = 0; i < AFTER_ITERATIONS; i++) await r.sleep(1);
   }
+  const iterate = (): Promise<void> => iterateOn(reactor);
 
   /** Reads 5 bytes already in the pipe; returns what the stats say happened from the read on. */
   async function readWaitingBytes(): Promise<{ got: string; atOnce: number; completions: number; stray: number; waiters: number }> {
@@ -108,6 +110,36 @@ describe.each(LOOP_MODES)('skip-on-success (waiting in $name)', ({ mode }) => {
     expect(result.atOnce).toBe(reads);
     expect(result.deferred).toBeGreaterThan(0);
     expect(result.ticked).toBe(true);
+  });
+
+  test('a skip-on-success pipe end handed to another reactor keeps the mode; a read there that finds its bytes is delivered once', async () => {
+    reactor = new Reactor(mode);
+    const other = new Reactor(mode);
+    try {
+      const { server, client } = await reactor.run(pipePair);
+      await reactor.run(() => client.write(new TextEncoder().encode('moved')));
+      open.splice(open.indexOf(server), 1); // the handle is the other reactor's from here on
+      const transfer = reactor.transferHandle(server.handle, other.completionTarget());
+      expect(transfer.skipOnSuccess).toBe(true);
+      expect(other.adoptHandle(transfer)).toBe(transfer.mode);
+      const buffer = new Uint8Array(16);
+      const n = await other.run(async () => {
+        const got = await other.readOverlapped(server.handle, buffer);
+        await iterateOn(other);
+        return got;
+      });
+      const stats = other.stats();
+      other.releaseHandle(server.handle);
+      kernel32.CloseHandle(server.handle);
+      // Native (Windows 8.1+): taken at once, no packet. Emulated (Wine): bound to the first
+      // reactor's port for life, the operation's event is set (the mode skips only packets and
+      // the handle's own event) and the waiter pool reports it.
+      expect({ got: new TextDecoder().decode(buffer.subarray(0, n)), stray: stats.strayCompletions, waiters: stats.overlappedWaiters })
+        .toEqual({ got: 'moved', stray: 0, waiters: 0 });
+      expect(transfer.mode === 'native' ? stats.completedAtOnce : stats.emulatedOperations).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 
   test('a read that waits on a skip-on-success handle is delivered by its packet; abort and close end it as before', async () => {
