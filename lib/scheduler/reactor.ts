@@ -28,7 +28,8 @@
 // pair closed); then the backends' handles close, then the port.
 //
 // Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
-// queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
+// queued datagram, accept or message, an overlapped call that succeeds before returning on a
+// skip-on-success handle) would resume its task in a microtask, and tasks that keep
 // finding work resume one another without end: the yield in step 1 never comes. So each
 // operation asks the FairShare whether its task may go on now or must wait for the next
 // iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
