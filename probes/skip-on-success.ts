@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { File, NamedPipe, NamedPipeServer, Reactor } from '../lib/index.ts';
 import * as kernel32 from '../lib/win32/kernel32.ts';
+import { ownHandles } from '../lib/io/handles.ts';
 import { OVERLAPPED } from '../lib/win32/structs.ts';
 
 interface Answer {
@@ -45,6 +46,9 @@ export async function skipOnSuccessProbes(mode: 'select' | 'afd' = 'select'): Pr
   const reactor = new Reactor({ readiness: mode });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-skip-'));
   const answers: Answer[] = [];
+  // winmux's own pipes and files get the mode when they are registered: here the probe sets it
+  // itself, on handles registered without it, so that the control has none.
+  ownHandles.skipCompletionOnSuccess = false;
   try {
     await reactor.run(async () => {
       for (const skip of [false, true]) {
@@ -72,6 +76,7 @@ export async function skipOnSuccessProbes(mode: 'select' | 'afd' = 'select'): Pr
       }
     });
   } finally {
+    ownHandles.skipCompletionOnSuccess = true;
     await reactor.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
