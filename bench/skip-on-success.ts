@@ -25,6 +25,9 @@ const MESSAGE_SIZE = 64;
 const FILE_CHUNK = 4096;
 const FILE_SPAN = 1 << 20;
 
+/** winmux's own setting, restored after each run. */
+const OWN_HANDLES_SKIP = ownHandles.skipCompletionOnSuccess;
+
 const MODES: Record<string, ReactorOptions> = { port: { readiness: 'afd' }, select: {} };
 
 interface Measured {
@@ -82,7 +85,7 @@ async function pipePingPong(mode: ReactorOptions, skip: boolean, seconds: number
     });
   } finally {
     await reactor.close();
-    ownHandles.skipCompletionOnSuccess = true;
+    ownHandles.skipCompletionOnSuccess = OWN_HANDLES_SKIP;
   }
 }
 
@@ -118,7 +121,7 @@ async function fileWriteRead(mode: ReactorOptions, skip: boolean, seconds: numbe
     });
   } finally {
     await reactor.close();
-    ownHandles.skipCompletionOnSuccess = true;
+    ownHandles.skipCompletionOnSuccess = OWN_HANDLES_SKIP;
   }
 }
 

@@ -48,6 +48,7 @@ export async function skipOnSuccessProbes(mode: 'select' | 'afd' = 'select'): Pr
   const answers: Answer[] = [];
   // winmux's own pipes and files get the mode when they are registered: here the probe sets it
   // itself, on handles registered without it, so that the control has none.
+  const ownSetting = ownHandles.skipCompletionOnSuccess;
   ownHandles.skipCompletionOnSuccess = false;
   try {
     await reactor.run(async () => {
@@ -76,7 +77,7 @@ export async function skipOnSuccessProbes(mode: 'select' | 'afd' = 'select'): Pr
       }
     });
   } finally {
-    ownHandles.skipCompletionOnSuccess = true;
+    ownHandles.skipCompletionOnSuccess = ownSetting;
     await reactor.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

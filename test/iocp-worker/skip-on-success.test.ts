@@ -16,6 +16,8 @@ let pipeCounter = 0;
 const pipeName = (): string => `winmux-skip-test-${process.pid}-${++pipeCounter}`;
 /** Iterations run after an operation settled, in which a stray packet for it would be dispatched. */
 const AFTER_ITERATIONS = 20;
+/** winmux's own setting, restored after a test that turns it off. */
+const OWN_HANDLES_SKIP = ownHandles.skipCompletionOnSuccess;
 
 describe.each(LOOP_MODES)('skip-on-success (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
@@ -23,7 +25,7 @@ describe.each(LOOP_MODES)('skip-on-success (waiting in $name)', ({ mode }) => {
 
   afterEach(async () => {
     for (const resource of open.splice(0).reverse()) resource.close();
-    ownHandles.skipCompletionOnSuccess = true;
+    ownHandles.skipCompletionOnSuccess = OWN_HANDLES_SKIP;
     await reactor?.close();
   });
 
