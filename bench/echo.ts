@@ -19,7 +19,8 @@
 //   npm run bench -- echo [seconds=3] [connections=1,64,512] [rounds=3] [servers=all]
 //
 // servers: a comma-separated subset of node, select, afd, afd-select, guest, guest-afd, c (the
-// Node net baseline always runs).
+// Node net baseline always runs). Every round's figures also go to .cache/bench/results/echo.json
+// (bench/results.ts), for the charts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { wineVersion } from '../lib/index.ts';
 import { printTable, summarize } from './stats.ts';
 import { driveEcho, loadClientName } from './load-client.ts';
+import { writeResults } from './results.ts';
 
 const MESSAGE_SIZE = 64;
 /** After the load, how long to wait for one more heartbeat line (they come every 500 ms). */
@@ -139,6 +141,7 @@ export async function main(args: string[]): Promise<void> {
     for (let i = servers.length - 1; i > 0; i--) if (!wanted.has(servers[i]!.key)) servers.splice(i, 1);
   }
   const rows: (string | number)[][] = [];
+  const perCount: { connections: number; servers: { key: string; name: string; rounds: unknown }[] }[] = [];
   for (const connections of counts) {
     // Every round runs every server once, the baseline first; a server's ratio is taken against
     // the baseline of its own round, and the table shows medians over the rounds. Client, servers
@@ -184,6 +187,7 @@ export async function main(args: string[]): Promise<void> {
         }
       }
     }
+    perCount.push({ connections, servers: servers.map((server, i) => ({ key: server.key, name: server.name, rounds: results[i]! })) });
     for (const [i, server] of servers.entries()) {
       const r = results[i]!;
       const heartbeat = r.heartbeatNode.length === 0 ? '-'
@@ -206,4 +210,5 @@ export async function main(args: string[]): Promise<void> {
     '(reactor.stats().nativeCalls) over the measured round trips — the whole run\'s, start-up and warm-up included, so a little ' +
     'high (npm run bench -- echo-calls counts one connection exactly). warm-up ms: from all connects done to the last first echo. ' +
     'ratio vs host mode: a guest reactor\'s rate ÷ its host-mode twin\'s (winmux select, winmux afd port mode) in the same round.');
+  writeResults('echo', { seconds, rounds, messageSize: MESSAGE_SIZE, loadClient: loadClientName(), counts: perCount });
 }

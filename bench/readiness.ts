@@ -9,9 +9,11 @@
 // 3. the OS call alone, no loop: one select and one WSAPoll with timeout 0 over the same N idle
 //    sockets (select with its fd_set copy, WSAPoll with its revents scan, as the backends make them).
 // Ratios are X ÷ select (below 1 for time: X faster; above 1 for round trips: X faster).
+// The figures also go to .cache/bench/results/readiness.json (bench/results.ts), for the charts.
 import { Reactor, wineVersion, winsock, type ReactorOptions } from '../lib/index.ts';
 import { runEcho } from '../examples/multi-reactor-echo.ts';
 import { printTable, summarize } from './stats.ts';
+import { writeResults } from './results.ts';
 import { SelectSet } from '../lib/select/select-set.ts';
 import { Timeval } from '../lib/select/timeval.ts';
 import { PollSet } from '../lib/wsapoll/poll-set.ts';
@@ -107,44 +109,57 @@ export async function main(args: string[]): Promise<void> {
   const sections = new Set((args[2] ?? '1,2,3').split(',').map(Number));
   console.log(`readiness backends — Node ${process.version}, ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}`);
 
-  if (sections.has(1)) await idleSection(sizes);
-  if (sections.has(2)) await echoSection(seconds);
-  if (sections.has(3)) rawSection(sizes);
+  const data: Record<string, unknown> = { sizes, seconds };
+  if (sections.has(1)) data.idle = await idleSection(sizes);
+  if (sections.has(2)) data.echo = await echoSection(seconds);
+  if (sections.has(3)) data.raw = rawSection(sizes);
+  writeResults('readiness', data);
 }
 
-async function idleSection(sizes: number[]): Promise<void> {
+type Idle = Awaited<ReturnType<typeof idleSockets>>;
+
+async function idleSection(sizes: number[]): Promise<{ sockets: number; select: Idle; afd: Idle; wsapoll: Idle }[]> {
   console.log('\n1. N idle sockets armed + one active pair (p50, ms)');
   const rows: (string | number)[][] = [];
+  const data: { sockets: number; select: Idle; afd: Idle; wsapoll: Idle }[] = [];
   for (const n of sizes) {
     const s = await idleSockets('select', n);
     const a = await idleSockets('afd', n);
     const w = await idleSockets('wsapoll', n);
+    data.push({ sockets: n, select: s, afd: a, wsapoll: w });
     rows.push([n, s.iterationMs, a.iterationMs, a.iterationMs / s.iterationMs, w.iterationMs, w.iterationMs / s.iterationMs,
       s.wakeMs, a.wakeMs, a.wakeMs / s.wakeMs, w.wakeMs, w.wakeMs / s.wakeMs, s.armMs, a.armMs, w.armMs]);
   }
   printTable(['idle sockets', 'iteration select', 'iteration afd', 'ratio', 'iteration wsapoll', 'ratio',
     'wake select', 'wake afd', 'ratio', 'wake wsapoll', 'ratio', 'arm all select', 'arm all afd', 'arm all wsapoll'], rows);
+  return data;
 }
 
-async function echoSection(seconds: number): Promise<void> {
+async function echoSection(seconds: number): Promise<{ connections: number; select: number; afd: number; wsapoll: number }[]> {
   console.log(`\n2. echo, 64-byte ping-pong, ${seconds} s each, client and server on one reactor (round trips/s)`);
   const echo: (string | number)[][] = [];
+  const data: { connections: number; select: number; afd: number; wsapoll: number }[] = [];
   for (const connections of [1, 64, 512]) {
     const options = (readiness: Backend): ReactorOptions => ({ readiness });
     const s = (await runEcho(0, connections, seconds, options('select'))).clientRoundTrips / seconds;
     const a = (await runEcho(0, connections, seconds, options('afd'))).clientRoundTrips / seconds;
     const w = (await runEcho(0, connections, seconds, options('wsapoll'))).clientRoundTrips / seconds;
     echo.push([connections, Math.round(s), Math.round(a), a / s, Math.round(w), w / s]);
+    data.push({ connections, select: s, afd: a, wsapoll: w });
   }
   printTable(['connections', 'select', 'afd', 'ratio', 'wsapoll', 'ratio'], echo);
+  return data;
 }
 
-function rawSection(sizes: number[]): void {
+function rawSection(sizes: number[]): { sockets: number; selectUs: number; pollUs: number }[] {
   console.log('\n3. one call over N idle sockets, timeout 0, no loop (p50, µs)');
   const raw: (string | number)[][] = [];
+  const data: { sockets: number; selectUs: number; pollUs: number }[] = [];
   for (const n of sizes) {
     const { selectUs, pollUs } = rawCalls(n);
     raw.push([n, selectUs, pollUs, pollUs / selectUs]);
+    data.push({ sockets: n, selectUs, pollUs });
   }
   printTable(['idle sockets', 'select', 'WSAPoll', 'ratio'], raw);
+  return data;
 }

@@ -11,6 +11,8 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   http: () => import('./http.ts'),
   'ffi-calls': () => import('./ffi-calls.ts'),
   'echo-calls': () => import('./echo-calls.ts'),
+  'skip-on-success': () => import('./skip-on-success.ts'),
+  report: () => import('./report.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

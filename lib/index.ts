@@ -13,6 +13,7 @@ export { processHandleCount, processThreadCount, wineVersion } from './win32/dia
 /** Checked, non-blocking-aware Winsock calls (socket, bind, connect, send, recv, …) and constants. */
 export * as winsock from './win32/sockets-api.ts';
 export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type HandleTransfer, type OverlappedOptions } from './iocp-worker/completion-port.ts';
+export { SUCCEEDED_AT_ONCE } from './win32/overlapped-calls.ts';
 export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
 export { NamedPipe, NamedPipeServer, pipePath, type ImpersonationLevel } from './io/named-pipe.ts';
 export { DirectoryWatcher, type DirectoryWatchOptions, type DirectoryWatcherTransfer } from './io/directory-watcher.ts';

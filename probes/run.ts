@@ -10,6 +10,7 @@ import { detachFromCompletionPort } from '../lib/win32/completion-binding.ts';
 import { MSG_PEEK } from '../lib/win32/ws2_32.ts';
 import { wsapollProbes } from './wsapoll.ts';
 import { jobProbes } from './jobs.ts';
+import { skipOnSuccessProbes } from './skip-on-success.ts';
 
 interface Answer {
   question: string;
@@ -186,6 +187,8 @@ try {
     ...wsapollProbes(),
     ...(await jobProbes(reactor)),
   ]);
+  // Each on a reactor of its own (one per loop mode), after this one's run.
+  answers.push(...await skipOnSuccessProbes('select'), ...await skipOnSuccessProbes('afd'));
   console.log(`winmux probes — ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, Node ${process.version}\n`);
   const width = Math.max(...answers.map((a) => a.question.length));
   for (const { question, answer } of answers) console.log(`${question.padEnd(width)}  ${answer}`);

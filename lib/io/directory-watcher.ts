@@ -128,7 +128,9 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
       closeHandle(handle);
       throw error;
     }
-    const watcher = new DirectoryWatcher(reactor, registerOrClose(reactor, handle), 'native', { path, recursive, filter, bufferSize, queued: [] });
+    // Without skip-on-success: ReadDirectoryChangesW's TRUE does not tell a read done at once
+    // (no packet, with the mode) from one queued (lib/win32/overlapped-calls.ts).
+    const watcher = new DirectoryWatcher(reactor, registerOrClose(reactor, handle, false), 'native', { path, recursive, filter, bufferSize, queued: [] });
     watcher.#start(signal);
     return watcher;
   }

@@ -37,10 +37,23 @@ export function closeHandle(handle: number): void {
   if (!kernel32.CloseHandle(handle)) throw new WinError('CloseHandle', kernel32.GetLastError());
 }
 
-/** Binds a freshly opened handle to the reactor's port, closing the handle if that fails. */
-export function registerOrClose(reactor: Reactor, handle: number): number {
+/**
+ * Whether the handles winmux opens skip the packet of a call that succeeds at once
+ * (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS; lib/iocp-worker/completion-port.ts): pipes and files,
+ * not the directory watcher's handle (overlapped-calls.ts says why). On by default:
+ * measured a win on the pipe ping-pong (docs/benchmarks.md, `skip-on-success`).
+ * @internal For that benchmark, which alternates with and without it in one run.
+ */
+export const ownHandles = { skipCompletionOnSuccess: true };
+
+/**
+ * Binds a freshly opened handle to the reactor's port, closing the handle if that fails.
+ * `skipOnSuccess`: with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (see `ownHandles`) — only for handles
+ * whose every call tells a success at once from a pending one (win32/overlapped-calls.ts).
+ */
+export function registerOrClose(reactor: Reactor, handle: number, skipOnSuccess = ownHandles.skipCompletionOnSuccess): number {
   try {
-    reactor.registerWithIocp(handle);
+    reactor.registerWithIocp(handle, { skipCompletionOnSuccess: skipOnSuccess });
   } catch (error) {
     closeHandle(handle);
     throw error;

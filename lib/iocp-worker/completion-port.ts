@@ -33,6 +33,15 @@
 // OverlappedPool) and the data buffer stay referenced by the operation record until its packet
 // has been dequeued, even after an abort, because the kernel may write them until then.
 //
+// Skip-on-success: a handle winmux opened itself is bound with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+// (handle-registry.ts; libuv, .NET and Go do the same for their own handles). A call on it that
+// succeeds before returning (SUCCEEDED_AT_ONCE, win32/overlapped-calls.ts: a pipe read that finds
+// bytes, a write the pipe's buffer takes) queues no packet: `start` reads the result from the
+// OVERLAPPED and the operation is never tracked — one dequeue (and, in select mode, one trip
+// through the worker's ring) less. Its task is paced like any operation that completed without
+// waiting (lib/fair-share.ts). Calls that pend, fail or are cancelled are unchanged. Under Wine 8
+// and 10 the mode is honoured (docs/wine.md; probes/skip-on-success.ts).
+//
 // Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
 // (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
 // (the operation finished before the cancel) returns its result, so no data is lost, and so does
@@ -51,13 +60,13 @@ export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
-import { cancelIo } from '../win32/overlapped-calls.ts';
+import { SUCCEEDED_AT_ONCE, cancelIo } from '../win32/overlapped-calls.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../errors.ts';
 import type { Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import type { Pace } from '../fair-share.ts';
+import { whenTurn, type Pace } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
 import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
 export type { Handle, HandleTransfer } from './handle-registry.ts';
@@ -92,8 +101,14 @@ export interface PendingOperation {
   readonly syscall: string;
 }
 
-/** What `start` returns: the operation in flight, or the result of a call that failed (or was mapped) at once. */
-export type StartResult = { pending: PendingOperation; error: undefined; bytes: 0 } | { pending: undefined; error: unknown; bytes: number };
+/**
+ * What `start` returns: the operation in flight, or the result of a call that failed (or was
+ * mapped) at once, or — on a handle that skips the packet on success — succeeded at once
+ * (`atOnce`: no packet will come).
+ */
+export type StartResult =
+  | { pending: PendingOperation; error: undefined; bytes: 0; atOnce?: undefined }
+  | { pending: undefined; error: unknown; bytes: number; atOnce?: boolean };
 
 interface Operation {
   readonly handle: Handle;
@@ -132,6 +147,8 @@ export class CompletionPort implements PollingPart {
   /** Where each packet goes, by its key: the operation table, a wake, or a user key's source. */
   readonly #keys: CompletionKeys;
   readonly #events = new EmulatedEvents();
+  /** Operations that succeeded at once on a skip-on-success handle: results taken with no packet. */
+  #completedAtOnce = 0;
   readonly #waitEvent: (event: Handle) => Promise<unknown>;
   /** The worker failed: what every later call fails with. */
   #failure: Error | undefined;
@@ -187,7 +204,7 @@ export class CompletionPort implements PollingPart {
   }
 
   stats(): {
-    overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; iocpWorker: string;
+    overlappedWaiters: number; iocpBacklog: number; completions: number; strayCompletions: number; completedAtOnce: number; iocpWorker: string;
     emulatedHandles: number; emulatedOperations: number;
   } {
     const worker = this.inLoop ? 'none (port mode)' : this.#failure ? 'failed' : this.#worker?.worker ? 'running' : 'not started';
@@ -196,17 +213,18 @@ export class CompletionPort implements PollingPart {
       iocpBacklog: this.#worker?.backlog() ?? 0,
       completions: this.#keys.completions,
       strayCompletions: this.#keys.stray,
+      completedAtOnce: this.#completedAtOnce,
       iocpWorker: this.#closed && this.#failure === undefined ? 'stopped' : worker,
       emulatedHandles: this.#handles.emulatedCount,
       emulatedOperations: this.#events.acquired,
     };
   }
 
-  /** Binds `handle` to this port. */
-  register(value: unknown): void {
+  /** Binds `handle` to this port; `skipOnSuccess`: without a packet for a call that succeeds at once (see the top of this file). */
+  register(value: unknown, skipOnSuccess = false): void {
     const handle = toHandle(value);
     this.#checkUsable();
-    this.#handles.bind(handle);
+    this.#handles.bind(handle, skipOnSuccess);
     this.#ensureWorker();
   }
 
@@ -260,7 +278,9 @@ export class CompletionPort implements PollingPart {
 
   /**
    * Starts an overlapped operation with a pooled OVERLAPPED: `issue` makes the call and returns
-   * 0 if a packet will come, else the Win32 error (see win32/overlapped-calls.ts).
+   * 0 if it is pending, SUCCEEDED_AT_ONCE if it succeeded before returning, else the Win32 error
+   * (see win32/overlapped-calls.ts). An operation that succeeded at once on a skip-on-success
+   * handle resolves when `pace` lets its task go on (the FairShare rule: it did not wait).
    */
   submit(
     value: unknown,
@@ -268,7 +288,7 @@ export class CompletionPort implements PollingPart {
     fileOffset: number,
     pinned: unknown,
     issue: (overlapped: Uint8Array) => number,
-    options: OverlappedOptions & { mapError?: ErrorMapping } = {},
+    options: OverlappedOptions & { mapError?: ErrorMapping; pace?: Pace } = {},
   ): Promise<number> {
     try {
       checkSignal(options.signal);
@@ -279,15 +299,17 @@ export class CompletionPort implements PollingPart {
     return new Promise<number>((resolve, reject) => {
       const done: OperationDone = (error, bytes) => (error === undefined ? resolve(bytes) : reject(error));
       const started = this.start(value, syscall, fileOffset, pinned, issue, done, options);
-      if (started.pending === undefined) done(started.error, started.bytes);
+      if (started.atOnce === true && options.pace !== undefined) resolve(whenTurn(options.pace(undefined, false), started.bytes));
+      else if (started.pending === undefined) done(started.error, started.bytes);
     });
   }
 
   /**
    * The callback form of `submit`, for winmux's own parts (the AFD backend): `done` is called
    * during the dispatch of the packet. Returns `{ pending }`, the operation (for `cancel`), or —
-   * when the call failed outright (or the handle is bad or unregistered) and no packet will
-   * come — `{ error, bytes }` for the caller to act on; `done` is not called then.
+   * when the call failed outright (or the handle is bad or unregistered), or succeeded at once on
+   * a skip-on-success handle (`atOnce`), and no packet will come — `{ error, bytes }` for the
+   * caller to act on; `done` is not called then.
    */
   start(
     value: unknown,
@@ -322,7 +344,15 @@ export class CompletionPort implements PollingPart {
       if (event !== undefined) this.#events.release(event);
       return { pending: undefined, error, bytes: 0 };
     }
-    if (errno !== 0) {
+    if (errno === SUCCEEDED_AT_ONCE && event === undefined && this.#handles.skipsOnSuccess(handle)) {
+      // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet; the kernel wrote the result before the
+      // call returned (Internal STATUS_SUCCESS, InternalHigh the byte count).
+      const { bytes } = emulatedResult(slot.view); // the fields emulated mode reads too
+      this.#pool.release(slot);
+      this.#completedAtOnce++;
+      return { pending: undefined, error: undefined, bytes, atOnce: true };
+    }
+    if (errno !== 0 && errno !== SUCCEEDED_AT_ONCE) {
       // No packet will be queued (nor the event set): the OVERLAPPED is ours again at once.
       this.#pool.release(slot);
       if (event !== undefined) this.#events.release(event);

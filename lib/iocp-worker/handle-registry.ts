@@ -10,6 +10,11 @@
 // FileReplaceCompletionInformation (win32/completion-binding.ts), which detaches it so it can be
 // bound again; where that is missing (Wine 8, older Windows) a handle moved to another reactor
 // stays bound to the old port, and the new one runs its operations in emulated mode.
+//
+// It also knows which native handles skip the packet of a call that succeeds at once
+// (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, set by `bind` when asked): a property of the handle, not
+// of the port, so it travels with a transfer. Only handles winmux opened itself are asked for it
+// (lib/io/handles.ts): an adopted handle's modes are unknown, and are never changed here.
 import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../win32/errors.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
@@ -28,13 +33,20 @@ export interface HandleTransfer {
   handle: Handle;
   port: Handle;
   mode: 'native' | 'emulated';
+  /** The handle skips the packet of a call that succeeds at once (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS). */
+  skipOnSuccess?: boolean;
 }
+
+/** What winmux sets on the handles it opens (`bind` with skipOnSuccess). */
+const SKIP_MODES = kernel32.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | kernel32.FILE_SKIP_SET_EVENT_ON_HANDLE;
 
 export class HandleRegistry {
   readonly #port: Handle;
   readonly #native = new Set<Handle>();
   /** Handles bound to a port this reactor does not own: their operations are emulated. */
   readonly #emulated = new Set<Handle>();
+  /** Native handles with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that succeeds at once queues no packet. */
+  readonly #skipping = new Set<Handle>();
 
   constructor(port: Handle) {
     this.#port = port;
@@ -45,12 +57,22 @@ export class HandleRegistry {
     return this.#native.has(handle) ? 'native' : this.#emulated.has(handle) ? 'emulated' : undefined;
   }
 
+  /** A call on `handle` that succeeds at once queues no packet: its result is in the OVERLAPPED when the call returns. */
+  skipsOnSuccess(handle: Handle): boolean {
+    return this.#skipping.has(handle);
+  }
+
   get emulatedCount(): number {
     return this.#emulated.size;
   }
 
-  /** Binds `handle` to the port: its operations' packets come here. */
-  bind(handle: Handle): void {
+  /**
+   * Binds `handle` to the port: its operations' packets come here. `skipOnSuccess`: then also
+   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE, so that a call that
+   * succeeds at once queues no packet (and sets no event on the handle). Where that fails (the
+   * handle's driver refuses it) the handle is bound without it, as Go's internal/poll does.
+   */
+  bind(handle: Handle, skipOnSuccess = false): void {
     if (this.#native.has(handle)) {
       throw new WinError('CreateIoCompletionPort', ERROR.ERROR_INVALID_PARAMETER, { detail: `handle ${handle} is already bound to this reactor's completion port` });
     }
@@ -63,11 +85,13 @@ export class HandleRegistry {
       throw new WinError('CreateIoCompletionPort', errno, { detail });
     }
     this.#native.add(handle);
+    if (skipOnSuccess && kernel32.SetFileCompletionNotificationModes(handle, SKIP_MODES)) this.#skipping.add(handle);
   }
 
   forget(handle: Handle): void {
     this.#native.delete(handle);
     this.#emulated.delete(handle);
+    this.#skipping.delete(handle);
   }
 
   /**
@@ -76,6 +100,7 @@ export class HandleRegistry {
    */
   transfer(handle: Handle, targetPort: Handle): HandleTransfer {
     let mode: HandleTransfer['mode'] = 'emulated';
+    const skipOnSuccess = this.#skipping.has(handle);
     if (!this.#emulated.has(handle) && detachFromCompletionPort(handle)) {
       if (kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, targetPort, KEY_OVERLAPPED, 0))) {
         throw new WinError('CreateIoCompletionPort', kernel32.GetLastError(), { detail: `could not bind handle ${handle} to the target reactor's port` });
@@ -83,7 +108,7 @@ export class HandleRegistry {
       mode = 'native';
     }
     this.forget(handle);
-    return { handle, port: targetPort, mode };
+    return { handle, port: targetPort, mode, skipOnSuccess };
   }
 
   /**
@@ -95,6 +120,8 @@ export class HandleRegistry {
     if ('mode' in transfer && transfer.mode === 'native') {
       if (transfer.port !== this.#port) throw new HandleStateError('this transfer was made for another reactor\'s port');
       this.#native.add(handle);
+      // The modes stay with the handle: a call that succeeds at once still queues no packet.
+      if (transfer.skipOnSuccess === true) this.#skipping.add(handle);
       return 'native';
     }
     if (!kernel32.isNullHandle(kernel32.CreateIoCompletionPort(handle, this.#port, KEY_OVERLAPPED, 0))) {

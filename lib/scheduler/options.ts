@@ -102,6 +102,11 @@ export interface ReactorStats {
   /** Packets dispatched since the reactor was created; `strayCompletions`: those matching nothing. */
   completions: number;
   strayCompletions: number;
+  /**
+   * Overlapped operations that succeeded at once on a handle that skips their packet
+   * (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: the handles winmux opens): results taken without a packet.
+   */
+  completedAtOnce: number;
   /** 'not started' (no IOCP use yet), 'running', 'failed', 'stopped'. */
   iocpWorker: string;
   /** Handles whose operations are emulated (bound to a port this reactor does not own), and operations run that way. */

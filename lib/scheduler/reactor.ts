@@ -28,7 +28,8 @@
 // pair closed); then the backends' handles close, then the port.
 //
 // Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
-// queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
+// queued datagram, accept or message, an overlapped call that succeeds before returning on a
+// skip-on-success handle) would resume its task in a microtask, and tasks that keep
 // finding work resume one another without end: the yield in step 1 never comes. So each
 // operation asks the FairShare whether its task may go on now or must wait for the next
 // iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
@@ -535,10 +536,20 @@ export class Reactor implements AsyncDisposable {
   /**
    * Binds a handle opened for overlapped I/O (FILE_FLAG_OVERLAPPED) to this reactor's completion
    * port. A handle binds to one port for life: binding twice, or a handle bound elsewhere, throws a
-   * WinError (ERROR_INVALID_PARAMETER) that says so.
+   * WinError (ERROR_INVALID_PARAMETER) that says so. `skipCompletionOnSuccess`: also set
+   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE (SetFileCompletionNotificationModes;
+   * winmux does for the pipes and files it opens): a call that succeeds at once then queues no packet,
+   * and its result is taken from the OVERLAPPED. Only for handles whose calls all go through
+   * read/writeOverlapped or submitOverlapped with an `issue` that returns SUCCEEDED_AT_ONCE for
+   * such a call (lib/win32/overlapped-calls.ts); waitOverlapped must not be given a call that
+   * succeeded at once on such a handle (no packet will come).
    */
-  registerWithIocp(handle: number | bigint): void {
-    this.#iocp.register(handle);
+  registerWithIocp(handle: number | bigint, options: { skipCompletionOnSuccess?: boolean } = {}): void {
+    options = checkOptions(options, 'registerWithIocp: options');
+    if (options.skipCompletionOnSuccess !== undefined && typeof options.skipCompletionOnSuccess !== 'boolean') {
+      throw new TypeError(`registerWithIocp: skipCompletionOnSuccess must be a boolean, got ${typeof options.skipCompletionOnSuccess}`);
+    }
+    this.#iocp.register(handle, options.skipCompletionOnSuccess === true);
   }
 
   /** Stops accepting operations on `handle`; call before CloseHandle. Pending ones settle as their packets come. */
@@ -562,6 +573,7 @@ export class Reactor implements AsyncDisposable {
     return this.#started(this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
       ...options,
       mapError: endOfStream,
+      pace: this.#pace,
     }));
   }
 
@@ -574,13 +586,16 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#started(this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options));
+    return this.#started(this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), { ...options, pace: this.#pace }));
   }
 
   /**
    * Low level: starts an overlapped call with an OVERLAPPED from the reactor's pool. `issue` makes
-   * the call and returns 0 when a completion packet will come, else the Win32 error (see
-   * lib/win32/overlapped-calls.ts); `mapError` may turn an error into a result.
+   * the call and returns 0 when it is pending (a completion packet will come), SUCCEEDED_AT_ONCE
+   * (-1) when it succeeded before returning, else the Win32 error (see
+   * lib/win32/overlapped-calls.ts; on a handle registered without skipCompletionOnSuccess, 0 for
+   * a call that succeeded at once is fine too: its packet comes); `mapError` may turn an error
+   * into a result.
    */
   submitOverlapped(
     handle: number | bigint,
@@ -597,7 +612,7 @@ export class Reactor implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options));
+    return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, { ...options, pace: this.#pace }));
   }
 
   /**

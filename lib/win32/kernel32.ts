@@ -52,6 +52,15 @@ export const PostQueuedCompletionStatus = declare<
 >(kernel32, 'int __stdcall PostQueuedCompletionStatus(void *CompletionPort, uint32_t dwNumberOfBytesTransferred, uintptr_t dwCompletionKey, void *lpOverlapped)');
 export const CancelIoEx = declare<(handle: PointerValue, overlapped: Uint8Array | null) => number>(
   kernel32, 'int __stdcall CancelIoEx(void *hFile, void *lpOverlapped)');
+/**
+ * With FILE_SKIP_COMPLETION_PORT_ON_SUCCESS an overlapped call on `handle` that succeeds at once
+ * queues no packet (its result is in the OVERLAPPED on return); FILE_SKIP_SET_EVENT_ON_HANDLE: the
+ * handle's own event is not set either. Windows Vista and later.
+ */
+export const SetFileCompletionNotificationModes = declare<(handle: PointerValue, flags: number) => number>(
+  kernel32, 'int __stdcall SetFileCompletionNotificationModes(void *FileHandle, uint8_t Flags)');
+export const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
+export const FILE_SKIP_SET_EVENT_ON_HANDLE = 0x2;
 export const ReadFile = declare<
   (handle: PointerValue, buffer: Uint8Array, length: number, read: null, overlapped: Uint8Array) => number
 >(kernel32, 'int __stdcall ReadFile(void *hFile, _Out_ void *lpBuffer, uint32_t nNumberOfBytesToRead, _Out_ uint32_t *lpNumberOfBytesRead, void *lpOverlapped)');

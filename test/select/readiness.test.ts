@@ -388,7 +388,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
             backend: 'afd', readArmed: wake, writeArmed: 0, pollsInFlight: 0, pollsStarted: 0, pollsCancelled: 0, pollGroups: 1,
             groupSizes: [0], registeredSockets: 0, baseHandleLookups: 0,
           },
-      overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0,
+      overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0, completedAtOnce: 0,
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
       // the worker; afd: the reactor waits in the port itself.
       iocpWorker: { select: 'not started', wsapoll: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
