@@ -11,7 +11,7 @@ import { ClosedResourceError, File, HandleStateError, NamedPipe, NamedPipeServer
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
-import { readFileOverlapped } from '../../lib/win32/overlapped-calls.ts';
+import { SUCCEEDED_AT_ONCE, readFileOverlapped } from '../../lib/win32/overlapped-calls.ts';
 import { addressOf } from '../../lib/win32/ffi.ts';
 import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
@@ -380,8 +380,14 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
     const overlapped = new Uint8Array(new ArrayBuffer(4096), 0, 32);
     new DataView(overlapped.buffer).setUint32(16, 3, true); // Offset = 3
     const buffer = Buffer.alloc(4);
-    expect(readFileOverlapped(file.handle, buffer, overlapped)).toBe(0);
-    expect(await reactor.run(() => reactor.waitOverlapped(file.handle, overlapped))).toBe(4);
+    const issued = readFileOverlapped(file.handle, buffer, overlapped);
+    // File's handle is in skip-on-success mode: a read Windows serves from its cache completes
+    // before ReadFile returns and posts no packet, so there is nothing to wait for (waitOverlapped
+    // must not be given it). Under Wine a file read always pends (docs/wine.md).
+    if (issued !== SUCCEEDED_AT_ONCE) {
+      expect(issued).toBe(0);
+      expect(await reactor.run(() => reactor.waitOverlapped(file.handle, overlapped))).toBe(4);
+    }
     expect(buffer.toString()).toBe('defg');
   });
 
