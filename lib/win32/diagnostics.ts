@@ -121,8 +121,9 @@ export function openProcessThreads(access: number, keep: (id: number) => boolean
 
 /**
  * Calls `visit` with each OS thread of this process, opened with `access`, in creation order
- * (NtGetNextThread). `visit` returns true to keep the handle (its caller closes it then); every
- * other handle is closed before the next thread is opened, or on a throw.
+ * (NtGetNextThread, which takes the previous thread's handle to find the next). `visit` returns
+ * true to keep the handle (its caller closes it then); every other handle is closed once the
+ * next thread is found, or on a throw.
  */
 function eachProcessThread(access: number, visit: (thread: number) => boolean): void {
   const next = new BigUint64Array(1);
@@ -139,7 +140,7 @@ function eachProcessThread(access: number, visit: (thread: number) => boolean): 
         throw new WinError('NtGetNextThread', ntdll.RtlNtStatusToDosError(status), { detail: `NTSTATUS 0x${status.toString(16)}` });
       }
       previous = Number(next[0]);
-      kept = false;
+      kept = false; // until visit says so: if it throws, the handle is closed
       kept = visit(previous);
     }
   } finally {
