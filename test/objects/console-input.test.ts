@@ -1,7 +1,8 @@
 // Console input as an event source (lib/objects/console-input.ts). The test runner has no usable
 // console under Wine, so the reading runs in a child that has one (test/fixtures/console-reader.ts,
-// created by spawnProcess with CREATE_NO_WINDOW), and reports what it saw.
-import { afterEach, describe, expect, test } from 'vitest';
+// created by spawnProcess with CREATE_NO_WINDOW), and reports what it saw: one child runs every
+// loop mode in turn, each with its own reactor and ConsoleInput, and each mode's test reads its line.
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { ConsoleInput, Reactor, WinError, spawnProcess, type NamedPipe, type ReactorOptions } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
@@ -45,37 +46,46 @@ describe('ConsoleInput', () => {
     input.close();
   });
 
-  test.each(modes)('key events typed into a console wake a read; abort and close end one ($name)', async ({ options }) => {
-    reactor = new Reactor();
-    const r = reactor;
-    const child = spawnProcess(r, process.execPath, [fixture, JSON.stringify(options)], { stdout: 'pipe', stderr: 'pipe' });
+  /** The child's exit code, its stderr and its stdout's lines, one per mode in `modes`' order. */
+  let child: { code: number; err: string; lines: string[] };
+  beforeAll(async () => {
+    const r = new Reactor();
     try {
-      const [out, err, code] = await r.run(() => Promise.all([readAll(child.stdout!), readAll(child.stderr!), child.wait()]));
-      expect({ code, err }).toEqual({ code: 0, err: '' });
-      const seen = JSON.parse(out.trim().split('\n').at(-1)!);
-      expect(seen).toEqual({
-        pendingAtStart: 0,
-        waitedWhileEmpty: true,
-        waiterThreadsWhileWaiting: 1,
-        busy: 'BusyResourceError',
-        written: 4,
-        keys: [
-          { keyDown: true, char: 'h', repeatCount: 1, virtualKeyCode: 0x48, virtualScanCode: 0, controlKeyState: 0 },
-          { keyDown: false, char: 'h', repeatCount: 1, virtualKeyCode: 0x48, virtualScanCode: 0, controlKeyState: 0 },
-          { keyDown: true, char: 'I', repeatCount: 1, virtualKeyCode: 0x49, virtualScanCode: 0, controlKeyState: 0x10 },
-          { keyDown: true, char: '', repeatCount: 3, virtualKeyCode: 0x10, virtualScanCode: 0, controlKeyState: 0 },
-        ],
-        pendingAfterRead: 0,
-        iterated: 'ok',
-        abortedWithKeys: 'the reason',
-        keysLeft: 'x',
-        abortReason: 'no more keys wanted',
-        closedRead: true,
-        readAfterClose: 'ClosedResourceError',
-        objectWaitsLeft: 0,
-      });
+      const reader = spawnProcess(r, process.execPath, [fixture, JSON.stringify(modes.map((m) => m.options))], { stdout: 'pipe', stderr: 'pipe' });
+      try {
+        const [out, err, code] = await r.run(() => Promise.all([readAll(reader.stdout!), readAll(reader.stderr!), reader.wait()]));
+        child = { code, err, lines: out.trim().split('\n') };
+      } finally {
+        await reader[Symbol.asyncDispose]();
+      }
     } finally {
-      await child[Symbol.asyncDispose]();
+      await r.close();
     }
+  }, 120_000);
+
+  test.each(modes.map((mode, index) => ({ ...mode, index })))('key events typed into a console wake a read; abort and close end one ($name)', ({ index }) => {
+    expect({ code: child.code, err: child.err }).toEqual({ code: 0, err: '' });
+    const seen = JSON.parse(child.lines[index] ?? 'null');
+    expect(seen).toEqual({
+      pendingAtStart: 0,
+      waitedWhileEmpty: true,
+      waiterThreadsWhileWaiting: 1,
+      busy: 'BusyResourceError',
+      written: 4,
+      keys: [
+        { keyDown: true, char: 'h', repeatCount: 1, virtualKeyCode: 0x48, virtualScanCode: 0, controlKeyState: 0 },
+        { keyDown: false, char: 'h', repeatCount: 1, virtualKeyCode: 0x48, virtualScanCode: 0, controlKeyState: 0 },
+        { keyDown: true, char: 'I', repeatCount: 1, virtualKeyCode: 0x49, virtualScanCode: 0, controlKeyState: 0x10 },
+        { keyDown: true, char: '', repeatCount: 3, virtualKeyCode: 0x10, virtualScanCode: 0, controlKeyState: 0 },
+      ],
+      pendingAfterRead: 0,
+      iterated: 'ok',
+      abortedWithKeys: 'the reason',
+      keysLeft: 'x',
+      abortReason: 'no more keys wanted',
+      closedRead: true,
+      readAfterClose: 'ClosedResourceError',
+      objectWaitsLeft: 0,
+    });
   });
 });
