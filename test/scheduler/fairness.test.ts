@@ -12,6 +12,7 @@ import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { track } from '../helpers/track.ts';
 import { countNodeTicks, type NodeTicks } from '../helpers/node-ticks.ts';
+import { loopUntil } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -103,7 +104,7 @@ describe.each([
    * closes the consumer's resource, which ends `drain` (its pending operation rejects).
    */
   async function stillTurns(
-    flood: Flood, drain: () => Promise<void>, close: () => void,
+    flood: Flood, drain: () => Promise<void>, consumed: () => number, close: () => void,
     { boundIterations = true, roundTripsDuringFlood = true } = {},
   ): Promise<void> {
     let node: NodeTicks | undefined;
@@ -112,8 +113,10 @@ describe.each([
       const draining = drain().catch((error: unknown) => {
         if (!(error instanceof ClosedResourceError)) throw error;
       });
-      // The flood is on and being consumed before anything else is asked of the loop.
-      while (flood.units < 4) await reactor.sleep(1);
+      // The flood is on and being consumed before anything else is asked of the loop: counted, so
+      // a consumer that starts late (the IOCP worker thread, slow to start on a loaded machine)
+      // is waited for instead of leaving the test to measure a flood nobody reads.
+      expect(await loopUntil(reactor, () => flood.units >= 4 && consumed() > 0, { maxIterations: 20_000, stepMs: 1 }), 'the flood is being consumed').toBe(true);
       node = countNodeTicks();
       const timer = track(reactor.sleep(1));
       const roundTripping = roundTrips(ROUND_TRIPS);
@@ -141,7 +144,7 @@ describe.each([
       // Small reads: the kernel's buffer never runs dry, so every recv finds data at once.
       const buffer = new Uint8Array(64);
       while ((await stream.read(buffer)) > 0) reads++;
-    }, () => stream.close());
+    }, () => reads, () => stream.close());
     expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
   });
 
@@ -157,7 +160,7 @@ describe.each([
         await socket.receive({ maxSize: 64 });
         received++;
       }
-    }, () => socket.close());
+    }, () => received, () => socket.close());
     expect(received).toBeGreaterThan(0);
   });
 
@@ -176,7 +179,7 @@ describe.each([
     await stillTurns(flood, async () => {
       const buffer = new Uint8Array(64);
       while ((await conn!.read(buffer)) > 0) reads++;
-    }, () => conn!.close());
+    }, () => reads, () => conn!.close());
     expect(reads).toBeGreaterThan(0);
   });
 
@@ -199,7 +202,7 @@ describe.each([
       // with a reactor thread that dequeues *and* runs JS: in port mode the backlog then never
       // drains while the flood lasts. On Windows a batch dequeue is one kernel call and the
       // round trips complete during the flood; under Wine they are checked after it.
-    }, () => monitor.close(), {
+    }, () => consumed, () => monitor.close(), {
       boundIterations: options.readiness !== 'afd',
       roundTripsDuringFlood: !(options.readiness === 'afd' && options.waitIn !== 'select' && wineVersion() !== null),
     });
