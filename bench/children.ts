@@ -123,7 +123,13 @@ async function measure(path: Path, count: number, round: number): Promise<Round>
   try {
     return await reactor.run(async () => {
       const started = performance.now();
-      for (let i = 0; i < count; i++) children.push(spawnProcess(reactor, SLEEPER, [], { stdin: release.handle, tree: path === 'job' }));
+      for (let i = 0; i < count; i++) {
+        try {
+          children.push(spawnProcess(reactor, SLEEPER, [], { stdin: release.handle, tree: path === 'job' }));
+        } catch (error) {
+          throw new Error(`${path} path, round ${round}: spawn ${i + 1} of ${count} failed with ${i} children alive`, { cause: error });
+        }
+      }
       const waits = children.map((child) => child.wait());
       const spawnMs = performance.now() - started;
 
