@@ -7,9 +7,10 @@
 //
 // A round of one path, N children:
 //   spawn     N children, one wait() each (timed: spawn ms per child);
-//   hold      HOLD_MS with every child alive and awaited: this process's CPU time over it (the job
-//             path's backstop polls each pending exit once a second, a waiter thread blocks), then
-//             memory: this process's working set (process.memoryUsage().rss, GetProcessMemoryInfo
+//   hold      2 × HOLD_MS with every child alive and awaited: this process's CPU time over each
+//             half (the waiter threads start in the first; in the second every wait is in place:
+//             a waiter thread blocks, the job path's backstop looks at each pending exit once a
+//             second), then memory: this process's working set (process.memoryUsage().rss, GetProcessMemoryInfo
 //             under the hood) and, under Wine, the Linux side read from /proc: this process's
 //             RSS and anonymous RSS (what it holds privately), the children's proportional set
 //             size (Pss: shared pages split between the processes sharing them) and the
@@ -31,7 +32,7 @@ import { Reactor, spawnProcess, WinEvent, wineVersion, type ChildProcess } from 
 import { printTable } from './stats.ts';
 
 const SLEEPER = fileURLToPath(new URL('../.cache/bench/winmux-sleeper.exe', import.meta.url));
-/** How long every child stays alive and awaited before the CPU and memory readings: long enough for the job path's 1 s backstop to run. */
+/** Each half of the hold, every child alive and awaited: long enough for the job path's 1 s backstop to run several times. */
 const HOLD_MS = 3000;
 const MiB = 2 ** 20;
 
@@ -45,6 +46,7 @@ interface Round {
   releaseMs: number;
   msPerChild: number;
   holdCpuPercent: number;
+  steadyCpuPercent: number;
   workingSetMiB: number;
   linux: LinuxMemory | undefined;
 }
@@ -113,6 +115,15 @@ function linuxSnapshot(): { selfRss: number; selfAnon: number; childrenFound: nu
 
 // ---- one round ----
 
+/** This process's CPU time (all threads) over `ms` of the reactor sleeping, as a percentage of one core. */
+async function cpuPercentOver(reactor: Reactor, ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await reactor.sleep(ms);
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
+}
+
 async function measure(path: Path, count: number, round: number): Promise<Round> {
   const linuxBefore = linuxSnapshot();
   const workingSetBefore = process.memoryUsage().rss;
@@ -133,11 +144,8 @@ async function measure(path: Path, count: number, round: number): Promise<Round>
       const waits = children.map((child) => child.wait());
       const spawnMs = performance.now() - started;
 
-      const cpuBefore = process.cpuUsage();
-      const holdStarted = performance.now();
-      await reactor.sleep(HOLD_MS);
-      const cpu = process.cpuUsage(cpuBefore);
-      const holdCpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - holdStarted)) * 100;
+      const holdCpuPercent = await cpuPercentOver(reactor, HOLD_MS); // the waiter threads start in here
+      const steadyCpuPercent = await cpuPercentOver(reactor, HOLD_MS); // every wait in place
       const workingSetMiB = (process.memoryUsage().rss - workingSetBefore) / MiB;
       const linuxAt = linuxSnapshot();
 
@@ -158,7 +166,7 @@ async function measure(path: Path, count: number, round: number): Promise<Round>
       };
       return {
         path, round, threads: reactor.stats().waiterThreadsStarted, spawnMsPerChild: spawnMs / count, releaseMs,
-        msPerChild: (spawnMs + releaseMs) / count, holdCpuPercent, workingSetMiB, linux,
+        msPerChild: (spawnMs + releaseMs) / count, holdCpuPercent, steadyCpuPercent, workingSetMiB, linux,
       };
     });
   } finally {
@@ -185,7 +193,8 @@ const COLUMNS: [string, (r: Round) => number | undefined][] = [
   ['spawn ms/child', (r) => r.spawnMsPerChild],
   ['release→all awaited ms', (r) => r.releaseMs],
   ['ms/child (spawn+end)', (r) => r.msPerChild],
-  ['CPU % while held', (r) => r.holdCpuPercent],
+  ['CPU % first 3 s held', (r) => r.holdCpuPercent],
+  ['CPU % next 3 s', (r) => r.steadyCpuPercent],
   ['working set +MiB', (r) => r.workingSetMiB],
   ['Linux RSS +MiB', (r) => r.linux?.selfRss],
   ['Linux anon +MiB', (r) => r.linux?.selfAnon],
