@@ -141,7 +141,7 @@ async function measure(path: Path, count: number, round: number): Promise<Round>
     return await reactor.run(async () => {
       const started = performance.now();
       for (let i = 0; i < count; i++) {
-        for (let attempt = 1; ; attempt++) {
+        for (let attempt = 1; ; attempt++) { // ends: break once spawned, a throw after SPAWN_TRIES tries
           try {
             children.push(spawnProcess(reactor, SLEEPER, [], { stdin: release.handle, tree: path === 'job' }));
             break;
