@@ -136,6 +136,31 @@ describe('job objects', () => {
     expect(reactor.stats().waiterThreadsStarted).toBe(0);
   });
 
+  test('K children alive at once, each awaited: the job path starts no waiter thread, the waiter path one per maxWaitsPerThread', async () => {
+    const K = 5;
+    /** K children alive and awaited at once in a reactor of `maxWaitsPerThread: 2`; its counts while they wait, then their exit codes. */
+    const threadsFor = async (tree: boolean): Promise<{ started: number; objectWaits: number; codes: number[] }> => {
+      reactor = new Reactor({ maxWaitsPerThread: 2 });
+      // cmd.exe waits for commands on its stdin pipe: alive until killed, and far lighter than a Node child.
+      const children = Array.from({ length: K }, () => {
+        const child = spawnProcess(reactor, 'cmd.exe /q /k', { stdin: 'pipe', tree });
+        cleanups.push(() => child[Symbol.asyncDispose]());
+        return child;
+      });
+      return reactor.run(async () => {
+        const waits = children.map((child) => child.wait());
+        const { waiterThreadsStarted: started, objectWaits } = reactor.stats();
+        children.forEach((child, i) => child.kill(10 + i));
+        return { started, objectWaits, codes: await Promise.all(waits) };
+      });
+    };
+    const codes = Array.from({ length: K }, (_, i) => 10 + i);
+    expect(await threadsFor(true)).toEqual({ started: 0, objectWaits: 0, codes });
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await reactor.close();
+    expect(await threadsFor(false)).toEqual({ started: Math.ceil(K / 2), objectWaits: K, codes });
+  });
+
   test('a JobObject: assign, events with pids, processes(), kill', async () => {
     reactor = new Reactor();
     const job = new JobObject(reactor);
