@@ -38,6 +38,8 @@ export interface Context {
   track<T>(what: string, holds: Holds, promise: Promise<T>, tracking: Tracking<T>): PendingOp;
   /** Runs `action` after `steps` more steps (or at the drain, whichever comes first). */
   later(steps: number, action: () => void): void;
+  /** A violation not already known was found: drains stop (their waits would only add noise). */
+  readonly failed: boolean;
   /** Waits (bounded by the hang rule) until the helper thread has carried out every command sent so far. */
   flushHelper(): Promise<boolean>;
   /** Turns the loop until `condition()` holds; a violation of kind 'hang' naming `what` if it does not within the hang bound. */

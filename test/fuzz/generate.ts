@@ -48,7 +48,7 @@ function streamOp(rng: Prng, model: Model, family: 'tcp' | 'pipe'): Op {
   const slot = slotOf(rng, open);
   if (!open[slot] && rng.chance(0.8)) {
     open[slot] = true;
-    return family === 'tcp' ? { kind: 'tcp.open', slot, via: rng.chance(0.6) ? 'connect' : 'pair' } : { kind: 'pipe.open', slot };
+    return family === 'tcp' ? { kind: 'tcp.open', slot, via: rng.chance(0.6) ? 'connect' : 'pair', smallBuffers: rng.chance(0.5) } : { kind: 'pipe.open', slot };
   }
   const size = rng.size(4096, family === 'tcp' ? 300_000 : 200_000);
   const kind = rng.weighted<string>([['write', 34], ['read', 40], ['close', 4], ['extra', 10], ['special', 6]]);
@@ -141,7 +141,7 @@ function familyOp(rng: Prng, model: Model, family: Family): Op {
         return { kind: 'key.open', slot };
       }
       return rng.weighted<() => Op>([
-        [() => ({ kind: 'key.post', slot, from: from(rng), count: rng.int(1, 5) }), 8],
+        [() => ({ kind: 'key.post', slot, from: rng.weighted<From | 'overlapped'>([['main', 45], ['thread', 40], ['overlapped', 15]]), count: rng.int(1, 5) }), 8],
         [() => ({ kind: 'key.next', slot }), 10],
         [() => {
           open[slot] = false;

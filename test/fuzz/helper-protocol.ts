@@ -6,6 +6,11 @@ import type { ChannelHandle, CompletionTarget } from '../../lib/index.ts';
 export type HelperCommand =
   /** postCompletion(target, key, bytes) for each of `bytes`, in order. */
   | { type: 'post'; id: number; target: CompletionTarget; key: number; bytes: number[] }
+  /**
+   * PostQueuedCompletionStatus with a non-zero lpOverlapped for each (bytes, overlapped) pair, as
+   * a job object posts a pid: data for the key's monitor, not an OVERLAPPED of winmux's.
+   */
+  | { type: 'postOverlapped'; id: number; target: CompletionTarget; key: number; bytes: number[]; overlapped: number[] }
   /** SetEvent on an event handle of the fuzzer's (which stays open until this is acknowledged). */
   | { type: 'set'; id: number; handle: number }
   /** From now on `send` posts to this channel (transfer `handle.port`). */

@@ -5,7 +5,18 @@ import { parentPort } from 'node:worker_threads';
 import { postCompletion } from '../../lib/iocp-worker/completion-port.ts';
 import { RemoteWaker } from '../../lib/wakeup/remote-waker.ts';
 import { WinEvent } from '../../lib/objects/win-event.ts';
+import { ClosedResourceError } from '../../lib/errors.ts';
+import { whileOpen } from '../../lib/wakeup/wake.ts';
+import { declare, loadLibrary } from '../../lib/win32/ffi.ts';
+import { GetLastError } from '../../lib/win32/kernel32.ts';
+import { WinError } from '../../lib/win32/errors.ts';
 import type { HelperCommand, HelperReply } from './helper-protocol.ts';
+
+/** lpOverlapped as an integer: a value posted as data, never dereferenced. */
+const PostQueuedCompletionStatus = declare<(port: number, bytes: number, key: number, overlapped: number) => number>(
+  loadLibrary('kernel32.dll'),
+  'int __stdcall PostQueuedCompletionStatus(void *CompletionPort, uint32_t dwNumberOfBytesTransferred, uintptr_t dwCompletionKey, uintptr_t lpOverlapped)',
+);
 
 let waker: RemoteWaker | undefined;
 
@@ -14,6 +25,16 @@ function carryOut(command: HelperCommand): void {
     case 'post':
       for (const bytes of command.bytes) postCompletion(command.target, command.key, bytes);
       return;
+    case 'postOverlapped': {
+      // Through the reactor's wake state, as postCompletion does: never to a closed port's reused handle value.
+      const open = whileOpen(new Int32Array(command.target.state), () => {
+        command.bytes.forEach((bytes, i) => {
+          if (!PostQueuedCompletionStatus(command.target.port, bytes, command.key, command.overlapped[i]!)) throw new WinError('PostQueuedCompletionStatus', GetLastError());
+        });
+      });
+      if (!open) throw new ClosedResourceError('the target reactor is closed');
+      return;
+    }
     case 'set':
       WinEvent.fromHandle(command.handle).set();
       return;

@@ -19,7 +19,7 @@ export type From = 'main' | 'thread';
 
 export type Op =
   // TCP: a pair of connected TcpStreams per slot; one listener per accept.
-  | { kind: 'tcp.open'; slot: number; via: 'connect' | 'pair' }
+  | { kind: 'tcp.open'; slot: number; via: 'connect' | 'pair'; smallBuffers: boolean }
   | { kind: 'tcp.write'; slot: number; dir: Dir; size: number; abort: AbortSpec }
   | { kind: 'tcp.read'; slot: number; dir: Dir; size: number; abort: AbortSpec }
   | { kind: 'tcp.shutdown'; slot: number; dir: Dir }
@@ -60,7 +60,7 @@ export type Op =
   | { kind: 'watch.transfer' }
   // Completion-key monitors and posts to them.
   | { kind: 'key.open'; slot: number }
-  | { kind: 'key.post'; slot: number; from: From; count: number }
+  | { kind: 'key.post'; slot: number; from: From | 'overlapped'; count: number }
   | { kind: 'key.next'; slot: number }
   | { kind: 'key.close'; slot: number }
   // Win32 events.
@@ -99,7 +99,7 @@ const SIDES = ['a', 'b'];
 /** One line, readable: what the operation does to which resource. */
 export function describeOp(op: Op): string {
   switch (op.kind) {
-    case 'tcp.open': return `tcp #${op.slot}: open a pair (${op.via === 'connect' ? 'listen, accept + connect' : 'winsock.loopbackPair'})`;
+    case 'tcp.open': return `tcp #${op.slot}: open a pair (${op.via === 'connect' ? 'listen, accept + connect' : 'winsock.loopbackPair'}${op.smallBuffers ? ', 4 KiB socket buffers' : ''})`;
     case 'tcp.write': return `tcp #${op.slot} ${DIRS[op.dir]}: write ${op.size} B${describeAbort(op.abort)}`;
     case 'tcp.read': return `tcp #${op.slot} ${DIRS[op.dir]}: read into ${op.size} B${describeAbort(op.abort)}`;
     case 'tcp.shutdown': return `tcp #${op.slot} ${DIRS[op.dir]}: shutdownWrite`;
@@ -134,7 +134,7 @@ export function describeOp(op: Op): string {
     case 'watch.close': return 'watch: close()';
     case 'watch.transfer': return 'watch: transfer() to this reactor, DirectoryWatcher.adopt';
     case 'key.open': return `key #${op.slot}: monitorCompletionKey()`;
-    case 'key.post': return `key #${op.slot}: post ${op.count} completion${op.count === 1 ? '' : 's'} from ${op.from === 'main' ? 'this thread' : 'the helper thread'}`;
+    case 'key.post': return `key #${op.slot}: post ${op.count} completion${op.count === 1 ? '' : 's'} from ${op.from === 'main' ? 'this thread' : op.from === 'thread' ? 'the helper thread' : 'the helper thread, each with an lpOverlapped (as a job object posts)'}`;
     case 'key.next': return `key #${op.slot}: next()`;
     case 'key.close': return `key #${op.slot}: close()`;
     case 'event.open': return `event #${op.slot}: create (${op.manualReset ? 'manual' : 'auto'} reset)`;

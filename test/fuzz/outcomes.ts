@@ -24,6 +24,7 @@ export type ViolationKind =
  * run with one fails), but a long run goes on past them to find others (engine.ts).
  */
 export const KNOWN = {
+  item5: 'issue #22 item 5: a packet posted to a monitored key with an lpOverlapped must reach the key\'s monitor',
   item6: 'issue #22 item 6: an already-aborted signal must reject a read-like call before it takes anything',
 } as const;
 

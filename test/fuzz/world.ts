@@ -104,6 +104,10 @@ export class World implements Context {
     return new World(reactor, helper, baseline, dir);
   }
 
+  get failed(): boolean {
+    return this.violations.some((v) => v.known === undefined);
+  }
+
   violate(kind: ViolationKind, message: string, known?: string): void {
     this.violations.push({ kind, message, step: this.step, ...(known === undefined ? {} : { known }) });
   }
@@ -148,7 +152,13 @@ export class World implements Context {
 
   async until(condition: () => boolean, what: () => string): Promise<boolean> {
     const since = this.pending.since('until');
+    let told = false;
     while (!condition()) {
+      if (process.env.FUZZ_TRACE === '1' && !told && performance.now() - since.time > 5000) {
+        told = true;
+        console.log(`  still waiting: ${what()}`);
+      }
+      if (this.failed && this.step === -1) return false; // the drain of a run that failed already: stop
       if (this.reactor.stats().iterations - since.iteration > HANG_ITERATIONS && performance.now() - since.time > HANG_MS) {
         this.violate('hang', `${what()} (after ${HANG_ITERATIONS}+ iterations and ${HANG_MS}+ ms)`);
         return false;
@@ -243,8 +253,9 @@ export class World implements Context {
     this.#tickLater(true);
     await this.flushHelper();
     for (const family of new Set(Object.values(this.#families))) {
+      if (process.env.FUZZ_TRACE === '1') console.log(`  drain ${family.constructor.name}`);
       await family.drain();
-      if (this.violations.some((v) => v.known === undefined)) return;
+      if (this.failed) return;
     }
   }
 

@@ -40,7 +40,7 @@ export class ChannelFamily implements Family {
         const name = `channel ${this.#made++}`;
         const made: Model = {
           channel, poster: op.poster, waker: undefined, closed: false, sent: 0,
-          order: new InOrder<Message>(ctx, name, (m) => [0, m.n], 1),
+          order: new InOrder<Message>(ctx, name, (m) => [0, m.n], [op.poster === 'main' ? 'this thread' : 'the helper thread']),
         };
         if (op.poster === 'main') {
           made.waker = new RemoteWaker(channel.handle);
@@ -106,7 +106,7 @@ export class ChannelFamily implements Family {
   }
 
   #close(model: Model): void {
-    if (!model.closed) model.order.closing(model.sent);
+    if (!model.closed) model.order.closing();
     model.closed = true;
     model.channel.close();
   }
@@ -119,7 +119,7 @@ export class ChannelFamily implements Family {
     await this.#ctx.flushHelper();
     const model = this.#model;
     if (model === undefined || model.closed) return;
-    await model.order.drain('channel', () => attempt(() => model.channel.receive()), () => model.closed);
+    await model.order.drain('channel', () => attempt(() => model.channel.receive()), () => model.closed, (kind, message, known) => this.#ctx.violate(kind, message, known));
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
 // resumes first, and both are right. Per poster the numbers must come 0, 1, 2, … with none lost
 // or repeated; across posters any interleaving is fine.
 import type { Context } from '../context.ts';
+import type { ViolationKind } from '../outcomes.ts';
 import type { Holds } from '../pending.ts';
 
 interface Ticket<T> {
@@ -16,34 +17,58 @@ export class InOrder<T> {
   readonly #ctx: Context;
   readonly #name: string;
   readonly #decode: (value: T) => [poster: number, number: number];
+  readonly #posterName: (poster: number) => string;
+  /** A poster whose items a defect already being fixed loses: its tag (outcomes.ts KNOWN). */
+  readonly #knownLoss: (poster: number) => string | undefined;
   readonly #tickets: Ticket<T>[] = [];
   #cursor = 0;
   readonly #nextNumber: number[];
-  /** Items known to have been posted (and not lost to a close). */
-  #expected = 0;
-  /** Items taken, in ticket order. */
-  taken = 0;
+  /** Per poster: items known to have been posted (and not dropped by a close). */
+  readonly #expected: number[];
+  /** Per poster: items taken, in ticket order. */
+  readonly #taken: number[];
 
-  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posters: number) {
+  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posterNames: readonly string[], knownLoss: (poster: number) => string | undefined = () => undefined) {
     this.#ctx = ctx;
     this.#name = name;
     this.#decode = decode;
-    this.#nextNumber = new Array<number>(posters).fill(0);
+    this.#posterName = (poster) => posterNames[poster] ?? `poster ${poster}`;
+    this.#knownLoss = knownLoss;
+    this.#nextNumber = posterNames.map(() => 0);
+    this.#expected = posterNames.map(() => 0);
+    this.#taken = posterNames.map(() => 0);
+  }
+
+  /** Items taken, all posters. */
+  get taken(): number {
+    return this.#taken.reduce((a, b) => a + b, 0);
   }
 
   /** `count` more items from `poster` are on their way in. */
-  expect(_poster: number, count: number): void {
-    this.#expected += count;
+  expect(poster: number, count: number): void {
+    this.#expected[poster]! += count;
   }
 
   /** The resource is closing: what was posted and not taken may be dropped from now on. */
-  closing(_posted: number): void {
-    this.#expected = this.taken;
+  closing(): void {
+    for (let p = 0; p < this.#expected.length; p++) this.#expected[p] = this.#taken[p]!;
   }
 
   /** Calls in flight. */
   get waiting(): number {
     return this.#tickets.length - this.#cursor - this.#tickets.slice(this.#cursor).filter((t) => t.settled).length;
+  }
+
+  /** Posted and not taken: per poster. */
+  #missing(): number[] {
+    return this.#expected.map((e, p) => Math.max(0, e - this.#taken[p]!));
+  }
+
+  /** The known tag when every missing item is one a known defect loses; undefined otherwise. */
+  #knownIfAllMissingAre(missing: number[]): string | undefined {
+    const posters = missing.flatMap((m, p) => (m > 0 ? [p] : []));
+    const tags = posters.map((p) => this.#knownLoss(p));
+    return tags.length > 0 && tags.every((t) => t !== undefined && t === tags[0]) ? tags[0] : undefined;
   }
 
   call(what: string, holds: Holds, promise: Promise<T>, options: { signal?: AbortSignal | undefined; closed: () => boolean; afterValue?: (value: T) => void }): void {
@@ -80,28 +105,51 @@ export class InOrder<T> {
       }
       const wanted = this.#nextNumber[poster]!;
       if (number !== wanted) {
-        this.#ctx.violate('data', `${this.#name}: item ${number} from ${poster === 0 ? 'this thread' : 'the helper thread'} came where item ${wanted} was due (${number > wanted ? 'lost' : 'repeated or reordered'})`);
+        const lost = number > wanted;
+        this.#ctx.violate('data', `${this.#name}: item ${number} from ${this.#posterName(poster)} came where item ${wanted} was due (${lost ? 'lost' : 'repeated or reordered'})`,
+          lost ? this.#knownLoss(poster) : undefined);
       }
       this.#nextNumber[poster] = Math.max(wanted, number + 1);
-      this.taken++;
+      this.#taken[poster]! += 1;
     }
   }
 
   /** After each step: calls waiting while items they could take were posted must not wait on. */
   watch(): void {
-    const stuck = this.waiting > 0 && this.#expected > this.taken;
+    const missing = this.#missing();
+    const stuck = this.waiting > 0 && missing.some((m) => m > 0);
     const hang = this.#ctx.pending.watch(`${this.#name}: undelivered`, stuck,
-      () => `${this.#name}: ${this.waiting} call(s) wait while ${this.#expected - this.taken} posted item(s) were never delivered`);
-    if (hang !== undefined) this.#ctx.violate('hang', hang);
+      () => `${this.#name}: ${this.waiting} call(s) wait while posted item(s) were never delivered (${this.#describe(missing)})`);
+    if (hang !== undefined) this.#ctx.violate('hang', hang, this.#knownIfAllMissingAre(missing));
   }
 
-  /** Takes items until every one posted has come out. */
-  async drain(name: string, call: () => Promise<T>, closed: () => boolean): Promise<void> {
-    while (this.taken < this.#expected && !closed()) {
+  #describe(missing: number[]): string {
+    return missing.flatMap((m, p) => (m > 0 ? [`${m} from ${this.#posterName(p)}`] : [])).join(', ');
+  }
+
+  /**
+   * Takes items until every one posted has come out. Items only a known defect loses are waited
+   * for a short while (`knownWaitMs`), then reported as that defect.
+   */
+  async drain(name: string, call: () => Promise<T>, closed: () => boolean, report: (kind: ViolationKind, message: string, known?: string) => void): Promise<void> {
+    for (;;) {
+      const missing = this.#missing();
+      if (!missing.some((m) => m > 0) || closed() || this.#ctx.failed) return;
       if (this.waiting === 0) this.call(`${name}: drain`, {}, call(), { closed });
       const taken = this.taken;
+      const known = this.#knownIfAllMissingAre(missing);
+      if (known !== undefined) {
+        // Lost for good, most likely: a short, bounded look, then say so (as the known defect).
+        const deadline = performance.now() + 2000;
+        await this.#ctx.until(() => this.taken > taken || performance.now() > deadline, () => `${name}: waiting for known-lost items`);
+        if (this.taken === taken) {
+          report('data', `${name}: posted item(s) never delivered (${this.#describe(missing)})`, known);
+          return;
+        }
+        continue;
+      }
       const ok = await this.#ctx.until(() => this.taken > taken || this.waiting === 0 || closed(),
-        () => `${name}: ${this.#expected - this.taken} posted item(s) never delivered`);
+        () => `${name}: posted item(s) never delivered (${this.#describe(this.#missing())})`);
       if (!ok) return;
     }
   }

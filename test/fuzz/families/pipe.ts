@@ -21,10 +21,12 @@ interface Server {
   closed: boolean;
   /** An accept in flight (the pair's, or an extra one). */
   accepting: PendingOp | undefined;
-  /** Clients connected to the listening instance and not yet accepted. */
-  waiting: NamedPipe[];
-  /** Clients that connected and hung up before being accepted: each may fail one accept (ERROR_NO_DATA). */
-  hungUp: number;
+  /**
+   * Clients that connected to the listening instance, oldest first, not yet taken by an accept:
+   * `client` undefined for one that hung up at once (its accept may succeed — the client did
+   * connect — or fail with ERROR_NO_DATA, as ConnectNamedPipe reports an instance whose client left).
+   */
+  connected: { client: NamedPipe | undefined }[];
 }
 
 export class PipeFamily implements Family {
@@ -120,7 +122,7 @@ export class PipeFamily implements Family {
     this.#closeServer(slot);
     const n = this.#made++;
     const name = `winmux-fuzz-${ctx.runId}-${slot}-${n}`;
-    const entry: Server = { server: new NamedPipeServer(ctx.reactor, name), closed: false, accepting: undefined, waiting: [], hungUp: 0 };
+    const entry: Server = { server: new NamedPipeServer(ctx.reactor, name), closed: false, accepting: undefined, connected: [] };
     this.#servers[slot] = entry;
     this.#opening.add(slot);
     let client: NamedPipe | undefined;
@@ -159,8 +161,8 @@ export class PipeFamily implements Family {
     entry.closed = true;
     entry.server.close();
     entry.accepting?.markDue('the pipe server was closed');
-    for (const client of entry.waiting) client.close();
-    entry.waiting = [];
+    for (const { client } of entry.connected) client?.close();
+    entry.connected = [];
     this.#servers[slot] = undefined;
   }
 
@@ -177,10 +179,12 @@ export class PipeFamily implements Family {
       signal: armed.signal,
       onValue: (pipe) => {
         if (entry.accepting === op) entry.accepting = undefined;
-        const client = entry.waiting.shift();
-        if (client === undefined) ctx.violate('unexpected-result', `${what}: resolved, but no client was waiting`);
-        client?.close();
-        this.#extras.delete(client!);
+        const taken = entry.connected.shift();
+        if (taken === undefined) ctx.violate('unexpected-result', `${what}: resolved, but no client had connected`);
+        if (taken?.client !== undefined) {
+          taken.client.close();
+          this.#extras.delete(taken.client);
+        }
         pipe.close();
         if (busy || closed) ctx.violate('unexpected-result', `${what}: resolved ${busy ? 'while another accept was in flight' : 'on a closed server'}`);
       },
@@ -188,16 +192,15 @@ export class PipeFamily implements Family {
         signal: armed.signal,
         busy,
         closed: () => entry.closed,
-        // One failure per client that hung up before it was accepted.
-        winCodes: () => (entry.hungUp > 0 ? ['ERROR_NO_DATA'] : []),
+        winCodes: () => (entry.connected[0]?.client === undefined && entry.connected.length > 0 ? ['ERROR_NO_DATA'] : []),
       },
       onError: (error, ok) => {
         if (entry.accepting === op) entry.accepting = undefined;
-        if (ok && (error as { code?: string }).code === 'ERROR_NO_DATA') entry.hungUp--;
+        if (ok && (error as { code?: string }).code === 'ERROR_NO_DATA') entry.connected.shift();
       },
     });
     if (!busy && !closed) entry.accepting = op;
-    if (entry.waiting.length > 0 || entry.hungUp > 0) op.markDue('a client had connected');
+    if (entry.connected.length > 0) op.markDue('a client had connected');
   }
 
   /** Another client for the server's listening instance; with `hangUp`, closed again at once. */
@@ -206,16 +209,12 @@ export class PipeFamily implements Family {
     const what = `pipe #${slot}: connect another client${hangUp ? ' (hangs up)' : ''}`;
     // The listening instance may be taken by a client not yet accepted: ERROR_PIPE_BUSY after
     // the timeout. A closed server has no listening instance (its pair's instance is connected).
-    const occupied = entry.waiting.length + entry.hungUp > 0 || entry.closed;
+    const occupied = entry.connected.length > 0 || entry.closed;
     ctx.track(what, { timer: true }, attempt(() => NamedPipe.connect(ctx.reactor, entry.server.path, { timeoutMs: 500 })), {
       onValue: (client) => {
-        if (hangUp || entry.closed) {
-          client.close();
-          if (!entry.closed) entry.hungUp++;
-        } else {
-          entry.waiting.push(client);
-          this.#extras.add(client);
-        }
+        if (hangUp || entry.closed) client.close();
+        else this.#extras.add(client);
+        if (!entry.closed) entry.connected.push({ client: hangUp ? undefined : client });
         entry.accepting?.markDue('a client connected');
       },
       allowed: { winCodes: () => (occupied || entry.closed ? ['ERROR_PIPE_BUSY', 'ERROR_FILE_NOT_FOUND'] : []) },

@@ -243,8 +243,10 @@ export class StreamPairs<T extends StreamObject> {
       const p = pair!;
       const reader = p.ends[1 - dir]!;
       const stream = p.streams[dir];
-      const done = (): boolean => stream.caughtUp && stream.inFlight === undefined && (!this.#kind.ended(p, dir) || stream.sawEnd);
-      while (!done() && !p.broken) {
+      // Done at end of stream (its completeness was checked then, unless a failed write made the
+      // length unknowable), or — a stream still open — once the reader has all the writer committed.
+      const done = (): boolean => stream.sawEnd || (!this.#kind.ended(p, dir) && !stream.broken && stream.caughtUp && stream.inFlight === undefined);
+      while (!done() && !p.broken && !ctx.failed) {
         if (reader.reading === undefined) this.read(p, dir, 65536, 'none', true);
         const reading = reader.reading;
         const settled = await ctx.until(() => reading === undefined || reading.settled || p.broken, () => `${stream.name}: the drain's read did not complete (reader at ${stream.position}, writer committed ${stream.committed}${stream.inFlight ? `, a write of ${stream.inFlight.size} B in flight` : ''})`);

@@ -7,6 +7,8 @@ import type { AbortSpec, Dir, Op } from '../ops.ts';
 import { attempt } from '../outcomes.ts';
 import { Pair, StreamPairs, type StreamKind, type StreamObject } from './stream-pairs.ts';
 
+const SMALL_BUFFER = 4096;
+
 /** Winsock errors a peer that closed (or reset) can cause. */
 const PEER_GONE = ['WSAECONNRESET', 'WSAECONNABORTED'];
 
@@ -40,9 +42,9 @@ export class TcpFamily implements Family {
         this.#pairs.retire(op.slot);
         if (op.via === 'pair') {
           const [a, b] = winsock.loopbackPair();
-          this.#install(op.slot, new TcpStream(ctx.reactor, a), new TcpStream(ctx.reactor, b));
+          this.#install(op.slot, new TcpStream(ctx.reactor, a), new TcpStream(ctx.reactor, b), op.smallBuffers);
         } else {
-          this.#connect(op.slot);
+          this.#connect(op.slot, op.smallBuffers);
         }
         return true;
       case 'tcp.write': {
@@ -94,14 +96,21 @@ export class TcpFamily implements Family {
     }
   }
 
-  #install(slot: number, a: TcpStream, b: TcpStream): void {
+  /** `smallBuffers`: 4 KiB send and receive buffers, so that writes wait for room and aborts cut them part-way. */
+  #install(slot: number, a: TcpStream, b: TcpStream, smallBuffers: boolean): void {
+    if (smallBuffers) {
+      for (const stream of [a, b]) {
+        winsock.setIntOption(stream.socket, winsock.SOL_SOCKET, winsock.SO_SNDBUF, SMALL_BUFFER);
+        winsock.setIntOption(stream.socket, winsock.SOL_SOCKET, winsock.SO_RCVBUF, SMALL_BUFFER);
+      }
+    }
     const pair = new Pair<TcpStream>(`tcp #${slot}.${this.#made}`, a, b, 1000 + this.#made++, false);
     this.#shut.set(pair, [false, false]);
     this.#pairs.slots[slot] = pair;
   }
 
   /** listen, accept + connect; the pair is in its slot once both ends are there (the listener then closes). */
-  #connect(slot: number): void {
+  #connect(slot: number, smallBuffers: boolean): void {
     const ctx = this.#ctx;
     this.#opening.add(slot);
     const listener = TcpListener.listen(ctx.reactor);
@@ -128,7 +137,7 @@ export class TcpFamily implements Family {
       this.#opening.delete(slot);
       listener.close();
       this.#listeners.delete(listener);
-      if (client !== undefined && server !== undefined && this.#pairs.slots[slot] === undefined) this.#install(slot, client, server);
+      if (client !== undefined && server !== undefined && this.#pairs.slots[slot] === undefined) this.#install(slot, client, server, smallBuffers);
       else {
         client?.close();
         server?.close();

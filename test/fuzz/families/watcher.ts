@@ -185,7 +185,7 @@ export class WatcherFamily implements Family {
 
   /** Takes changes until every file made while the watcher was open has been reported (or a rescan says changes were lost). */
   async drain(): Promise<void> {
-    while (this.#unreported().length > 0) {
+    while (this.#unreported().length > 0 && !this.#ctx.failed) {
       const waiting = [...this.#nexts].find((op) => !op.settled && op.due === undefined) ?? this.#next('none');
       const ok = await this.#ctx.until(() => waiting.settled || this.#unreported().length === 0,
         () => `watch: ${this.#unreported().join(', ')} made while the watcher was open, never reported`);
