@@ -17,6 +17,8 @@ export interface Tracking<T> {
   allowed: Allowed;
   /** After an error (allowed or not, `ok` says): updates the family's model. */
   onError?(error: unknown, ok: boolean): void;
+  /** For an error that is not allowed: the tag (outcomes.ts KNOWN) if it is a symptom of a defect already known. */
+  knownError?(error: unknown): string | undefined;
 }
 
 export interface Context {
@@ -38,6 +40,10 @@ export interface Context {
   track<T>(what: string, holds: Holds, promise: Promise<T>, tracking: Tracking<T>): PendingOp;
   /** Runs `action` after `steps` more steps (or at the drain, whichever comes first). */
   later(steps: number, action: () => void): void;
+  /** A handle value being closed while `ops` were in flight on it: until they settle, the value may come back on a new handle (-1: a value the fuzzer cannot see). */
+  closingHandle(handle: number, ops: Iterable<PendingOp>): void;
+  /** A closed handle with the same value still has operations waiting for their packets. */
+  staleOperationsOn(handle: number): boolean;
   /** A violation not already known was found: drains stop (their waits would only add noise). */
   readonly failed: boolean;
   /** Waits (bounded by the hang rule) until the helper thread has carried out every command sent so far. */

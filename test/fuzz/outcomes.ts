@@ -20,12 +20,15 @@ export type ViolationKind =
   | 'unhandled-rejection';
 
 /**
- * Defects issue #22 names, which other branches are fixing: the fuzzer still reports them (a
- * run with one fails), but a long run goes on past them to find others (engine.ts).
+ * Defects already known — issue #22's, which other branches are fixing, and what the fuzzer found
+ * itself: the fuzzer still reports them (a run with one fails), but a long run goes on past them
+ * to find others (engine.ts).
  */
 export const KNOWN = {
   item5: 'issue #22 item 5: a packet posted to a monitored key with an lpOverlapped must reach the key\'s monitor',
   item6: 'issue #22 item 6: an already-aborted signal must reject a read-like call before it takes anything',
+  pipeHangUp: 'found by the fuzzer (not in issue #22): a NamedPipeServer whose client hung up before accept() keeps the dead instance — every later accept fails ERROR_NO_DATA, every client gets ERROR_PIPE_BUSY (lib/io/named-pipe.ts, NamedPipeServer.accept)',
+  staleHandleBusy: 'found by the fuzzer (not in issue #22): transferHandle refuses a new handle (BusyResourceError) whose value a closed handle had while an operation of that closed handle still waits for its packet (lib/iocp-worker/completion-port.ts, CompletionPort.transfer counts released operations)',
 } as const;
 
 export interface Violation {

@@ -193,6 +193,8 @@ export class StreamPairs<T extends StreamObject> {
       return;
     }
     end.closed = true;
+    const handle = (end.object as { handle?: unknown }).handle;
+    if (typeof handle === 'number') this.#ctx.closingHandle(handle, [end.reading, end.writing].filter((op): op is PendingOp => op !== undefined));
     for (const stream of pair.streams) stream.broken = true;
     for (const e of pair.ends) {
       e.reading?.markDue(`${pair.name}: an end was closed`);

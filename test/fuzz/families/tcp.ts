@@ -74,7 +74,8 @@ export class TcpFamily implements Family {
       }
       case 'tcp.release': {
         const pair = this.#pairs.slots[op.slot];
-        if (pair === undefined) return skip(), true;
+        // A closed end's socket value may already be another socket's: never passed on.
+        if (pair === undefined || pair.ends[op.side].closed) return skip(), true;
         const end = pair.ends[op.side];
         const what = `tcp #${op.slot} end ${'ab'[op.side]}: reactor.release(socket)`;
         // A socket wait in flight refuses it (BusyResourceError); a read or write in flight may be
