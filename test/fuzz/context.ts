@@ -5,7 +5,7 @@ import type { Reactor } from '../../lib/index.ts';
 import type { Aborts } from './aborts.ts';
 import type { Helper } from './helper.ts';
 import type { Op } from './ops.ts';
-import type { Allowed, ViolationKind } from './outcomes.ts';
+import type { Allowed, KnownDefect, ViolationKind } from './outcomes.ts';
 import type { Holds, Pending, PendingOp } from './pending.ts';
 
 export interface Tracking<T> {
@@ -18,7 +18,7 @@ export interface Tracking<T> {
   /** After an error (allowed or not, `ok` says): updates the family's model. */
   onError?(error: unknown, ok: boolean): void;
   /** For an error that is not allowed: the tag (outcomes.ts KNOWN) if it is a symptom of a defect already known. */
-  knownError?(error: unknown): string | undefined;
+  knownError?(error: unknown): KnownDefect | undefined;
 }
 
 export interface Context {
@@ -35,7 +35,7 @@ export interface Context {
   /** Unique in this process: for pipe names. */
   readonly runId: string;
   /** Reports a violation; `known` (one of outcomes.ts's KNOWN) when it is a defect already being fixed. */
-  violate(kind: ViolationKind, message: string, known?: string): void;
+  violate(kind: ViolationKind, message: string, known?: KnownDefect): void;
   /** Watches `promise` (the operation `what`) until it settles, then judges its outcome. */
   track<T>(what: string, holds: Holds, promise: Promise<T>, tracking: Tracking<T>): PendingOp;
   /** Runs `action` after `steps` more steps (or at the drain, whichever comes first). */
@@ -48,8 +48,11 @@ export interface Context {
   readonly failed: boolean;
   /** Waits (bounded by the hang rule) until the helper thread has carried out every command sent so far. */
   flushHelper(): Promise<boolean>;
-  /** Turns the loop until `condition()` holds; a violation of kind 'hang' naming `what` if it does not within the hang bound. */
-  until(condition: () => boolean, what: () => string): Promise<boolean>;
+  /**
+   * Turns the loop until `condition()` holds; a violation of kind 'hang' naming `what` if it does
+   * not within the hang bound (`ms` instead of HANG_MS for what takes longer: a child's start-up).
+   */
+  until(condition: () => boolean, what: () => string, ms?: number): Promise<boolean>;
 }
 
 /** One family of operations (TCP, pipes, files, …) and its resources. */

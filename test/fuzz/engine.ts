@@ -6,7 +6,7 @@
 import type { ReactorOptions } from '../../lib/index.ts';
 import { generateOps } from './generate.ts';
 import { describeOp, type Op } from './ops.ts';
-import type { Violation } from './outcomes.ts';
+import { KNOWN_DEFECTS, type Violation } from './outcomes.ts';
 import { World } from './world.ts';
 
 /** The loop modes by their command-line names (test/helpers/modes.ts's, with a dash), and AFD readiness with a select wait. */
@@ -145,8 +145,11 @@ export function formatLog(ops: readonly Op[]): string {
   return ops.map((op, i) => `  ${String(i + 1).padStart(width)}. ${describeOp(op)}`).join('\n');
 }
 
+/** The violations, one each (known defects marked at the start), then what each known defect is. */
 export function formatViolations(result: RunResult): string {
-  return result.violations.map((v) => `  [${v.kind}]${v.step >= 0 ? ` at step ${v.step + 1}` : ' at the end'}: ${v.message}${v.known ? ` (known: ${v.known})` : ''}`).join('\n');
+  const lines = result.violations.map((v) => `  [${v.kind}${v.known ? `; known: ${v.known}` : ''}]${v.step >= 0 ? ` at step ${v.step + 1}` : ' at the end'}: ${v.message}`);
+  const known = [...new Set(result.violations.flatMap((v) => (v.known ? [v.known] : [])))];
+  return [...lines, ...known.map((k) => `  (known: ${k} = ${KNOWN_DEFECTS[k]})`)].join('\n');
 }
 
 export interface SeedOutcome {

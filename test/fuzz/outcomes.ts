@@ -22,20 +22,25 @@ export type ViolationKind =
 /**
  * Defects already known — issue #22's, which other branches are fixing, and what the fuzzer found
  * itself: the fuzzer still reports them (a run with one fails), but a long run goes on past them
- * to find others (engine.ts).
+ * to find others (engine.ts). A violation names one by its key.
  */
-export const KNOWN = {
+export const KNOWN_DEFECTS = {
   item5: 'issue #22 item 5: a packet posted to a monitored key with an lpOverlapped must reach the key\'s monitor',
   item6: 'issue #22 item 6: an already-aborted signal must reject a read-like call before it takes anything',
   pipeHangUp: 'found by the fuzzer (not in issue #22): a NamedPipeServer whose client hung up before accept() keeps the dead instance — every later accept fails ERROR_NO_DATA, every client gets ERROR_PIPE_BUSY (lib/io/named-pipe.ts, NamedPipeServer.accept)',
   staleHandleBusy: 'found by the fuzzer (not in issue #22): transferHandle refuses a new handle (BusyResourceError) whose value a closed handle had while an operation of that closed handle still waits for its packet (lib/iocp-worker/completion-port.ts, CompletionPort.transfer counts released operations)',
 } as const;
 
+export type KnownDefect = keyof typeof KNOWN_DEFECTS;
+
+/** The keys, for `violate(…, KNOWN.item6)`. */
+export const KNOWN = Object.fromEntries(Object.keys(KNOWN_DEFECTS).map((k) => [k, k])) as { [K in KnownDefect]: K };
+
 export interface Violation {
   kind: ViolationKind;
   message: string;
-  /** One of KNOWN, when the violation is a defect already being fixed. */
-  known?: string;
+  /** A defect already known (KNOWN_DEFECTS). */
+  known?: KnownDefect;
   /** The index of the operation whose step found it (-1: the drain or the final checks). */
   step: number;
 }

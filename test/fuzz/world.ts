@@ -12,7 +12,7 @@ import type { Context, Family, Tracking } from './context.ts';
 import { Aborts } from './aborts.ts';
 import { Helper } from './helper.ts';
 import type { Op } from './ops.ts';
-import { judgeError, type Violation, type ViolationKind } from './outcomes.ts';
+import { judgeError, type KnownDefect, type Violation, type ViolationKind } from './outcomes.ts';
 import { HANG_ITERATIONS, HANG_MS, Pending, type Holds, type PendingOp } from './pending.ts';
 import { SLOTS } from './generate.ts';
 import { TcpFamily } from './families/tcp.ts';
@@ -113,7 +113,7 @@ export class World implements Context {
     return this.violations.some((v) => v.known === undefined);
   }
 
-  violate(kind: ViolationKind, message: string, known?: string): void {
+  violate(kind: ViolationKind, message: string, known?: KnownDefect): void {
     this.violations.push({ kind, message, step: this.step, ...(known === undefined ? {} : { known }) });
   }
 
@@ -155,7 +155,7 @@ export class World implements Context {
     for (const { action } of due) action();
   }
 
-  async until(condition: () => boolean, what: () => string): Promise<boolean> {
+  async until(condition: () => boolean, what: () => string, ms = HANG_MS): Promise<boolean> {
     const since = this.pending.since('until');
     let told = false;
     while (!condition()) {
@@ -164,8 +164,8 @@ export class World implements Context {
         console.log(`  still waiting: ${what()}`);
       }
       if (this.failed && this.step === -1) return false; // the drain of a run that failed already: stop
-      if (this.reactor.stats().iterations - since.iteration > HANG_ITERATIONS && performance.now() - since.time > HANG_MS) {
-        this.violate('hang', `${what()} (after ${HANG_ITERATIONS}+ iterations and ${HANG_MS}+ ms)`);
+      if (this.reactor.stats().iterations - since.iteration > HANG_ITERATIONS && performance.now() - since.time > ms) {
+        this.violate('hang', `${what()} (after ${HANG_ITERATIONS}+ iterations and ${ms}+ ms)`);
         return false;
       }
       // A reactor sleep turns the loop; the Node timer goes on should reactor timers be what is broken.

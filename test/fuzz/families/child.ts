@@ -8,6 +8,8 @@ import type { Op } from '../ops.ts';
 import { KNOWN, attempt } from '../outcomes.ts';
 import type { PendingOp } from '../pending.ts';
 
+const CHILD_EXIT_MS = 60_000;
+
 interface Model {
   child: ChildProcess;
   closed: boolean;
@@ -92,11 +94,11 @@ export class ChildFamily implements Family {
     if (model !== undefined && this.#exited(model)) for (const wait of model.waits) wait.markDue('the child exited');
   }
 
-  /** The child runs to its exit (a Wine Node starts in seconds on a busy machine: the hang bound applies). */
+  /** The child runs to its exit: a Node under Wine takes seconds to start on a busy machine, so the bound is a minute. */
   async drain(): Promise<void> {
     const model = this.#model;
     if (model === undefined || model.closed) return;
-    await this.#ctx.until(() => this.#exited(model), () => `child ${model.child.pid}: did not exit`);
+    await this.#ctx.until(() => this.#exited(model), () => `child ${model.child.pid}: did not exit`, CHILD_EXIT_MS);
     this.check();
   }
 

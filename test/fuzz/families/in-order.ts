@@ -5,7 +5,7 @@
 // resumes first, and both are right. Per poster the numbers must come 0, 1, 2, … with none lost
 // or repeated; across posters any interleaving is fine.
 import type { Context } from '../context.ts';
-import type { ViolationKind } from '../outcomes.ts';
+import type { KnownDefect, ViolationKind } from '../outcomes.ts';
 import type { Holds } from '../pending.ts';
 
 interface Ticket<T> {
@@ -19,7 +19,7 @@ export class InOrder<T> {
   readonly #decode: (value: T) => [poster: number, number: number];
   readonly #posterName: (poster: number) => string;
   /** A poster whose items a defect already being fixed loses: its tag (outcomes.ts KNOWN). */
-  readonly #knownLoss: (poster: number) => string | undefined;
+  readonly #knownLoss: (poster: number) => KnownDefect | undefined;
   readonly #tickets: Ticket<T>[] = [];
   #cursor = 0;
   readonly #nextNumber: number[];
@@ -28,7 +28,7 @@ export class InOrder<T> {
   /** Per poster: items taken, in ticket order. */
   readonly #taken: number[];
 
-  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posterNames: readonly string[], knownLoss: (poster: number) => string | undefined = () => undefined) {
+  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posterNames: readonly string[], knownLoss: (poster: number) => KnownDefect | undefined = () => undefined) {
     this.#ctx = ctx;
     this.#name = name;
     this.#decode = decode;
@@ -65,7 +65,7 @@ export class InOrder<T> {
   }
 
   /** The known tag when every missing item is one a known defect loses; undefined otherwise. */
-  #knownIfAllMissingAre(missing: number[]): string | undefined {
+  #knownIfAllMissingAre(missing: number[]): KnownDefect | undefined {
     const posters = missing.flatMap((m, p) => (m > 0 ? [p] : []));
     const tags = posters.map((p) => this.#knownLoss(p));
     return tags.length > 0 && tags.every((t) => t !== undefined && t === tags[0]) ? tags[0] : undefined;
@@ -131,7 +131,7 @@ export class InOrder<T> {
    * Takes items until every one posted has come out. Items only a known defect loses are waited
    * for a short while (`knownWaitMs`), then reported as that defect.
    */
-  async drain(name: string, call: () => Promise<T>, closed: () => boolean, report: (kind: ViolationKind, message: string, known?: string) => void): Promise<void> {
+  async drain(name: string, call: () => Promise<T>, closed: () => boolean, report: (kind: ViolationKind, message: string, known?: KnownDefect) => void): Promise<void> {
     for (;;) {
       const missing = this.#missing();
       if (!missing.some((m) => m > 0) || closed() || this.#ctx.failed) return;
