@@ -55,7 +55,7 @@ export interface Allowed {
   closed?: () => boolean;
   /** BusyResourceError is right (another operation of the kind was in flight when this one started). */
   busy?: boolean;
-  /** WinError codes the situation explains. */
+  /** WinError Windows names (`ERROR_NO_DATA`, `WSAECONNRESET`: see windowsName) the situation explains. */
   winCodes?: () => readonly string[];
   /** Other winmux error classes the situation explains (HandleStateError for a handle already closed). */
   classes?: () => readonly (abstract new (...args: never[]) => Error)[];
@@ -87,7 +87,7 @@ export function judgeError(what: string, error: unknown, allowed: Allowed): { ki
   }
   if (error instanceof ClosedResourceError && allowed.closed?.()) return undefined;
   if (error instanceof BusyResourceError && allowed.busy) return undefined;
-  if (error instanceof WinError && allowed.winCodes?.().includes(error.code)) return undefined;
+  if (error instanceof WinError && allowed.winCodes?.().includes(windowsName(error)!)) return undefined;
   if (allowed.classes?.().some((c) => error instanceof c)) return undefined;
   if (error instanceof Error && error.constructor === Error) {
     return { kind: 'plain-error', message: `${what}: rejected with a plain Error: ${error.message}\n${error.stack ?? ''}` };
@@ -96,6 +96,15 @@ export function judgeError(what: string, error: unknown, allowed: Allowed): { ki
     ? 'which nothing in this situation explains'
     : 'which is not an error winmux documents';
   return { kind: 'unexpected-error', message: `${what}: rejected with ${describeError(error)}, ${why}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}` };
+}
+
+/**
+ * A WinError's Windows name (`ERROR_NO_DATA`, `WSAECONNRESET`): its `winCode` where WinError has
+ * one (`code` is then Node's name for it), else its `code`. Anything else: undefined.
+ */
+export function windowsName(error: unknown): string | undefined {
+  if (!(error instanceof WinError)) return undefined;
+  return (error as { winCode?: string }).winCode ?? error.code;
 }
 
 /** Runs `call`, turning a synchronous throw into a rejection (some calls throw, some reject). */

@@ -10,7 +10,7 @@ import { BusyResourceError, NamedPipe, NamedPipeServer } from '../../../lib/inde
 import type { Context, Family } from '../context.ts';
 import type { AbortSpec, Op, Side } from '../ops.ts';
 import type { PendingOp } from '../pending.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { KNOWN, attempt, windowsName } from '../outcomes.ts';
 import { Pair, StreamPairs, type StreamKind } from './stream-pairs.ts';
 
 /** How long an extra client retries while the server has no listening instance. */
@@ -204,11 +204,11 @@ export class PipeFamily implements Family {
       },
       onError: (error, ok) => {
         if (entry.accepting === op) entry.accepting = undefined;
-        if ((error as { code?: string }).code !== 'ERROR_NO_DATA') return;
+        if (windowsName(error) !== 'ERROR_NO_DATA') return;
         if (ok) entry.connected.shift();
         entry.stuck = true;
       },
-      knownError: (error) => (entry.stuck && (error as { code?: string }).code === 'ERROR_NO_DATA' ? KNOWN.pipeHangUp : undefined),
+      knownError: (error) => (entry.stuck && windowsName(error) === 'ERROR_NO_DATA' ? KNOWN.pipeHangUp : undefined),
     });
     if (!busy && !closed) entry.accepting = op;
     if (entry.connected.length > 0) op.markDue('a client had connected');
@@ -232,7 +232,7 @@ export class PipeFamily implements Family {
         entry.accepting?.markDue('a client connected');
       },
       allowed: { winCodes: () => (occupied || entry.closed ? ['ERROR_PIPE_BUSY', 'ERROR_FILE_NOT_FOUND'] : []) },
-      knownError: (error) => (entry.stuck && (error as { code?: string }).code === 'ERROR_PIPE_BUSY' ? KNOWN.pipeHangUp : undefined),
+      knownError: (error) => (entry.stuck && windowsName(error) === 'ERROR_PIPE_BUSY' ? KNOWN.pipeHangUp : undefined),
     });
   }
 
