@@ -32,13 +32,47 @@ function relativeImportsInJs(): Plugin {
   };
 }
 
+/**
+ * The loop-empty check (test/helpers/loop-empty.ts) must know every reactor a test makes. In the
+ * test run every relative import of lib/scheduler/reactor.ts — lib's own too, so there is one
+ * Reactor class — resolves to test/helpers/tracked-reactor.ts, a subclass that reports each
+ * reactor made and closed; that file alone imports the real module.
+ */
+function trackReactors(): Plugin {
+  let real = '';
+  let tracked = '';
+  const same = (a: string, b: string): boolean => path.relative(a, b) === '';
+  return {
+    name: 'winmux:track-reactors',
+    enforce: 'pre',
+    configResolved(config) {
+      real = path.join(config.root, 'lib', 'scheduler', 'reactor.ts');
+      tracked = path.join(config.root, 'test', 'helpers', 'tracked-reactor.ts');
+    },
+    resolveId(source, importer) {
+      if (importer === undefined || !(source.startsWith('./') || source.startsWith('../'))) return null;
+      const from = importer.split('?')[0]!;
+      if (!same(path.resolve(path.dirname(from), source.split('?')[0]!), real) || same(from, tracked)) return null;
+      return tracked;
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: process.env.NAPI_RS_FORCE_WASI ? [relativeImportsInJs()] : [],
+  plugins: [trackReactors(), ...(process.env.NAPI_RS_FORCE_WASI ? [relativeImportsInJs()] : [])],
   test: {
     include: ['test/**/*.test.ts'],
     // Each file in its own process: handle and thread counts are per process, and each file
     // checks them (test/helpers/resources.ts).
     pool: 'forks',
+    // Two files at a time on this 2-core machine: most of a file's time is Wine starting
+    // processes and threads and waiting on children, not CPU (vitest's default is cores - 1).
+    maxWorkers: 2,
+    // Every test ends with its reactors' loops empty (libuv's MAKE_VALGRIND_HAPPY): see the file.
+    setupFiles: ['test/helpers/loop-empty-setup.ts'],
+    // After-hooks run in the reverse of their order of registration: the setup file's afterEach
+    // (registered first) runs after a test file's own, which closes its reactors.
+    sequence: { hooks: 'stack' },
     // Wine starts processes and threads slowly; these bound a hang, they are not speed targets.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -47,6 +47,8 @@ interface Heartbeat {
   /** Worst lateness so far of the Node setInterval tick, and of the reactor's sleep (undefined: none). */
   node: number;
   reactor: number | undefined;
+  /** Native calls the winmux server's thread has made so far (undefined: not a winmux server). */
+  calls: number | undefined;
 }
 
 interface RunningServer {
@@ -97,7 +99,8 @@ async function startServer(server: Server): Promise<RunningServer> {
       if (listen) resolveListening?.(Number(listen[1]));
       const beat = HEARTBEAT.exec(line);
       if (beat) {
-        running.heartbeat = { node: Number(beat[1]), reactor: beat[2] === '-' ? undefined : Number(beat[2]) };
+        const calls = / calls=(\d+)/.exec(line);
+        running.heartbeat = { node: Number(beat[1]), reactor: beat[2] === '-' ? undefined : Number(beat[2]), calls: calls ? Number(calls[1]) : undefined };
         const woken = waiters;
         waiters = [];
         for (const wake of woken) wake();
@@ -143,7 +146,7 @@ export async function main(args: string[]): Promise<void> {
     const results = servers.map(() => ({
       rates: [] as number[], ratios: [] as number[], perConnMin: [] as number[], perConnMedian: [] as number[],
       starved: [] as number[], longestWaitMs: [] as number[], p50: [] as number[], p99: [] as number[], warmupMs: [] as number[],
-      heartbeatNode: [] as number[], heartbeatReactor: [] as number[],
+      heartbeatNode: [] as number[], heartbeatReactor: [] as number[], callsPerRoundTrip: [] as number[],
     }));
     const twin = servers.map((server) => (server.versus === undefined ? -1 : servers.findIndex((s) => s.name === server.versus)));
     for (let round = 0; round < rounds; round++) {
@@ -172,6 +175,8 @@ export async function main(args: string[]): Promise<void> {
           if (beat !== undefined) {
             r.heartbeatNode.push(beat.node);
             if (beat.reactor !== undefined) r.heartbeatReactor.push(beat.reactor);
+            // The whole run's calls (start-up, connects and warm-up too) over the measured round trips.
+            if (beat.calls !== undefined && load.roundTrips > 0) r.callsPerRoundTrip.push(beat.calls / load.roundTrips);
           }
         } finally {
           running.child.kill();
@@ -188,15 +193,17 @@ export async function main(args: string[]): Promise<void> {
       rows.push([connections, server.name, Math.round(median(r.rates)), median(r.ratios), r.ratios.map((x) => x.toFixed(2)).join(' '),
         versus === undefined ? '-' : `${median(versus).toFixed(2)} (${versus.map((x) => x.toFixed(2)).join(' ')})`,
         Math.round(median(r.perConnMin)), Math.round(median(r.perConnMedian)), max(r.starved), max(r.longestWaitMs).toFixed(1),
-        median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, max(r.warmupMs).toFixed(0)]);
+        median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, r.callsPerRoundTrip.length === 0 ? '-' : median(r.callsPerRoundTrip).toFixed(2), max(r.warmupMs).toFixed(0)]);
     }
   }
   printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'ratio vs host mode (per round)', 'per-conn min', 'per-conn median',
-    'starved', 'longest wait ms', 'p50 µs', 'p99 µs', 'heartbeat late ms', 'warm-up ms'], rows);
+    'starved', 'longest wait ms', 'p50 µs', 'p99 µs', 'heartbeat late ms', 'calls per round trip', 'warm-up ms'], rows);
   console.log('Medians over rounds, except starved, longest wait, heartbeat and warm-up: the worst round. The figures cover ' +
     'the measured phase, after a warm-up that lasts until every connection has had its first echo (30 s at most). ' +
     'per-conn: round trips each connection completed; starved: connections with none (or no first echo in the warm-up); ' +
     'longest wait: for one echo, counting one still awaited at the end. heartbeat late ms: worst lateness of a 100 ms tick ' +
-    'in the server, Node setInterval / reactor sleep. warm-up ms: from all connects done to the last first echo. ' +
+    'in the server, Node setInterval / reactor sleep. calls per round trip: native calls on the winmux server\'s thread ' +
+    '(reactor.stats().nativeCalls) over the measured round trips — the whole run\'s, start-up and warm-up included, so a little ' +
+    'high (npm run bench -- echo-calls counts one connection exactly). warm-up ms: from all connects done to the last first echo. ' +
     'ratio vs host mode: a guest reactor\'s rate ÷ its host-mode twin\'s (winmux select, winmux afd port mode) in the same round.');
 }

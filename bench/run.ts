@@ -3,11 +3,14 @@
 const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   wakeup: () => import('./wakeup-chain.ts'),
   'object-waits': () => import('./object-waits.ts'),
+  children: () => import('./children.ts'),
   'multi-reactor': () => import('./multi-reactor.ts'),
   readiness: () => import('./readiness.ts'),
   echo: () => import('./echo.ts'),
   coexist: () => import('./coexist.ts'),
   http: () => import('./http.ts'),
+  'ffi-calls': () => import('./ffi-calls.ts'),
+  'echo-calls': () => import('./echo-calls.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

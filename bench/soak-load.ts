@@ -21,7 +21,14 @@ import {
 } from '../lib/index.ts';
 
 export interface SoakOptions {
+  /** How long the load runs, at least. */
   seconds: number;
+  /**
+   * Then it goes on, at most this many seconds more, until every kind of work has been done at
+   * least once (a test asks for this: on a loaded machine the event-setting thread can take
+   * seconds to start). Default 0.
+   */
+  untilEveryKindSeconds?: number;
   reportEverySeconds?: number;
   reactor?: ReactorOptions;
   log?: (line: string) => void;
@@ -96,7 +103,10 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   });
   const start = reactor.now();
   const end = start + options.seconds * 1000;
-  const running = (): boolean => reactor.now() < end;
+  const deadline = end + (options.untilEveryKindSeconds ?? 0) * 1000;
+  // A count left out here is one that may legitimately stay 0 (no write happened to be aborted).
+  const everyKindDone = (): boolean => Object.entries(counts).every(([what, count]) => what === 'abortedWriteBytes' || count! > 0);
+  const running = (): boolean => reactor.now() < end || (reactor.now() < deadline && !everyKindDone());
   const fail = (what: string) => (error: unknown): void => {
     errors.push(`${what}: ${(error as Error)?.stack ?? String(error)}`);
   };

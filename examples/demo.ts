@@ -5,6 +5,7 @@
 //                      changes (DirectoryWatcher: ReadDirectoryChangesW on the port)
 //   object waits       a child process whose exit is awaited (spawnProcess)
 //   child stdio        a child Node whose stdin, stdout and stderr are named pipes on the port
+//   job objects        a child that starts a grandchild, in a job on the port: the tree killed at once
 // plus timers and a wake from a worker_thread, then the reactor's stats — all in host mode
 // (`run` owns the thread); then the same reactor API in guest mode, inside Node's own loop.
 //
@@ -91,6 +92,28 @@ async function childExit(): Promise<void> {
   child.close();
 }
 
+async function processTree(): Promise<void> {
+  // The child starts a grandchild (detached: else libuv's own job would end it with the child)
+  // and prints both pids; `tree: true` puts the child in a job on the port, which the grandchild
+  // joins, so one kill ends both, and the exits arrive as packets — no waiter thread.
+  const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e5)'], { stdio: 'ignore', detached: true }); console.log(process.pid, c.pid); setInterval(() => {}, 1e5)";
+  const child = spawnProcess(reactor, process.execPath, ['-e', script], { stdout: 'pipe', tree: true });
+  const buffer = new Uint8Array(256);
+  const line = new TextDecoder().decode(buffer.subarray(0, await child.stdout!.read(buffer))).trim();
+  const events = (async () => {
+    const seen: string[] = [];
+    for await (const event of child.job!) {
+      seen.push(`${event.type}${event.pid ? ` ${event.pid}` : ''}`);
+      if (event.type === 'all-exited') return seen;
+    }
+    return seen;
+  })();
+  say('job object', `child and grandchild pids ${line}; in the job: ${child.job!.processes().length} processes`);
+  child.kill({ tree: true, exitCode: 9 });
+  say('job object', `tree killed: child exit ${await child.wait()}; job events: ${(await events).join(', ')}`);
+  await child[Symbol.asyncDispose]();
+}
+
 async function childStdio(): Promise<void> {
   // The child upper-cases its stdin onto stdout and says where it stands on stderr; its argv
   // (spaces, quotes, a trailing backslash) is quoted for it and comes back as it was.
@@ -148,7 +171,7 @@ try {
   await reactor.run(async () => {
     const t0 = reactor.now();
     // The three families at once, in one loop.
-    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit(), childStdio()]);
+    await Promise.all([tcpEcho(8, 100), pipeExchange(), directoryChanges(), childExit(), childStdio(), processTree()]);
     await Promise.all([reactor.sleep(30), reactor.sleep(10), reactor.sleep(20)]);
     say('timers', `three sleeps done; ${(reactor.now() - t0).toFixed(0)} ms since the start`);
     await workerWake();

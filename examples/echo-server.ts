@@ -14,7 +14,7 @@
 // With `heartbeat`, it also checks that neither Node's callbacks nor the reactor's own timers are
 // starved while it serves: a Node setInterval and a reactor task that sleeps, both every 100 ms,
 // measure how late each tick comes, and every 500 ms a line
-//   heartbeat node=<ms> reactor=<ms> iterations=<loop iterations>
+//   heartbeat node=<ms> reactor=<ms> iterations=<loop iterations> calls=<native calls on the reactor's thread>
 // gives the worst lateness so far of each (a tick overdue at that moment counts with its lateness
 // so far, so a tick that never comes still shows).
 import { Reactor, TcpListener, type ReactorOptions } from '../lib/index.ts';
@@ -61,7 +61,9 @@ function startHeartbeat(): void {
   const report = (): void => {
     if (performance.now() - reported < REPORT_MS) return;
     reported = performance.now();
-    console.log(`heartbeat node=${node.worstNow().toFixed(1)} reactor=${loop.worstNow().toFixed(1)} iterations=${reactor.stats().iterations}`);
+    const stats = reactor.stats();
+    const calls = Object.values(stats.nativeCalls).reduce((a, b) => a + b, 0);
+    console.log(`heartbeat node=${node.worstNow().toFixed(1)} reactor=${loop.worstNow().toFixed(1)} iterations=${stats.iterations} calls=${calls}`);
   };
   const interval = setInterval(() => {
     node.tick();

@@ -3,7 +3,6 @@
 
 export { WinError } from './win32/errors.ts';
 export { WinmuxError } from './winmux-error.ts';
-import { getSystemErrorMap } from 'node:util';
 import { WinmuxError } from './winmux-error.ts';
 import { WinError } from './win32/errors.ts';
 
@@ -95,21 +94,13 @@ export class WriteAbortedError extends WinmuxError {
   }
 }
 
-/** libuv's error numbers by name (`ECONNRESET` → -4077 on Windows), from the running Node: made on first use. */
-let libuvErrnos: Map<string, number> | undefined;
-
-function libuvErrno(code: string): number | undefined {
-  libuvErrnos ??= new Map([...getSystemErrorMap()].map(([errno, [name]]) => [name, errno]));
-  return libuvErrnos.get(code);
-}
-
 /**
  * An error a WinmuxSocket (`toNodeDuplex`, `serveHttp`) emits, shaped like the error Node's own
  * net.Socket gives for the same failure, so code written for `net` (and Node's http, which
- * compares `err.code === 'ECONNRESET'`) matches it as it is: `code` is Node's code (libuv's name:
- * `ECONNRESET`, `EPIPE`, … — the WinError's `nodeCode`), `errno` libuv's negative number for it,
- * `syscall` Node's name for the step (`read`, `write`, `shutdown`), message `"<syscall> <code>"`.
- * `winCode` keeps the Windows name (`WSAECONNRESET`) and `cause` the WinError.
+ * compares `err.code === 'ECONNRESET'`) matches it as it is: the WinError's `code`, `errno`,
+ * `winCode` and `winErrno`, but `syscall` Node's name for the step (`read`, `write`, `shutdown`,
+ * where the WinError says `recv`, `send`), message `"<syscall> <code>"` as Node's; `cause` is the
+ * WinError.
  */
 export class NodeSocketError extends WinmuxError {
   override readonly name = 'NodeSocketError';
@@ -117,15 +108,18 @@ export class NodeSocketError extends WinmuxError {
   /** libuv's number for `code` (negative, as Node's `errno`); undefined if the running Node has none. */
   readonly errno: number | undefined;
   readonly syscall: string;
-  /** The Windows name of the failure (the WinError's `code`). */
+  /** The Windows name of the failure (`WSAECONNRESET`). */
   readonly winCode: string;
+  /** The Windows number of the failure (10054). */
+  readonly winErrno: number;
 
   constructor(error: WinError, syscall: string) {
-    super(`${syscall} ${error.nodeCode}`, { cause: error });
-    this.code = error.nodeCode;
-    this.errno = libuvErrno(error.nodeCode);
+    super(`${syscall} ${error.code}`, { cause: error });
+    this.code = error.code;
+    this.errno = error.errno;
     this.syscall = syscall;
-    this.winCode = error.code;
+    this.winCode = error.winCode;
+    this.winErrno = error.winErrno;
   }
 
   /** What a WinmuxSocket emits for `error`, met in its `syscall` step: a WinError as Node would say it, anything else as it is. */

@@ -22,6 +22,7 @@ export type { ObjectWaitOptions } from './scheduler/reactor.ts';
 export { WinEvent, type WinEventOptions } from './objects/win-event.ts';
 export { ConsoleInput, type ConsoleKeyEvent } from './objects/console-input.ts';
 export { ChildProcess, spawnProcess, type SpawnOptions } from './objects/child-process.ts';
+export { JobObject, BACKSTOP_POLL_MS, type JobEvent, type JobObjectOptions } from './objects/job-object.ts';
 export type { StdioOption } from './objects/child-stdio.ts';
 export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
@@ -31,4 +32,5 @@ export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './ne
 export type { BindOptions } from './net/reactor-socket.ts';
 export { UdpSocket, type Received } from './net/udp.ts';
 export { toNodeDuplex, serveHttp, WinmuxSocket, type NodeDuplexOptions, type ConnectionSink } from './net/duplex.ts';
+export { connectSocket, socketConnector, acceptSockets, type ConnectSocketOptions, type CreateConnection } from './net/node-connect.ts';
 export { lookupHost, type ResolvedAddress } from './net/resolve.ts';

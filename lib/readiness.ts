@@ -33,8 +33,11 @@ export interface ReadinessStats {
   /** Sockets armed for reading (the reactor's wakeup socket included) and for writing. */
   readArmed: number;
   writeArmed: number;
-  /** Backend-specific figures (select: set sizes and calls; afd: polls in flight and started). */
-  [figure: string]: number | string;
+  /**
+   * Backend-specific figures (select: set sizes and calls; afd: polls in flight and started, and
+   * `groupSizes`, the sockets on each \Device\Afd handle).
+   */
+  [figure: string]: number | string | readonly number[];
 }
 
 export interface ReadinessBackend {

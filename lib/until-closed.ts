@@ -5,6 +5,7 @@
 import { ClosedResourceError } from './errors.ts';
 
 export async function* untilClosed<T>(next: () => Promise<T>, closed: () => boolean): AsyncGenerator<T, void, undefined> {
+  // ends: when the source is closed (next() rejects), on any other error, or when the consumer stops iterating
   for (;;) {
     try {
       yield await next();

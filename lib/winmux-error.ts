@@ -2,6 +2,6 @@
 // `code` on every subclass, so callers match on `code`, not on message text). It imports nothing,
 // so the Win32 layer's WinError can extend it without importing upward.
 export abstract class WinmuxError extends Error {
-  /** Stable and documented in docs/errors.md: a Windows error name for WinError, Node's (libuv's) for NodeSocketError, `ERR_…` otherwise. */
+  /** Stable and documented in docs/errors.md: Node's (libuv's) code for WinError and NodeSocketError (`ENOENT`; the Windows name where Node has none), `ERR_…` otherwise. */
   abstract readonly code: string;
 }

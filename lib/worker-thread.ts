@@ -12,18 +12,35 @@
 //
 // A thread can also end without Node knowing: TerminateThread (or a native crash confined to the
 // thread) kills the OS thread, and Node's 'exit' event for that Worker never fires — its exit is
-// announced by the thread itself on its way out, which a killed thread never takes. So each
-// thread reports its OS thread id (GetCurrentThreadId) as it starts, its owner opens the thread
-// with OpenThread(SYNCHRONIZE) — a thread handle is signalled once the thread has ended — and
-// `checkAlive()` looks at it with WaitForSingleObject(h, 0) at most every THREAD_CHECK_MS, from the
-// owner's dispatch in each loop iteration. Found ended twice in a row with no 'exit' event (a
-// normal exit's event comes within a turn of Node's loop), the thread counts as killed: its owner
-// is told as for any unexpected exit, `exited` resolves, and the Worker is never joined or ref'd
-// again (Node would wait for an 'exit' that cannot come).
+// announced by the thread itself on its way out, which a killed thread never takes. So the owner
+// holds a handle to the OS thread from the moment it exists — a thread handle is signalled once
+// the thread has ended — and `checkAlive()` looks at it with WaitForSingleObject(h, 0) at most
+// every THREAD_CHECK_MS, from the owner's dispatch in each loop iteration (and from the one join,
+// `join()`, every owner uses). Found ended twice in a row with no 'exit' event (a normal exit's
+// event comes within a turn of Node's loop), the thread counts as killed: its owner is told as
+// for any unexpected exit, `exited` resolves, and the Worker is never joined or ref'd again (Node
+// would wait for an 'exit' that cannot come).
+//
+// Node gives no handle to a Worker's OS thread, and a thread can be killed while Node is still
+// starting it (0.2–1.4 s under Wine), long before any code of ours runs on it. So the owner finds
+// it itself: `new Worker` has created the OS thread by the time it returns (Worker::StartThread,
+// uv_thread_create), so the threads of this process that were not there just before are opened
+// (NtGetNextThread; one, unless another thread of the process started one at the same moment).
+// Until the thread reports its own id (GetCurrentThreadId, the first thing its entry file does)
+// it counts as ended only once every such candidate has ended; then the reported one is kept.
+//
+// And a killed Worker must not be destroyed: Node's Worker destructor asserts that the thread
+// stopped through Node (node_worker.cc, `CHECK(stopped_)`), so a natural process exit — which
+// frees the main Environment and every Worker object with it — aborts (exit code 134) once one
+// was killed. process.exit() ends the process without that teardown, so once a thread of this
+// process was killed, the exit hook finishes the 'exit' event (the listeners after it) and ends
+// the process with process.exit(), the code unchanged. (On a worker_thread that is not possible:
+// its own teardown frees the Worker objects it made.)
 import { performance } from 'node:perf_hooks';
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, isMainThread, type TransferListItem } from 'node:worker_threads';
 import { ThreadExitedError } from './errors.ts';
 import * as kernel32 from './win32/kernel32.ts';
+import { openProcessThreads, type OpenThread } from './win32/diagnostics.ts';
 
 /**
  * How often an owner looks at its threads' OS handles (checkAlive): a killed thread is noticed
@@ -47,33 +64,110 @@ export function entryBeside(moduleUrl: string): URL {
   return new URL(`./entry${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
 }
 
-/** The stop calls of the threads alive now, made when this thread's process (or worker) exits. */
-const aliveThreads = new Set<() => void>();
-let exitHooked = false;
+/** A thread alive now, as the exit hook sees it. */
+interface AliveThread {
+  /** Ends its native wait (stopAtExit). */
+  stop(): void;
+  /** Its OS thread has ended already, with no 'exit' from Node: killed, and not noticed yet. */
+  endedUnseen(): boolean;
+}
 
-function stopAliveThreads(): void {
-  for (const stop of aliveThreads) {
+/** The threads alive now, stopped when this thread's process (or worker) exits. */
+const aliveThreads = new Set<AliveThread>();
+let exitHooked = false;
+/** Threads of this process found killed: its exit must then skip Node's teardown of Workers. */
+let killedThreads = 0;
+
+function atExit(code: number): void {
+  let killed = killedThreads;
+  for (const thread of aliveThreads) {
+    // A kill nobody has looked for yet (an idle loop, an unref'd one) counts too.
+    if (thread.endedUnseen()) killed++;
     try {
-      stop();
+      thread.stop();
     } catch {
       // exiting: a thread that cannot be stopped cleanly is left to the OS
     }
   }
+  if (killed > 0 && isMainThread) exitWithoutWorkerTeardown(code);
+}
+
+/**
+ * A killed Worker would abort a natural exit (see the top of this file): run the 'exit' listeners
+ * that come after this one, as the event would have, then end the process as process.exit() does —
+ * which, called from an 'exit' listener, goes straight to the end without emitting again.
+ */
+function exitWithoutWorkerTeardown(code: number): void {
+  const listeners = process.listeners('exit');
+  for (const listener of listeners.slice(listeners.indexOf(atExit) + 1)) listener.call(process, code);
+  process.exit(process.exitCode ?? code);
+}
+
+/**
+ * Runs `start` (which makes one Worker) and opens the OS threads it created: the threads of this
+ * process that were not there before it (see the top of this file). Empty if they cannot be
+ * listed; the thread's own report then stands alone.
+ */
+function startAndFindThread<T>(start: () => T): { started: T; found: OpenThread[] } {
+  let before: Set<number> | undefined = new Set<number>();
+  try {
+    openProcessThreads(0, (id) => {
+      before!.add(id);
+      return false; // only the ids: each handle is closed at once
+    });
+  } catch {
+    before = undefined;
+  }
+  return { started: start(), found: before === undefined ? [] : newThreadsSince(before) };
+}
+
+function newThreadsSince(before: Set<number>): OpenThread[] {
+  try {
+    return openProcessThreads(kernel32.SYNCHRONIZE, (id) => !before.has(id));
+  } catch {
+    return [];
+  }
+}
+
+export interface JoinOptions {
+  /** How often to look (default THREAD_CHECK_MS); `meanwhile` runs as often. */
+  everyMs?: number;
+  /** Work to do while waiting (the IOCP worker's owner drains its ring, which the worker may be blocked on). */
+  meanwhile?: () => void;
 }
 
 export interface StartedThread {
   readonly worker: Worker;
   /** Resolves when the thread has exited, for whatever reason (killed natively included). */
   readonly exited: Promise<void>;
-  /** The OS thread id the thread reported (0 until it has; threads that do not report stay 0). */
+  /** The OS thread id the thread reported (0 until it has: its own code has not run yet). */
   readonly threadId: () => number;
+  /** The OS thread id found when it started (0 if that found several or none): for tests that kill it while it starts. */
+  readonly foundThreadId: () => number;
   /**
    * Looks at the OS thread (at most every THREAD_CHECK_MS; `force`: now). Returns false once the
    * thread is known to be gone; a thread killed behind Node's back is reported here.
    */
   checkAlive(force?: boolean): boolean;
-  /** `worker.ref()` while the owner joins it — a no-op for a killed thread, which Node never joins. */
+  /** `worker.ref()` — a no-op for a killed thread, which Node never joins. */
   hold(): void;
+  /**
+   * Joins the thread once its owner has asked it to end: refs it (Node must not exit before it is
+   * joined) and resolves when it has exited — looking at it meanwhile, since a thread killed
+   * natively never exits through Node. The one join every owner uses.
+   */
+  join(options?: JoinOptions): Promise<void>;
+}
+
+export interface StartOptions {
+  /** What `data` holds that must be transferred (a MessagePort). */
+  transferList?: TransferListItem[];
+  /**
+   * The thread's messages. Given here, the listener is added before the Worker is unref'd: a
+   * 'message' listener added to an unref'd Worker refs it again (Node refs a port when its first
+   * 'message' listener comes), and the process would never exit.
+   */
+  onMessage?: (message: unknown) => void;
 }
 
 /**
@@ -82,8 +176,7 @@ export interface StartedThread {
  * or flags — a test runner's, say). If it exits while `expected()` is false, `onUnexpectedExit`
  * gets an Error naming it (`name`), the exit code and, as cause, any error it threw.
  * `stopAtExit` must end the thread's native wait synchronously; it runs if the process (or the
- * worker thread that started this one) exits while the thread is alive. `transferList` moves
- * what `data` holds that must be transferred (a MessagePort).
+ * worker thread that started this one) exits while the thread is alive.
  */
 export function startWorkerThread(
   entry: URL,
@@ -92,29 +185,35 @@ export function startWorkerThread(
   expected: () => boolean,
   onUnexpectedExit: (error: Error) => void,
   stopAtExit: () => void,
-  transferList: TransferListItem[] = [],
+  { transferList = [], onMessage }: StartOptions = {},
 ): StartedThread {
   const threadIdWord = new Int32Array(new SharedArrayBuffer(4));
   const report: ThreadReport = { winmuxThreadId: threadIdWord.buffer as SharedArrayBuffer };
-  const worker = new Worker(entry, { workerData: { ...(data as object), ...report }, transferList, execArgv: [], stdout: false, stderr: false });
-  worker.unref();
-  aliveThreads.add(stopAtExit);
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on('exit', stopAliveThreads);
-  }
+  const { started: worker, found } = startAndFindThread(() => new Worker(entry, { workerData: { ...(data as object), ...report }, transferList, execArgv: [], stdout: false, stderr: false }));
+  if (onMessage !== undefined) worker.on('message', onMessage);
+  worker.unref(); // after every listener: see StartOptions.onMessage
   let errorSeen: unknown;
   worker.on('error', (error) => {
     errorSeen = error;
   });
   let gone = false;
   let killed = false;
-  let handle: number | undefined;
+  /** The OS threads that may be this one: those found at start until it reports, then just it. */
+  let candidates: OpenThread[] = found;
+  let settled = false; // candidates is the reported thread alone (or it could not be opened)
   let nextCheck = 0;
   let endedOnce = false;
-  const closeThreadHandle = (): void => {
-    if (handle !== undefined) kernel32.CloseHandle(handle);
-    handle = undefined;
+  /** Every OS thread that may be this one has ended (WaitForSingleObject: a thread handle is signalled at its end). */
+  const endedNow = (): boolean => candidates.every((thread) => kernel32.WaitForSingleObject(thread.handle, 0) === kernel32.WAIT_OBJECT_0);
+  const alive: AliveThread = { stop: stopAtExit, endedUnseen: () => !gone && candidates.length > 0 && endedNow() };
+  aliveThreads.add(alive);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', atExit);
+  }
+  const closeThreadHandles = (): void => {
+    for (const thread of candidates) kernel32.CloseHandle(thread.handle);
+    candidates = [];
   };
   let resolveExited!: () => void;
   const exited = new Promise<void>((resolve) => {
@@ -123,27 +222,34 @@ export function startWorkerThread(
   worker.once('exit', (code) => {
     if (gone) return;
     gone = true;
-    closeThreadHandle();
-    aliveThreads.delete(stopAtExit);
+    closeThreadHandles();
+    aliveThreads.delete(alive);
     if (!expected()) onUnexpectedExit(new ThreadExitedError(`${name} exited unexpectedly (exit code ${code})`, { cause: errorSeen }));
     resolveExited();
   });
   const threadId = (): number => Atomics.load(threadIdWord, 0);
+  const foundThreadId = (): number => (found.length === 1 ? found[0]!.id : 0);
+  /** Once the thread has reported: keep its handle alone (opened now if the start missed it). */
+  const settle = (id: number): void => {
+    settled = true;
+    const mine = candidates.find((t) => t.id === id);
+    for (const thread of candidates) if (thread !== mine) kernel32.CloseHandle(thread.handle);
+    candidates = mine !== undefined ? [mine] : [];
+    if (mine !== undefined) return;
+    const opened = kernel32.OpenThread(kernel32.SYNCHRONIZE, 0, id);
+    // Not found: it has ended already (and its id is free for reuse: never open it later).
+    if (!kernel32.isNullHandle(opened)) candidates = [{ id, handle: Number(opened) }];
+  };
   const checkAlive = (force = false): boolean => {
     if (gone) return false;
     const now = performance.now();
     if (!force && now < nextCheck) return true;
-    if (handle === undefined) {
-      const id = threadId();
-      // Not started yet: look again at the next check, not THREAD_CHECK_MS later, so the thread's
-      // handle is opened (and the process's handle count settles) as soon as it has started.
-      if (id === 0) return true;
-      const opened = kernel32.OpenThread(kernel32.SYNCHRONIZE, 0, id);
-      if (kernel32.isNullHandle(opened)) return true; // already ended: Node's 'exit' says how
-      handle = Number(opened);
-    }
     nextCheck = now + THREAD_CHECK_MS;
-    if (kernel32.WaitForSingleObject(handle, 0) !== kernel32.WAIT_OBJECT_0) {
+    const id = threadId();
+    if (!settled && id !== 0) settle(id);
+    // Nothing to look at: not found at start and not reported yet — only Node's 'exit' can tell.
+    if (!settled && candidates.length === 0) return true;
+    if (!endedNow()) {
       endedOnce = false;
       return true;
     }
@@ -152,14 +258,18 @@ export function startWorkerThread(
       endedOnce = true;
       return true;
     }
+    const osId = id || foundThreadId();
+    const which = osId !== 0 ? ` (OS thread ${osId})` : '';
+    const when = id !== 0 ? '' : ' while starting';
     gone = true;
     killed = true;
-    closeThreadHandle();
-    aliveThreads.delete(stopAtExit);
+    killedThreads++;
+    closeThreadHandles();
+    aliveThreads.delete(alive);
     worker.unref();
     if (!expected()) {
       onUnexpectedExit(new ThreadExitedError(
-        `${name} (OS thread ${threadId()}) ended without exiting through Node: killed (TerminateThread) or crashed natively`,
+        `${name}${which} ended without exiting through Node${when}: killed (TerminateThread) or crashed natively`,
         { cause: errorSeen },
       ));
     }
@@ -169,5 +279,27 @@ export function startWorkerThread(
   const hold = (): void => {
     if (!killed) worker.ref();
   };
-  return { worker, exited, threadId, checkAlive, hold };
+  const join = async ({ everyMs = THREAD_CHECK_MS, meanwhile }: JoinOptions = {}): Promise<void> => {
+    hold();
+    let done = gone;
+    let wake: (() => void) | undefined;
+    void exited.then(() => {
+      done = true;
+      wake?.();
+    });
+    // Ends: a thread either exits through Node ('exit') or is found ended by checkAlive.
+    while (!done) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, everyMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      meanwhile?.();
+      checkAlive();
+    }
+  };
+  return { worker, exited, threadId, foundThreadId, checkAlive, hold, join };
 }

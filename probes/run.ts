@@ -9,6 +9,7 @@ import { wsaRecvOverlapped, wsaSendOverlapped } from '../lib/win32/overlapped-ca
 import { detachFromCompletionPort } from '../lib/win32/completion-binding.ts';
 import { MSG_PEEK } from '../lib/win32/ws2_32.ts';
 import { wsapollProbes } from './wsapoll.ts';
+import { jobProbes } from './jobs.ts';
 
 interface Answer {
   question: string;
@@ -183,6 +184,7 @@ try {
     wakeupPairCapacity(),
     await replaceCompletion(reactor),
     ...wsapollProbes(),
+    ...(await jobProbes(reactor)),
   ]);
   console.log(`winmux probes — ${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, Node ${process.version}\n`);
   const width = Math.max(...answers.map((a) => a.question.length));

@@ -20,10 +20,15 @@
 // Then it runs the command under Wine with the output streamed live and its exit code returned.
 // Windows Node under Wine cannot write to a Linux pipe (EBADF); scripts/wine-stdio.cjs, preloaded
 // into the main thread, writes synchronously to fd 1/2 instead, which works.
+//
+// Which Wine: WINMUX_WINE unset (or 8) is the system's, Debian bookworm's wine64 8.0, as above.
+// WINMUX_WINE=10 is Debian trixie's Wine 10.0 in a chroot that steps 2 and 5 make instead, with a
+// prefix of its own (scripts/wine-trixie.mjs; root only). Steps 1, 3 and 4 are shared.
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trixieWine } from './wine-trixie.mjs';
 
 const WINDOWS_NODE_VERSION = '22.22.2'; // vitest 5 needs Node >= 22; facts in docs/wine.md were measured on it
 const WINE64 = '/usr/lib/wine/wine64'; // Debian's loader; Debian puts no wine64 on PATH
@@ -37,7 +42,6 @@ const cache = path.join(root, '.cache', 'winnode');
 const nodeDir = path.join(cache, `node-${WINDOWS_NODE_VERSION}`);
 const nodeExe = path.join(nodeDir, 'node.exe');
 const overlay = path.join(cache, 'overlay'); // win32/WASI packages, found through NODE_PATH
-const prefix = path.join(cache, 'prefix');
 
 function say(message) {
   process.stderr.write(`winnode: ${message}\n`);
@@ -65,7 +69,16 @@ function ensureNodeModules() {
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
 }
 
-function ensureWine() {
+/** The system's Wine: Debian's wine64 (bookworm: 8.0), run directly. */
+const systemWine = {
+  name: 'Wine (the system\'s wine64)',
+  prefix: path.join(cache, 'prefix'),
+  ensure: ensureSystemWine,
+  /** The command and arguments that run `program` ('wine64' or 'wineserver') with `args`. */
+  command: (program, args) => [path.join(path.dirname(WINE64), program), args],
+};
+
+function ensureSystemWine() {
   if (fs.existsSync(WINE64)) return;
   if (process.getuid?.() !== 0) {
     fail(`Wine is missing (${WINE64}). Install it as root: apt-get update && apt-get install -y wine64`);
@@ -120,20 +133,27 @@ function ensureWin32Packages() {
 function wineEnv() {
   return {
     ...process.env,
-    WINEPREFIX: prefix,
-    WINEDEBUG: '-all',
-    // No Mono/Gecko installers: Node needs neither, and they would prompt or download.
-    WINEDLLOVERRIDES: 'mscoree=d;mshtml=d',
+    WINEPREFIX: wine.prefix,
+    WINEDEBUG: process.env.WINEDEBUG ?? '-all', // quiet, unless set for debugging (e.g. +server)
+    // No Mono/Gecko installers: Node needs neither, and they would prompt or download. No Wayland
+    // driver (Wine 10 has one): with no display it prints an XDG_RUNTIME_DIR error in every process.
+    WINEDLLOVERRIDES: 'mscoree=d;mshtml=d;winewayland.drv=d',
   };
 }
 
+/** Runs a Wine program to its end (set-up steps). */
+function runWine(program, args, options) {
+  const [command, commandArgs] = wine.command(program, args, root);
+  run(command, commandArgs, { env: wineEnv(), ...options });
+}
+
 function ensurePrefix() {
-  if (fs.existsSync(path.join(prefix, 'winmux-win10'))) return;
-  say('creating a Windows 10 Wine prefix (first run only, takes a minute)');
-  fs.rmSync(prefix, { recursive: true, force: true });
-  run(WINE64, ['winecfg', '-v', 'win10'], { env: wineEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-  run(path.join(path.dirname(WINE64), 'wineserver'), ['-w'], { env: wineEnv() });
-  fs.writeFileSync(path.join(prefix, 'winmux-win10'), 'created by scripts/winnode.mjs\n');
+  if (fs.existsSync(path.join(wine.prefix, 'winmux-win10'))) return;
+  say(`creating a Windows 10 Wine prefix for ${wine.name} (first run only, takes a minute)`);
+  fs.rmSync(wine.prefix, { recursive: true, force: true });
+  runWine('wine64', ['winecfg', '-v', 'win10'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  runWine('wineserver', ['-w']);
+  fs.writeFileSync(path.join(wine.prefix, 'winmux-win10'), 'created by scripts/winnode.mjs\n');
 }
 
 /** Wine maps the Linux root to drive Z:. */
@@ -162,13 +182,23 @@ if (argv.length === 0) commandArgs(argv); // prints usage
 const project = argv[0] === 'project';
 const workDir = project ? path.resolve(argv[1] ?? '.') : root;
 
+/** The Wine that runs the command: WINMUX_WINE (see the top of this file). */
+function chooseWine(choice = '') {
+  if (choice === '' || choice === '8') return systemWine;
+  // Each may be a symlink to elsewhere (a git worktree's .cache pieces, node_modules).
+  const binds = () => [root, path.join(root, 'node_modules'), cache, nodeDir, overlay, workDir];
+  if (choice === '10') return trixieWine({ cache, binds, say, fail });
+  return fail(`WINMUX_WINE=${JSON.stringify(choice)}: expected 10 (Debian trixie's Wine 10, in a chroot), or 8 or nothing (the system's Wine)`);
+}
+const wine = process.platform === 'win32' ? undefined : chooseWine(process.env.WINMUX_WINE);
+
 ensureNodeModules();
 if (process.platform === 'win32') {
   if (argv[0] === 'setup') process.exit(0);
   forward(spawn(process.execPath, commandArgs(argv, (p) => p), { stdio: 'inherit', cwd: workDir }));
 } else {
-  ensureWine();
   fs.mkdirSync(cache, { recursive: true });
+  wine.ensure();
   ensureWindowsNode();
   ensureWin32Packages();
   ensurePrefix();
@@ -187,5 +217,6 @@ if (process.platform === 'win32') {
   // rolldown's WASI binding prints an ExperimentalWarning in every process vitest starts.
   env.NODE_OPTIONS = [env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ');
   const args = ['-r', toWindowsPath(path.join(root, 'scripts', 'wine-stdio.cjs')), ...commandArgs(argv, toWindowsPath)];
-  forward(spawn(WINE64, [nodeExe, ...args], { stdio: 'inherit', cwd: workDir, env }));
+  const [command, wineArgs] = wine.command('wine64', [nodeExe, ...args], workDir);
+  forward(spawn(command, wineArgs, { stdio: 'inherit', cwd: workDir, env }));
 }

@@ -6,6 +6,7 @@
 import * as afd from '../win32/afd.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import type { CompletionPort } from '../iocp-worker/completion-port.ts';
+import { InternalStateError } from '../errors.ts';
 
 /** Sockets per \Device\Afd handle: wepoll's figure; small enough that a cancel walks a short list. */
 export const MAX_GROUP_SIZE = 32;
@@ -31,6 +32,11 @@ export class PollGroups {
     return this.#groups.length;
   }
 
+  /** Sockets on each group, in the order the groups were opened. */
+  sizes(): number[] {
+    return this.#groups.map((group) => group.size);
+  }
+
   /** A group for one more socket (opening a handle when all are full). */
   acquire(): PollGroup {
     const group = this.#withRoom.at(-1) ?? this.#open();
@@ -39,8 +45,9 @@ export class PollGroups {
     return group;
   }
 
-  /** A socket left `group` (its poll, if any, has completed). Handles stay open for reuse. */
+  /** A socket left `group` (its poll, if any, has completed): once per `acquire`. Handles stay open for reuse. */
   release(group: PollGroup): void {
+    if (group.size === 0) throw new InternalStateError(`PollGroups.release: group ${group.handle} has no socket left to release (released twice)`);
     if (group.size-- === MAX_GROUP_SIZE) this.#withRoom.push(group);
   }
 

@@ -26,7 +26,9 @@
 // Threads killed behind Node's back (TerminateThread): `run` looks at its threads' OS handles from
 // each iteration and so caps its wait at THREAD_CHECK_MS; an idle guest makes no iterations, so
 // while the helper waits an unref'd Node interval looks instead — at the helper itself and at the
-// reactor's other threads (`checkThreads`), without a turn of the loop.
+// reactor's other threads (`checkThreads`), without a turn of the loop. Before the helper is
+// online the stand-in polls look at it (one killed while Node starts it never comes online), and
+// `stop()` joins it with the one join that keeps looking (lib/worker-thread.ts).
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
@@ -82,7 +84,6 @@ export class GuestLoop {
   #setsChannel: MessageChannel | undefined;
   #worker: Worker | undefined;
   #thread: StartedThread | undefined;
-  #exited: Promise<void> | undefined;
   /** While the helper waits: the interval that looks for killed threads. */
   #watch: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -123,6 +124,11 @@ export class GuestLoop {
   /** The helper's OS thread id (0 until it has started): for fault tests. */
   get helperThreadId(): number {
     return this.#thread?.threadId() ?? 0;
+  }
+
+  /** The helper thread as started (for fault tests that kill it while it starts). */
+  get helper(): StartedThread | undefined {
+    return this.#thread;
   }
 
   stats(): { guestTurns: number; guestHandoffs: number; guestHelper: string } {
@@ -188,11 +194,12 @@ export class GuestLoop {
     if (this.#worker === undefined) return undefined;
     this.#unwatch();
     const wasWaiting = this.#waiting;
-    this.#thread!.hold(); // joined below: it must not be dropped by an exiting loop meanwhile
     Atomics.store(this.#control, REQUEST, STOP);
     Atomics.notify(this.#control, REQUEST);
     if (wasWaiting) this.#host.wake();
-    await this.#exited;
+    // Held (ref'd) until joined, and looked at meanwhile: a helper killed natively never exits
+    // through Node, and close() must not wait for it forever.
+    await this.#thread!.join();
     this.#setsChannel?.port1.close();
     this.#waiting = false;
     this.#host.sleeping(false);
@@ -331,9 +338,6 @@ export class GuestLoop {
   readonly #helperDone = (message: unknown): void => {
     if (message === 'online') {
       this.#helperOnline = true;
-      // Its OS thread handle is opened now (it reported its id before this message), not at the
-      // first look from the watch: the process's handle count settles once the helper is up.
-      this.#thread?.checkAlive(true);
       // A stand-in wait in progress gives way to the helper's at once.
       if (this.#standIn !== undefined) this.#interrupt();
       return;
@@ -373,6 +377,9 @@ export class GuestLoop {
    * is online. Whatever would wake the helper (a kick, an earlier timer) ends this wait instead.
    */
   #standInWait(): void {
+    // A helper killed while it starts never comes online: look at it here, as the watch does once
+    // it waits (found gone, its onUnexpectedExit fails the reactor).
+    if (this.#thread !== undefined && !this.#thread.checkAlive()) return;
     // Not asleep: nobody wakes a Node timer, and packets that reach the ring meanwhile wait for
     // the next poll, at most STAND_IN_POLL_MS away.
     this.#host.sleeping(false);
@@ -436,12 +443,11 @@ export class GuestLoop {
         Atomics.notify(control, REQUEST);
         this.#host.wake();
       },
-      [this.#setsChannel.port2],
+      // The listener comes with the start, before the Worker is unref'd (lib/worker-thread.ts).
+      { transferList: [this.#setsChannel.port2], onMessage: this.#helperDone },
     );
     this.#worker = started.worker;
     this.#thread = started;
-    this.#exited = started.exited;
-    this.#worker.on('message', this.#helperDone);
     if (this.#refed) started.hold();
   }
 

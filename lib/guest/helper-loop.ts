@@ -22,6 +22,7 @@ export function runGuestHelper(data: GuestHelperData): void {
   if (data.kind === 'select') ws.ensureWinsock();
   // Until this arrives the reactor polls on a Node timer instead of handing waits over.
   parentPort!.postMessage('online');
+  // ends: when the reactor writes STOP (close, or the process exiting), or a call throws
   for (;;) {
     Atomics.wait(control, REQUEST, IDLE);
     const request = Atomics.load(control, REQUEST);

@@ -40,6 +40,7 @@ const MAX_BUFFER_SIZE = 65536;
 export function parseNotifications(buffer: Uint8Array, bytes: number): DirectoryChange[] {
   const view = new DataView(buffer.buffer, buffer.byteOffset, bytes);
   const changes: DirectoryChange[] = [];
+  // ends: offset grows by at least a record header each pass (next ≥ FILE_NAME), and a record past `bytes` returns
   for (let offset = 0; ;) {
     if (offset + FILE_NOTIFY_INFORMATION.FILE_NAME > bytes) return malformed(changes);
     const next = view.getUint32(offset + FILE_NOTIFY_INFORMATION.NEXT_ENTRY_OFFSET, true);

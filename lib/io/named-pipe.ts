@@ -19,11 +19,78 @@ import { untilClosed } from '../until-closed.ts';
 const PIPE_BUFFER_SIZE = 65536;
 /** How often a client retries while every server instance is busy (ERROR_PIPE_BUSY). */
 const BUSY_RETRY_MS = 5;
+/** The local pipe namespace; the only prefix a full pipe path may have. */
+const LOCAL_PIPE_PREFIX = '\\\\.\\pipe\\';
+/** CreateNamedPipeW: "The entire pipe name string can be up to 256 characters long" (Wine 8 takes up to 259). */
+const MAX_PIPE_PATH = 256;
 
-/** `\\.\pipe\<name>` for a bare name; a full pipe path is kept as it is. */
+/**
+ * `\\.\pipe\<name>` for a bare name; a full path is accepted only with that local prefix. The
+ * name is what a pipe name is, not a path: no `\` or `/` (Win32 path rules would read one as a
+ * separator, and `\\.\pipe\..\C:\file` is the file C:\file), no trailing `.` or space (they
+ * strip those, and `..` walks out of the pipe namespace). Remote paths (`\\server\pipe\x`: a
+ * connect would send this process's credentials to that server) and other devices are refused.
+ * TypeError for any of these, RangeError for a path over 256 characters.
+ */
 export function pipePath(name: string): string {
   checkPath(name, 'pipe name');
-  return name.startsWith('\\\\') ? name : `\\\\.\\pipe\\${name}`;
+  const full = /^[\\/]{2}/.test(name);
+  if (full && name.slice(0, LOCAL_PIPE_PREFIX.length).toLowerCase() !== LOCAL_PIPE_PREFIX) {
+    throw new TypeError(`pipe name ${JSON.stringify(name)} is not a local pipe path: a full path must start with \\\\.\\pipe\\ (remote pipes and other devices are refused)`);
+  }
+  const bare = full ? name.slice(LOCAL_PIPE_PREFIX.length) : name;
+  if (bare === '') throw new TypeError(`pipe name ${JSON.stringify(name)} has nothing after \\\\.\\pipe\\`);
+  if (/[\\/]/.test(bare)) throw new TypeError(`pipe name ${JSON.stringify(name)} contains '\\' or '/', which Windows would read as a path separator`);
+  if (/[. ]$/.test(bare)) throw new TypeError(`pipe name ${JSON.stringify(name)} ends with '.' or ' ', which Windows strips from a path`);
+  const path = full ? name : `${LOCAL_PIPE_PREFIX}${name}`;
+  if (path.length > MAX_PIPE_PATH) throw new RangeError(`pipe name: the path ${JSON.stringify(path.slice(0, 40))}… is ${path.length} characters long; Windows takes at most ${MAX_PIPE_PATH}`);
+  return path;
+}
+
+/**
+ * The first instance of a new pipe named `path`. It is made with FILE_FLAG_FIRST_PIPE_INSTANCE,
+ * with which Windows fails ERROR_ACCESS_DENIED when the name exists already — another server's,
+ * or a squatter's made first to catch this server's clients. Wine 8 ignores the flag (the second
+ * server joins the first one's pipe, docs/wine.md), so the instance count is checked as well:
+ * GetNamedPipeHandleStateW counts the instances of the name made by any process, and the first
+ * of a new pipe is the only one. Either way a name in use fails with ERROR_ACCESS_DENIED, whose
+ * `code` is EADDRINUSE, as libuv's uv_pipe_bind says for it (Node's net.Server.listen on a pipe).
+ */
+export function createFirstInstance(path: string, openMode: number, pipeMode: number, bufferSize: number, maxInstances?: number): number {
+  const inUse = (cause?: unknown): WinError =>
+    new WinError('CreateNamedPipeW', ERROR.ERROR_ACCESS_DENIED, { detail: `${path}: the pipe name is in use (another server made it first), or this process may not create it`, cause, nodeCode: 'EADDRINUSE' });
+  let handle: number;
+  try {
+    handle = createNamedPipe(path, openMode | kernel32.FILE_FLAG_FIRST_PIPE_INSTANCE, pipeMode, bufferSize, maxInstances);
+  } catch (error) {
+    throw error instanceof WinError && error.winErrno === ERROR.ERROR_ACCESS_DENIED ? inUse(error) : error;
+  }
+  const instances = new Uint32Array(1);
+  if (!kernel32.GetNamedPipeHandleStateW(handle, null, instances, null, null, null, 0)) {
+    const error = new WinError('GetNamedPipeHandleStateW', kernel32.GetLastError(), { detail: path });
+    closeHandle(handle);
+    throw error;
+  }
+  if (instances[0] !== 1) {
+    closeHandle(handle);
+    throw inUse();
+  }
+  return handle;
+}
+
+/**
+ * The client end of the pipe at `path`, opened for overlapped I/O — or an error if what opened is
+ * not a pipe (GetFileType), which is closed again: a connect never hands back a file or a device.
+ * @internal NamedPipe.connect's open; exported for its test.
+ */
+export function openPipeClient(path: string): number {
+  const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
+  const type = kernel32.GetFileType(handle);
+  if (type !== kernel32.FILE_TYPE_PIPE) {
+    closeHandle(handle);
+    throw new WinError('GetFileType', ERROR.ERROR_BAD_PIPE, { detail: `${path} is not a pipe (file type ${type})` });
+  }
+  return handle;
 }
 
 export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Array> {
@@ -47,12 +114,12 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
     const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
+    // ends: the pipe opens, or fails other than ERROR_PIPE_BUSY, or the deadline (timeoutMs) passes, or the signal aborts the sleep
     for (;;) {
       try {
-        const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
-        return new NamedPipe(reactor, registerOrClose(reactor, handle));
+        return new NamedPipe(reactor, registerOrClose(reactor, openPipeClient(path)));
       } catch (error) {
-        if (!(error instanceof WinError && error.errno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
+        if (!(error instanceof WinError && error.winErrno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
         await reactor.sleep(BUSY_RETRY_MS, signal ? { signal } : {});
       }
     }
@@ -83,6 +150,7 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
     const { chunkSize = 65536, ...readOptions } = checkOptions(options, 'NamedPipe.readable: options');
     checkInteger(chunkSize, 'NamedPipe.readable: chunkSize', 1, 2 ** 31 - 1);
     const buffer = new Uint8Array(chunkSize);
+    // ends: at end of stream (a read of 0), or when a read throws (closed, broken pipe, aborted)
     for (;;) {
       const n = await this.read(buffer, readOptions);
       if (n === 0) return;
@@ -191,10 +259,12 @@ export class NamedPipeServer implements Disposable, AsyncDisposable, AsyncIterab
     return untilClosed(() => this.accept(), () => this.#closed);
   }
 
+  /** An instance for the next client: the first checked as a new pipe's (createFirstInstance), the later ones joining it. */
   #createInstance(): number {
-    const openMode = kernel32.PIPE_ACCESS_DUPLEX | kernel32.FILE_FLAG_OVERLAPPED | (this.#first ? kernel32.FILE_FLAG_FIRST_PIPE_INSTANCE : 0);
+    const openMode = kernel32.PIPE_ACCESS_DUPLEX | kernel32.FILE_FLAG_OVERLAPPED;
+    // PIPE_REJECT_REMOTE_CLIENTS: a client on another machine (\\server\pipe\…) is refused.
     const pipeMode = kernel32.PIPE_TYPE_BYTE | kernel32.PIPE_READMODE_BYTE | kernel32.PIPE_WAIT | kernel32.PIPE_REJECT_REMOTE_CLIENTS;
-    const handle = createNamedPipe(this.path, openMode, pipeMode, PIPE_BUFFER_SIZE);
+    const handle = this.#first ? createFirstInstance(this.path, openMode, pipeMode, PIPE_BUFFER_SIZE) : createNamedPipe(this.path, openMode, pipeMode, PIPE_BUFFER_SIZE);
     this.#first = false;
     return registerOrClose(this.#reactor, handle);
   }

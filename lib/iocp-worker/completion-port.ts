@@ -9,7 +9,8 @@
 // that do not touch it live apart: which handles are bound how, and the binding calls
 // (handle-registry.ts); getting packets off the port (completion-worker.ts and its ring in select
 // mode, port-dequeue.ts in port mode); emulated mode's events (emulated-events.ts); posting
-// (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); key monitors (key-monitor.ts).
+// (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); which key goes where
+// (completion-keys.ts); key monitors (key-monitor.ts).
 //
 // How it fits together. Each reactor owns one I/O completion port, and handles are bound to it
 // (one port per handle for life, handle-registry.ts). Overlapped calls on a bound handle queue one
@@ -20,20 +21,24 @@
 //   what is there at that moment;
 // - port mode: no worker, no ring; the reactor thread itself blocks in the port through
 //   `poll(timeout)` (port-dequeue.ts), and cross-thread wakes arrive as KEY_WAKE packets
-//   (wakeup/port-wakeup.ts), each handed to `onWake`.
-// Either way each packet is dispatched synchronously, inside the poll phase, to the callback its
-// operation carries (mio's `Overlapped { callback }`); the promise API is a thin layer over that.
+//   (wakeup/port-wakeup.ts), each handed to `onWake`; a guest reactor's helper thread may make
+//   that wait instead and hand its entries over (`dispatchHandedOver`).
+// Every path ends in one dispatch, the key table's (completion-keys.ts): the packet's KEY says
+// where it goes — the operation table, a wake, or a user key's source (a key monitor) — before
+// its lpOverlapped is looked at. Each packet is dispatched synchronously, inside the poll phase;
+// an operation's packet goes to the callback the operation carries (mio's
+// `Overlapped { callback }`); the promise API is a thin layer over that.
 //
-// Operations are matched by OVERLAPPED address. The OVERLAPPED (from OverlappedPool) and the data
-// buffer stay referenced by the operation record until its packet has been dequeued, even after
-// an abort, because the kernel may write them until then.
+// Operations (KEY_OVERLAPPED packets) are matched by OVERLAPPED address. The OVERLAPPED (from
+// OverlappedPool) and the data buffer stay referenced by the operation record until its packet
+// has been dequeued, even after an abort, because the kernel may write them until then.
 //
 // Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
 // (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
 // (the operation finished before the cancel) returns its result, so no data is lost, and so does
 // a cancelled one that reports bytes moved (a pipe write partly taken before the cancel): the
-// caller learns what went. A 995 that nobody asked for means the handle was closed:
-// ClosedResourceError.
+// caller learns what went — unless its starter said the count is not data (`cancelIsFinal`: AFD
+// polls). A 995 that nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS } from '../worker-thread.ts';
 import type { HandedOver, PollingPart } from '../loop-part.ts';
@@ -41,6 +46,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor } from './key-monitor.ts';
 export { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
+import { CompletionKeys, type KeySource } from './completion-keys.ts';
 export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
@@ -50,7 +56,6 @@ import { OVERLAPPED } from '../win32/structs.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../errors.ts';
 import type { Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
-import { KEY_OVERLAPPED, USER_KEY_BASE } from './protocol.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import type { Pace } from '../fair-share.ts';
 import { checkSignal, onAbort } from '../abort.ts';
@@ -68,6 +73,16 @@ export type ErrorMapping = (errno: number) => { bytes: number } | undefined;
 export interface OverlappedOptions {
   signal?: AbortSignal | undefined;
 }
+
+/**
+ * `start`'s options. `cancelIsFinal`: a packet that reports the operation cancelled
+ * (STATUS_CANCELLED, after `cancel`) ends it with the cancel's reason whatever byte count it
+ * carries — for operations whose count is not data moved (an AFD poll's is the size of its
+ * output, which a cancel leaves unwritten: wepoll and mio look at STATUS_CANCELLED first).
+ * Without it, a cancelled operation that reports bytes resolves with them (a pipe write partly
+ * taken before the cancel).
+ */
+export type StartOptions = OverlappedOptions & { mapError?: ErrorMapping; cancelIsFinal?: boolean };
 
 /** How an operation ends: `error` undefined and the byte count, or the error. */
 export type OperationDone = (error: unknown, bytes: number) => void;
@@ -89,6 +104,8 @@ interface Operation {
   /** Memory the kernel may write until the packet arrives: kept referenced until then. */
   readonly pinned: unknown;
   readonly mapError: ErrorMapping | undefined;
+  /** A cancelled packet is a cancel whatever bytes it reports (StartOptions). */
+  readonly cancelIsFinal: boolean;
   /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
   readonly done: OperationDone;
   /** Removes the abort listener (lib/abort.ts). */
@@ -112,28 +129,25 @@ export class CompletionPort implements PollingPart {
   readonly #pool = new OverlappedPool();
   readonly #operations = new Map<number, Operation>();
   readonly #handles: HandleRegistry;
-  readonly #monitors = new Map<number, KeyMonitor>();
+  /** Where each packet goes, by its key: the operation table, a wake, or a user key's source. */
+  readonly #keys: CompletionKeys;
   readonly #events = new EmulatedEvents();
   readonly #waitEvent: (event: Handle) => Promise<unknown>;
-  /** Port mode: what a KEY_WAKE packet calls (the reactor drains its wake state and reads its channels). */
-  readonly #onWake: () => void;
   /** The worker failed: what every later call fails with. */
   #failure: Error | undefined;
   /** What operations pending at close reject with (beginClose). */
   #closing: unknown;
   #closed = false;
-  #nextKey = USER_KEY_BASE;
-  #completions = 0;
-  #stray = 0;
 
   /**
    * `waitEvent` waits for an event handle through the reactor's object-wait family. `wake` is
    * where the IOCP worker wakes the reactor (select mode); without it the port runs in port mode:
-   * no worker, the reactor calls `poll` to dequeue, and each KEY_WAKE packet calls `onWake`.
+   * no worker, the reactor calls `poll` to dequeue. Each KEY_WAKE packet calls `onWake` (the
+   * reactor drains its wake state and reads its channels).
    */
   constructor(waitEvent: (event: Handle) => Promise<unknown>, onWake: () => void, wake?: WakeTarget) {
     this.#waitEvent = waitEvent;
-    this.#onWake = onWake;
+    this.#keys = new CompletionKeys(this.#settleByAddress, onWake);
     const port = kernel32.CreateIoCompletionPort(kernel32.INVALID_HANDLE_VALUE, null, 0, 1);
     if (kernel32.isNullHandle(port)) throw new WinError('CreateIoCompletionPort', kernel32.GetLastError());
     this.port = Number(port);
@@ -169,9 +183,7 @@ export class CompletionPort implements PollingPart {
 
   /** Operations waiting for their packets, or key monitors with a `next()` waiting. */
   hasWaiters(): boolean {
-    if (this.#operations.size > 0) return true;
-    for (const monitor of this.#monitors.values()) if (monitor.waiting) return true;
-    return false;
+    return this.#operations.size > 0 || this.#keys.hasWaiters();
   }
 
   stats(): {
@@ -182,8 +194,8 @@ export class CompletionPort implements PollingPart {
     return {
       overlappedWaiters: this.#operations.size,
       iocpBacklog: this.#worker?.backlog() ?? 0,
-      completions: this.#completions,
-      strayCompletions: this.#stray,
+      completions: this.#keys.completions,
+      strayCompletions: this.#keys.stray,
       iocpWorker: this.#closed && this.#failure === undefined ? 'stopped' : worker,
       emulatedHandles: this.#handles.emulatedCount,
       emulatedOperations: this.#events.acquired,
@@ -201,10 +213,14 @@ export class CompletionPort implements PollingPart {
   /**
    * Forgets `handle` (call before CloseHandle). Its pending operations settle when their packets
    * come: with their data if they completed, else with ClosedResourceError — whatever status the
-   * driver picks for I/O cut off by a close (STATUS_CANCELLED, or for a pipe end-of-pipe).
+   * driver picks for I/O cut off by a close (STATUS_CANCELLED, or for a pipe end-of-pipe). A
+   * handle that is not registered here (never was, was released already, or was transferred) is a
+   * HandleStateError: a release meant for another reactor, or a second one, is a bug to surface.
+   * Allowed after close: resources are closed after their reactor too.
    */
   release(value: unknown): void {
     const handle = toHandle(value);
+    if (this.#handles.mode(handle) === undefined) throw new HandleStateError(`releaseHandle: handle ${handle} is not registered with this reactor`);
     this.#handles.forget(handle);
     for (const operation of this.#operations.values()) {
       if (operation.handle === handle) operation.handleReleased = true;
@@ -280,7 +296,7 @@ export class CompletionPort implements PollingPart {
     pinned: unknown,
     issue: (overlapped: Uint8Array) => number,
     done: OperationDone,
-    options: OverlappedOptions & { mapError?: ErrorMapping } = {},
+    options: StartOptions = {},
   ): StartResult {
     let handle: Handle;
     try {
@@ -378,10 +394,18 @@ export class CompletionPort implements PollingPart {
   monitor(pace: Pace, onWait?: () => void): KeyMonitor {
     this.#checkUsable();
     this.#ensureWorker();
-    const key = this.#nextKey++;
-    const monitor = new KeyMonitor(key, () => this.#monitors.delete(key), pace, onWait);
-    this.#monitors.set(key, monitor);
-    return monitor;
+    return this.#keys.open((key) => new KeyMonitor(key, () => this.#keys.remove(key), pace, onWait));
+  }
+
+  /**
+   * A fresh key routed to the source `make` builds for it (a job object: lib/objects/job-object.ts);
+   * `remove` takes the key out of the table. The source's `close` is called when the port closes,
+   * before the port handle is closed.
+   */
+  openSource<T extends KeySource>(make: (key: number, remove: () => void) => T): T {
+    this.#checkUsable();
+    this.#ensureWorker();
+    return this.#keys.open((key) => make(key, () => this.#keys.remove(key)));
   }
 
   /**
@@ -390,13 +414,17 @@ export class CompletionPort implements PollingPart {
    * dequeued (port-dequeue.ts). Returns the packet count, wakes included.
    */
   poll(timeoutMs: number, handedOver?: HandedOver): number {
+    // What a guest's helper dequeued is this iteration's poll: no GetQueuedCompletionStatusEx(0)
+    // after it (an empty one is two native calls, with GetLastError's WAIT_TIMEOUT). Packets
+    // queued meanwhile wait for the next iteration, which polls again since this one found some.
     const handed = handedOver === undefined ? 0 : this.dispatchHandedOver(handedOver);
-    return handed + this.#dequeue!.wait(timeoutMs, this.#deliver, this.#onWake);
+    if (handed > 0) return handed;
+    return this.#dequeue!.wait(timeoutMs, this.#keys.dispatch);
   }
 
   /** Port mode: dispatches, in order, the OVERLAPPED_ENTRYs a guest reactor's helper thread dequeued from this port. Returns their count. */
   dispatchHandedOver(handedOver: HandedOver): number {
-    this.#dequeue!.dispatch(handedOver.batch, handedOver.count, this.#deliver, this.#onWake);
+    this.#dequeue!.dispatch(handedOver.batch, handedOver.count, this.#keys.dispatch);
     return handedOver.count;
   }
 
@@ -408,11 +436,11 @@ export class CompletionPort implements PollingPart {
   /**
    * Dispatches what has arrived and is not dispatched yet: select mode, every packet in the ring
    * now; port mode — where the loop polls the port instead, and only a closing reactor calls
-   * this — a zero-timeout wait (wakes are dropped: nothing is left to read them).
+   * this — a zero-timeout wait (a wake then only drains the reactor's wake flag).
    */
   dispatch(): number {
-    if (this.#dequeue !== undefined) return this.#dequeue.wait(0, this.#deliver, () => {});
-    return this.#worker!.drain(this.#deliver);
+    if (this.#dequeue !== undefined) return this.#dequeue.wait(0, this.#keys.dispatch);
+    return this.#worker!.drain(this.#keys.dispatch);
   }
 
   /** For a reactor that failed to start: closes the port, which no worker uses yet. */
@@ -427,7 +455,7 @@ export class CompletionPort implements PollingPart {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = closing;
-    for (const monitor of [...this.#monitors.values()]) monitor.close(closing);
+    this.#keys.closeAll(closing);
     for (const operation of this.#operations.values()) {
       if (!operation.abortRequested) {
         operation.abortRequested = true;
@@ -448,8 +476,9 @@ export class CompletionPort implements PollingPart {
    */
   async finishClose(): Promise<void> {
     if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
-    // What reaches the ring until the worker has stopped is stray: dispatched, not counted.
-    await this.#worker?.stop(this.#onCompletion);
+    // What reaches the ring until the worker has stopped is stray (every operation is settled
+    // or abandoned, every source closed): dispatched, and counted as such.
+    await this.#worker?.stop(this.#keys.dispatch);
   }
 
   /** Step 3, once nothing can post to the port any more (the reactor refused wakes, the AFD handles are closed): closes the events and the port. */
@@ -458,28 +487,12 @@ export class CompletionPort implements PollingPart {
     kernel32.CloseHandle(this.port);
   }
 
-  /** A packet dequeued in the poll phase: counted, then dispatched. */
-  readonly #deliver = (entry: Completion): void => {
-    this.#completions++;
-    this.#onCompletion(entry);
-  };
-
-  readonly #onCompletion = (entry: Completion): void => {
-    if (entry.key === KEY_OVERLAPPED || entry.overlapped !== 0) {
-      const operation = this.#operations.get(entry.overlapped);
-      if (operation === undefined) {
-        this.#stray++;
-        return;
-      }
-      this.#settle(operation, entry.status, entry.bytes);
-      return;
-    }
-    const monitor = this.#monitors.get(entry.key);
-    if (monitor === undefined) {
-      this.#stray++;
-      return;
-    }
-    monitor.deliver({ bytes: entry.bytes, overlapped: entry.overlapped, status: entry.status });
+  /** The key table's KEY_OVERLAPPED row: the packet of the operation whose OVERLAPPED it names, if one is pending. */
+  readonly #settleByAddress = (entry: Completion): boolean => {
+    const operation = this.#operations.get(entry.overlapped);
+    if (operation === undefined) return false;
+    this.#settle(operation, entry.status, entry.bytes);
+    return true;
   };
 
   #track(
@@ -489,12 +502,12 @@ export class CompletionPort implements PollingPart {
     address: number,
     slot: OverlappedSlot | undefined,
     pinned: unknown,
-    options: OverlappedOptions & { mapError?: ErrorMapping },
+    options: StartOptions,
     done: OperationDone,
     event?: number,
   ): Operation {
     const operation: Operation = {
-      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError,
+      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError, cancelIsFinal: options.cancelIsFinal === true,
       done, stopListening: () => {}, abortRequested: false, handleReleased: false, event,
     };
     const { signal } = options;
@@ -524,7 +537,7 @@ export class CompletionPort implements PollingPart {
     }
     const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
     if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
-      if (bytes > 0) operation.done(undefined, bytes); // the cancel came after some bytes moved
+      if (bytes > 0 && !operation.cancelIsFinal) operation.done(undefined, bytes); // the cancel came after some bytes moved
       else operation.done(this.#abortReasons.get(operation), 0);
       return;
     }
@@ -581,7 +594,7 @@ export class CompletionPort implements PollingPart {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.#abandonAll(error);
-    for (const monitor of [...this.#monitors.values()]) monitor.close(error);
+    this.#keys.closeAll(error);
   }
 
   #abandonAll(error: unknown): void {

@@ -91,21 +91,12 @@ export class CompletionWorker {
   async stop(deliver: (entry: Completion) => void): Promise<void> {
     if (this.#worker === undefined) return;
     this.#stopping = true;
-    this.#thread!.hold(); // keep Node alive until the worker has been joined
     if (!this.#failed) postPrivate(this.#port, KEY_STOP, 0);
     // The worker reaches the stop key only after every packet queued before it. Keep draining
     // the ring meanwhile (what comes now is stray: everything pending was settled or
     // abandoned), or a backlog larger than the ring leaves the worker waiting for space and
     // close() waiting for the worker — seen with a thread posting without pause.
-    let exited = false;
-    void this.#workerExited!.then(() => {
-      exited = true;
-    });
-    while (!exited) {
-      this.#ring.drain(deliver);
-      this.#thread!.checkAlive();
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    await this.#thread!.join({ everyMs: 1, meanwhile: () => this.#ring.drain(deliver) });
   }
 
   #fail(error: Error): void {

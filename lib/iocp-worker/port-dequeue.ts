@@ -1,11 +1,12 @@
 // PortDequeue: how packets leave the port in port mode — no worker and no ring: the reactor
-// thread itself blocks in GetQueuedCompletionStatusEx on its port, and cross-thread wakes arrive
-// there as KEY_WAKE packets (wakeup/port-wakeup.ts). Also decodes the entries a guest reactor's
-// helper thread dequeued from the same port on the loop's behalf (lib/guest/).
+// thread itself blocks in GetQueuedCompletionStatusEx on its port (cross-thread wakes arrive
+// there too, as KEY_WAKE packets: wakeup/port-wakeup.ts). Also decodes the entries a guest
+// reactor's helper thread dequeued from the same port on the loop's behalf (lib/guest/). Every
+// entry, wakes included, goes to one `deliver`: the key table's dispatch (completion-keys.ts).
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../win32/errors.ts';
 import { readEntry, type Completion } from './completion-ring.ts';
-import { ENTRY_SIZE, KEY_WAKE, MAX_ENTRIES_PER_DEQUEUE, RING_CAPACITY } from './protocol.ts';
+import { ENTRY_SIZE, MAX_ENTRIES_PER_DEQUEUE, RING_CAPACITY } from './protocol.ts';
 import type { Handle } from './handle-registry.ts';
 
 /** Packets one port-mode wait dequeues: the same batch bound as the worker's, for the same reason. */
@@ -39,7 +40,7 @@ export class PortDequeue {
    * socket readiness (AFD packets on the same first-in-first-out port) waited behind an ever
    * longer queue. Returns the packet count, wakes included.
    */
-  wait(timeoutMs: number, deliver: (entry: Completion) => void, onWake: () => void): number {
+  wait(timeoutMs: number, deliver: (entry: Completion) => void): number {
     let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
     let total = 0;
     while (total < RING_CAPACITY) {
@@ -49,7 +50,7 @@ export class PortDequeue {
         throw new WinError('GetQueuedCompletionStatusEx', errno);
       }
       const count = this.#removed[0]!;
-      this.dispatch(this.#entryWords, count, deliver, onWake);
+      this.dispatch(this.#entryWords, count, deliver);
       total += count;
       if (count < MAX_ENTRIES_PER_WAIT) break;
       ms = 0;
@@ -61,15 +62,10 @@ export class PortDequeue {
   }
 
   /**
-   * Dispatches `count` OVERLAPPED_ENTRYs that GetQueuedCompletionStatusEx wrote into `words` — this
-   * thread's own wait, or a guest reactor's helper thread's — in order: a KEY_WAKE packet calls
-   * `onWake` (a wake, not a completion), any other goes to `deliver`.
+   * Hands `count` OVERLAPPED_ENTRYs that GetQueuedCompletionStatusEx wrote into `words` — this
+   * thread's own wait, or a guest reactor's helper thread's — to `deliver`, in order.
    */
-  dispatch(words: Uint32Array, count: number, deliver: (entry: Completion) => void, onWake: () => void): void {
-    for (let i = 0; i < count; i++) {
-      const entry = readEntry(words, i, this.#entry);
-      if (entry.key === KEY_WAKE && entry.overlapped === 0) onWake();
-      else deliver(entry);
-    }
+  dispatch(words: Uint32Array, count: number, deliver: (entry: Completion) => void): void {
+    for (let i = 0; i < count; i++) deliver(readEntry(words, i, this.#entry));
   }
 }

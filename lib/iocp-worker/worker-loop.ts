@@ -21,6 +21,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
   const removed = new Uint32Array(1);
   Atomics.store(ring.control, STATE, RUNNING);
   try {
+    // ends: at the KEY_STOP packet the reactor posts when it closes, at EXITING, or when a dequeue fails (throws)
     for (;;) {
       if (Atomics.load(ring.control, EXITING) !== 0) return;
       const { slot, count } = ring.reserve(MAX_ENTRIES_PER_DEQUEUE);

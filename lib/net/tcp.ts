@@ -28,10 +28,23 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 
 /** The zero-byte send of `TcpStream.#throwIfReset`. */
 const NOTHING = new Uint8Array(0);
+/**
+ * Guest mode, and AFD readiness: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
+ * after a short read wait for readiness before that recv is tried again. 1 in 8 then costs
+ * select(0)/GetQueuedCompletionStatusEx(0), recv and WSAGetLastError more; a peer that has become
+ * fast waits at most 8 reads to be served inline again.
+ */
+const READINESS_READS = 8;
 
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
+  /**
+   * Guest mode and AFD readiness: reads after a short read that wait for readiness before trying the next
+   * iteration's recv again, set when that recv said WSAEWOULDBLOCK (the peer answers slower than
+   * an iteration). See `read`.
+   */
+  #readinessReadsLeft = 0;
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
@@ -55,9 +68,9 @@ export class TcpStream extends ReactorSocket {
    * (`lookupHost`; `localhost` is 127.0.0.1 then ::1) and its addresses are tried one after the
    * other, each with what remains of `timeoutMs`, until one connects (Node's `autoSelectFamily`,
    * without the overlap). `timeoutMs` and `signal` cover the lookup and every attempt. A refused
-   * connection rejects with WinError WSAECONNREFUSED (`nodeCode` ECONNREFUSED); when several
-   * addresses all failed, with an AggregateError of the attempts' errors, `code` and `nodeCode`
-   * the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
+   * connection rejects with WinError ECONNREFUSED (`winCode` WSAECONNREFUSED); when several
+   * addresses all failed, with an AggregateError of the attempts' errors, `code`, `errno`,
+   * `winCode`, `winErrno` and `syscall` the first one's; a name that does not resolve, with Node's dns error (ENOTFOUND).
    */
   static async connect(reactor: Reactor, host: string, port: number, options: IoOptions & { timeoutMs?: number } = {}): Promise<TcpStream> {
     checkReactor(reactor, 'TcpStream.connect: reactor');
@@ -90,14 +103,17 @@ export class TcpStream extends ReactorSocket {
           // abort, a timeout or a closed reactor ends the whole connect.
           if (!(error instanceof WinError)) throw error;
           failures.push(error);
-          tried.push(`${address.address} ${error.code}`);
+          tried.push(`${address.address} ${error.winCode}`);
         }
       }
       if (failures.length === 1) throw failures[0];
       const first = failures[0]!;
       throw Object.assign(new AggregateError(failures, `connect to ${host}:${port} failed on ${failures.length} addresses (${tried.join(', ')})`), {
         code: first.code,
-        nodeCode: first.nodeCode,
+        errno: first.errno,
+        winCode: first.winCode,
+        winErrno: first.winErrno,
+        syscall: first.syscall,
       });
     } finally {
       endTimer.abort();
@@ -149,13 +165,14 @@ export class TcpStream extends ReactorSocket {
     try {
       sock.setIntOption(this.socket, ws.IPPROTO_TCP, ws.TCP_KEEPALIVE, Math.max(1, Math.floor(initialDelayMs / 1000)));
     } catch (error) {
-      if (!(error instanceof WinError && error.code === 'WSAENOPROTOOPT')) throw error;
+      if (!(error instanceof WinError && error.winCode === 'WSAENOPROTOOPT')) throw error;
     }
   }
 
   /**
    * Reads what is there into `buffer` (waiting for at least one byte): the byte count, 0 at end of
-   * stream. One read at a time: a second one while the first waits gets BusyResourceError.
+   * stream. One read at a time: a second one while the first waits gets BusyResourceError. An
+   * already-aborted `signal` rejects with its reason and reads nothing, even with bytes waiting.
    */
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number> {
     this.check();
@@ -163,28 +180,53 @@ export class TcpStream extends ReactorSocket {
     options = checkOptions(options, 'TcpStream.read: options');
     const signal = checkSignal(options.signal, 'TcpStream.read: signal');
     if (this.#reading) throw new BusyResourceError('another task is already reading from this stream');
+    // Before recv: with bytes waiting, recv would take them and the read would resolve.
+    if (signal?.aborted) throw signal.reason;
     this.#reading = true;
     try {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
       // iteration, the loop has not polled since and the peer has had no time to answer what this
-      // task may just have sent (a request/response peer never has): recv would only say
-      // WSAEWOULDBLOCK, 3 wineserver requests under Wine wasted. So the read waits for the next
-      // iteration, then tries recv — and only if that says WSAEWOULDBLOCK waits for readiness.
-      // Not readiness first: an iteration later the bytes are usually there (a busy peer answers
-      // within a turn of the loop; under load the other tasks' work sits in between), and under
-      // Wine a select that finds a socket readable costs the wineserver far more than the recv
-      // (it polls the socket again and again until the bytes are read; docs/wine.md). A read that
-      // starts in a later iteration (its task did something else in between, or was deferred)
-      // tries recv at once.
+      // task may just have sent (a request/response peer never has): recv now would only say
+      // WSAEWOULDBLOCK. A read that starts in a later iteration (its task did something else in
+      // between, or was deferred) tries recv at once: the loop has polled since.
+      //
+      // Host mode with select or WSAPoll waits for readiness at once: the next iteration's poll, which comes anyway,
+      // reports the socket once the bytes are there — select, recv, send per echo round trip at one
+      // connection, the C select server's 3 native calls. (Waiting an iteration and trying recv
+      // first costs the same 3 when the peer has answered by then, and 6 when it has not: select(0),
+      // recv → WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait. It pays only under Wine,
+      // where a select that finds a socket readable costs the wineserver more than a recv;
+      // docs/wine.md.) Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
+      //
+      // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
+      // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
+      // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
+      // costs both whenever the poll after it finds nothing yet. So does a reactor whose readiness
+      // comes through its port (AFD): a readiness packet waits behind every completion queued
+      // before it, so a read that waits for readiness waits out any flood of completions (seen
+      // under Wine, where a thread posting at full speed keeps the port's backlog from draining:
+      // the fairness test's round trips during the flood never completed), where a recv tried
+      // after an iteration does not; it costs about one call more per round trip (the
+      // echo-calls table in docs/benchmarks.md). When that recv says
+      // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS reads after a
+      // short read wait for readiness instead, as in host mode, then it tries again.
       let waited = false;
+      let triedAfterIteration = false;
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          await this.reactor.checkpoint();
+          if ((this.reactor.guest || this.reactor.readinessQueuedOnPort) && this.#readinessReadsLeft === 0) {
+            await this.reactor.checkpoint();
+            if (signal?.aborted) throw signal.reason;
+            triedAfterIteration = true;
+          } else {
+            if (this.#readinessReadsLeft > 0) this.#readinessReadsLeft--;
+            await this.reactor.waitReadable(this.socket, options);
+          }
           waited = true;
-          if (signal?.aborted) throw signal.reason;
         }
       }
+      // ends: recv returns bytes or end of stream, or throws; each retry first waits for readiness, which a close or an abort rejects
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
@@ -196,6 +238,8 @@ export class TcpStream extends ReactorSocket {
           if (turn !== undefined) await turn;
           return n;
         }
+        if (triedAfterIteration) this.#readinessReadsLeft = READINESS_READS;
+        triedAfterIteration = false;
         await this.reactor.waitReadable(this.socket, options);
         waited = true;
       }
@@ -214,7 +258,7 @@ export class TcpStream extends ReactorSocket {
     try {
       sock.sendSome(this.socket, NOTHING);
     } catch (error) {
-      if (error instanceof WinError && error.errno === ERROR.WSAECONNRESET) throw new WinError('recv', ERROR.WSAECONNRESET);
+      if (error instanceof WinError && error.winErrno === ERROR.WSAECONNRESET) throw new WinError('recv', ERROR.WSAECONNRESET);
       // Anything else (WSAESHUTDOWN after our own shutdownWrite): end of stream, as recv said.
     }
   }
@@ -223,6 +267,7 @@ export class TcpStream extends ReactorSocket {
   async *readable(options: IoOptions & { chunkSize?: number } = {}): AsyncGenerator<Uint8Array> {
     options = checkOptions(options, 'TcpStream.readable: options');
     const buffer = new Uint8Array(checkInteger(options.chunkSize === undefined ? 65536 : options.chunkSize, 'TcpStream.readable: chunkSize', 1, 2 ** 31 - 1));
+    // ends: at end of stream (a read of 0), or when a read throws (closed, reset, aborted)
     for (;;) {
       const n = await this.read(buffer, options);
       if (n === 0) return;
@@ -298,9 +343,17 @@ export class TcpListener extends ReactorSocket implements AsyncIterable<TcpStrea
     });
   }
 
-  /** The next connection, as a TcpStream. */
+  /**
+   * The next connection, as a TcpStream. An already-aborted `signal` rejects with its reason and
+   * takes no connection, even with one waiting.
+   */
   async accept(options: IoOptions = {}): Promise<TcpStream> {
+    this.check();
     options = checkOptions(options, 'TcpListener.accept: options');
+    const signal = checkSignal(options.signal, 'TcpListener.accept: signal');
+    // Before accept: a connection in the backlog would be taken and returned.
+    if (signal?.aborted) throw signal.reason;
+    // ends: accept returns a connection, or throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const s = sock.acceptSocket(this.socket);

@@ -12,6 +12,7 @@ import { ClosedResourceError } from '../errors.ts';
 import { Turn } from '../fair-share.ts';
 import { checkBuffer } from '../buffers.ts';
 import { untilClosed } from '../until-closed.ts';
+import { checkSignal } from '../abort.ts';
 
 export interface Received {
   data: Uint8Array;
@@ -59,10 +60,18 @@ export class UdpSocket extends ReactorSocket implements AsyncIterable<Received> 
     }
   }
 
-  /** The next datagram, with its sender; `maxSize` (default 65536) bounds what is kept of it. */
+  /**
+   * The next datagram, with its sender; `maxSize` (default 65536) bounds what is kept of it. An
+   * already-aborted `signal` rejects with its reason and takes no datagram, even with one waiting.
+   */
   async receive(options: IoOptions & { maxSize?: number } = {}): Promise<Received> {
     options = checkOptions(options, 'UdpSocket.receive: options');
     const buffer = new Uint8Array(checkInteger(options.maxSize === undefined ? 65536 : options.maxSize, 'UdpSocket.receive: maxSize', 1, 2 ** 31 - 1));
+    const signal = checkSignal(options.signal, 'UdpSocket.receive: signal');
+    this.check();
+    // Before recvfrom: a queued datagram would be taken and returned.
+    if (signal?.aborted) throw signal.reason;
+    // ends: a datagram arrives, or recvfrom throws; each retry first waits for readiness, which a close or an abort rejects
     for (let waited = false; ; waited = true) {
       this.check();
       const got = sock.recvFrom(this.socket, buffer);

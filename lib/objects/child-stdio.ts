@@ -36,7 +36,10 @@ export function checkStdio(value: unknown, name: string): StdioOption {
 /**
  * A pipe for one of the child's streams. The parent's end is overlapped and made with
  * FILE_FLAG_FIRST_PIPE_INSTANCE and one instance, so a process that made the name first (or connects
- * second) cannot get in between. One direction only (PIPE_ACCESS_INBOUND/OUTBOUND), so a read on
+ * second) cannot get in between. Wine 8 ignores that flag; there the name's 64 random bits keep a
+ * squatter out (NamedPipeServer's instance count, createFirstInstance, cannot be read here:
+ * GetNamedPipeHandleStateW needs read access, which a one-direction server end lacks — measured,
+ * ERROR_ACCESS_DENIED). One direction only (PIPE_ACCESS_INBOUND/OUTBOUND), so a read on
  * stdin's end or a write on stdout's fails at once rather than waiting forever. The child's end is
  * synchronous: a child's C runtime and libuv expect blocking stdio handles.
  */

@@ -102,8 +102,11 @@ export class ConsoleInput implements AsyncIterable<ConsoleKeyEvent>, AsyncDispos
     this.#check();
     const user = checkSignal(options.signal);
     if (this.#reading) throw new BusyResourceError('another task is already reading this console');
+    // Before the records are read: an already-aborted read takes none, even with some waiting.
+    if (user?.aborted) throw user.reason;
     this.#reading = true;
     try {
+      // ends: at the first key record, or when the wait throws (closed, aborted); a pass that finds only other records has consumed them
       for (;;) {
         if (this.pending > 0) {
           const keys = this.#readRecords();

@@ -56,9 +56,15 @@ export interface WaitOptions {
 export interface ReactorStats {
   readWaiters: number;
   writeWaiters: number;
+  /** Timers pending: sleeps, deadline signals' timers and the waiter pool's own (a wait's timeout, an idle thread's retirement). */
   timers: number;
+  /** Of `timers`, those a task awaits (`sleep`, `sleepUntil`); the others keep nothing waiting. */
+  sleeps: number;
+  /** Call-soon callbacks queued for the next iteration. */
   callbacks: number;
+  /** Open channels, and those with a `receive()` waiting. */
   channels: number;
+  channelReceivers: number;
   /** Completed loop iterations (select calls made by the loop) since the reactor was created. */
   iterations: number;
   /** Times the wakeup socket was found readable and drained. */
@@ -68,6 +74,18 @@ export interface ReactorStats {
    * to the start of the next (dispatch, timers, call-soon, the tasks and Node's callbacks).
    */
   longestIterationMs: number;
+  /**
+   * Turns of Node's event loop the reactor let run before an iteration: host mode, `run`'s yields
+   * (a setImmediate each); guest mode, the iterations not made inline (each a setImmediate's
+   * step or the helper's message). Divided by `iterations`: Node turns per iteration.
+   */
+  nodeTurns: number;
+  /**
+   * Native (koffi) calls made on this thread since it loaded winmux, by Win32 function name. Per
+   * thread, not per reactor: two reactors on one thread share the counts, and the IOCP worker's,
+   * waiter threads' and guest helper's calls are not in them. Take differences.
+   */
+  nativeCalls: Record<string, number>;
   /** Operations that completed at once but whose tasks were held to the next iteration for fairness. */
   deferredOperations: number;
   /** Host mode: `run` is running. Guest mode: the loop is live (not closed). */

@@ -64,6 +64,7 @@ import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import type { KeySource } from '../iocp-worker/completion-keys.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
@@ -76,6 +77,7 @@ import { checkOptions } from '../arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
 import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
+import { nativeCallCounts } from '../win32/ffi.ts';
 
 /**
  * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
@@ -155,6 +157,8 @@ export class Reactor implements AsyncDisposable {
   #pollEndedAt: number | undefined;
   #longestIterationMs = 0;
   #wakeups = 0;
+  /** Host mode: `run`'s yields to Node's loop (guest mode counts its own, stats()). */
+  #nodeYields = 0;
   #running = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -255,6 +259,14 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
+   * @internal True when socket readiness arrives as packets on the completion port (AFD polls),
+   * behind whatever completions are queued there first; false for select and WSAPoll.
+   */
+  get readinessQueuedOnPort(): boolean {
+    return this.#backend.name === 'afd';
+  }
+
+  /**
    * Guest mode, as Node's `handle.ref()`: the reactor keeps the process alive while something
    * waits on it (the default). In host mode `run` holds the process while it runs; this is a no-op.
    */
@@ -326,8 +338,10 @@ export class Reactor implements AsyncDisposable {
     };
     main.then(markSettled, markSettled);
     try {
+      // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
       for (;;) {
         await yieldToNode();
+        this.#nodeYields++;
         if (this.#closed) break;
         if (settled) {
           // Call-soon work queued before the main task ended (say, by a task that then threw)
@@ -371,8 +385,9 @@ export class Reactor implements AsyncDisposable {
 
   /**
    * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
-   * needs no binding, so this only checks that no task here still waits on it
-   * (BusyResourceError otherwise). Returns the socket, to send on.
+   * needs no binding, so this checks that no task here still waits on it (BusyResourceError
+   * otherwise) and lets the backend forget it (AFD: its registration ends). Returns the socket,
+   * to send on.
    */
   release(socket: Socket | bigint): Socket {
     return this.#sockets.release(socket);
@@ -610,6 +625,14 @@ export class Reactor implements AsyncDisposable {
   }
 
   /**
+   * @internal A fresh completion key routed to the source `make` builds (a JobObject), and the
+   * port it is on; `remove` frees the key, `onWait` is told when a task starts waiting on it.
+   */
+  openCompletionSource<T extends KeySource>(make: (key: number, port: number, hooks: { remove: () => void; onWait: () => void }) => T): T {
+    return this.#iocp.openSource((key, remove) => make(key, this.#iocp.port, { remove, onWait: this.#refresh }));
+  }
+
+  /**
    * Hands an overlapped handle to the reactor whose `completionTarget()` is `target`; it must have
    * no pending operations here. Give the returned transfer to that reactor's `adoptHandle`. Where
    * the OS can detach a handle from a port (Windows 8.1+) it moves natively; elsewhere (Wine 8,
@@ -700,12 +723,16 @@ export class Reactor implements AsyncDisposable {
     for (const part of this.#parts) Object.assign(stats, part.stats());
     return Object.assign(stats, {
       timers: this.#timers.size,
+      sleeps: this.#timers.awaited,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
+      channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
       iterations: this.#iterations,
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,
       deferredOperations: this.#fair.deferredTotal,
+      nodeTurns: this.#guest !== undefined ? this.#guest.stats().guestTurns - this.#guest.inlineTurns : this.#nodeYields,
+      nativeCalls: nativeCallCounts(),
       running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,
       guest: this.#guest !== undefined,

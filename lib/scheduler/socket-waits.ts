@@ -170,12 +170,16 @@ export class SocketWaits implements PollingPart {
     this.#backend!.forget?.(socket);
   }
 
-  /** Checks that no task waits on `socket` here (BusyResourceError otherwise) and returns it, to hand on. */
+  /**
+   * Checks that no task waits on `socket` here (BusyResourceError otherwise), lets the backend
+   * forget it (AFD: its registration and any poll left armed), and returns it, to hand on.
+   */
   release(value: Socket | bigint): Socket {
     const socket = toSocket(value);
     if (this.#readers.has(socket) || this.#writers.has(socket)) {
       throw new BusyResourceError(`socket ${socket} still has waiters on this reactor: settle or abort them before releasing it`);
     }
+    this.#backend!.forget?.(socket);
     return socket;
   }
 

@@ -101,6 +101,7 @@ export class TimerHeap {
 
   #down(i: number): void {
     const n = this.#heap.length;
+    // ends: i moves to a child each pass (2i + 1 at least), so within log2(n) passes it has none
     for (;;) {
       const left = 2 * i + 1;
       const right = left + 1;

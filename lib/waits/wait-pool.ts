@@ -113,6 +113,11 @@ export class WaitPool implements LoopPart {
     return this.#threads.map((t) => t.started.threadId()).filter((id) => id !== 0);
   }
 
+  /** The waiter threads as started, reported or not (for tests that kill one while it starts). */
+  startedThreads(): StartedThread[] {
+    return this.#threads.map((t) => t.started);
+  }
+
   /** Results waiting to be dispatched. */
   hasPending(): boolean {
     return this.#threads.some((t) => Atomics.load(t.shared, RESULTS) !== 0);
@@ -319,24 +324,9 @@ export class WaitPool implements LoopPart {
     if (thread.stopping) return thread.exited;
     thread.stopping = true;
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    thread.started.hold(); // keep Node alive until it is joined
     Atomics.store(thread.shared, STOP, 1);
     kernel32.SetEvent(thread.control);
-    // A thread killed natively never exits through Node: look at its OS thread meanwhile.
-    let exited = false;
-    void thread.exited.then(() => {
-      exited = true;
-    });
-    while (!exited) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, THREAD_CHECK_MS);
-        void thread.exited.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      thread.started.checkAlive();
-    }
+    await thread.started.join(); // looks at the OS thread meanwhile: a killed one never exits through Node
     this.#dispatchThread(thread);
     // What a killed thread never answered ends here, as its cancellation asked (close: the reactor's error).
     for (const [slot, wait] of thread.waits.entries()) {

@@ -73,6 +73,7 @@ export function runWaiter(data: WaiterData): void {
     }
   };
 
+  // ends: when the pool sets STOP (and the control event), or a failed wait that no probe explains throws
   for (;;) {
     if (Atomics.load(shared, STOP) !== 0) {
       members.length = 0;

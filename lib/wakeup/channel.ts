@@ -82,12 +82,13 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
     } catch (error) {
       return Promise.reject(error);
     }
+    // Before the queue: an already-aborted receive takes no message, even with one waiting.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#queue.length > 0) {
       const message = this.#queue.shift()!;
       return whenTurn(this.#pace(this.#turn, false), message);
     }
     if (this.#closed) return Promise.reject(new ClosedResourceError('the channel is closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#receiver !== undefined) return Promise.reject(new BusyResourceError('ReactorChannel.receive: another task is already receiving'));
     return new Promise<T>((resolve, reject) => {
       this.#receiver = {

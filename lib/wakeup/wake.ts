@@ -64,13 +64,23 @@ export function wakeIfSleeping(state: Int32Array, to: WakeDestination): boolean 
 }
 
 /**
+ * How long `refuseWakes` waits for wakers already sending. A send or a post takes microseconds; a
+ * count still held after this belongs to a thread that died between its increment and its
+ * decrement — a worker terminated there skips its `finally` — and will never send. Waiting for it
+ * would block the reactor's thread (close runs there) forever.
+ */
+const REFUSE_WAKES_MAX_MS = 2000;
+
+/**
  * The reactor is closing: no waker may send from now on. Sets CLOSED, then waits until no waker
- * is between its CLOSED check and the end of its send; after this the destination (socket or
- * port) can be closed without a late wake reaching a reused handle value.
+ * is between its CLOSED check and the end of its send (for at most REFUSE_WAKES_MAX_MS); after
+ * this the destination (socket or port) can be closed without a late wake reaching a reused
+ * handle value.
  */
 export function refuseWakes(state: Int32Array): void {
   Atomics.store(state, CLOSED, 1);
-  for (let senders = Atomics.load(state, SENDERS); senders !== 0; senders = Atomics.load(state, SENDERS)) {
+  const deadline = Date.now() + REFUSE_WAKES_MAX_MS;
+  for (let senders = Atomics.load(state, SENDERS); senders !== 0 && Date.now() < deadline; senders = Atomics.load(state, SENDERS)) {
     Atomics.wait(state, SENDERS, senders, 10);
   }
 }

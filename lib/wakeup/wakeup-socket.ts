@@ -39,6 +39,7 @@ export class WakeupSocket {
    */
   drain(): number {
     let total = 0;
+    // ends: when recv finds the socket empty; wakers send at most one byte per WAKE_REQUESTED, which stays set until after this loop
     for (;;) {
       const n = recvSome(this.readEnd, this.#drainBuffer);
       if (n === null) break;

@@ -1,4 +1,5 @@
 // Windows error codes and the one error class that carries them.
+import { getSystemErrorMap } from 'node:util';
 import { WinmuxError } from '../winmux-error.ts';
 //
 // Win32 (`GetLastError`) and Winsock (`WSAGetLastError`) share one number space: Winsock codes
@@ -131,10 +132,13 @@ const BY_ERRNO: ReadonlyMap<number, readonly [number, string, string | null]> = 
 
 /** Numbers of the codes winmux tests for, by name (the inverse of the table above, for the ones used). */
 export const ERROR = {
+  ERROR_ACCESS_DENIED: 5,
   ERROR_INVALID_HANDLE: 6,
   ERROR_HANDLE_EOF: 38,
   ERROR_INVALID_PARAMETER: 87,
   ERROR_BROKEN_PIPE: 109,
+  ERROR_INSUFFICIENT_BUFFER: 122,
+  ERROR_BAD_PIPE: 230,
   ERROR_PIPE_BUSY: 231,
   ERROR_NO_DATA: 232,
   ERROR_PIPE_CONNECTED: 535,
@@ -172,35 +176,64 @@ export function nodeCodeOf(errno: number): string {
   return BY_ERRNO.get(errno)?.[2] ?? 'UNKNOWN';
 }
 
+/** libuv's error numbers by name (`ECONNRESET` → -4077 on Windows), from the running Node: made on first use. */
+let libuvErrnos: Map<string, number> | undefined;
+
+/** libuv's (negative) number for the code `name` (`ECONNRESET` → -4077), as Node's `errno`; undefined if the running Node has none. */
+export function libuvErrno(name: string): number | undefined {
+  libuvErrnos ??= new Map([...getSystemErrorMap()].map(([errno, [code]]) => [code, errno]));
+  return libuvErrnos.get(name);
+}
+
 export interface WinErrorOptions extends ErrorOptions {
   /** Follows the standard message after a colon. */
   detail?: string;
   /** The remote or local address the call was about (as Node's net errors carry). */
   address?: string;
   port?: number;
+  /**
+   * Node's code where the failing step gives the Windows error a meaning of its own, as libuv does
+   * (`uv_pipe_bind` says EADDRINUSE for CreateNamedPipeW's ERROR_ACCESS_DENIED); by default the
+   * table's.
+   */
+  nodeCode?: string;
 }
 
 /**
- * A failed Windows call: `errno` is the number `GetLastError`/`WSAGetLastError` returned right
- * after the call, `code` its Windows name, `nodeCode` the code Node gives the same failure
- * (`ECONNREFUSED` for WSAECONNREFUSED: the table WINDOWS_ERRORS above), `syscall` the Win32 function
- * that failed. Connects and binds also carry `address` and `port`, as Node's errors do.
+ * A failed Windows call, shaped like the error Node gives for the same failure, so a Node-style
+ * check (`err.code === 'ECONNREFUSED'`, `'ENOENT'`, `'EADDRINUSE'`) matches it as it is:
+ * - `code`: Node's code, libuv's name for the Windows error (`uv_translate_sys_error`: the table
+ *   WINDOWS_ERRORS above). Where libuv maps the error to nothing (Node then says `UNKNOWN`), `code`
+ *   is the Windows name instead (`ERROR_PIPE_CONNECTED`): `UNKNOWN` would tell a caller nothing.
+ * - `errno`: libuv's negative number for that code, as Node's (`UNKNOWN`'s, -4094, where `code`
+ *   is a Windows name).
+ * - `winCode`: the Windows name (`WSAECONNREFUSED`); `winErrno`: the number `GetLastError` or
+ *   `WSAGetLastError` returned right after the call (10061).
+ * - `syscall`: the Win32 function that failed (Node names its own step: `connect`, `open`).
+ * Connects and binds also carry `address` and `port`, as Node's errors do. The message is
+ * `<syscall> <code> <winCode> (<winErrno>)`, or `<syscall> <winCode> (<winErrno>)` where the two
+ * codes are the same.
  */
 export class WinError extends WinmuxError {
   override readonly name = 'WinError';
-  readonly errno: number;
   readonly code: string;
-  readonly nodeCode: string;
+  readonly errno: number | undefined;
+  readonly winCode: string;
+  readonly winErrno: number;
   readonly syscall: string;
   readonly address?: string;
   readonly port?: number;
 
-  constructor(syscall: string, errno: number, options?: WinErrorOptions) {
-    const code = errorName(errno);
-    super(`${syscall} ${code} (${errno})${options?.detail ? `: ${options.detail}` : ''}`, options);
-    this.errno = errno;
+  constructor(syscall: string, winErrno: number, options?: WinErrorOptions) {
+    const winCode = errorName(winErrno);
+    const nodeCode = options?.nodeCode ?? nodeCodeOf(winErrno);
+    const code = nodeCode === 'UNKNOWN' ? winCode : nodeCode;
+    const codes = code === winCode ? winCode : `${code} ${winCode}`;
+    super(`${syscall} ${codes} (${winErrno})${options?.detail ? `: ${options.detail}` : ''}`, options);
     this.code = code;
-    this.nodeCode = nodeCodeOf(errno);
+    this.errno = libuvErrno(nodeCode);
+    this.winCode = winCode;
+    this.winErrno = winErrno;
     this.syscall = syscall;
     if (options?.address !== undefined) this.address = options.address;
     if (options?.port !== undefined) this.port = options.port;

@@ -18,7 +18,25 @@ export function loadLibrary(name: string): Library {
 }
 
 /**
- * Declares one function of `library` from a C prototype; `F` is its TypeScript signature.
+ * Native calls made on this JS thread, by Win32 function name: one counter per declared function,
+ * bumped by its wrapper before the call (a failed call counts too). Per thread, not per reactor:
+ * each thread loads its own copy of this module (and of koffi's bindings), so the main thread's
+ * counts leave out the IOCP worker's, the waiter threads' and a guest helper's calls. Cheap
+ * enough to stay on (bench/ffi-calls.ts measures it: a property increment on an object the
+ * closure holds).
+ */
+const callCounters: { name: string; calls: number }[] = [];
+
+/** Native calls made on this thread so far, by Win32 function name (functions never called left out). */
+export function nativeCallCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { name, calls } of callCounters) if (calls > 0) counts[name] = (counts[name] ?? 0) + calls;
+  return counts;
+}
+
+/**
+ * Declares one function of `library` from a C prototype; `F` is its TypeScript signature. Its
+ * calls are counted (`nativeCallCounts`).
  *
  * String parameters (`str16`, `str`) are checked before the call: koffi takes a number given for
  * one as an address, so `File.open(reactor, 5)` read memory at address 5 and killed the process
@@ -26,9 +44,16 @@ export function loadLibrary(name: string): Library {
  */
 export function declare<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F {
   const fn = library.func(prototype) as unknown as (...args: unknown[]) => unknown;
-  const strings = stringParameters(prototype);
-  if (strings.length === 0) return fn as unknown as F;
   const name = /(\w+)\s*\(/.exec(prototype)?.[1] ?? 'a Win32 function';
+  const counter = { name, calls: 0 };
+  callCounters.push(counter);
+  const strings = stringParameters(prototype);
+  if (strings.length === 0) {
+    return ((...args: unknown[]) => {
+      counter.calls++;
+      return fn(...args);
+    }) as unknown as F;
+  }
   return ((...args: unknown[]) => {
     for (const [index, parameter] of strings) {
       const value = args[index];
@@ -36,8 +61,14 @@ export function declare<F extends (...args: never[]) => unknown>(library: Librar
         throw new TypeError(`${name}: ${parameter} must be a string, got ${typeof value}`);
       }
     }
+    counter.calls++;
     return fn(...args);
   }) as unknown as F;
+}
+
+/** @internal The bare koffi function, uncounted: only for bench/ffi-calls.ts, which measures what counting costs. */
+export function declareUncounted<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F {
+  return library.func(prototype) as unknown as F;
 }
 
 /** The positions and names of a prototype's string parameters. */

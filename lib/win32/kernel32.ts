@@ -8,6 +8,9 @@ export const CloseHandle = declare<(handle: PointerValue) => number>(kernel32, '
 export const LocalFree = declare<(memory: unknown) => unknown>(kernel32, 'void * __stdcall LocalFree(void *hMem)');
 export const GetCurrentProcessId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentProcessId()');
 export const GetCurrentThreadId = declare<() => number>(kernel32, 'uint32_t __stdcall GetCurrentThreadId()');
+/** Wine 8 and 10 implement it as a stub that succeeds with a count of 0 (see diagnostics.ts). */
+export const GetProcessHandleCount = declare<(process: PointerValue, count: Uint32Array) => number>(
+  kernel32, 'int __stdcall GetProcessHandleCount(void *hProcess, _Out_ uint32_t *pdwHandleCount)');
 export const CreateToolhelp32Snapshot = declare<(flags: number, processId: number) => PointerValue>(
   kernel32, 'void * __stdcall CreateToolhelp32Snapshot(uint32_t dwFlags, uint32_t th32ProcessID)');
 export const Thread32First = declare<(snapshot: PointerValue, entry: Uint8Array) => number>(
@@ -76,6 +79,33 @@ export const GetFileInformationByHandle = declare<(file: PointerValue, info: Uin
   kernel32, 'int __stdcall GetFileInformationByHandle(void *hFile, _Out_ void *lpFileInformation)');
 export const DisconnectNamedPipe = declare<(pipe: PointerValue) => number>(
   kernel32, 'int __stdcall DisconnectNamedPipe(void *hNamedPipe)');
+/**
+ * `curInstances` receives how many instances the pipe's name has, made by any process: 1 for the
+ * first instance of a new pipe. The other outputs are not asked for.
+ */
+export const GetNamedPipeHandleStateW = declare<
+  (pipe: PointerValue, state: null, curInstances: Uint32Array, maxCollection: null, collectTimeout: null, userName: null, userNameSize: number) => number
+>(kernel32, 'int __stdcall GetNamedPipeHandleStateW(void *hNamedPipe, _Out_ uint32_t *lpState, _Out_ uint32_t *lpCurInstances, _Out_ uint32_t *lpMaxCollectionCount, _Out_ uint32_t *lpCollectDataTimeout, _Out_ uint16_t *lpUserName, uint32_t nMaxUserNameSize)');
+/** What an open handle is: FILE_TYPE_DISK, FILE_TYPE_CHAR, FILE_TYPE_PIPE, or FILE_TYPE_UNKNOWN (also on failure). */
+export const GetFileType = declare<(file: PointerValue) => number>(kernel32, 'uint32_t __stdcall GetFileType(void *hFile)');
+export const FILE_TYPE_UNKNOWN = 0;
+export const FILE_TYPE_DISK = 1;
+export const FILE_TYPE_CHAR = 2;
+export const FILE_TYPE_PIPE = 3;
+
+// Paths and directories, for finding the program a child process runs. Each of the three
+// string-returning calls writes at most `size` UTF-16 units (NUL included) and returns the length
+// written without the NUL, or, when the buffer is too small, the size needed with the NUL; 0 on failure.
+/** The path made absolute the way CreateFileW would (against the current directory; `.`/`..` resolved; trailing dots and spaces of the last name removed). */
+export const GetFullPathNameW = declare<(name: string, size: number, buffer: Uint16Array, filePart: null) => number>(
+  kernel32, 'uint32_t __stdcall GetFullPathNameW(str16 lpFileName, uint32_t nBufferLength, _Out_ uint16_t *lpBuffer, void *lpFilePart)');
+export const GetSystemDirectoryW = declare<(buffer: Uint16Array, size: number) => number>(
+  kernel32, 'uint32_t __stdcall GetSystemDirectoryW(_Out_ uint16_t *lpBuffer, uint32_t uSize)');
+export const GetWindowsDirectoryW = declare<(buffer: Uint16Array, size: number) => number>(
+  kernel32, 'uint32_t __stdcall GetWindowsDirectoryW(_Out_ uint16_t *lpBuffer, uint32_t uSize)');
+/** The file's attributes (FILE_ATTRIBUTE_*), or INVALID_FILE_ATTRIBUTES when there is none by that name. */
+export const GetFileAttributesW = declare<(name: string) => number>(kernel32, 'uint32_t __stdcall GetFileAttributesW(str16 lpFileName)');
+export const INVALID_FILE_ATTRIBUTES = 0xffff_ffff;
 
 export const INFINITE = 0xffff_ffff;
 export const GENERIC_READ = 0x8000_0000;
@@ -127,6 +157,17 @@ export const OpenThread = declare<(access: number, inherit: number, threadId: nu
 /** Ends a thread at once, without running any of its code: for tests that kill winmux's threads. */
 export const TerminateThread = declare<(thread: PointerValue, code: number) => number>(
   kernel32, 'int __stdcall TerminateThread(void *hThread, uint32_t dwExitCode)');
+/** The id of the thread `thread` is a handle to (0 on failure). */
+export const GetThreadId = declare<(thread: PointerValue) => number>(kernel32, 'uint32_t __stdcall GetThreadId(void *Thread)');
+/** Access right GetThreadId needs. */
+export const THREAD_QUERY_LIMITED_INFORMATION = 0x0800;
+/**
+ * A thread's creation, exit, kernel and user times (FILETIMEs: 100 ns units, 8 bytes each) — for
+ * tests that wait until a thread has stopped running before killing it. Under Wine the CPU times
+ * come from /proc, in clock ticks (10 ms).
+ */
+export const GetThreadTimes = declare<(thread: PointerValue, creation: BigUint64Array, exit: BigUint64Array, kernel: BigUint64Array, user: BigUint64Array) => number>(
+  kernel32, 'int __stdcall GetThreadTimes(void *hThread, _Out_ void *lpCreationTime, _Out_ void *lpExitTime, _Out_ void *lpKernelTime, _Out_ void *lpUserTime)');
 /** Access right to wait on an object (a thread handle is signalled when the thread ends). */
 export const SYNCHRONIZE = 0x0010_0000;
 export const THREAD_TERMINATE = 0x1;
@@ -134,11 +175,13 @@ export const THREAD_TERMINATE = 0x1;
 export const WaitForMultipleObjects = declare<(count: number, handles: Uint8Array, waitAll: number, milliseconds: number) => number>(
   kernel32, 'uint32_t __stdcall WaitForMultipleObjects(uint32_t nCount, const void *lpHandles, int bWaitAll, uint32_t dwMilliseconds)');
 /**
+ * `app`: the full path of the program, or null to have CreateProcessW search for the command
+ * line's first word (which searches the current directory too: spawnProcess never passes null).
  * `commandLine` must be writable UTF-16 (CreateProcessW may modify it), NUL-terminated. `startup`
  * is a STARTUPINFOW, or a STARTUPINFOEXW with EXTENDED_STARTUPINFO_PRESENT in `flags`.
  */
 export const CreateProcessW = declare<
-  (app: null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
+  (app: string | null, commandLine: Uint8Array, processAttributes: null, threadAttributes: null, inherit: number, flags: number, environment: Uint8Array | null, cwd: string | null, startup: Uint8Array, info: Uint8Array) => number
 >(kernel32, 'int __stdcall CreateProcessW(str16 lpApplicationName, _Inout_ void *lpCommandLine, void *lpProcessAttributes, void *lpThreadAttributes, int bInheritHandles, uint32_t dwCreationFlags, void *lpEnvironment, str16 lpCurrentDirectory, void *lpStartupInfo, _Out_ void *lpProcessInformation)');
 export const GetExitCodeProcess = declare<(process: PointerValue, code: Uint32Array) => number>(
   kernel32, 'int __stdcall GetExitCodeProcess(void *hProcess, _Out_ uint32_t *lpExitCode)');
@@ -206,3 +249,52 @@ export const WriteConsoleInputW = declare<(console: PointerValue, records: Uint8
   kernel32, 'int __stdcall WriteConsoleInputW(void *hConsoleInput, const void *lpBuffer, uint32_t nLength, _Out_ uint32_t *lpNumberOfEventsWritten)');
 /** INPUT_RECORD.EventType of a KEY_EVENT_RECORD. */
 export const KEY_EVENT = 0x0001;
+
+// Job objects (jobapi2.h, winnt.h). A job groups processes: a process started by a member joins
+// the job too (unless it breaks away), TerminateJobObject ends every member, and a job associated
+// with a completion port posts JOB_OBJECT_MSG_* packets to it: key = the job's CompletionKey,
+// lpOverlapped = the process id, dwNumberOfBytesTransferred = the message id. Microsoft documents
+// these messages as not guaranteed (JOBOBJECT_ASSOCIATE_COMPLETION_PORT remarks).
+export const CreateJobObjectW = declare<(security: null, name: null) => PointerValue>(
+  kernel32, 'void * __stdcall CreateJobObjectW(void *lpJobAttributes, str16 lpName)');
+export const AssignProcessToJobObject = declare<(job: PointerValue, process: PointerValue) => number>(
+  kernel32, 'int __stdcall AssignProcessToJobObject(void *hJob, void *hProcess)');
+export const TerminateJobObject = declare<(job: PointerValue, exitCode: number) => number>(
+  kernel32, 'int __stdcall TerminateJobObject(void *hJob, uint32_t uExitCode)');
+export const SetInformationJobObject = declare<(job: PointerValue, infoClass: number, info: Uint8Array, length: number) => number>(
+  kernel32, 'int __stdcall SetInformationJobObject(void *hJob, int JobObjectInformationClass, void *lpJobObjectInformation, uint32_t cbJobObjectInformationLength)');
+export const QueryInformationJobObject = declare<(job: PointerValue, infoClass: number, info: Uint8Array, length: number, returned: Uint32Array | null) => number>(
+  kernel32, 'int __stdcall QueryInformationJobObject(void *hJob, int JobObjectInformationClass, _Out_ void *lpJobObjectInformation, uint32_t cbJobObjectInformationLength, _Out_ uint32_t *lpReturnLength)');
+/** `job` null: whether the process is in any job. `result` receives a BOOL. */
+export const IsProcessInJob = declare<(process: PointerValue, job: PointerValue | null, result: Uint32Array) => number>(
+  kernel32, 'int __stdcall IsProcessInJob(void *ProcessHandle, void *JobHandle, _Out_ int *Result)');
+/** The thread's previous suspend count, or (DWORD)-1 on failure. */
+export const ResumeThread = declare<(thread: PointerValue) => number>(kernel32, 'uint32_t __stdcall ResumeThread(void *hThread)');
+/** A handle to process `processId`, or null (GetLastError says why: ERROR_INVALID_PARAMETER when no such process). */
+export const OpenProcess = declare<(access: number, inherit: number, processId: number) => PointerValue>(
+  kernel32, 'void * __stdcall OpenProcess(uint32_t dwDesiredAccess, int bInheritHandle, uint32_t dwProcessId)');
+
+/** JOBOBJECTINFOCLASS values. */
+export const JobObjectBasicProcessIdList = 3;
+export const JobObjectAssociateCompletionPortInformation = 7;
+export const JobObjectExtendedLimitInformation = 9;
+/** JOBOBJECT_BASIC_LIMIT_INFORMATION.LimitFlags bits. */
+export const JOB_OBJECT_LIMIT_BREAKAWAY_OK = 0x800;
+export const JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000;
+export const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
+/** JOB_OBJECT_MSG_* ids, the dwNumberOfBytesTransferred of a job's packet. */
+export const JOB_OBJECT_MSG_END_OF_JOB_TIME = 1;
+export const JOB_OBJECT_MSG_END_OF_PROCESS_TIME = 2;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_LIMIT = 3;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO = 4;
+export const JOB_OBJECT_MSG_NEW_PROCESS = 6;
+export const JOB_OBJECT_MSG_EXIT_PROCESS = 7;
+export const JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS = 8;
+export const JOB_OBJECT_MSG_PROCESS_MEMORY_LIMIT = 9;
+export const JOB_OBJECT_MSG_JOB_MEMORY_LIMIT = 10;
+/** OpenProcess rights: read the exit code (and wait, with SYNCHRONIZE); end it. */
+export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+export const PROCESS_TERMINATE = 0x1;
+/** CreateProcessW flags: start with the first thread suspended; leave the parent's job(s) (each must allow it: JOB_OBJECT_LIMIT_BREAKAWAY_OK). */
+export const CREATE_SUSPENDED = 0x4;
+export const CREATE_BREAKAWAY_FROM_JOB = 0x0100_0000;

@@ -79,15 +79,15 @@ export const THREADENTRY32 = {
 } as const;
 
 /**
- * `SYSTEM_HANDLE_INFORMATION` (NtQuerySystemInformation class 16): `ULONG NumberOfHandles` at 0,
- * then 24-byte `SYSTEM_HANDLE_TABLE_ENTRY_INFO` entries from 8, each starting with the owning
- * process id as a USHORT (the low 16 bits of the pid).
+ * `SYSTEM_HANDLE_INFORMATION_EX` (NtQuerySystemInformation class 64): `ULONG_PTR NumberOfHandles`
+ * at 0, then 40-byte `SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX` entries from 16, each with the owning
+ * process id as a `ULONG_PTR` at 8 (the older class 16 keeps only the pid's low 16 bits).
  */
-export const SYSTEM_HANDLE_INFORMATION = {
+export const SYSTEM_HANDLE_INFORMATION_EX = {
   COUNT: 0,
-  ENTRIES: 8,
-  ENTRY_SIZE: 24,
-  ENTRY_PROCESS_ID: 0,
+  ENTRIES: 16,
+  ENTRY_SIZE: 40,
+  ENTRY_PROCESS_ID: 8,
 } as const;
 
 /** `OVERLAPPED`: the kernel owns it while an operation is pending. */
@@ -201,4 +201,29 @@ export const FILE_NOTIFY_INFORMATION = {
 export const BY_HANDLE_FILE_INFORMATION = {
   SIZE: 52,
   FILE_ATTRIBUTES: 0,
+} as const;
+
+/** `JOBOBJECT_ASSOCIATE_COMPLETION_PORT`: `PVOID CompletionKey` at 0, `HANDLE CompletionPort` at 8. */
+export const JOBOBJECT_ASSOCIATE_COMPLETION_PORT = {
+  SIZE: 16,
+  KEY: 0,
+  PORT: 8,
+} as const;
+
+/**
+ * `JOBOBJECT_EXTENDED_LIMIT_INFORMATION` (144 bytes on x64): its first member, a
+ * JOBOBJECT_BASIC_LIMIT_INFORMATION, has `DWORD LimitFlags` at 16 (after two LARGE_INTEGER time
+ * limits); the rest (working sets, affinity, IO_COUNTERS, memory limits) winmux leaves at 0.
+ */
+export const JOBOBJECT_EXTENDED_LIMIT_INFORMATION = {
+  SIZE: 144,
+  LIMIT_FLAGS: 16,
+} as const;
+
+/** `JOBOBJECT_BASIC_PROCESS_ID_LIST`: two DWORD counts (assigned, in the list), then ULONG_PTR ids from 8. */
+export const JOBOBJECT_BASIC_PROCESS_ID_LIST = {
+  ASSIGNED: 0,
+  IN_LIST: 4,
+  IDS: 8,
+  ID_SIZE: 8,
 } as const;

@@ -225,6 +225,7 @@ export function loopbackPair(): [Socket, Socket] {
     client = createSocket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP);
     connectSocket(client, '127.0.0.1', port); // blocking: loopback completes at once
     const expected = localAddress(client);
+    // ends: our client's connection is queued already (connect returned), and the accept queue, first in first out, holds at most the backlog before it
     for (;;) {
       server = acceptSocket(listener)!; // blocking listener: never null
       const peer = remoteAddress(server);

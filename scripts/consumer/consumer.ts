@@ -8,9 +8,15 @@ import {
   WinmuxError,
   ClosedResourceError,
   WinError,
+  serveHttp,
+  socketConnector,
   type ReactorOptions,
   type ReactorStats,
 } from 'winmux';
+import http from 'node:http';
+import type net from 'node:net';
+import { once } from 'node:events';
+import { WebSocket, WebSocketServer } from 'ws';
 
 /** One TCP echo round trip on `reactor`, inside its run loop. */
 async function echoOnce(reactor: Reactor, text: string): Promise<string> {
@@ -62,7 +68,7 @@ for (const options of modes) {
   }
 }
 
-// A refused connection is a WinError with the Winsock name.
+// A refused connection is a WinError whose code is Node's, the Winsock name in winCode.
 const reactor = new Reactor();
 try {
   const refused = await reactor.run(async () => {
@@ -71,12 +77,37 @@ try {
     listener.close();
     return TcpStream.connect(reactor, '127.0.0.1', port, { timeoutMs: 5000 }).then(
       (stream) => { stream.close(); return 'connected'; },
-      (error: unknown) => (error instanceof WinError ? error.code : `not a WinError: ${String(error)}`),
+      (error: unknown) => (error instanceof WinError && error.code === 'ECONNREFUSED' ? `${error.code} (${error.winCode})` : `not ECONNREFUSED: ${String(error)}`),
     );
   });
   results.push(`refused: ${refused}`);
 } finally {
   await reactor.close();
+}
+
+// A ws server and a ws client, both over winmux, in guest mode: one message each way.
+const guest = new Reactor({ guest: true });
+try {
+  const wss = new WebSocketServer({ noServer: true });
+  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`echo ${String(data)}`)));
+  const server = http.createServer();
+  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
+  const listener = TcpListener.listen(guest, { host: '127.0.0.1', port: 0 });
+  const served = serveHttp(listener, server);
+  const createConnection = socketConnector(guest) as unknown as typeof net.createConnection;
+  const client = new WebSocket(`ws://127.0.0.1:${listener.address.port}/`, { createConnection });
+  await once(client, 'open');
+  client.send('over winmux');
+  const [reply] = await once(client, 'message');
+  client.close();
+  await once(client, 'close');
+  wss.close();
+  server.close();
+  listener.close();
+  await served;
+  results.push(`ws: ${String(reply)}`);
+} finally {
+  await guest.close();
 }
 
 console.log(`winmux consumer ok: ${results.join('; ')}`);

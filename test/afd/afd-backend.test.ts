@@ -40,7 +40,7 @@ describe.each([
       jar.closeNow(a);
       const error = await onA;
       expect(error).toBeInstanceOf(WinError);
-      expect((error as WinError).code).toBe('WSAENOTSOCK');
+      expect((error as WinError).winCode).toBe('WSAENOTSOCK');
       expect(onB.settled).toBe(false);
       winsock.sendSome(peerB, new Uint8Array([1]));
       await onB.promise;

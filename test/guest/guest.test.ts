@@ -16,6 +16,7 @@ import { NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, 
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { countNodeTicks } from '../helpers/node-ticks.ts';
+import { allowLeft } from '../helpers/loop-empty.ts';
 import { kGuestLoop } from '../../lib/scheduler/reactor.ts';
 import { MAX_INLINE_ITERATIONS } from '../../lib/guest/guest-loop.ts';
 
@@ -139,6 +140,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
       });
     });
     // Accept on winmux; each connection becomes a Node Duplex that http parses.
+    const connections: ReturnType<typeof toNodeDuplex>[] = []; // destroyed at the end: the keep-alive one's server end still reads
     const accepting = (async () => {
       for (;;) {
         let stream: TcpStream;
@@ -147,7 +149,9 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
         } catch {
           return;
         }
-        server.emit('connection', toNodeDuplex(stream));
+        const duplex = toNodeDuplex(stream);
+        connections.push(duplex);
+        server.emit('connection', duplex);
       }
     })();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -175,6 +179,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
       expect((await request('GET', '/two')).body.toString()).toBe('hello /two');
     } finally {
       agent.destroy();
+      for (const duplex of connections) duplex.destroy();
       server.close();
       listener.close();
       await accepting;
@@ -326,6 +331,7 @@ describe.each(GUEST_MODES)('guest mode ($name)', ({ mode }) => {
     const reading = reactor.waitReadable(a);
     const outcomes = Promise.allSettled([sleeping, reading]);
     await delay(20);
+    allowLeft(reactor, { sleeps: 1, readWaiters: 1 });
     await reactor.close();
     for (const outcome of await outcomes) {
       expect(outcome.status).toBe('rejected');

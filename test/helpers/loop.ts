@@ -3,7 +3,7 @@
 // The bound is a number of loop iterations, not a time: on a busy 2-core machine the thread that
 // delivers the packet can be starved for a long while, and a short clock bound then fails a
 // correct reactor (issue: the AFD stats() test that failed under a CPU hog).
-import type { Reactor } from '../../lib/index.ts';
+import { processHandleCount, type Reactor } from '../../lib/index.ts';
 
 /**
  * Turns the loop — each turn blocks until an event or `stepMs` — until `condition()` holds or
@@ -44,4 +44,23 @@ export async function settled<T>(reactor: Reactor, read: () => T, same: (a: T, b
     last = now;
   }
   return last;
+}
+
+/**
+ * The process's handle count once it is back at `expected`, or its last reading after 100 pauses:
+ * assert on it. A leak stays; a handle another thread holds for a moment does not (Node's and
+ * vitest's own file reads, and under Wine 10 the wait object of a thread blocked on a completion
+ * port, which that thread swaps when it next blocks). `pause` is `() => reactor.sleep(10)` inside
+ * `reactor.run`; outside, a 10 ms Node timer.
+ */
+export async function handleCountBackTo(
+  expected: number,
+  pause: () => Promise<unknown> = () => new Promise((resolve) => setTimeout(resolve, 10)),
+): Promise<number> {
+  let count = processHandleCount();
+  for (let i = 0; i < 100 && count !== expected; i++) {
+    await pause();
+    count = processHandleCount();
+  }
+  return count;
 }

@@ -1,5 +1,17 @@
-// The two places a reactor's thread can block once per iteration (ReactorOptions.waitIn): test
-// files that exercise the loop run their whole suite in each.
+// The two places a reactor's thread can block once per iteration (ReactorOptions.waitIn), each in
+// host and guest mode: test files that exercise the loop run their cases in each.
+//
+// Which cases run in every mode, and which once (the rule; a new test follows it):
+// - Every mode, where the mode changes the path under test: how the loop wakes (the wakeup socket,
+//   a packet on the port, the guest's helper thread), how a completion or readiness is dispatched,
+//   close() and what it cancels, faults, and each family's waits (socket readiness, overlapped
+//   operations, object waits) as they end in the loop.
+// - Once, in the default mode (`runsOnce(name)`), where the same code runs whatever the mode:
+//   argument checks at the call, command-line building and program search, what CreateProcessW is
+//   given (cwd, env, inherited handles), the waiter pool's own bookkeeping (threads per wait, reuse,
+//   retirement, a semaphore's count), and the results of a call that completes before any wait.
+//   Such a case in a `describe.each(LOOP_MODES)` block goes inside `if (runsOnce(name)) { … }`, so
+//   it is registered once, not skipped three times.
 import type { ReactorOptions } from '../../lib/index.ts';
 
 /** `inPort`: the loop dequeues from the port itself (no IOCP worker thread). */
@@ -10,3 +22,8 @@ export const LOOP_MODES: { name: string; mode: ReactorOptions; inPort: boolean }
   { name: 'guest select', mode: { guest: true }, inPort: false },
   { name: 'guest port', mode: { guest: true, readiness: 'afd' }, inPort: true },
 ];
+
+/** True for the default mode only: a mode-independent case runs there (the rule above). */
+export function runsOnce(name: string): boolean {
+  return name === LOOP_MODES[0]!.name;
+}

@@ -19,12 +19,16 @@ export class SocketJar {
   }
 
   /**
-   * A connected pair whose first socket has SO_SNDBUF 10000, so `fillSendBuffer` fills it after
-   * a few sends and a writer can be made to wait.
+   * A connected pair whose first socket has SO_SNDBUF 10000 and whose second has SO_RCVBUF 10000,
+   * so `fillSendBuffer` fills both after a few sends and a writer can be made to wait. A receive
+   * buffer set explicitly stays that size: left to itself, Linux (under Wine) grows the window as
+   * data arrives, and a socket just filled turned writable again a moment later — under Wine 8
+   * sometimes, under Wine 10 every time.
    */
   smallBufferPair(): [number, number] {
     const pair = this.pair();
     winsock.setIntOption(pair[0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
+    winsock.setIntOption(pair[1], winsock.SOL_SOCKET, winsock.SO_RCVBUF, 10000);
     return pair;
   }
 
@@ -86,7 +90,12 @@ export class SocketJar {
   }
 }
 
-/** Sends until the kernel refuses more (the send buffer and the peer's receive buffer are full). */
+/**
+ * Sends until the kernel refuses more (the send buffer and the peer's receive buffer are full).
+ * Under Wine 10 the last send is taken whole and what Linux's buffers do not hold waits in Wine's
+ * queue (docs/wine.md); with `smallBufferPair`'s fixed buffers that remainder cannot drain while
+ * the peer does not read, so the socket stays full under either Wine.
+ */
 export function fillSendBuffer(s: number): number {
   const chunk = new Uint8Array(65536);
   let total = 0;

@@ -445,7 +445,7 @@ describe.each(GUEST_MODES)('http over winmux ($name)', ({ mode }) => {
     // The Windows name stays, and the WinError from recv is the cause.
     expect(error.winCode).toBe('WSAECONNRESET');
     expect(error.cause).toBeInstanceOf(WinError);
-    expect(error.cause).toMatchObject({ code: 'WSAECONNRESET', nodeCode: 'ECONNRESET' });
+    expect(error.cause).toMatchObject({ code: 'ECONNRESET', winCode: 'WSAECONNRESET' });
   });
 
   test("an http server over winmux gets a client's reset mid-request as a clientError whose code is ECONNRESET", async () => {

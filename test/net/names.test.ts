@@ -75,9 +75,9 @@ describe('host names', () => {
     refuseOn('IPv6', port);
     const error = await reactor.run(() => TcpStream.connect(reactor, 'localhost', port).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(AggregateError);
-    expect(error).toMatchObject({ code: 'WSAECONNREFUSED', nodeCode: 'ECONNREFUSED' });
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', winCode: 'WSAECONNREFUSED' });
     const attempts = (error as AggregateError).errors as WinError[];
-    expect(attempts.map((e) => [e.address, e.port, e.nodeCode])).toEqual([
+    expect(attempts.map((e) => [e.address, e.port, e.code])).toEqual([
       ['127.0.0.1', port, 'ECONNREFUSED'],
       ['::1', port, 'ECONNREFUSED'],
     ]);

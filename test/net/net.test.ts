@@ -8,11 +8,14 @@ import { checkResourcesReleased } from '../helpers/resources.ts';
 import { Closers } from '../helpers/closers.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
+import { writeUntilOneWaits } from '../helpers/waiting-write.ts';
 
 checkResourcesReleased();
 
 describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
+  /** TcpStream.read tries recv an iteration after a short read (guest mode, AFD readiness) instead of waiting for readiness at once. */
+  const recvAfterIteration = (): boolean => reactor.guest || reactor.readinessQueuedOnPort;
   const closers = new Closers();
   const { own } = closers;
   afterEach(async () => {
@@ -70,7 +73,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
-  test('a refused connection rejects with WSAECONNREFUSED, nodeCode ECONNREFUSED', async () => {
+  test('a refused connection rejects with code ECONNREFUSED (winCode WSAECONNREFUSED)', async () => {
     reactor = new Reactor(mode);
     const probe = own(await TcpListener.listen(reactor));
     const { port } = probe.address;
@@ -78,7 +81,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     const error = await reactor.run(() => TcpStream.connect(reactor, '127.0.0.1', port).catch((e: unknown) => e));
     // Both codes: the Windows one and the one Node's net gives (libuv's), plus Node's fields.
     expect(error).toBeInstanceOf(WinError);
-    expect(error).toMatchObject({ code: 'WSAECONNREFUSED', errno: 10061, nodeCode: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port });
+    expect(error).toMatchObject({ winCode: 'WSAECONNREFUSED', winErrno: 10061, code: 'ECONNREFUSED', errno: -4078, syscall: 'connect', address: '127.0.0.1', port });
   });
 
   test('a peer reset mid-stream is WSAECONNRESET on the next read; other connections go on', async () => {
@@ -98,7 +101,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
       // reset from a FIN there with a zero-byte send (docs/wine.md): the same error on both.
       const result = await client1.read(Buffer.alloc(16)).catch((e: unknown) => e);
       expect(result).toBeInstanceOf(WinError);
-      expect(result).toMatchObject({ code: 'WSAECONNRESET', nodeCode: 'ECONNRESET', syscall: 'recv' });
+      expect(result).toMatchObject({ code: 'ECONNRESET', winCode: 'WSAECONNRESET', syscall: 'recv' });
       await client2.write(Buffer.from('still here'));
       expect((await readExactly(server2, 10)).toString()).toBe('still here');
     });
@@ -185,7 +188,37 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
-  test('a read right after a short read waits for the next iteration, then reads without a readiness wait; a later one reads at once', async () => {
+  test('regression: an already-aborted signal rejects a read, an accept and a receive with its reason, and takes nothing that waits', async () => {
+    reactor = new Reactor(mode);
+    const reason = new Error('already aborted');
+    const aborted = AbortSignal.abort(reason);
+    await reactor.run(async () => {
+      const listener = own(await TcpListener.listen(reactor));
+      const [client, server] = await connectPair(listener);
+      // A read with bytes waiting in the kernel: rejected, and the bytes stay for the next read.
+      await client.write(Buffer.from('waiting'));
+      expect(await reactor.waitReadable(server.socket).then(() => 'readable')).toBe('readable');
+      const buffer = Buffer.alloc(16, 0x2e);
+      await expect(server.read(buffer, { signal: aborted })).rejects.toBe(reason);
+      expect(buffer.toString()).toBe('.'.repeat(16));
+      expect(buffer.subarray(0, await server.read(buffer)).toString()).toBe('waiting');
+      // An accept with a connection in the backlog: rejected, and the connection stays for the next accept.
+      const connecting = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
+      expect(await reactor.waitReadable(listener.socket).then(() => 'pending')).toBe('pending');
+      await expect(listener.accept({ signal: aborted })).rejects.toBe(reason);
+      const accepted = own(await listener.accept());
+      expect(accepted.remoteAddress).toEqual(connecting.localAddress);
+      // A receive with a datagram queued: rejected, and the datagram stays for the next receive.
+      const a = own(await UdpSocket.bind(reactor));
+      const b = own(await UdpSocket.bind(reactor));
+      a.send(Buffer.from('datagram'), '127.0.0.1', b.address.port);
+      expect(await reactor.waitReadable(b.socket).then(() => 'queued')).toBe('queued');
+      await expect(b.receive({ signal: aborted })).rejects.toBe(reason);
+      expect(Buffer.from((await b.receive()).data).toString()).toBe('datagram');
+    });
+  });
+
+  test('a read right after a short read makes no recv first (no WSAEWOULDBLOCK): host mode with select waits for readiness, guest mode and AFD readiness for the next iteration; a later one reads at once', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
       const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
@@ -193,15 +226,19 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
       const text = (n: number): string => buffer.subarray(0, n).toString();
       await client.write(Buffer.from('first'));
       expect(text(await server.read(buffer))).toBe('first'); // short: the kernel's buffer is empty
-      // Same iteration: no recv (it would say WSAEWOULDBLOCK), no readiness wait either.
+      // Same iteration: no recv (it would say WSAEWOULDBLOCK). Host mode: a readiness wait at
+      // once. Guest mode: the next iteration (inline, no turn of Node's loop), then recv.
       let start = reactor.stats().iterations;
+      const calls = reactor.stats().nativeCalls;
       const reading = server.read(buffer);
-      expect(reactor.stats().readWaiters).toBe(0);
+      expect(reactor.stats().readWaiters).toBe(recvAfterIteration() ? 0 : 1);
+      expect((reactor.stats().nativeCalls.recv ?? 0) - (calls.recv ?? 0)).toBe(0);
       expect(winsock.sendSome(client.socket, Buffer.from('second'))).toBe(6); // before the next iteration
       expect(text(await reading)).toBe('second');
       expect(reactor.stats().iterations - start).toBe(1);
       expect(reactor.stats().readWaiters).toBe(0);
-      // An abort while it waits for that iteration rejects with the reason; the bytes stay.
+      expect(reactor.stats().nativeCalls.WSAGetLastError ?? 0).toBe(calls.WSAGetLastError ?? 0); // no recv failed
+      // An abort while it waits (for readiness or the next iteration) rejects with the reason; the bytes stay.
       const reason = new Error('stop');
       const abort = new AbortController();
       const aborted = server.read(buffer, { signal: abort.signal });
@@ -213,6 +250,28 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
       start = reactor.stats().iterations;
       expect(text(await server.read(buffer))).toBe('third');
       expect(reactor.stats().iterations - start).toBe(0);
+    });
+  });
+
+  test('a peer slower than an iteration: after one WSAEWOULDBLOCK recv a guest or AFD reactor\'s reads after a short read wait for readiness first, as a host select reactor\'s always do', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const buffer = Buffer.alloc(64);
+      await client.write(Buffer.from('a'));
+      expect(await server.read(buffer)).toBe(1); // short
+      const failedRecvs = reactor.stats().nativeCalls.WSAGetLastError ?? 0;
+      const reading = server.read(buffer); // the peer has not answered: guest mode's recv an iteration later finds nothing
+      await reactor.sleep(20);
+      expect(reactor.stats().readWaiters).toBe(1);
+      expect((reactor.stats().nativeCalls.WSAGetLastError ?? 0) - failedRecvs).toBe(recvAfterIteration() ? 1 : 0);
+      await client.write(Buffer.from('b'));
+      expect(await reading).toBe(1); // short again
+      const next = server.read(buffer); // same iteration: now a readiness wait at once, in every mode
+      expect(reactor.stats().readWaiters).toBe(1);
+      await client.write(Buffer.from('c'));
+      expect(await next).toBe(1);
+      expect(reactor.stats().nativeCalls.WSAGetLastError ?? 0).toBe(failedRecvs + (recvAfterIteration() ? 1 : 0));
     });
   });
 
@@ -259,11 +318,9 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
       await expect(server.read(Buffer.alloc(64))).rejects.toBeInstanceOf(BusyResourceError);
       await client.write(Buffer.from('hello'));
       expect(buffer.subarray(0, await reading).toString()).toBe('hello');
-      // Nobody reads: 16 MiB is more than loopback buffers hold, so the first write waits for room.
-      const big = randomBytes(16 << 20);
-      const writing = track(client.write(big));
-      await reactor.sleep(20);
-      expect(writing.settled).toBe(false);
+      // Nobody reads: writes of 16 MiB until one waits for room.
+      const { waiting: writing, written } = await writeUntilOneWaits(reactor, client, randomBytes(16 << 20));
+      const big = Buffer.concat(written);
       // Make room behind the loop's back: drain the receiver with plain recv and let the kernel
       // move data for a moment, with no loop iteration (so the first writer is not woken yet). A
       // second write's send would now succeed — in the middle of the first one's bytes.

@@ -36,7 +36,7 @@ describe('ConsoleInput', () => {
       input = ConsoleInput.open(reactor);
     } catch (error) {
       expect(error).toBeInstanceOf(WinError);
-      expect(error).toMatchObject({ syscall: expect.stringMatching(/^(CreateFileW|GetConsoleMode)$/), code: 'ERROR_INVALID_HANDLE' });
+      expect(error).toMatchObject({ syscall: expect.stringMatching(/^(CreateFileW|GetConsoleMode)$/), winCode: 'ERROR_INVALID_HANDLE' });
       expect((error as Error).message).toMatch(/console/);
       return;
     }
@@ -67,6 +67,8 @@ describe('ConsoleInput', () => {
         ],
         pendingAfterRead: 0,
         iterated: 'ok',
+        abortedWithKeys: 'the reason',
+        keysLeft: 'x',
         abortReason: 'no more keys wanted',
         closedRead: true,
         readAfterClose: 'ClosedResourceError',

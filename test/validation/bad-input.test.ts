@@ -14,16 +14,17 @@
 // numbers, bad buffers, bad handles and sockets, bad signals, bad option bags), so adding an
 // entry point means adding its lines to `rows` below.
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   BusyResourceError, ClosedResourceError, DirectoryWatcher, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, RemoteWaker, TcpListener,
   TcpStream, UdpSocket, WinError, WinEvent, WinmuxError, buildCommandLine, lookupHost, pipePath, postCompletion, processHandleCount,
-  processThreadCount, quoteArgument, spawnProcess, toNodeDuplex, wineVersion, winsock, type KeyMonitor,
+  processThreadCount, quoteArgument, spawnProcess, toNodeDuplex, winsock, type KeyMonitor,
 } from '../../lib/index.ts';
 import { checkResourcesReleased, settle } from '../helpers/resources.ts';
 import { loopUntil, settled } from '../helpers/loop.ts';
+import { shareAcrossTests } from '../helpers/loop-empty.ts';
 
 checkResourcesReleased();
 
@@ -402,9 +403,14 @@ one('File.read on a file opened write-only (ERROR_ACCESS_DENIED)', WinError, (fi
 });
 
 // --- NamedPipe, NamedPipeServer, pipePath ---
-each('pipePath', 'name', NOT_STRINGS, (_, n) => pipePath(n));
+/** Pipe names that are paths (docs/api.md, named pipes): each would leave \\.\pipe\ or reach another machine. */
+const BAD_PIPE_NAMES: Bad[] = [
+  bad("'..'", '..', TypeError), bad("'a/b'", 'a/b', TypeError), bad("'..\\x'", '..\\x', TypeError), bad("'x.' (a trailing dot)", 'x.', TypeError),
+  bad('a remote pipe', '\\\\server\\pipe\\x', TypeError), bad('a device path', '\\\\.\\C:\\x', TypeError), bad('257 characters', 'x'.repeat(248), RangeError),
+];
+each('pipePath', 'name', [...NOT_STRINGS, ...BAD_PIPE_NAMES], (_, n) => pipePath(n), undefined, 'pipe name');
 each('NamedPipe.connect', 'reactor', NOT_REACTORS, (_, r) => NamedPipe.connect(r, 'winmux-no-such-pipe'));
-each('NamedPipe.connect', 'name', [...NOT_STRINGS, bad("''", '', TypeError), bad('a NUL inside', 'a\0b', TypeError)], (_, n) => NamedPipe.connect(reactor, n));
+each('NamedPipe.connect', 'name', [...NOT_STRINGS, bad("''", '', TypeError), bad('a NUL inside', 'a\0b', TypeError), ...BAD_PIPE_NAMES], (_, n) => NamedPipe.connect(reactor, n), undefined, 'pipe name');
 each('NamedPipe.connect', 'options', NOT_OPTIONS, (_, o) => NamedPipe.connect(reactor, 'winmux-no-such-pipe', o));
 each('NamedPipe.connect', 'options.timeoutMs', BAD_DURATIONS.filter((b) => b.label !== 'undefined'), (_, timeoutMs) => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { timeoutMs }));
 each('NamedPipe.connect', 'options.signal', NOT_SIGNALS, (_, signal) => NamedPipe.connect(reactor, 'winmux-no-such-pipe', { signal }));
@@ -428,10 +434,9 @@ one('NamedPipe.read: two at once, the second', BusyResourceError, ({ conn }: { c
   return conn.read(new Uint8Array(4));
 }, () => connectedPipe('busy-read'));
 each('new NamedPipeServer', 'reactor', NOT_REACTORS, (_, r) => new NamedPipeServer(r, `winmux-no-reactor-${process.pid}`));
-each('new NamedPipeServer', 'name', [...NOT_STRINGS, bad("''", '', TypeError), bad('a NUL inside', 'a\0b', TypeError)], (_, n) => new NamedPipeServer(reactor, n));
-// FILE_FLAG_FIRST_PIPE_INSTANCE: Windows refuses a second server for a name; Wine 8 lets it
-// through (measured: the second server opens), so the row runs on Windows only.
-if (wineVersion() === null) one('new NamedPipeServer: a name taken by another server (ERROR_ACCESS_DENIED)', WinError, (name: string) => new NamedPipeServer(reactor, name), () => {
+each('new NamedPipeServer', 'name', [...NOT_STRINGS, bad("''", '', TypeError), bad('a NUL inside', 'a\0b', TypeError), ...BAD_PIPE_NAMES], (_, n) => new NamedPipeServer(reactor, n), undefined, 'pipe name');
+// FILE_FLAG_FIRST_PIPE_INSTANCE on Windows, the instance count under Wine 8 (which ignores the flag).
+one('new NamedPipeServer: a name taken by another server (ERROR_ACCESS_DENIED)', WinError, (name: string) => new NamedPipeServer(reactor, name), () => {
   const name = `winmux-taken-${process.pid}`;
   const first = new NamedPipeServer(reactor, name);
   cleanups.push(() => first.close());
@@ -530,6 +535,16 @@ for (const stream of ['stdin', 'stdout', 'stderr'] as const) {
 }
 each('spawnProcess', 'options.signal', NOT_SIGNALS, (_, signal) => spawnProcess(reactor, 'cmd.exe', EXIT, { stdout: 'pipe', signal }));
 one('spawnProcess: args given twice (an array and then more)', TypeError, () => spawnProcess(reactor, 'cmd.exe', any({}), any({})), undefined, 'args');
+/** A batch file, for the rows on what cmd.exe cannot be given (test/security/hostile-strings.test.ts runs them). */
+function batchFile(): string {
+  const file = path.join(tmp, 'args.bat');
+  writeFileSync(file, '@exit 0\r\n');
+  return file;
+}
+each('spawnProcess', 'args[1] of a batch file', [bad("'%PATH%'", '%PATH%', RangeError), bad('a LF', 'a\nb', RangeError), bad('a CR', 'a\rb', RangeError), bad('a NUL', 'a\0b', TypeError)], (file: string, a) => spawnProcess(reactor, file, ['ok', a], { stdout: 'pipe' }), batchFile, 'args');
+one('spawnProcess: a raw command line that runs a batch file', RangeError, (file: string) => spawnProcess(reactor, `"${file}" "&exit 1"`, { stdout: 'pipe' }), batchFile, 'command line');
+one('spawnProcess: a file stream for a program (x.bat::$DATA)', RangeError, (file: string) => spawnProcess(reactor, `${file}::$DATA`, []), batchFile, 'file');
+one('spawnProcess: a program only in the current directory (not searched)', WinError, () => spawnProcess(reactor, 'winmux-only-in-cwd', []));
 
 function child(): ReturnType<typeof spawnProcess> {
   const c = spawnProcess(reactor, 'cmd.exe', ['/c', 'exit', '3']);
@@ -833,6 +848,7 @@ describe('bad input fails the call, and only the call', () => {
       // A new reactor's threads (the IOCP worker, a waiter thread) start, and open handles, with
       // its first background: one round of it first, so the rows' counts start from a settled one.
       reactor = shared = new Reactor();
+      shareAcrossTests(shared); // the rows' reactor until one breaks it; closed in afterAll
       await stillWorks(startBackground());
       await reactor.run(() => settled(reactor, processHandleCount));
     }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { ClosedResourceError, Reactor, RemoteWaker } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { loopUntil } from '../helpers/loop.ts';
-import { LOOP_MODES } from '../helpers/modes.ts';
+import { LOOP_MODES, runsOnce } from '../helpers/modes.ts';
 
 checkResourcesReleased();
 
@@ -16,7 +16,7 @@ function startPoster(target: unknown, delayMs: number, messages: unknown[] = [],
   return new Worker(posterUrl, { workerData: { target, delayMs, messages }, transferList: transfer });
 }
 
-describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ mode }) => {
+describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ name, mode }) => {
   let reactor: Reactor;
   afterEach(async () => {
     await reactor?.close();
@@ -103,4 +103,25 @@ describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ mode }) => {
     await expect(channel.receive()).rejects.toBeInstanceOf(ClosedResourceError);
     waker.close();
   });
+
+  // Mode-independent (test/helpers/modes.ts): an already-aborted signal is refused at the call,
+  // before the channel is looked at, in every mode alike.
+  if (runsOnce(name)) {
+    test('regression: a receive with an already-aborted signal rejects with its reason and takes no queued message', async () => {
+      reactor = new Reactor(mode);
+      const channel = reactor.openChannel<string>();
+      const waker = new RemoteWaker(channel.handle);
+      const reason = new Error('already aborted');
+      const got = await reactor.run(async () => {
+        waker.post('queued');
+        expect(await loopUntil(reactor, () => channel.queued === 1)).toBe(true);
+        const aborted = await channel.receive({ signal: AbortSignal.abort(reason) }).catch((error: unknown) => error);
+        const queued = channel.queued;
+        return { aborted, queued, next: queued === 1 ? await channel.receive() : undefined };
+      });
+      expect(got).toEqual({ aborted: reason, queued: 1, next: 'queued' });
+      waker.close();
+      channel.close();
+    });
+  }
 });

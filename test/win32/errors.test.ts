@@ -18,11 +18,22 @@ import { SocketJar } from '../helpers/sockets.ts';
 checkResourcesReleased();
 
 describe('WinError', () => {
-  test('carries errno, symbolic code, syscall, and a message built from them', () => {
+  test("is shaped like Node's error for the failure: code and errno Node's, winCode and winErrno the Windows ones", () => {
     const error = new WinError('select', 10038);
     expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ name: 'WinError', errno: 10038, code: 'WSAENOTSOCK', syscall: 'select' });
-    expect(error.message).toBe('select WSAENOTSOCK (10038)');
+    expect(error).toMatchObject({ name: 'WinError', code: 'ENOTSOCK', errno: -4050, winCode: 'WSAENOTSOCK', winErrno: 10038, syscall: 'select' });
+    expect(util.getSystemErrorName(error.errno!)).toBe('ENOTSOCK');
+    expect(error.message).toBe('select ENOTSOCK WSAENOTSOCK (10038)');
+    expect(new WinError('CreateFileW', 2, { detail: 'x.txt' }).message).toBe('CreateFileW ENOENT ERROR_FILE_NOT_FOUND (2): x.txt');
+  });
+
+  test('where Node has no code for the failure, code is the Windows name and errno UNKNOWN\'s', () => {
+    for (const [winErrno, winCode] of [[535, 'ERROR_PIPE_CONNECTED'], [997, 'ERROR_IO_PENDING'], [4242, 'WIN32_ERROR_4242'], [10999, 'WSA_ERROR_10999']] as const) {
+      const error = new WinError('call', winErrno);
+      expect(error).toMatchObject({ code: winCode, winCode, winErrno });
+      expect(util.getSystemErrorName(error.errno!)).toBe('UNKNOWN');
+      expect(error.message).toBe(`call ${winCode} (${winErrno})`);
+    }
   });
 
   test('names Win32 and Winsock codes from one table; unknown codes still get a name', () => {
@@ -68,9 +79,9 @@ describe('WinError', () => {
       [1, 'ERROR_INVALID_FUNCTION', 'EISDIR'],
       [997, 'ERROR_IO_PENDING', 'UNKNOWN'],
     ];
-    for (const [errno, code, nodeCode] of cases) {
-      expect(new WinError('call', errno)).toMatchObject({ errno, code, nodeCode });
-      expect(nodeCodeOf(errno)).toBe(nodeCode);
+    for (const [winErrno, winCode, nodeCode] of cases) {
+      expect(new WinError('call', winErrno)).toMatchObject({ winErrno, winCode, code: nodeCode === 'UNKNOWN' ? winCode : nodeCode });
+      expect(nodeCodeOf(winErrno)).toBe(nodeCode);
     }
     expect(nodeCodeOf(4242)).toBe('UNKNOWN');
   });
@@ -91,17 +102,17 @@ describe('checked Winsock calls', () => {
     const jar = new SocketJar();
     try {
       expect(() => winsock.createSocket(12345, winsock.SOCK_STREAM, 0)).toThrow(
-        expect.objectContaining({ syscall: 'socket', code: 'WSAEAFNOSUPPORT' }),
+        expect.objectContaining({ syscall: 'socket', winCode: 'WSAEAFNOSUPPORT' }),
       );
       const a = jar.udp();
       const { port } = winsock.localAddress(a);
       const b = jar.add(winsock.createSocket(winsock.AF_INET, winsock.SOCK_DGRAM, winsock.IPPROTO_UDP));
       expect(() => winsock.bindSocket(b, '127.0.0.1', port)).toThrow(
-        expect.objectContaining({ syscall: 'bind', code: 'WSAEADDRINUSE', errno: 10048 }),
+        expect.objectContaining({ syscall: 'bind', winCode: 'WSAEADDRINUSE', winErrno: 10048 }),
       );
       const closed = jar.tcp();
       jar.closeNow(closed);
-      expect(() => winsock.sendSome(closed, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'WSAENOTSOCK' }));
+      expect(() => winsock.sendSome(closed, new Uint8Array(1))).toThrow(expect.objectContaining({ winCode: 'WSAENOTSOCK' }));
       expect(winsock.probeSocket(closed)).toBe(10038);
       expect(winsock.probeSocket(a)).toBe(0);
     } finally {
@@ -186,7 +197,7 @@ describe('diagnostics', () => {
 describe('the error classes', () => {
   test('every winmux error extends WinmuxError and carries a stable code', () => {
     const cases: [WinmuxError, string][] = [
-      [new WinError('select', 10038), 'WSAENOTSOCK'],
+      [new WinError('select', 10038), 'ENOTSOCK'],
       [new ClosedResourceError(), 'ERR_CLOSED_RESOURCE'],
       [new BusyResourceError(), 'ERR_BUSY_RESOURCE'],
       [new HandleStateError('x'), 'ERR_HANDLE_STATE'],
@@ -235,12 +246,12 @@ describe('the error classes', () => {
     for (const [errno, name, nodeCode] of WINDOWS_ERRORS) {
       const cause = new WinError('send', errno);
       const error = NodeSocketError.from(cause, 'write') as NodeSocketError;
-      const code = nodeCode ?? 'UNKNOWN';
+      const code = nodeCode ?? name;
       expect(error).toBeInstanceOf(NodeSocketError);
-      expect(error).toMatchObject({ code, syscall: 'write', winCode: name, cause, message: `write ${code}` });
-      // The number Node itself gives that code (libuv's, negative), and back.
+      expect(error).toMatchObject({ code, syscall: 'write', winCode: name, winErrno: errno, cause, message: `write ${code}` });
+      // The number Node itself gives that code (libuv's, negative; UNKNOWN's where Node has no code), and back.
       expect(error.errno, name).toBeLessThan(0);
-      expect(util.getSystemErrorName(error.errno!)).toBe(code);
+      expect(util.getSystemErrorName(error.errno!)).toBe(nodeCode ?? 'UNKNOWN');
     }
     expect(NodeSocketError.from(new WinError('recv', 10054), 'read')).toMatchObject({ code: 'ECONNRESET', errno: -4077, syscall: 'read', message: 'read ECONNRESET' });
     expect(NodeSocketError.from(new WinError('send', 10058), 'write')).toMatchObject({ code: 'EPIPE', errno: -4047, winCode: 'WSAESHUTDOWN' });

@@ -92,7 +92,7 @@ describe('failed connects', () => {
       if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(found).toEqual([refused]);
-    expect(new WinError('connect', winsock.socketError(refused)).code).toBe('WSAECONNREFUSED');
+    expect(new WinError('connect', winsock.socketError(refused)).winCode).toBe('WSAECONNREFUSED');
   });
 
   test('the check is paced: due once per CONNECT_CHECK_MS, and caps how long a poll may block', () => {
@@ -146,7 +146,7 @@ describe('WsaPollBackend', () => {
     const sink = recorder();
     backend.wait(0, sink);
     expect(sink.log).toHaveLength(1);
-    expect(sink.log[0]).toMatchObject(['failed', c, { code: 'WSAENOTSOCK', syscall: 'WSAPoll' }]);
+    expect(sink.log[0]).toMatchObject(['failed', c, { winCode: 'WSAENOTSOCK', syscall: 'WSAPoll' }]);
     expect(backend.stats()).toMatchObject({ readArmed: 1, writeArmed: 0, pollEntries: 1 });
     backend.close();
   });
@@ -159,7 +159,7 @@ describe('WsaPollBackend', () => {
       backend.arm(s, WRITABLE);
       for (let i = 0; i < 100 && sink.log.length === 0; i++) backend.wait(50, sink);
       expect(sink.log[0]).toEqual(['ready', s, WRITABLE]);
-      expect(new WinError('connect', winsock.socketError(s)).code).toBe('WSAECONNREFUSED');
+      expect(new WinError('connect', winsock.socketError(s)).winCode).toBe('WSAECONNREFUSED');
       expect(Number(backend.stats().connectChecks) > 0).toBe(connectCheck);
       backend.close();
     }
