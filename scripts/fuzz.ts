@@ -40,7 +40,7 @@ if (replay !== undefined) {
   const log = JSON.parse(fs.readFileSync(replay, 'utf8')) as Op[];
   for (const mode of modes) {
     const result = await runOps(log, FUZZ_MODES[mode]!);
-    console.log(`replay of ${replay} (${log.length} operations), mode ${mode}: ${result.violations.length === 0 ? 'ok' : 'FAILED'}`);
+    console.log(`replay of ${replay} (${log.length} operations, ${result.skipped} skipped), mode ${mode}: ${result.violations.length === 0 ? 'ok' : 'FAILED'}`);
     if (result.violations.length > 0) {
       failures++;
       console.log(formatLog(log));

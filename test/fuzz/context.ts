@@ -40,10 +40,6 @@ export interface Context {
   track<T>(what: string, holds: Holds, promise: Promise<T>, tracking: Tracking<T>): PendingOp;
   /** Runs `action` after `steps` more steps (or at the drain, whichever comes first). */
   later(steps: number, action: () => void): void;
-  /** A handle value being closed while `ops` were in flight on it: until they settle, the value may come back on a new handle (-1: a value the fuzzer cannot see). */
-  closingHandle(handle: number, ops: Iterable<PendingOp>): void;
-  /** A closed handle with the same value still has operations waiting for their packets. */
-  staleOperationsOn(handle: number): boolean;
   /** A violation not already known was found: drains stop (their waits would only add noise). */
   readonly failed: boolean;
   /** Waits (bounded by the hang rule) until the helper thread has carried out every command sent so far. */

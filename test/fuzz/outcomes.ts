@@ -4,7 +4,7 @@
 // reason (by identity: a library that swapped it for another error is wrong), WriteAbortedError
 // for an aborted write (its cause that reason), ClosedResourceError only once the resource was
 // closed, BusyResourceError only while another operation of the kind was in flight, WinError only
-// with a code the situation explains (a peer that closed, a shutdown). Anything else is a
+// with a Windows error (`winCode`) the situation explains (a peer that closed, a shutdown). Anything else is a
 // violation: a plain `Error` (the house rule: never one), a TypeError or RangeError (the fuzzer
 // passes only valid arguments), any other class or code.
 import { BusyResourceError, ClosedResourceError, WinError, WinmuxError, WriteAbortedError } from '../../lib/index.ts';
@@ -20,21 +20,15 @@ export type ViolationKind =
   | 'unhandled-rejection';
 
 /**
- * Defects already known — issue #22's, which other branches are fixing, and what the fuzzer found
- * itself: the fuzzer still reports them (a run with one fails), but a long run goes on past them
- * to find others (engine.ts). A violation names one by its key.
+ * Defects already known and not yet fixed in lib/: the fuzzer still reports them (a run with one
+ * fails), but a long run goes on past them to find others (engine.ts). A violation names one by
+ * its key (`known`), and a family tags the symptom (Tracking.knownError, or `violate(…, KNOWN.x)`).
+ * Empty: what the fuzzer found so far is fixed, each with its regression test (docs/reliability.md
+ * lists them). A defect found and not fixed at once gets a line here, with where it lives.
  */
-export const KNOWN_DEFECTS = {
-  item5: 'issue #22 item 5: a packet posted to a monitored key with an lpOverlapped must reach the key\'s monitor',
-  item6: 'issue #22 item 6: an already-aborted signal must reject a read-like call before it takes anything',
-  pipeHangUp: 'found by the fuzzer (not in issue #22): a NamedPipeServer whose client hung up before accept() keeps the dead instance — every later accept fails ERROR_NO_DATA, every client gets ERROR_PIPE_BUSY (lib/io/named-pipe.ts, NamedPipeServer.accept)',
-  staleHandleBusy: 'found by the fuzzer (not in issue #22): transferHandle refuses a new handle (BusyResourceError) whose value a closed handle had while an operation of that closed handle still waits for its packet (lib/iocp-worker/completion-port.ts, CompletionPort.transfer counts released operations)',
-} as const;
+export const KNOWN_DEFECTS: Record<string, string> = {};
 
 export type KnownDefect = keyof typeof KNOWN_DEFECTS;
-
-/** The keys, for `violate(…, KNOWN.item6)`. */
-export const KNOWN = Object.fromEntries(Object.keys(KNOWN_DEFECTS).map((k) => [k, k])) as { [K in KnownDefect]: K };
 
 export interface Violation {
   kind: ViolationKind;
@@ -55,7 +49,7 @@ export interface Allowed {
   closed?: () => boolean;
   /** BusyResourceError is right (another operation of the kind was in flight when this one started). */
   busy?: boolean;
-  /** WinError Windows names (`ERROR_NO_DATA`, `WSAECONNRESET`: see windowsName) the situation explains. */
+  /** WinError Windows names (`winCode`: `ERROR_NO_DATA`, `WSAECONNRESET`) the situation explains. */
   winCodes?: () => readonly string[];
   /** Other winmux error classes the situation explains (HandleStateError for a handle already closed). */
   classes?: () => readonly (abstract new (...args: never[]) => Error)[];
@@ -63,7 +57,7 @@ export interface Allowed {
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const code = error instanceof WinError ? error.winCode : (error as { code?: unknown }).code;
     return `${error.constructor.name}${code === undefined ? '' : ` ${String(code)}`}: ${error.message}`;
   }
   if (error instanceof DOMException) return `DOMException ${error.name}: ${error.message}`;
@@ -87,7 +81,7 @@ export function judgeError(what: string, error: unknown, allowed: Allowed): { ki
   }
   if (error instanceof ClosedResourceError && allowed.closed?.()) return undefined;
   if (error instanceof BusyResourceError && allowed.busy) return undefined;
-  if (error instanceof WinError && allowed.winCodes?.().includes(windowsName(error)!)) return undefined;
+  if (error instanceof WinError && allowed.winCodes?.().includes(error.winCode)) return undefined;
   if (allowed.classes?.().some((c) => error instanceof c)) return undefined;
   if (error instanceof Error && error.constructor === Error) {
     return { kind: 'plain-error', message: `${what}: rejected with a plain Error: ${error.message}\n${error.stack ?? ''}` };
@@ -96,15 +90,6 @@ export function judgeError(what: string, error: unknown, allowed: Allowed): { ki
     ? 'which nothing in this situation explains'
     : 'which is not an error winmux documents';
   return { kind: 'unexpected-error', message: `${what}: rejected with ${describeError(error)}, ${why}${error instanceof Error && error.stack ? `\n${error.stack}` : ''}` };
-}
-
-/**
- * A WinError's Windows name (`ERROR_NO_DATA`, `WSAECONNRESET`): its `winCode` where WinError has
- * one (`code` is then Node's name for it), else its `code`. Anything else: undefined.
- */
-export function windowsName(error: unknown): string | undefined {
-  if (!(error instanceof WinError)) return undefined;
-  return (error as { winCode?: string }).winCode ?? error.code;
 }
 
 /** Runs `call`, turning a synchronous throw into a rejection (some calls throw, some reject). */

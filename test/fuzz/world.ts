@@ -29,9 +29,6 @@ import { ChannelFamily } from './families/channel.ts';
 
 let runs = 0;
 
-/** `closingHandle` of a handle whose value the fuzzer cannot see (a pipe server's listening instance). */
-export const UNKNOWN_HANDLE = -1;
-
 function describeReason(reason: unknown): string {
   return reason instanceof Error ? `${reason.constructor.name}: ${reason.message}\n${reason.stack ?? ''}` : String(reason);
 }
@@ -60,8 +57,6 @@ export class World implements Context {
   readonly #baseline: { handles: number; threads: number };
   readonly #emptyStats: ReactorStats;
   #later: { steps: number; action: () => void }[] = [];
-  /** Handle values closed with operations in flight, and how many of those have not settled. */
-  readonly #stale = new Map<number, number>();
   #closing = false;
   readonly #onUnhandled = (reason: unknown): void => this.violate('unhandled-rejection', describeReason(reason));
 
@@ -175,22 +170,6 @@ export class World implements Context {
       for (const family of new Set(Object.values(this.#families))) family.check();
     }
     return true;
-  }
-
-  closingHandle(handle: number, ops: Iterable<PendingOp>): void {
-    for (const op of ops) {
-      if (op.settled) continue;
-      this.#stale.set(handle, (this.#stale.get(handle) ?? 0) + 1);
-      void op.done.then(() => {
-        const left = this.#stale.get(handle)! - 1;
-        if (left === 0) this.#stale.delete(handle);
-        else this.#stale.set(handle, left);
-      });
-    }
-  }
-
-  staleOperationsOn(handle: number): boolean {
-    return this.#stale.has(handle) || this.#stale.has(UNKNOWN_HANDLE);
   }
 
   flushHelper(): Promise<boolean> {

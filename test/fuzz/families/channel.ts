@@ -4,7 +4,7 @@
 import { RemoteWaker, type ReactorChannel } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { From, Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import { InOrder } from './in-order.ts';
 
 interface Message {
@@ -90,7 +90,7 @@ export class ChannelFamily implements Family {
           signal: armed.signal,
           closed: () => model.closed,
           afterValue: () => {
-            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`, KNOWN.item6);
+            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`);
           },
         });
         return true;
@@ -119,7 +119,7 @@ export class ChannelFamily implements Family {
     await this.#ctx.flushHelper();
     const model = this.#model;
     if (model === undefined || model.closed) return;
-    await model.order.drain('channel', () => attempt(() => model.channel.receive()), () => model.closed, (kind, message, known) => this.#ctx.violate(kind, message, known));
+    await model.order.drain('channel', () => attempt(() => model.channel.receive()), () => model.closed);
   }
 
   async close(): Promise<void> {

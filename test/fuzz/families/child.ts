@@ -5,7 +5,7 @@
 import { spawnProcess, type ChildProcess } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import type { PendingOp } from '../pending.ts';
 
 const CHILD_EXIT_MS = 60_000;
@@ -47,7 +47,7 @@ export class ChildFamily implements Family {
           onValue: (code) => {
             model.waits.delete(wait);
             if (closed) ctx.violate('unexpected-result', `${what}: resolved on a closed child`);
-            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`, KNOWN.item6);
+            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`);
             if (!model.codes.has(code)) ctx.violate('unexpected-result', `${what}: exit code ${code}, but the child exits with ${[...model.codes].join(' or ')}`);
           },
           allowed: { signal: armed.signal, closed: () => model.closed },

@@ -3,11 +3,11 @@
 // file's content says what each read must return: bytes written by a write that completed are
 // known; a write that was aborted or failed leaves its range unknown (it may or may not have
 // landed); a read skips bytes any write in flight during the read could have touched.
-import { BusyResourceError, File } from '../../../lib/index.ts';
+import { File } from '../../../lib/index.ts';
 import path from 'node:path';
 import type { Context, Family } from '../context.ts';
 import type { AbortSpec, Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import { patternBytes } from '../byte-stream.ts';
 import type { PendingOp } from '../pending.ts';
 
@@ -81,7 +81,6 @@ export class FileFamily implements Family {
             if (busy) ctx.violate('unexpected-result', `${what}: succeeded with operations pending on the handle`);
           },
           allowed: { busy },
-          knownError: (error) => (error instanceof BusyResourceError && ctx.staleOperationsOn(model.file.handle) ? KNOWN.staleHandleBusy : undefined),
         });
         return true;
       }
@@ -144,7 +143,7 @@ export class FileFamily implements Family {
         model.reads.delete(dirty);
         model.ops.delete(op);
         if (closed) ctx.violate('unexpected-result', `${what}: succeeded on a closed file`);
-        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved with ${n} B although its signal was aborted before the call`, KNOWN.item6);
+        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved with ${n} B although its signal was aborted before the call`);
         const high = Math.max(model.sizeHigh, ...dirty.map((r) => r.to));
         const clamp = (v: number): number => Math.min(Math.max(v - offset, 0), size);
         if (!Number.isInteger(n) || n < clamp(sizeLowAtStart) || n > clamp(high)) {
@@ -171,7 +170,6 @@ export class FileFamily implements Family {
   }
 
   #close(model: Model): void {
-    if (!model.closed) this.#ctx.closingHandle(model.file.handle, model.ops);
     model.closed = true;
     for (const op of model.ops) op.markDue('its file was closed');
     model.file.close();

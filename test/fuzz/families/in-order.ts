@@ -5,7 +5,6 @@
 // resumes first, and both are right. Per poster the numbers must come 0, 1, 2, … with none lost
 // or repeated; across posters any interleaving is fine.
 import type { Context } from '../context.ts';
-import type { KnownDefect, ViolationKind } from '../outcomes.ts';
 import type { Holds } from '../pending.ts';
 
 interface Ticket<T> {
@@ -18,8 +17,6 @@ export class InOrder<T> {
   readonly #name: string;
   readonly #decode: (value: T) => [poster: number, number: number];
   readonly #posterName: (poster: number) => string;
-  /** A poster whose items a defect already being fixed loses: its tag (outcomes.ts KNOWN). */
-  readonly #knownLoss: (poster: number) => KnownDefect | undefined;
   readonly #tickets: Ticket<T>[] = [];
   #cursor = 0;
   readonly #nextNumber: number[];
@@ -28,12 +25,11 @@ export class InOrder<T> {
   /** Per poster: items taken, in ticket order. */
   readonly #taken: number[];
 
-  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posterNames: readonly string[], knownLoss: (poster: number) => KnownDefect | undefined = () => undefined) {
+  constructor(ctx: Context, name: string, decode: (value: T) => [number, number], posterNames: readonly string[]) {
     this.#ctx = ctx;
     this.#name = name;
     this.#decode = decode;
     this.#posterName = (poster) => posterNames[poster] ?? `poster ${poster}`;
-    this.#knownLoss = knownLoss;
     this.#nextNumber = posterNames.map(() => 0);
     this.#expected = posterNames.map(() => 0);
     this.#taken = posterNames.map(() => 0);
@@ -62,13 +58,6 @@ export class InOrder<T> {
   /** Posted and not taken: per poster. */
   #missing(): number[] {
     return this.#expected.map((e, p) => Math.max(0, e - this.#taken[p]!));
-  }
-
-  /** The known tag when every missing item is one a known defect loses; undefined otherwise. */
-  #knownIfAllMissingAre(missing: number[]): KnownDefect | undefined {
-    const posters = missing.flatMap((m, p) => (m > 0 ? [p] : []));
-    const tags = posters.map((p) => this.#knownLoss(p));
-    return tags.length > 0 && tags.every((t) => t !== undefined && t === tags[0]) ? tags[0] : undefined;
   }
 
   call(what: string, holds: Holds, promise: Promise<T>, options: { signal?: AbortSignal | undefined; closed: () => boolean; afterValue?: (value: T) => void }): void {
@@ -106,8 +95,7 @@ export class InOrder<T> {
       const wanted = this.#nextNumber[poster]!;
       if (number !== wanted) {
         const lost = number > wanted;
-        this.#ctx.violate('data', `${this.#name}: item ${number} from ${this.#posterName(poster)} came where item ${wanted} was due (${lost ? 'lost' : 'repeated or reordered'})`,
-          lost ? this.#knownLoss(poster) : undefined);
+        this.#ctx.violate('data', `${this.#name}: item ${number} from ${this.#posterName(poster)} came where item ${wanted} was due (${lost ? 'lost' : 'repeated or reordered'})`);
       }
       this.#nextNumber[poster] = Math.max(wanted, number + 1);
       this.#taken[poster]! += 1;
@@ -120,34 +108,20 @@ export class InOrder<T> {
     const stuck = this.waiting > 0 && missing.some((m) => m > 0);
     const hang = this.#ctx.pending.watch(`${this.#name}: undelivered`, stuck,
       () => `${this.#name}: ${this.waiting} call(s) wait while posted item(s) were never delivered (${this.#describe(missing)})`);
-    if (hang !== undefined) this.#ctx.violate('hang', hang, this.#knownIfAllMissingAre(missing));
+    if (hang !== undefined) this.#ctx.violate('hang', hang);
   }
 
   #describe(missing: number[]): string {
     return missing.flatMap((m, p) => (m > 0 ? [`${m} from ${this.#posterName(p)}`] : [])).join(', ');
   }
 
-  /**
-   * Takes items until every one posted has come out. Items only a known defect loses are waited
-   * for a short while (`knownWaitMs`), then reported as that defect.
-   */
-  async drain(name: string, call: () => Promise<T>, closed: () => boolean, report: (kind: ViolationKind, message: string, known?: KnownDefect) => void): Promise<void> {
+  /** Takes items until every one posted has come out (a hang, by the usual rule, if one never does). */
+  async drain(name: string, call: () => Promise<T>, closed: () => boolean): Promise<void> {
     for (;;) {
       const missing = this.#missing();
       if (!missing.some((m) => m > 0) || closed() || this.#ctx.failed) return;
       if (this.waiting === 0) this.call(`${name}: drain`, {}, call(), { closed });
       const taken = this.taken;
-      const known = this.#knownIfAllMissingAre(missing);
-      if (known !== undefined) {
-        // Lost for good, most likely: a short, bounded look, then say so (as the known defect).
-        const deadline = performance.now() + 2000;
-        await this.#ctx.until(() => this.taken > taken || performance.now() > deadline, () => `${name}: waiting for known-lost items`);
-        if (this.taken === taken) {
-          report('data', `${name}: posted item(s) never delivered (${this.#describe(missing)})`, known);
-          return;
-        }
-        continue;
-      }
       const ok = await this.#ctx.until(() => this.taken > taken || this.waiting === 0 || closed(),
         () => `${name}: posted item(s) never delivered (${this.#describe(this.#missing())})`);
       if (!ok) return;

@@ -1,14 +1,14 @@
 // Completion-key monitors, and completions posted to their keys from this thread
 // (reactor.postCompletion), from the helper thread (postCompletion(target, …)), and from the
-// helper thread with a non-zero lpOverlapped, as a job object posts a pid (issue #22 item 5: such
-// a packet is the monitor's, its lpOverlapped data). Each post's byte count names its poster and
+// helper thread with a non-zero lpOverlapped, as a job object posts a pid (such a packet is the
+// monitor's, its lpOverlapped data: the key decides, issue #22 item 5). Each post's byte count names its poster and
 // its number, so the monitor's output is checked for loss, duplication and order per poster
 // (order across posters is not defined). A post to a closed monitor's key is stray
 // (`strayCompletions`): the only strays the fuzzer allows.
 import type { KeyCompletion, KeyMonitor } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { From, Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import { InOrder } from './in-order.ts';
 
 /** bytes = poster << POSTER_SHIFT | number. */
@@ -27,8 +27,6 @@ interface Model {
   closed: boolean;
   /** Completions known to be in the port (this thread's at once, the helper's once it replied). */
   posted: number;
-  /** Posts with an lpOverlapped sent (to the helper: confirmed or not). */
-  sentWithOverlapped: number;
   /** Sent to the helper, not yet confirmed. */
   inHelper: number;
   next: [number, number, number];
@@ -55,9 +53,9 @@ export class KeyFamily implements Family {
         if (old !== undefined) this.#close(old);
         const monitor = ctx.reactor.monitorCompletionKey();
         const model: Model = {
-          monitor, closed: false, posted: 0, sentWithOverlapped: 0, inHelper: 0, next: [0, 0, 0],
+          monitor, closed: false, posted: 0, inHelper: 0, next: [0, 0, 0],
           order: new InOrder<KeyCompletion>(ctx, `key #${op.slot} (key ${monitor.key})`,
-            (c) => [c.bytes >>> POSTER_SHIFT, c.bytes & ((1 << POSTER_SHIFT) - 1)], POSTERS, (poster) => (poster === 2 ? KNOWN.item5 : undefined)),
+            (c) => [c.bytes >>> POSTER_SHIFT, c.bytes & ((1 << POSTER_SHIFT) - 1)], POSTERS),
         };
         this.#slots[op.slot] = model;
         this.#all.push(model);
@@ -115,7 +113,6 @@ export class KeyFamily implements Family {
       return;
     }
     model.inHelper += count;
-    if (from === 'overlapped') model.sentWithOverlapped += count;
     const what = `key #${slot}: ${count} posts from ${POSTERS[poster]}`;
     const target = ctx.reactor.completionTarget();
     const command = from === 'thread'
@@ -143,18 +140,12 @@ export class KeyFamily implements Family {
     }
     // Strays: only completions posted to a monitor that was closed before it took them.
     let bound = 0;
-    let withOverlapped = 0;
     for (const model of this.#all) {
       if (model.closed) bound += model.posted + model.inHelper - model.order.taken;
-      withOverlapped += model.sentWithOverlapped;
     }
     const stray = this.#ctx.reactor.stats().strayCompletions;
     if (stray > bound && stray > this.#strayReported) {
-      // Posts with an lpOverlapped going stray are issue #22 item 5: said once, not at every step.
-      const known = stray <= bound + withOverlapped ? KNOWN.item5 : undefined;
-      if (known === undefined || this.#strayReported === 0) {
-        this.#ctx.violate('stats', `strayCompletions is ${stray}, but at most ${bound} completions went to keys whose monitors were closed before taking them`, known);
-      }
+      this.#ctx.violate('stats', `strayCompletions is ${stray}, but at most ${bound} completions went to keys whose monitors were closed before taking them`);
       this.#strayReported = stray;
     }
   }
@@ -163,7 +154,7 @@ export class KeyFamily implements Family {
     await this.#ctx.flushHelper();
     await Promise.all(this.#slots.map(async (model, slot) => {
       if (model === undefined || model.closed) return;
-      await model.order.drain(`key #${slot}`, () => attempt(() => model.monitor.next()), () => model.closed, (kind, message, known) => this.#ctx.violate(kind, message, known));
+      await model.order.drain(`key #${slot}`, () => attempt(() => model.monitor.next()), () => model.closed);
     }));
   }
 

@@ -6,11 +6,11 @@
 // Under Wine a cancelled pipe write reports 0 bytes even when the peer already read part of it;
 // resuming at `bytesWritten` then duplicates what was read (docs/wine.md, issue #22 item 7). The
 // byte checks tolerate exactly that, and count it (../byte-stream.ts).
-import { BusyResourceError, NamedPipe, NamedPipeServer } from '../../../lib/index.ts';
+import { NamedPipe, NamedPipeServer } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { AbortSpec, Op, Side } from '../ops.ts';
 import type { PendingOp } from '../pending.ts';
-import { KNOWN, attempt, windowsName } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import { Pair, StreamPairs, type StreamKind } from './stream-pairs.ts';
 
 /** How long an extra client retries while the server has no listening instance. */
@@ -26,12 +26,9 @@ interface Server {
   accepting: PendingOp | undefined;
   /**
    * Clients that connected to the listening instance, oldest first, not yet taken by an accept:
-   * `client` undefined for one that hung up at once (its accept may succeed — the client did
-   * connect — or fail with ERROR_NO_DATA, as ConnectNamedPipe reports an instance whose client left).
+   * `client` undefined for one that hung up at once (it is accepted all the same, docs/api.md).
    */
   connected: { client: NamedPipe | undefined }[];
-  /** An accept failed with ERROR_NO_DATA: the instance it waited on is dead (KNOWN.pipeHangUp). */
-  stuck: boolean;
 }
 
 export class PipeFamily implements Family {
@@ -91,7 +88,6 @@ export class PipeFamily implements Family {
       case 'pipe.serverClose': {
         const server = this.#servers[op.slot];
         if (server === undefined) return skip(), true;
-        if (!server.closed && server.accepting !== undefined) this.#ctx.closingHandle(-1, [server.accepting]);
         server.closed = true;
         server.server.close();
         server.accepting?.markDue('the pipe server was closed');
@@ -129,7 +125,7 @@ export class PipeFamily implements Family {
     this.#closeServer(slot);
     const n = this.#made++;
     const name = `winmux-fuzz-${ctx.runId}-${slot}-${n}`;
-    const entry: Server = { server: new NamedPipeServer(ctx.reactor, name), closed: false, accepting: undefined, connected: [], stuck: false };
+    const entry: Server = { server: new NamedPipeServer(ctx.reactor, name), closed: false, accepting: undefined, connected: [] };
     this.#servers[slot] = entry;
     this.#opening.add(slot);
     let client: NamedPipe | undefined;
@@ -165,7 +161,6 @@ export class PipeFamily implements Family {
   #closeServer(slot: number): void {
     const entry = this.#servers[slot];
     if (entry === undefined) return;
-    if (!entry.closed && entry.accepting !== undefined) this.#ctx.closingHandle(-1, [entry.accepting]);
     entry.closed = true;
     entry.server.close();
     entry.accepting?.markDue('the pipe server was closed');
@@ -196,19 +191,10 @@ export class PipeFamily implements Family {
         pipe.close();
         if (busy || closed) ctx.violate('unexpected-result', `${what}: resolved ${busy ? 'while another accept was in flight' : 'on a closed server'}`);
       },
-      allowed: {
-        signal: armed.signal,
-        busy,
-        closed: () => entry.closed,
-        winCodes: () => (entry.connected[0]?.client === undefined && entry.connected.length > 0 ? ['ERROR_NO_DATA'] : []),
-      },
-      onError: (error, ok) => {
+      allowed: { signal: armed.signal, busy, closed: () => entry.closed },
+      onError: () => {
         if (entry.accepting === op) entry.accepting = undefined;
-        if (windowsName(error) !== 'ERROR_NO_DATA') return;
-        if (ok) entry.connected.shift();
-        entry.stuck = true;
       },
-      knownError: (error) => (entry.stuck && windowsName(error) === 'ERROR_NO_DATA' ? KNOWN.pipeHangUp : undefined),
     });
     if (!busy && !closed) entry.accepting = op;
     if (entry.connected.length > 0) op.markDue('a client had connected');
@@ -232,7 +218,6 @@ export class PipeFamily implements Family {
         entry.accepting?.markDue('a client connected');
       },
       allowed: { winCodes: () => (occupied || entry.closed ? ['ERROR_PIPE_BUSY', 'ERROR_FILE_NOT_FOUND'] : []) },
-      knownError: (error) => (entry.stuck && windowsName(error) === 'ERROR_PIPE_BUSY' ? KNOWN.pipeHangUp : undefined),
     });
   }
 
@@ -248,7 +233,6 @@ export class PipeFamily implements Family {
         if (busy) ctx.violate('unexpected-result', `${what}: succeeded with operations pending on the handle`);
       },
       allowed: { busy },
-      knownError: (error) => (error instanceof BusyResourceError && ctx.staleOperationsOn(end.object.handle) ? KNOWN.staleHandleBusy : undefined),
     });
   }
 

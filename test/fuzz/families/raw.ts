@@ -5,7 +5,7 @@
 import { winsock } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { Op, Side } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import type { PendingOp } from '../pending.ts';
 
 interface Waiting {
@@ -49,7 +49,7 @@ export class RawFamily implements Family {
           onValue: () => {
             if (!busy) this.#waits[op.side][direction] = undefined;
             if (busy) ctx.violate('unexpected-result', `${what}: resolved while another task waited on the socket the same way`);
-            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`, KNOWN.item6);
+            if (op.abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`);
           },
           allowed: { signal: armed.signal, busy, closed: () => this.#closed },
           onError: () => {

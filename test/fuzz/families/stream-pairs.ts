@@ -5,7 +5,7 @@ import type { Context } from '../context.ts';
 import { ByteStream, patternBytes } from '../byte-stream.ts';
 import type { AbortSpec, Dir, Side } from '../ops.ts';
 import type { Holds, PendingOp } from '../pending.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 
 /** An end of a pair, as both families' objects are shaped. */
 export interface StreamObject {
@@ -159,7 +159,7 @@ export class StreamPairs<T extends StreamObject> {
       signal: armed.signal,
       onValue: (n) => {
         reader.reading = undefined;
-        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved with ${n} B although its signal was aborted before the call`, KNOWN.item6);
+        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved with ${n} B although its signal was aborted before the call`);
         if (!Number.isInteger(n) || n < 0 || n > size) {
           ctx.violate('unexpected-result', `${what}: resolved with ${n}, not a byte count in 0..${size}`);
           return;
@@ -193,8 +193,6 @@ export class StreamPairs<T extends StreamObject> {
       return;
     }
     end.closed = true;
-    const handle = (end.object as { handle?: unknown }).handle;
-    if (typeof handle === 'number') this.#ctx.closingHandle(handle, [end.reading, end.writing].filter((op): op is PendingOp => op !== undefined));
     for (const stream of pair.streams) stream.broken = true;
     for (const e of pair.ends) {
       e.reading?.markDue(`${pair.name}: an end was closed`);

@@ -7,7 +7,7 @@
 import { UdpSocket, type Received } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { AbortSpec, Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import { patternBytes } from '../byte-stream.ts';
 import type { PendingOp } from '../pending.ts';
 
@@ -116,7 +116,7 @@ export class UdpFamily implements Family {
       onValue: (got) => {
         model.receives.delete(op);
         if (closed) ctx.violate('unexpected-result', `${what}: resolved on a closed socket`);
-        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`, KNOWN.item6);
+        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`);
         this.#check(what, model, got, maxSize);
       },
       allowed: { signal: armed.signal, busy, closed: () => model.closed, winCodes: () => (model.sentToClosed ? ['WSAECONNRESET'] : []) },

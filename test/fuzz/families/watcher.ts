@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DirectoryWatcher, type DirectoryChange } from '../../../lib/index.ts';
 import type { Context, Family } from '../context.ts';
 import type { AbortSpec, Op } from '../ops.ts';
-import { KNOWN, attempt } from '../outcomes.ts';
+import { attempt } from '../outcomes.ts';
 import type { PendingOp } from '../pending.ts';
 
 const ACTIONS = new Set(['added', 'removed', 'modified', 'renamedFrom', 'renamedTo', 'rescan']);
@@ -93,7 +93,7 @@ export class WatcherFamily implements Family {
       signal: armed.signal,
       onValue: (result) => {
         this.#nexts.delete(op);
-        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`, KNOWN.item6);
+        if (abort === 'pre') ctx.violate('unexpected-result', `${what}: resolved although its signal was aborted before the call`);
         if (result.done) {
           if (watcher === this.#watcher && this.#state === 'open') ctx.violate('unexpected-result', `${what}: done while the watcher was open`);
           return;
