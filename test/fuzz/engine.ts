@@ -8,6 +8,12 @@ import { generateOps } from './generate.ts';
 import { describeOp, type Op } from './ops.ts';
 import { KNOWN_DEFECTS, type Violation } from './outcomes.ts';
 import { World } from './world.ts';
+import { Helper } from './helper.ts';
+
+/** Ends the helper thread the runs share (call once every run in the process is done). */
+export function stopHelper(): Promise<void> {
+  return Helper.stopShared();
+}
 
 /** The loop modes by their command-line names (test/helpers/modes.ts's, with a dash), and AFD readiness with a select wait. */
 export const FUZZ_MODES: Record<string, ReactorOptions> = {
@@ -24,6 +30,8 @@ export interface RunResult {
   failedAt: number;
   ops: number;
   skipped: number;
+  /** Operations applied (not skipped), by family (`tcp`, `pipe`, …: the part of the kind before the dot). */
+  applied: Record<string, number>;
   ms: number;
   iterations: number;
   counters: Record<string, number>;
@@ -41,12 +49,15 @@ export async function runOps(ops: readonly Op[], mode: ReactorOptions, options: 
   const world = await World.start(mode);
   let failedAt = -1;
   let skipped = 0;
+  const applied: Record<string, number> = {};
   try {
     await world.reactor.run(async () => {
       const trace = process.env.FUZZ_TRACE === '1';
       for (let i = 0; i < ops.length; i++) {
         if (trace) console.log(`  step ${i + 1}: ${describeOp(ops[i]!)}`);
-        if (!(await world.apply(ops[i]!, i))) skipped++;
+        const family = ops[i]!.kind.slice(0, ops[i]!.kind.indexOf('.'));
+        if (await world.apply(ops[i]!, i)) applied[family] = (applied[family] ?? 0) + 1;
+        else skipped++;
         await world.turn();
         world.checkStep();
         // A defect already being fixed (KNOWN) is reported, and the run goes on to look for others.
@@ -68,7 +79,7 @@ export async function runOps(ops: readonly Op[], mode: ReactorOptions, options: 
   }
   const iterations = world.reactor.stats().iterations;
   await world.stop(!world.failed);
-  return { violations: world.violations, failedAt, ops: ops.length, skipped, ms: performance.now() - started, iterations, counters: world.counters() };
+  return { violations: world.violations, failedAt, ops: ops.length, skipped, applied, ms: performance.now() - started, iterations, counters: world.counters() };
 }
 
 /** What makes two failures "the same" while shrinking: the kind and the family of the first violation (a known one if that is all there is). */

@@ -15,6 +15,9 @@ const FAMILY_WEIGHTS: Record<Family, number> = {
   tcp: 20, raw: 6, udp: 8, pipe: 16, file: 10, watch: 6, key: 8, event: 8, child: 2, timer: 7, soon: 3, chan: 7,
 };
 
+/** Every family, by the prefix of its operations' kinds (`tcp.open` is tcp's). */
+export const FAMILIES = Object.keys(FAMILY_WEIGHTS) as readonly Family[];
+
 interface Model {
   open: Record<keyof typeof SLOTS, boolean[]>;
   watch: boolean;

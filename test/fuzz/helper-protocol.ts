@@ -16,7 +16,9 @@ export type HelperCommand =
   /** From now on `send` posts to this channel (transfer `handle.port`). */
   | { type: 'channel'; id: number; handle: ChannelHandle }
   /** RemoteWaker.post for each message, in order. */
-  | { type: 'send'; id: number; messages: unknown[] };
+  | { type: 'send'; id: number; messages: unknown[] }
+  /** The end of a run: forget the run's channel (closes its waker), so the thread is as it started. */
+  | { type: 'reset'; id: number };
 
 /** A command carried out: `error` describes what it threw, if it threw. */
 export interface HelperReply {

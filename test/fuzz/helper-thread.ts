@@ -45,6 +45,10 @@ function carryOut(command: HelperCommand): void {
     case 'send':
       for (const message of command.messages) waker!.post(message);
       return;
+    case 'reset':
+      waker?.close();
+      waker = undefined;
+      return;
   }
 }
 

@@ -1,7 +1,11 @@
 // The reactor thread's side of the fuzzer's helper thread (helper-thread.ts): sends commands and
-// resolves each one's promise when the thread has carried it out.
+// resolves each one's promise when the thread has carried it out. One thread serves every run in
+// the process (`Helper.shared()`, reset between runs): starting a worker that loads lib/ takes
+// 1–2.5 s under Wine on a busy machine, longer than a short run itself. `Helper.stopShared()`
+// ends it (the test file's afterAll, the end of `npm run fuzz`).
 import { Worker, type Transferable } from 'node:worker_threads';
 import { once } from 'node:events';
+import { Reactor } from '../../lib/index.ts';
 import type { HelperCommand, HelperReply } from './helper-protocol.ts';
 
 type Command = HelperCommand extends infer C ? (C extends HelperCommand ? Omit<C, 'id'> : never) : never;
@@ -10,6 +14,7 @@ export class Helper {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, (reply: HelperReply) => void>();
   #nextId = 0;
+  static #shared: Promise<Helper> | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -26,6 +31,43 @@ export class Helper {
     const [up] = (await once(worker, 'message')) as [HelperReply];
     if (up.id !== -1) throw new Error(`the fuzzer's helper thread said ${JSON.stringify(up)} before it was up`);
     return new Helper(worker);
+  }
+
+  /** The process's helper thread, started on first use. */
+  static shared(): Promise<Helper> {
+    Helper.#shared ??= Helper.start().then(async (helper) => {
+      await helper.#warmUp();
+      return helper;
+    });
+    return Helper.#shared;
+  }
+
+  /**
+   * Makes the thread take, before any run counts handles, what it keeps for its life from its
+   * first use of a facility: under Wine 8 its first channel post (RemoteWaker.post, which wakes
+   * the reactor) leaves the process one handle more until the thread exits (measured: +1 after the
+   * first run whose channel the thread posted to, none after later ones; posts, events and a
+   * transferred MessagePort alone leave none).
+   */
+  async #warmUp(): Promise<void> {
+    const reactor = new Reactor();
+    try {
+      const channel = reactor.openChannel();
+      await this.send({ type: 'channel', handle: channel.handle }, [channel.handle.port]);
+      await this.send({ type: 'send', messages: ['warm-up'] });
+      await reactor.run(() => channel.receive());
+      channel.close();
+      await this.send({ type: 'reset' });
+    } finally {
+      await reactor.close();
+    }
+  }
+
+  /** Ends the shared thread (the next `shared()` starts a new one). */
+  static async stopShared(): Promise<void> {
+    const shared = Helper.#shared;
+    Helper.#shared = undefined;
+    await (await shared?.catch(() => undefined))?.stop();
   }
 
   /** Commands sent and not yet carried out. */

@@ -87,21 +87,14 @@ export class World implements Context {
     process.on('unhandledRejection', this.#onUnhandled);
   }
 
-  /** Takes the process's handle and thread counts, then makes the helper thread and the reactor. */
+  /** Takes the (shared) helper thread, the process's handle and thread counts, then makes the reactor. */
   static async start(mode: ReactorOptions): Promise<World> {
     // Winsock keeps one handle for the process's life from the first bind on (test/helpers/resources.ts): not the run's.
     winsock.closeQuietly(...winsock.loopbackPair());
+    const helper = await Helper.shared();
     const baseline = { handles: processHandleCount(), threads: processThreadCount() };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-fuzz-'));
-    const helper = await Helper.start();
-    let reactor: Reactor;
-    try {
-      reactor = new Reactor(mode);
-    } catch (error) {
-      await helper.stop();
-      throw error;
-    }
-    return new World(reactor, helper, baseline, dir);
+    return new World(new Reactor(mode), helper, baseline, dir);
   }
 
   get failed(): boolean {
@@ -294,14 +287,17 @@ export class World implements Context {
     if (left.length > 0) this.violate('stats', `with every resource closed and nothing pending, the reactor still holds: ${left.join(', ')}`);
   }
 
-  /** Closes the reactor and the helper; with `check`, the process's handles and threads must be back at the baseline. */
+  /** Closes the reactor and resets the helper; with `check`, the process's handles and threads must be back at the baseline. */
   async stop(check: boolean): Promise<void> {
     this.step = -1;
     this.#closing = true;
     const closing = this.reactor.close();
     const closed = await Promise.race([closing.then(() => true), delay(60_000).then(() => false)]);
     if (!closed) this.violate('hang', 'reactor.close() did not finish within 60 s');
-    if (!(await Promise.race([this.helper.stop().then(() => true), delay(30_000).then(() => false)]))) this.violate('hang', 'the helper thread did not terminate within 30 s');
+    if (!(await Promise.race([this.helper.send({ type: 'reset' }).then(() => true), delay(30_000).then(() => false)]))) {
+      this.violate('hang', 'the helper thread did not carry out its reset within 30 s');
+      await Helper.stopShared(); // the next run starts a fresh one
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
     // Let a rejection that was going to be unhandled show up before the listener goes.
     await delay(0);
