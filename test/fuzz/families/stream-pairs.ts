@@ -249,7 +249,10 @@ export class StreamPairs<T extends StreamObject> {
       while (!done() && !p.broken && !ctx.failed) {
         if (reader.reading === undefined) this.read(p, dir, 65536, 'none', true);
         const reading = reader.reading;
-        const settled = await ctx.until(() => reading === undefined || reading.settled || p.broken, () => `${stream.name}: the drain's read did not complete (reader at ${stream.position}, writer committed ${stream.committed}${stream.inFlight ? `, a write of ${stream.inFlight.size} B in flight` : ''})`);
+        // Done may come while a read waits: the write in flight completes after its last bytes
+        // were read (a pipe write completes once the reader took them). That read then waits on
+        // for bytes nobody sends; the close at the end ends it.
+        const settled = await ctx.until(() => reading === undefined || reading.settled || p.broken || done(), () => `${stream.name}: the drain's read did not complete (reader at ${stream.position}, writer committed ${stream.committed}${stream.inFlight ? `, a write of ${stream.inFlight.size} B in flight` : ''})`);
         if (!settled) return;
       }
     })));
