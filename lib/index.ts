@@ -14,7 +14,7 @@ export { processHandleCount, processThreadCount, wineVersion } from './win32/dia
 export * as winsock from './win32/sockets-api.ts';
 export { KeyMonitor, postCompletion, type KeyCompletion, type CompletionTarget, type HandleTransfer, type OverlappedOptions } from './iocp-worker/completion-port.ts';
 export { File, type FileOpenOptions, type FileMode } from './io/file.ts';
-export { NamedPipe, NamedPipeServer, pipePath } from './io/named-pipe.ts';
+export { NamedPipe, NamedPipeServer, pipePath, type ImpersonationLevel } from './io/named-pipe.ts';
 export { DirectoryWatcher, type DirectoryWatchOptions, type DirectoryWatcherTransfer } from './io/directory-watcher.ts';
 export { DEFAULT_WATCH_BUFFER_SIZE, type DirectoryChange, type DirectoryChangeAction, type DirectoryChangeFilter } from './io/directory-changes.ts';
 export { WaitPool, DEFAULT_WAITER_IDLE_MS, type ObjectWaitResult } from './waits/wait-pool.ts';

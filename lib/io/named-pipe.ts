@@ -10,7 +10,7 @@ import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../er
 import { checkBuffer } from '../buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
 import { checkSignal } from '../abort.ts';
-import { checkInteger, checkOptions, checkPath } from '../arguments.ts';
+import { checkChoice, checkInteger, checkOptions, checkPath } from '../arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { checkDuration } from '../durations.ts';
 import { untilClosed } from '../until-closed.ts';
@@ -79,12 +79,29 @@ export function createFirstInstance(path: string, openMode: number, pipeMode: nu
 }
 
 /**
+ * What the server of a pipe may do with its client's identity (CreateFileW's SECURITY_SQOS_PRESENT
+ * with a SECURITY_* level; the server uses it through ImpersonateNamedPipeClient). The default,
+ * `identification`, lets the server learn who the client is but not act as it — as tokio's pipe
+ * client does by default; Windows' own default, when the flag is left out, is `impersonation`,
+ * which hands the client's rights to whatever process owns the name (a squatter included).
+ */
+export type ImpersonationLevel = 'anonymous' | 'identification' | 'impersonation' | 'delegation';
+
+const IMPERSONATION_LEVELS: Readonly<Record<ImpersonationLevel, number>> = {
+  anonymous: kernel32.SECURITY_ANONYMOUS,
+  identification: kernel32.SECURITY_IDENTIFICATION,
+  impersonation: kernel32.SECURITY_IMPERSONATION,
+  delegation: kernel32.SECURITY_DELEGATION,
+};
+
+/**
  * The client end of the pipe at `path`, opened for overlapped I/O — or an error if what opened is
  * not a pipe (GetFileType), which is closed again: a connect never hands back a file or a device.
  * @internal NamedPipe.connect's open; exported for its test.
  */
-export function openPipeClient(path: string): number {
-  const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
+export function openPipeClient(path: string, impersonation: ImpersonationLevel = 'identification'): number {
+  const flags = kernel32.FILE_FLAG_OVERLAPPED | kernel32.SECURITY_SQOS_PRESENT | IMPERSONATION_LEVELS[impersonation];
+  const handle = createFile(path, kernel32.GENERIC_READ | kernel32.GENERIC_WRITE, 0, kernel32.OPEN_EXISTING, flags);
   const type = kernel32.GetFileType(handle);
   if (type !== kernel32.FILE_TYPE_PIPE) {
     closeHandle(handle);
@@ -105,19 +122,25 @@ export class NamedPipe extends OverlappedHandle implements AsyncIterable<Uint8Ar
   /**
    * Connects to a server's pipe. While every instance is busy it retries until `timeoutMs`
    * (default 5000) or the signal aborts; a pipe that does not exist fails at once
-   * (ERROR_FILE_NOT_FOUND).
+   * (ENOENT, ERROR_FILE_NOT_FOUND). `impersonation` (default `'identification'`) is the most the
+   * server may do with this process's identity (`ImpersonationLevel`).
    */
-  static async connect(reactor: Reactor, name: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NamedPipe> {
+  static async connect(
+    reactor: Reactor,
+    name: string,
+    options: { signal?: AbortSignal; timeoutMs?: number; impersonation?: ImpersonationLevel } = {},
+  ): Promise<NamedPipe> {
     checkReactor(reactor, 'NamedPipe.connect: reactor');
     const path = pipePath(name);
     options = checkOptions(options, 'NamedPipe.connect: options');
     const signal = checkSignal(options.signal, 'NamedPipe.connect: signal');
+    const impersonation = checkChoice(options.impersonation, 'NamedPipe.connect: impersonation', IMPERSONATION_LEVELS, 'identification');
     const deadline = reactor.now() + checkDuration(options.timeoutMs === undefined ? 5000 : options.timeoutMs, 'NamedPipe.connect: timeoutMs');
     if (signal?.aborted) throw signal.reason;
     // ends: the pipe opens, or fails other than ERROR_PIPE_BUSY, or the deadline (timeoutMs) passes, or the signal aborts the sleep
     for (;;) {
       try {
-        return new NamedPipe(reactor, registerOrClose(reactor, openPipeClient(path)));
+        return new NamedPipe(reactor, registerOrClose(reactor, openPipeClient(path, impersonation)));
       } catch (error) {
         if (!(error instanceof WinError && error.winErrno === ERROR.ERROR_PIPE_BUSY) || reactor.now() >= deadline) throw error;
         await reactor.sleep(BUSY_RETRY_MS, signal ? { signal } : {});

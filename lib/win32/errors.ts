@@ -79,6 +79,7 @@ export const WINDOWS_ERRORS: readonly (readonly [errno: number, name: string, no
   [1232, 'ERROR_HOST_UNREACHABLE', 'EHOSTUNREACH'],
   [1236, 'ERROR_CONNECTION_ABORTED', 'ECONNABORTED'],
   [1314, 'ERROR_PRIVILEGE_NOT_HELD', 'EPERM'],
+  [1359, 'ERROR_INTERNAL_ERROR', null], // seen once from CreateProcessW under Wine 8, with the machine loaded
   [1464, 'ERROR_SYMLINK_NOT_SUPPORTED', 'EINVAL'],
   [1920, 'ERROR_CANT_ACCESS_FILE', 'EACCES'],
   [1921, 'ERROR_CANT_RESOLVE_FILENAME', 'ELOOP'],

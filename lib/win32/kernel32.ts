@@ -133,6 +133,16 @@ export const FILE_NOTIFY_CHANGE_CREATION = 0x40;
 export const FILE_NOTIFY_CHANGE_SECURITY = 0x100;
 export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
 export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+/**
+ * CreateFileW flags for a pipe client: SECURITY_SQOS_PRESENT makes the SECURITY_* level below
+ * the most the server may do with the client's token (ImpersonateNamedPipeClient). Without it
+ * the level is SecurityImpersonation: a server that squats the name can act as the client.
+ */
+export const SECURITY_SQOS_PRESENT = 0x0010_0000;
+export const SECURITY_ANONYMOUS = 0x0000_0000;
+export const SECURITY_IDENTIFICATION = 0x0001_0000;
+export const SECURITY_IMPERSONATION = 0x0002_0000;
+export const SECURITY_DELEGATION = 0x0003_0000;
 export const PIPE_ACCESS_INBOUND = 0x1;
 export const PIPE_ACCESS_OUTBOUND = 0x2;
 export const PIPE_ACCESS_DUPLEX = 0x3;
