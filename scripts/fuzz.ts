@@ -10,7 +10,7 @@
 // printed. --replay FILE runs the log saved as JSON (what a failure prints) instead of a seed.
 // Exits 1 if any run failed.
 import fs from 'node:fs';
-import { FUZZ_MODES, formatLog, formatViolations, runOps, runSeed } from '../test/fuzz/engine.ts';
+import { FUZZ_MODES, formatLog, formatViolations, runOps, runSeed, stopHelper } from '../test/fuzz/engine.ts';
 import type { Op } from '../test/fuzz/ops.ts';
 
 const args = process.argv.slice(2);
@@ -66,5 +66,6 @@ if (replay !== undefined) {
     console.log(`mode ${mode}: ${seeds} seed(s), ${operations} operations in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 }
+await stopHelper();
 console.log(failures === 0 ? 'fuzz: no failures' : `fuzz: ${failures} failing run(s)`);
 process.exitCode = failures === 0 ? 0 : 1;
