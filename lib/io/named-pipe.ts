@@ -248,7 +248,12 @@ export class NamedPipeServer implements Disposable, AsyncDisposable, AsyncIterab
       await this.#reactor.submitOverlapped(handle, 'ConnectNamedPipe', (ov) => connectNamedPipeOverlapped(handle, ov), {
         ...options,
         // A client that connected before the call is already there: success, and no packet comes.
-        mapError: (errno) => (errno === ERROR.ERROR_PIPE_CONNECTED ? { bytes: 0 } : undefined),
+        // One that connected and closed again before the call makes it fail ERROR_NO_DATA: that
+        // client was accepted too — its pipe reads end of stream, as if it had hung up just after
+        // — and the instance is this accept's, so the next accept gets a fresh one (kept as the
+        // listening instance, every later accept would fail ERROR_NO_DATA on it, and every client
+        // ERROR_PIPE_BUSY). libuv's pipe server closes such an instance and listens on a new one.
+        mapError: (errno) => (errno === ERROR.ERROR_PIPE_CONNECTED || errno === ERROR.ERROR_NO_DATA ? { bytes: 0 } : undefined),
       });
     } finally {
       this.#accepting = false;

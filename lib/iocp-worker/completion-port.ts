@@ -258,8 +258,11 @@ export class CompletionPort implements PollingPart {
     toHandle(target.port);
     this.#checkUsable();
     if (this.#handles.mode(handle) === undefined) throw new HandleStateError(`handle ${handle} is not registered with this reactor`);
+    // An operation of a released handle is not this handle's, even with the same value: Windows
+    // hands a closed handle's value out again at once, while its operations' packets may still
+    // be on their way (they settle with ClosedResourceError whoever has the value by then).
     for (const operation of this.#operations.values()) {
-      if (operation.handle === handle) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
+      if (operation.handle === handle && !operation.handleReleased) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
     }
     return this.#handles.transfer(handle, target.port);
   }

@@ -453,7 +453,8 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
     expect(reactor.stats()).toMatchObject({ overlappedWaiters: 0, iocpWorker: 'stopped', closed: true });
   });
 
-  // Mode-independent (test/helpers/modes.ts): these calls fail at the call, before any
+  // Mode-independent (test/helpers/modes.ts): these calls fail at the call, or decide there
+  // (an accept whose client already hung up, a transfer checked against the table), before any
   // operation reaches the port or the loop, the same in every mode.
   if (runsOnce(name)) {
     test('forgetting registerWithIocp gives a clear error, not a hang', async () => {
@@ -479,6 +480,51 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
       reactor.registerWithIocp(handle);
       reactor.releaseHandle(handle);
       expect(() => reactor.releaseHandle(handle)).toThrow(HandleStateError);
+    });
+
+    test('regression: a client that connected and hung up before accept() does not leave the server stuck; accept gives its pipe (end of stream), the next client is served', async () => {
+      reactor = new Reactor(mode);
+      const name = pipeName();
+      await reactor.run(async () => {
+        const listener = later(new NamedPipeServer(reactor, name));
+        // The client connects to the listening instance and closes before any ConnectNamedPipe:
+        // the call then fails ERROR_NO_DATA at once (the instance is connected to nobody now).
+        (await NamedPipe.connect(reactor, name)).close();
+        const early = later(await listener.accept());
+        expect(await early.read(Buffer.alloc(8))).toBe(0);
+        // The server made a fresh instance: the next client gets it, and is accepted.
+        const accepting = listener.accept();
+        const client = later(await NamedPipe.connect(reactor, name, { timeoutMs: 2000 }));
+        const served = later(await accepting);
+        await client.write(Buffer.from('hello'));
+        const buffer = Buffer.alloc(8);
+        expect(buffer.subarray(0, await served.read(buffer)).toString()).toBe('hello');
+      });
+    });
+
+    test('regression: transferHandle takes a new handle whose value a closed handle\'s pending read still names (its packet not yet dispatched)', async () => {
+      reactor = new Reactor(mode);
+      const filePath = path.join(tmp, 'reused.bin');
+      fs.writeFileSync(filePath, 'reused');
+      await reactor.run(async () => {
+        const { server } = await pipePair();
+        const oldValue = server.handle;
+        const read = server.read(Buffer.alloc(16)).catch((e: unknown) => e);
+        // Closed with the read in flight: its packet comes, but only the loop's next turn dispatches it.
+        server.close();
+        // Windows and Wine hand a freed handle value out again at once; open files until one has it.
+        let reused: File | undefined;
+        for (let i = 0; i < 64 && reused === undefined; i++) {
+          const file = later(File.open(reactor, filePath));
+          if (file.handle === oldValue) reused = file;
+        }
+        expect(reused, `no new handle took the closed pipe's value ${oldValue}`).toBeDefined();
+        expect(reactor.stats().overlappedWaiters).toBe(1); // the closed pipe's read
+        expect(reactor.adoptHandle(reactor.transferHandle(reused!.handle, reactor.completionTarget()))).toMatch(/^(native|emulated)$/);
+        expect(await read).toBeInstanceOf(ClosedResourceError);
+        const buffer = Buffer.alloc(16);
+        expect(buffer.subarray(0, await reused!.read(buffer, 0)).toString()).toBe('reused');
+      });
     });
 
     test('a handle binds to one port: binding it twice, or to a second reactor, is a WinError that says so', async () => {
