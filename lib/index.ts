@@ -1,14 +1,14 @@
 // winmux public API.
-import './platform.ts'; // first: a clear error on a host that is not Windows, before koffi loads
-export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './fair-share.ts';
+import './core/platform.ts'; // first: a clear error on a host that is not Windows, before koffi loads
+export { Turn, ACCEPTS_PER_ITERATION, SLICE_MS } from './loop/fair-share.ts';
 export { Reactor, DEFAULT_MAX_BLOCK_MS, type ReactorOptions, type ReactorStats, type WaitOptions } from './scheduler/reactor.ts';
-export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError, WriteAbortedError, NodeSocketError, UnsupportedPlatformError } from './errors.ts';
-export { WinError, errorName, nodeCodeOf, WINDOWS_ERRORS, type WinErrorOptions } from './win32/errors.ts';
+export { WinmuxError, ClosedResourceError, BusyResourceError, HandleStateError, ThreadExitedError, UnsupportedError, InternalStateError, WriteAbortedError, NodeSocketError, UnsupportedPlatformError } from './core/errors.ts';
+export { WinError, errorName, nodeCodeOf, WINDOWS_ERRORS, type WinErrorOptions } from './core/windows-errors.ts';
 export { ReactorChannel } from './wakeup/channel.ts';
 export { RemoteWaker } from './wakeup/remote-waker.ts';
 export type { WakeTarget, ChannelHandle } from './wakeup/protocol.ts';
-export { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from './readiness.ts';
-export { MAX_SELECT_SET_SIZE } from './select/select-set.ts';
+export { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from './loop/readiness.ts';
+export { MAX_SELECT_SET_SIZE } from './win32/select-set.ts';
 export { processHandleCount, processThreadCount, wineVersion } from './win32/diagnostics.ts';
 /** Checked, non-blocking-aware Winsock calls (socket, bind, connect, send, recv, …) and constants. */
 export * as winsock from './win32/sockets-api.ts';

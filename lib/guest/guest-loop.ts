@@ -30,11 +30,11 @@
 // online the stand-in polls look at it (one killed while Node starts it never comes online), and
 // `stop()` joins it with the one join that keeps looking (lib/worker-thread.ts).
 import { MessageChannel, type Worker } from 'node:worker_threads';
-import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
 import { FD_SET } from '../win32/structs.ts';
-import { SLICE_MS } from '../fair-share.ts';
+import { SLICE_MS } from '../loop/fair-share.ts';
 
 /** What the guest loop needs from its reactor. */
 export interface GuestHost {

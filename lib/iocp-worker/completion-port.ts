@@ -40,8 +40,8 @@
 // caller learns what went — unless its starter said the count is not data (`cancelIsFinal`: AFD
 // polls). A 995 that nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
-import { THREAD_CHECK_MS } from '../worker-thread.ts';
-import type { HandedOver, PollingPart } from '../loop-part.ts';
+import { THREAD_CHECK_MS } from '../threads/worker-thread.ts';
+import type { HandedOver, PollingPart } from '../loop/loop-part.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor } from './key-monitor.ts';
@@ -50,20 +50,20 @@ import { CompletionKeys, type KeySource } from './completion-keys.ts';
 export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { cancelIo } from '../win32/overlapped-calls.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../core/errors.ts';
 import type { Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import type { Pace } from '../fair-share.ts';
-import { checkSignal, onAbort } from '../abort.ts';
+import type { Pace } from '../loop/fair-share.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
 import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
 export type { Handle, HandleTransfer } from './handle-registry.ts';
 import { checkUserCompletion, postPrivate, type CompletionTarget } from './completion-post.ts';
 export { checkCompletionTarget, postCompletion, type CompletionTarget } from './completion-post.ts';
-import { CompletionWorker } from './completion-worker.ts';
+import { CompletionWorker } from './worker/completion-worker.ts';
 import { PortDequeue } from './port-dequeue.ts';
 import { EmulatedEvents, emulatedResult } from './emulated-events.ts';
 

@@ -11,9 +11,9 @@
 // bound again; where that is missing (Wine 8, older Windows) a handle moved to another reactor
 // stays bound to the old port, and the new one runs its operations in emulated mode.
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
-import { HandleStateError } from '../errors.ts';
+import { HandleStateError } from '../core/errors.ts';
 import { KEY_OVERLAPPED } from './protocol.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */

@@ -8,7 +8,7 @@
 // referenced for its own lifetime.
 import { addressOf } from '../win32/ffi.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { setU64 } from '../u64.ts';
+import { setU64 } from '../core/u64.ts';
 
 /** 2048 OVERLAPPEDs per slab: 64 KiB, far above V8's on-heap typed-array limit. */
 const SLOTS_PER_SLAB = 2048;

@@ -1,7 +1,7 @@
 // The Reactor's options and statistics: the shapes its constructor takes and `stats()` returns,
 // each field with its meaning (docs/api.md lists them too).
-import type { ReadinessBackend, ReadinessStats } from '../readiness.ts';
-import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
+import type { ReadinessBackend, ReadinessStats } from '../loop/readiness.ts';
+import { checkBoolean, checkInteger, checkOptions } from '../core/arguments.ts';
 
 export interface ReactorOptions {
   /**

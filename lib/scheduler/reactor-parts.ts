@@ -2,9 +2,9 @@
 // completion port, the socket waits with their readiness backend, and the waiter pool — made in
 // an order that lets a failure undo what was made before it, and listed as the loop drives them
 // (lib/loop-part.ts). A new kind of event source is made here and takes its place in `parts`.
-import type { ReadinessBackend } from '../readiness.ts';
-import { READABLE } from '../readiness.ts';
-import type { LoopPart, PollingPart } from '../loop-part.ts';
+import type { ReadinessBackend } from '../loop/readiness.ts';
+import { READABLE } from '../loop/readiness.ts';
+import type { LoopPart, PollingPart } from '../loop/loop-part.ts';
 import { SelectBackend } from '../select/select-backend.ts';
 import { AfdBackend } from '../afd/afd-backend.ts';
 import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';

@@ -54,28 +54,28 @@
 // completion port, the waiter pool, the readiness backends), options and stats (options.ts),
 // timers (timer-heap.ts), fairness (../fair-share.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
-import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
+import { READABLE, WRITABLE, type ReadinessBackend } from '../loop/readiness.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
 import type { SocketWaits } from './socket-waits.ts';
 import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
 import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
-import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
+import { FairShare, whenTurn, type Pace, type Turn } from '../loop/fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import type { KeySource } from '../iocp-worker/completion-keys.ts';
-import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
+import type { HandedOver, LoopPart, PollingPart } from '../loop/loop-part.ts';
 import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
-import { checkBuffer, checkFileOffset } from '../buffers.ts';
-import { checkOptions } from '../arguments.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { BusyResourceError, ClosedResourceError, HandleStateError } from '../core/errors.ts';
+import { checkBuffer, checkFileOffset } from '../core/buffers.ts';
+import { checkOptions } from '../core/arguments.ts';
 import type { Socket } from '../win32/winsock.ts';
-import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
+import { checkDeadline, checkDuration, timeoutError } from '../core/durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
 import { nativeCallCounts } from '../win32/ffi.ts';
 

@@ -8,12 +8,12 @@
 // (this part is then the one the thread blocks in), and AFD polls report it from the completion
 // port's dispatch, in the same poll phase. So `hasPending()` is always false and `dispatch()`
 // settles nothing.
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
-import type { PollingPart } from '../loop-part.ts';
-import type { WinError } from '../win32/errors.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../loop/readiness.ts';
+import type { PollingPart } from '../loop/loop-part.ts';
+import type { WinError } from '../core/windows-errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
-import { BusyResourceError, ClosedResourceError, InternalStateError } from '../errors.ts';
-import { checkSignal, onAbort } from '../abort.ts';
+import { BusyResourceError, ClosedResourceError, InternalStateError } from '../core/errors.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
 
 interface Waiter {
   resolve(): void;

@@ -1,7 +1,7 @@
 // Worker-thread entry of a waiter thread. Why a thread: WaitForMultipleObjects blocks, and the
 // reactor thread may block only in select. The loop is in waiter-loop.ts.
 import { workerData } from 'node:worker_threads';
-import { reportThreadId } from '../worker-thread.ts';
+import { reportThreadId } from '../threads/worker-thread.ts';
 import { runWaiter } from './waiter-loop.ts';
 import type { WaiterData } from './protocol.ts';
 

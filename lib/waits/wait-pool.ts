@@ -20,13 +20,13 @@
 // every thread.
 import type { Worker } from 'node:worker_threads';
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import { onAbort } from '../abort.ts';
-import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
-import type { LoopPart } from '../loop-part.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { writeU64 } from '../u64.ts';
+import { onAbort } from '../core/abort.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
+import type { LoopPart } from '../loop/loop-part.ts';
+import { ClosedResourceError } from '../core/errors.ts';
+import { writeU64 } from '../core/u64.ts';
 import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, FREE, MAX_WAITS_PER_THREAD, RESULTS, SIGNALED, SLOT_ERRNO,
   SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW, SLOT_STATE, STOP, WAITING, sharedSize, slotBase, type WaiterData,

@@ -4,7 +4,7 @@
 // read right after the call, in which case no packet will come.
 import * as kernel32 from './kernel32.ts';
 import * as ws from './ws2_32.ts';
-import { ERROR } from './errors.ts';
+import { ERROR } from '../core/windows-errors.ts';
 
 function pendingOrError(ok: number): number {
   if (ok) return 0;

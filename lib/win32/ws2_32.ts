@@ -1,7 +1,7 @@
 // ws2_32.dll: Winsock declarations with their Win32 names, and Winsock start-up.
 import { declare, loadLibrary, type PointerValue } from './ffi.ts';
 import { WSADATA_SIZE } from './structs.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 
 const ws2_32 = loadLibrary('ws2_32.dll');
 

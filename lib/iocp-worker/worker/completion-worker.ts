@@ -6,14 +6,14 @@
 // stopped by a private stop key once close() has settled or abandoned every operation. (In port
 // mode there is no worker: the reactor thread dequeues itself, port-dequeue.ts.)
 import type { Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
-import { WinError } from '../win32/errors.ts';
-import { ThreadExitedError } from '../errors.ts';
-import type { WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionRing, type Completion } from './completion-ring.ts';
-import { ERRNO, EXITING, FAILED, KEY_STOP, STATE, TAIL, type IocpWorkerData } from './protocol.ts';
-import { postPrivate } from './completion-post.ts';
-import type { Handle } from './handle-registry.ts';
+import { entryBeside, startWorkerThread, type StartedThread } from '../../threads/worker-thread.ts';
+import { WinError } from '../../core/windows-errors.ts';
+import { ThreadExitedError } from '../../core/errors.ts';
+import type { WakeTarget } from '../../wakeup/protocol.ts';
+import { CompletionRing, type Completion } from '../completion-ring.ts';
+import { ERRNO, EXITING, FAILED, KEY_STOP, STATE, TAIL, type IocpWorkerData } from '../protocol.ts';
+import { postPrivate } from '../completion-post.ts';
+import type { Handle } from '../handle-registry.ts';
 
 export class CompletionWorker {
   readonly #port: Handle;

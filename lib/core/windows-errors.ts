@@ -1,6 +1,6 @@
 // Windows error codes and the one error class that carries them.
 import { getSystemErrorMap } from 'node:util';
-import { WinmuxError } from '../winmux-error.ts';
+import { WinmuxError } from './winmux-error.ts';
 //
 // Win32 (`GetLastError`) and Winsock (`WSAGetLastError`) share one number space: Winsock codes
 // live at 10000–11999 and the overlapped-I/O codes (995, 996, 997) are plain Win32 codes that
