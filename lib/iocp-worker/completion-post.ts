@@ -8,7 +8,7 @@ import { toHandle } from '../win32/kernel32.ts';
 import { WinError } from '../core/windows-errors.ts';
 import { ClosedResourceError } from '../core/errors.ts';
 import { whileOpen } from '../wakeup/wake.ts';
-import { KEY_OVERLAPPED, KEY_STOP, KEY_WAKE } from './protocol.ts';
+import { KEY_OVERLAPPED, KEY_STOP, KEY_WAKE } from '../loop/reserved-keys.ts';
 import type { Handle } from './handle-registry.ts';
 
 /**

@@ -14,7 +14,7 @@ import * as kernel32 from '../win32/kernel32.ts';
 import { ERROR, WinError } from '../core/windows-errors.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
 import { HandleStateError } from '../core/errors.ts';
-import { KEY_OVERLAPPED } from './protocol.ts';
+import { KEY_OVERLAPPED } from '../loop/reserved-keys.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;

@@ -13,7 +13,7 @@ import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { readFileOverlapped } from '../../lib/win32/overlapped-calls.ts';
 import { addressOf } from '../../lib/win32/ffi.ts';
-import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
+import { KEY_OVERLAPPED } from '../../lib/loop/reserved-keys.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES, runsOnce } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';

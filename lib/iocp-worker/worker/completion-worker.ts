@@ -11,7 +11,8 @@ import { WinError } from '../../core/windows-errors.ts';
 import { ThreadExitedError } from '../../core/errors.ts';
 import type { WakeTarget } from '../../wakeup/protocol.ts';
 import { CompletionRing, type Completion } from '../completion-ring.ts';
-import { ERRNO, EXITING, FAILED, KEY_STOP, STATE, TAIL, type IocpWorkerData } from '../protocol.ts';
+import { ERRNO, EXITING, FAILED, STATE, TAIL, type IocpWorkerData } from '../protocol.ts';
+import { KEY_STOP } from '../../loop/reserved-keys.ts';
 import { postPrivate } from '../completion-post.ts';
 import type { Handle } from '../handle-registry.ts';
 

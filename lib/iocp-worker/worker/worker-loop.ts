@@ -8,7 +8,8 @@
 // operations fail instead of hanging.
 import * as kernel32 from '../../win32/kernel32.ts';
 import { CompletionRing } from '../completion-ring.ts';
-import { ERRNO, EXITING, FAILED, KEY_STOP, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from '../protocol.ts';
+import { ERRNO, EXITING, FAILED, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from '../protocol.ts';
+import { KEY_STOP } from '../../loop/reserved-keys.ts';
 import { requestWake, wakeIfSleeping } from '../../wakeup/wake.ts';
 import { WinError } from '../../core/windows-errors.ts';
 
