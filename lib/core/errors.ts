@@ -1,4 +1,4 @@
-// The errors winmux raises besides WinError (which lives with the bindings, lib/win32/errors.ts).
+// The errors winmux raises besides WinError (which, with the Windows error table, is in windows-errors.ts beside this file).
 // All extend WinmuxError and carry a stable `code`; docs/errors.md lists them.
 
 export { WinError } from './windows-errors.ts';

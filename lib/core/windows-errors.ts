@@ -1,4 +1,6 @@
-// Windows error codes and the one error class that carries them.
+// Windows error codes and the one error class that carries them. Plain data and TypeScript, no
+// koffi: it sits in core/, below win32/ (whose bindings throw WinError) and beside core/errors.ts
+// (whose NodeSocketError wraps one), so neither imports upward.
 import { getSystemErrorMap } from 'node:util';
 import { WinmuxError } from './winmux-error.ts';
 //

@@ -1,5 +1,5 @@
 // CompletionPort: the reactor's side of the completion family, and the loop's completion part
-// (lib/loop-part.ts) — in port mode also the part the reactor thread blocks in.
+// (lib/loop/loop-part.ts) — in port mode also the part the reactor thread blocks in.
 //
 // Why this file is longer than the house limit of ~400 lines: what is left here is one table,
 // the operations in flight keyed by OVERLAPPED address, and everything that reads or writes it —
@@ -108,7 +108,7 @@ interface Operation {
   readonly cancelIsFinal: boolean;
   /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
   readonly done: OperationDone;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening: () => void;
   abortRequested: boolean;
   /** `release(handle)` was called while this was pending: the caller is closing the handle. */
@@ -428,7 +428,7 @@ export class CompletionPort implements PollingPart {
     return handedOver.count;
   }
 
-  /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/worker-thread.ts). */
+  /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/threads/worker-thread.ts). */
   checkThreads(): void {
     this.#worker?.checkAlive();
   }

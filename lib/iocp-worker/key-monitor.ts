@@ -2,7 +2,7 @@
 // arrival order. The key table (completion-keys.ts) routes each packet for the key here during
 // dispatch, whatever its lpOverlapped holds; `next()` or `for await` takes them. A completion
 // already queued is a fast path, paced by the reactor's fairness rule like any operation that
-// did not wait (lib/fair-share.ts).
+// did not wait (lib/loop/fair-share.ts).
 import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { Turn, whenTurn, type Pace } from '../loop/fair-share.ts';
 import { untilClosed } from '../core/until-closed.ts';

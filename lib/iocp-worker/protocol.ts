@@ -14,7 +14,7 @@
 // STATE    RUNNING, then STOPPED (saw the stop key) or FAILED (see ERRNO); set by the worker.
 // ERRNO    the Win32 error that made the worker fail, when it failed in a Windows call.
 // EXITING  1 once the process (or the thread owning the reactor) is exiting: the worker returns at
-//          once, without publishing what it holds (lib/worker-thread.ts, stopAtExit).
+//          once, without publishing what it holds (lib/threads/worker-thread.ts, stopAtExit).
 import type { WakeTarget } from '../wakeup/protocol.ts';
 
 export const HEAD = 0;

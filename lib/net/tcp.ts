@@ -48,7 +48,7 @@ export class TcpStream extends ReactorSocket {
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
-  /** Fairness: each side's turn in the loop iteration (lib/fair-share.ts). */
+  /** Fairness: each side's turn in the loop iteration (lib/loop/fair-share.ts). */
   readonly #readTurn = new Turn();
   readonly #writeTurn = new Turn();
   /**

@@ -1,7 +1,7 @@
 // What a Reactor is made of: its wake (a wakeup socket, or posts to its completion port), the
 // completion port, the socket waits with their readiness backend, and the waiter pool — made in
 // an order that lets a failure undo what was made before it, and listed as the loop drives them
-// (lib/loop-part.ts). A new kind of event source is made here and takes its place in `parts`.
+// (lib/loop/loop-part.ts). A new kind of event source is made here and takes its place in `parts`.
 import type { ReadinessBackend } from '../loop/readiness.ts';
 import { READABLE } from '../loop/readiness.ts';
 import type { LoopPart, PollingPart } from '../loop/loop-part.ts';

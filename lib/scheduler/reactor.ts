@@ -1,6 +1,6 @@
 // Reactor: winmux's scheduler. One per thread that wants one (the Node main thread or any
 // worker_thread); it owns the loop, its timers and call-soon queue, its wake, and the loop's
-// parts (../loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
+// parts (../loop/loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
 // backend, the completion port, and the waiter pool for object waits.
 //
 // The loop, while `run(fn)`'s task is pending:
@@ -17,7 +17,7 @@
 //                       part has threads). A wake drains the wakeup socket (or is a KEY_WAKE
 //                       packet) and reads the channels;
 //   2b. deferred        tasks whose operations completed without waiting, past their fair
-//                       share of the last iteration, resume (lib/fair-share.ts);
+//                       share of the last iteration, resume (lib/loop/fair-share.ts);
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
 //
@@ -50,9 +50,9 @@
 // completion family's (registerWithIocp, releaseHandle, read/write/submit/waitOverlapped,
 // postCompletion, monitorCompletionKey, transferHandle, adoptHandle, completionTarget) — each
 // checking its arguments at the boundary, then forwarding to its part. The loop itself is short,
-// and the rest lives apart: the parts (../loop-part.ts, reactor-parts.ts, socket-waits.ts, the
+// and the rest lives apart: the parts (../loop/loop-part.ts, reactor-parts.ts, socket-waits.ts, the
 // completion port, the waiter pool, the readiness backends), options and stats (options.ts),
-// timers (timer-heap.ts), fairness (../fair-share.ts), guest mode (../guest/).
+// timers (timer-heap.ts), fairness (../loop/fair-share.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type ReadinessBackend } from '../loop/readiness.ts';
 import { TimerHeap, type Timer } from './timer-heap.ts';
@@ -488,7 +488,7 @@ export class Reactor implements AsyncDisposable {
    * For resources built on the reactor: an operation on `turn`'s resource has just completed
    * (`waited`: it waited for readiness or a packet first). Returns undefined when the task may
    * go on at once, else a promise to await first, which resolves in the next iteration. Every
-   * winmux class calls this; see lib/fair-share.ts for the rule.
+   * winmux class calls this; see lib/loop/fair-share.ts for the rule.
    */
   yieldIfDue(turn: Turn | undefined, waited: boolean): Promise<void> | undefined {
     return this.#pace(turn, waited);

@@ -1,4 +1,4 @@
-// SocketWaits: the loop's socket-readiness part (lib/loop-part.ts) — the reactor's socket waits,
+// SocketWaits: the loop's socket-readiness part (lib/loop/loop-part.ts) — the reactor's socket waits,
 // the readiness backend they arm, and the sink that backend reports to. Waits are one-shot, as in
 // Trio: `wait` arms the socket in the backend, and the wake (or an abort, or `notifyClosing`)
 // disarms it. One waiter per socket and direction; a second gets BusyResourceError. The reactor
@@ -18,7 +18,7 @@ import { checkSignal, onAbort } from '../core/abort.ts';
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening(): void;
 }
 

@@ -1,5 +1,5 @@
 // WaitPool: the reactor's side of the object-wait family, and the loop's object-wait part
-// (lib/loop-part.ts).
+// (lib/loop/loop-part.ts).
 //
 // Waits on kernel objects (process exit, events, semaphores, waitable timers, change
 // notifications) block a thread, and the reactor thread may block only in its poll. So waits run
@@ -58,7 +58,7 @@ interface ObjectWait {
 
 interface WaiterThread {
   readonly worker: Worker;
-  /** Liveness checks and joining (lib/worker-thread.ts). */
+  /** Liveness checks and joining (lib/threads/worker-thread.ts). */
   readonly started: StartedThread;
   readonly control: number;
   readonly shared: Int32Array;
@@ -172,7 +172,7 @@ export class WaitPool implements LoopPart {
     });
   }
 
-  /** Looks at the waiter threads' OS threads now: a killed one fails its waits (lib/worker-thread.ts). */
+  /** Looks at the waiter threads' OS threads now: a killed one fails its waits (lib/threads/worker-thread.ts). */
   checkThreads(): void {
     for (const thread of [...this.#threads]) if (!thread.stopping) thread.started.checkAlive();
   }
@@ -182,7 +182,7 @@ export class WaitPool implements LoopPart {
     let settled = 0;
     for (const thread of [...this.#threads]) {
       settled += this.#dispatchThread(thread);
-      // A thread killed behind Node's back: #lost fails its waits (lib/worker-thread.ts).
+      // A thread killed behind Node's back: #lost fails its waits (lib/threads/worker-thread.ts).
       if (!thread.stopping && !thread.started.checkAlive()) settled++;
     }
     return settled;

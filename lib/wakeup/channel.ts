@@ -19,7 +19,7 @@ import { untilClosed } from '../core/until-closed.ts';
 interface Receiver<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening(): void;
 }
 
