@@ -306,15 +306,6 @@ export class Reactor implements AsyncDisposable {
     return this.#wakeupEnd;
   }
 
-  /**
-   * How many socket waits the latest poll settled (the wakeup socket not counted): 1 when the loop
-   * serves one busy socket, large under load. A figure for callers that choose between reading
-   * first and waiting first (TcpStream.read now decides by loop iteration instead; see its read).
-   */
-  get readyInLastPoll(): number {
-    return this.#sockets.readyInLastPoll;
-  }
-
   /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
   now(): number {
     return this.#clock();

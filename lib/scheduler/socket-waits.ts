@@ -31,7 +31,6 @@ export class SocketWaits implements PollingPart {
   readonly #closed: () => boolean;
   readonly #onChange: () => void;
   #backend: ReadinessBackend | undefined;
-  #readyInLastPoll = 0;
 
   /** Where the backend reports: called on the reactor thread, in the poll phase. */
   readonly sink: ReadinessSink = {
@@ -39,7 +38,6 @@ export class SocketWaits implements PollingPart {
       if (socket === this.#wakeupEnd && direction === READABLE) {
         this.#onWakeup();
       } else {
-        this.#readyInLastPoll++;
         this.settle(socket, direction, false, undefined);
       }
     },
@@ -49,7 +47,6 @@ export class SocketWaits implements PollingPart {
         // would stall unseen): the loop fails, and the reactor closes with this as the cause.
         throw new InternalStateError(`the reactor's wakeup socket (${socket}) is no longer a socket: it was closed behind the loop's back`, { cause: error });
       }
-      this.#readyInLastPoll++;
       this.settle(socket, READABLE, true, error);
       this.settle(socket, WRITABLE, true, error);
     },
@@ -68,15 +65,6 @@ export class SocketWaits implements PollingPart {
     this.#backend = backend;
   }
 
-  /**
-   * Waits the latest poll phase settled (the wakeup socket not counted). Counted from this part's
-   * turn in the phase — the first (reactor-parts.ts) — to the end of the phase, AFD reports included;
-   * no task runs in between, so none sees a partial count.
-   */
-  get readyInLastPoll(): number {
-    return this.#readyInLastPoll;
-  }
-
   hasPending(): boolean {
     return false;
   }
@@ -87,16 +75,14 @@ export class SocketWaits implements PollingPart {
    * the sets, and this poll looks again.
    */
   poll(timeoutMs: number): number {
-    this.#readyInLastPoll = 0;
     return this.#backend!.wait(timeoutMs, this.sink);
   }
 
   /**
    * When the thread blocks in the completion port instead (AFD): nothing to settle here, the poll
-   * packets come through the port's dispatch, after this one. Starts the count, as `poll` does.
+   * packets come through the port's dispatch, after this one.
    */
   dispatch(): number {
-    this.#readyInLastPoll = 0;
     return 0;
   }
 

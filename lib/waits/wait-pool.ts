@@ -103,11 +103,6 @@ export class WaitPool implements LoopPart {
     };
   }
 
-  /** Waiter threads alive (the reactor then never blocks longer than THREAD_CHECK_MS). */
-  get threadCount(): number {
-    return this.#threads.length;
-  }
-
   /** The OS thread ids of the waiter threads that have reported theirs (for tests that kill one). */
   threadIds(): number[] {
     return this.#threads.map((t) => t.started.threadId()).filter((id) => id !== 0);
