@@ -59,6 +59,7 @@ import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import type { Pace } from '../loop/fair-share.ts';
 import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
 import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
 export type { Handle, HandleTransfer } from './handle-registry.ts';
 import { checkUserCompletion, postPrivate, type CompletionTarget } from './completion-post.ts';
@@ -353,6 +354,7 @@ export class CompletionPort implements PollingPart {
   waitOverlapped(value: unknown, overlapped: Uint8Array, options: OverlappedOptions & { mapError?: ErrorMapping } = {}): Promise<number> {
     let handle: Handle;
     try {
+      options = checkOptions(options, 'waitOverlapped: options');
       handle = this.#checkHandle(value);
       checkSignal(options.signal);
     } catch (error) {

@@ -152,6 +152,10 @@ export function checkReactorOptions(options: unknown): ReactorOptions {
   if (waitIn === 'port' && readiness !== 'afd') {
     throw new TypeError("new Reactor: waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
   }
+  if (o.guest === true && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
+    throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
+  }
+  if (o.guest === true && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
   return o;
 }
 

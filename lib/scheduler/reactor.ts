@@ -44,50 +44,32 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// Why this file is longer than the house limit of ~400 lines: the Reactor is the one public
-// object, so every documented entry point lives here — the loop's (run, sleeps, signals,
-// call-soon, channels, guest ref/unref, stats, close), socket and object waits, and the
-// completion family's (registerWithIocp, releaseHandle, read/write/submit/waitOverlapped,
-// postCompletion, monitorCompletionKey, transferHandle, adoptHandle, completionTarget) — each
-// checking its arguments at the boundary, then forwarding to its part. The loop itself is short,
-// and the rest lives apart: the parts (../loop/loop-part.ts, reactor-parts.ts, socket-waits.ts, the
-// completion port, the waiter pool, the readiness backends), options and stats (options.ts),
-// timers (timer-heap.ts), fairness (../loop/fair-share.ts), guest mode (../guest/).
+// The loop is this file. The rest lives in the parts it drives, each checking the arguments of
+// the calls it serves (core/arguments.ts, `checkedCall`), so the Reactor's API methods are
+// one-line forwarders: the parts (../loop/loop-part.ts, reactor-parts.ts, socket-waits.ts, the
+// completion port and its checked overlapped calls, the waiter pool and waitForObject, the
+// readiness backends), timers and sleeps (reactor-timers.ts), options and stats (options.ts),
+// fairness (../loop/fair-share.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
 import { READABLE, WRITABLE, type ReadinessBackend } from '../loop/readiness.ts';
-import { TimerHeap, type Timer } from './timer-heap.ts';
+import { ReactorTimers } from './reactor-timers.ts';
 import type { SocketWaits } from './socket-waits.ts';
 import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
 import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
-import { FairShare, whenTurn, type Pace, type Turn } from '../loop/fair-share.ts';
+import { FairShare, type Pace, type Turn } from '../loop/fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
 import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
+import { readOverlapped, submitOverlapped, writeOverlapped, type SubmitOptions } from '../iocp-worker/overlapped-requests.ts';
 import type { KeySource } from '../iocp-worker/completion-keys.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop/loop-part.ts';
-import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
 import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
-import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../core/windows-errors.ts';
-import { checkSignal, onAbort } from '../core/abort.ts';
-import { BusyResourceError, ClosedResourceError, HandleStateError } from '../core/errors.ts';
-import { checkBuffer, checkFileOffset } from '../core/buffers.ts';
-import { checkOptions } from '../core/arguments.ts';
+import { waitForObject, type ObjectWaitContext } from '../waits/wait-for-object.ts';
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import type { Socket } from '../win32/winsock.ts';
-import { checkDeadline, checkDuration, timeoutError } from '../core/durations.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
 import { nativeCallCounts } from '../win32/ffi.ts';
-
-/**
- * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
- * its key does): the timer reaches the controller through the signal, which it holds weakly.
- */
-const signalControllers = new WeakMap<AbortSignal, AbortController>();
-/** Takes a collected deadline signal's timer out of its reactor's heap. */
-const signalTimers = new FinalizationRegistry<{ timers: TimerHeap; timer: Timer }>(({ timers, timer }) => {
-  timers.remove(timer);
-});
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -110,19 +92,6 @@ export const kWakeupEnd = Symbol('winmux.wakeupEnd');
 /** @internal The guest loop (guest mode), for fault tests (to kill its helper thread). */
 export const kGuestLoop = Symbol('winmux.guestLoop');
 
-/** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
-const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
-const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
-
-/** `call()`'s promise, or a rejection with what it threw: a call that returns a promise fails only through it. */
-function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return call();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 /**
  * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
  * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
@@ -134,7 +103,7 @@ export class Reactor implements AsyncDisposable {
   readonly #clock: () => number;
   readonly #maxBlockMs: number;
   readonly #sockets: SocketWaits;
-  readonly #timers = new TimerHeap();
+  readonly #timers: ReactorTimers;
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
   readonly #wakeup: ReactorParts['wakeup'];
@@ -171,12 +140,10 @@ export class Reactor implements AsyncDisposable {
     options = checkReactorOptions(options); // all of them, before anything is made
     this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
-    const readiness = options.readiness ?? 'select';
-    const guest = options.guest ?? false;
-    if (guest && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
-      throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
-    }
-    if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
+    this.#timers = new ReactorTimers(this.#clock, {
+      closedError: () => (this.#closed ? this.#closedError() : undefined),
+      timerSet: (ms) => this.#guest?.timerSet(ms),
+    });
     const made = makeParts(options, {
       onWakeup: this.#onWakeup,
       closed: () => this.#closed,
@@ -184,8 +151,8 @@ export class Reactor implements AsyncDisposable {
       refresh: () => this.#guest?.refresh(),
       schedule: (ms, fire) => {
         // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
-        const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
-        return () => this.#timers.remove(timer);
+        const timer = this.#timers.add({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
+        return () => this.#timers.heap.remove(timer);
       },
     });
     this.#wakeup = made.wakeup;
@@ -197,7 +164,7 @@ export class Reactor implements AsyncDisposable {
     this.#parts = made.parts;
     this.#poller = made.poller;
     try {
-      this.#guest = guest ? this.#startGuest(options.ref ?? true) : undefined;
+      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true) : undefined;
     } catch (error) {
       closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
@@ -207,11 +174,11 @@ export class Reactor implements AsyncDisposable {
   #startGuest(ref: boolean): GuestLoop {
     const loop = new GuestLoop({
       turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
-      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.nextDeadline() <= this.#clock(),
+      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.heap.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
-      msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
+      msToNextTimer: () => this.#timers.heap.nextDeadline() - this.#clock(),
       inPort: this.#iocp.inLoop,
       selectSets: () => this.#backend.selectSets!(),
       port: this.#iocp.port,
@@ -236,7 +203,7 @@ export class Reactor implements AsyncDisposable {
 
   /** Something waits on this reactor: a task's promise will settle only through its loop. */
   #hasWaiters(): boolean {
-    if (this.#timers.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
+    if (this.#timers.heap.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
     for (const channel of this.#channels) if (channel.receiving) return true;
     return this.#parts.some((part) => part.hasWaiters());
   }
@@ -244,13 +211,6 @@ export class Reactor implements AsyncDisposable {
   /** Work queued for the next iteration, which must therefore not block: call-soon, deferred tasks, what a part has but has not dispatched. */
   #hasQueuedWork(): boolean {
     return this.#soon.length > 0 || this.#fair.waiting > 0 || this.#parts.some((part) => part.hasPending());
-  }
-
-  /** Inserts a timer; a guest loop's helper is woken if it would sleep past it. */
-  #addTimer(timer: Timer): Timer {
-    const entry = this.#timers.insert(timer);
-    this.#guest?.timerSet(timer.deadline - this.#clock());
-    return entry;
   }
 
   /** True when this reactor runs as a guest of Node's loop (`{ guest: true }`). */
@@ -357,12 +317,12 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
   waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return rejectIfThrows(() => this.#sockets.wait(socket, READABLE, checkOptions(options, 'waitReadable: options')));
+    return this.#sockets.wait(socket, READABLE, options);
   }
 
   /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
   waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return rejectIfThrows(() => this.#sockets.wait(socket, WRITABLE, checkOptions(options, 'waitWritable: options')));
+    return this.#sockets.wait(socket, WRITABLE, options);
   }
 
   /**
@@ -386,43 +346,12 @@ export class Reactor implements AsyncDisposable {
 
   /** Resolves after `ms` milliseconds of the reactor's clock. */
   sleep(ms: number, options?: WaitOptions): Promise<void> {
-    let duration: number;
-    try {
-      duration = checkDuration(ms, 'sleep: ms');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.sleepUntil(this.#clock() + duration, options);
+    return this.#timers.sleep(ms, options);
   }
 
   /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
-  sleepUntil(deadline: number, options: WaitOptions = {}): Promise<void> {
-    let signal: AbortSignal | undefined;
-    try {
-      checkDeadline(deadline, 'sleepUntil: deadline');
-      signal = checkSignal(checkOptions(options, 'sleep: options').signal, 'sleep: signal');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closed) return Promise.reject(this.#closedError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.#addTimer({
-        deadline,
-        fire: () => {
-          stopListening();
-          resolve();
-        },
-        fail: (error) => {
-          stopListening();
-          reject(error);
-        },
-      });
-      const stopListening = onAbort(signal, () => {
-        this.#timers.remove(timer);
-        reject(signal!.reason);
-      });
-    });
+  sleepUntil(deadline: number, options?: WaitOptions): Promise<void> {
+    return this.#timers.sleepUntil(deadline, options);
   }
 
   /**
@@ -430,38 +359,12 @@ export class Reactor implements AsyncDisposable {
    * `AbortSignal.timeout`, which rides Node's timers, it fires on time while select blocks.
    */
   timeoutSignal(ms: number): AbortSignal {
-    return this.deadlineSignal(this.#clock() + checkDuration(ms, 'timeoutSignal: ms'));
+    return this.#timers.timeoutSignal(ms);
   }
 
   /** An AbortSignal that aborts with a TimeoutError when the reactor's clock reaches `deadline`. */
   deadlineSignal(deadline: number): AbortSignal {
-    checkDeadline(deadline, 'deadlineSignal: deadline');
-    const controller = new AbortController();
-    const signal = controller.signal;
-    if (this.#closed) {
-      controller.abort(ClosedResourceError.reactor());
-      return signal;
-    }
-    // Weak in two ways, as Node's AbortSignal.timeout is. The timer does not keep a guest
-    // reactor's process alive. And it holds the signal only weakly: once the operation that
-    // listened to it has finished and nobody else holds it, the signal is collected and its timer
-    // leaves the heap (a loop that makes a timeoutSignal per operation would otherwise keep
-    // thousands of timers until their deadlines, and wake for each).
-    const weakSignal = new WeakRef(signal);
-    signalControllers.set(signal, controller);
-    const timer = this.#addTimer({
-      deadline,
-      fire: () => {
-        const alive = weakSignal.deref();
-        if (alive === undefined) return;
-        signalTimers.unregister(alive);
-        signalControllers.get(alive)?.abort(timeoutError());
-      },
-      fail: () => {},
-      weak: true,
-    });
-    signalTimers.register(signal, { timers: this.#timers, timer }, signal);
-    return signal;
+    return this.#timers.deadlineSignal(deadline);
   }
 
   /**
@@ -542,30 +445,13 @@ export class Reactor implements AsyncDisposable {
    * count; 0 at end of file (ERROR_HANDLE_EOF) or end of a pipe (ERROR_BROKEN_PIPE). `buffer`
    * stays referenced, and must not be reused, until this settles.
    */
-  readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      checkBuffer(buffer, 'readOverlapped: buffer', { forRead: true });
-      checkFileOffset(fileOffset, 'readOverlapped: fileOffset');
-      options = checkOptions(options, 'readOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
-      ...options,
-      mapError: endOfStream,
-    }));
+  readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset?: number, options?: OverlappedOptions): Promise<number> {
+    return this.#started(readOverlapped(this.#iocp, handle, buffer, fileOffset, options));
   }
 
   /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
-  writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      checkBuffer(data, 'writeOverlapped: data');
-      checkFileOffset(fileOffset, 'writeOverlapped: fileOffset');
-      options = checkOptions(options, 'writeOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), options));
+  writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset?: number, options?: OverlappedOptions): Promise<number> {
+    return this.#started(writeOverlapped(this.#iocp, handle, data, fileOffset, options));
   }
 
   /**
@@ -573,22 +459,8 @@ export class Reactor implements AsyncDisposable {
    * the call and returns 0 when a completion packet will come, else the Win32 error (see
    * lib/win32/overlapped-calls.ts); `mapError` may turn an error into a result.
    */
-  submitOverlapped(
-    handle: number | bigint,
-    syscall: string,
-    issue: (overlapped: Uint8Array) => number,
-    options: OverlappedOptions & { fileOffset?: number; pinned?: unknown; mapError?: (errno: number) => { bytes: number } | undefined } = {},
-  ): Promise<number> {
-    try {
-      if (typeof syscall !== 'string') throw new TypeError(`submitOverlapped: syscall must be a string (the call's name, for errors), got ${typeof syscall}`);
-      if (typeof issue !== 'function') throw new TypeError(`submitOverlapped: issue must be a function, got ${issue === null ? 'null' : typeof issue}`);
-      options = checkOptions(options, 'submitOverlapped: options');
-      if (options.fileOffset !== undefined) checkFileOffset(options.fileOffset, 'submitOverlapped: fileOffset');
-      if (options.mapError !== undefined && typeof options.mapError !== 'function') throw new TypeError(`submitOverlapped: mapError must be a function, got ${typeof options.mapError}`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, options));
+  submitOverlapped(handle: number | bigint, syscall: string, issue: (overlapped: Uint8Array) => number, options?: SubmitOptions): Promise<number> {
+    return this.#started(submitOverlapped(this.#iocp, handle, syscall, issue, options));
   }
 
   /**
@@ -596,12 +468,7 @@ export class Reactor implements AsyncDisposable {
    * handle, matched by the OVERLAPPED's address. Keep `overlapped` (and your buffer) alive and
    * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
    */
-  waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      options = checkOptions(options, 'waitOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options?: OverlappedOptions): Promise<number> {
     return this.#started(this.#iocp.waitOverlapped(handle, overlapped, options));
   }
 
@@ -659,40 +526,17 @@ export class Reactor implements AsyncDisposable {
    * waiter thread, see docs/api.md). An invalid or closed handle fails this wait only, with
    * WinError ERROR_INVALID_HANDLE; a value that is not a handle at all is a TypeError.
    */
-  waitForObject(handle: number | bigint, options: ObjectWaitOptions = {}): Promise<ObjectWaitResult> {
-    let h: number;
-    try {
-      h = toHandle(handle, 'waitForObject: handle');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let signal: AbortSignal | undefined;
-    let timeoutMs: number | undefined;
-    try {
-      ({ timeoutMs } = options = checkOptions(options, 'waitForObject: options'));
-      signal = checkSignal(options.signal, 'waitForObject: signal');
-      if (timeoutMs !== undefined) {
-        checkDuration(timeoutMs, 'waitForObject: timeoutMs'); // a number, not NaN
-        // Unlike a sleep, a negative timeout is refused rather than taken as 0.
-        if (timeoutMs < 0) throw new RangeError(`waitForObject: timeoutMs must be ≥ 0, got ${timeoutMs}`);
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closed) return Promise.reject(this.#closedError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
-    // The reactor's own completion port: waiting on it would take packets from under the loop.
-    if (h === this.#iocp.port) return Promise.reject(new HandleStateError('waitForObject: that handle is this reactor\'s own completion port'));
-    const now = kernel32.WaitForSingleObject(h, 0);
-    if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {
-      // Completed without waiting: paced like any fast path (a loop over a set event must not starve the loop).
-      return whenTurn(this.#pace(undefined, false), { signaled: true, timedOut: false, abandoned: now === kernel32.WAIT_ABANDONED_0 });
-    }
-    if (now === kernel32.WAIT_FAILED) return Promise.reject(new WinError('WaitForSingleObject', kernel32.GetLastError()));
-    if (timeoutMs === 0) return Promise.resolve({ signaled: false, timedOut: true, abandoned: false });
-    return this.#started(this.#waits.wait(h, signal, timeoutMs));
+  waitForObject(handle: number | bigint, options?: ObjectWaitOptions): Promise<ObjectWaitResult> {
+    return waitForObject(this.#waits, this.#objectWaits, handle, options);
   }
+
+  /** What waitForObject needs of this reactor. */
+  readonly #objectWaits: ObjectWaitContext = {
+    closedError: () => (this.#closed ? this.#closedError() : undefined),
+    port: () => this.#iocp.port,
+    pace: (turn, waited) => this.#pace(turn, waited),
+    started: (wait) => this.#started(wait),
+  };
 
   /** A wait has started that only this loop can end: a guest reactor now keeps the process alive. */
   #started<T>(operation: Promise<T>): Promise<T> {
@@ -713,8 +557,8 @@ export class Reactor implements AsyncDisposable {
     const stats = {} as ReactorStats;
     for (const part of this.#parts) Object.assign(stats, part.stats());
     return Object.assign(stats, {
-      timers: this.#timers.size,
-      sleeps: this.#timers.awaited,
+      timers: this.#timers.heap.size,
+      sleeps: this.#timers.heap.awaited,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
       channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
@@ -745,7 +589,7 @@ export class Reactor implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     const error = this.#closedError();
-    for (const timer of this.#timers.drain()) timer.fail(error);
+    for (const timer of this.#timers.heap.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
     this.#fair.releaseAll();
@@ -797,7 +641,7 @@ export class Reactor implements AsyncDisposable {
     if (blocking) {
       Atomics.store(state, SLEEPING, 1);
       if (!this.#hasQueuedWork()) {
-        timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+        timeout = Math.min(Math.max(this.#timers.heap.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
         for (const part of this.#parts) timeout = Math.min(timeout, part.blockLimitMs());
       }
     }
@@ -815,7 +659,7 @@ export class Reactor implements AsyncDisposable {
     // hands its wait off at once only after an iteration that resumed nothing at all).
     found += this.#fair.waiting;
     this.#fair.nextIteration(this.#iterations, this.#pollEndedAt);
-    found += this.#fireTimers();
+    found += this.#timers.fire();
     found += this.#runSoon();
     return found;
   }
@@ -827,13 +671,6 @@ export class Reactor implements AsyncDisposable {
     this.#wakeups++;
     for (const channel of this.#channels) channel.deliver();
   };
-
-  #fireTimers(): number {
-    const now = this.#clock();
-    let fired = 0;
-    for (let timer: Timer | undefined; (timer = this.#timers.popExpired(now)) !== undefined; fired++) timer.fire();
-    return fired;
-  }
 
   /** Runs the call-soon work queued before this call; returns how many callbacks ran. */
   #runSoon(): number {

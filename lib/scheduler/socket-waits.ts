@@ -14,6 +14,7 @@ import type { WinError } from '../core/windows-errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
 import { BusyResourceError, ClosedResourceError, InternalStateError } from '../core/errors.ts';
 import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions, checkedCall } from '../core/arguments.ts';
 
 interface Waiter {
   resolve(): void;
@@ -106,19 +107,16 @@ export class SocketWaits implements PollingPart {
     return { readWaiters: this.#readers.size, writeWaiters: this.#writers.size, readiness: this.#backend!.stats() };
   }
 
-  wait(value: Socket | bigint, direction: Direction, options: { signal?: AbortSignal } = {}): Promise<void> {
-    let socket: Socket;
-    try {
-      socket = toSocket(value);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let signal: AbortSignal | undefined;
-    try {
-      signal = checkSignal(options.signal, `${direction === READABLE ? 'waitReadable' : 'waitWritable'}: signal`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** Resolves when the backend reports `value` ready in `direction` (Reactor.waitReadable, waitWritable). */
+  wait(value: Socket | bigint, direction: Direction, options?: { signal?: AbortSignal }): Promise<void> {
+    const call = direction === READABLE ? 'waitReadable' : 'waitWritable';
+    return checkedCall(() => {
+      const { signal } = checkOptions(options, `${call}: options`);
+      return { socket: toSocket(value), signal: checkSignal(signal, `${call}: signal`) };
+    }, ({ socket, signal }) => this.#wait(socket, direction, signal));
+  }
+
+  #wait(socket: Socket, direction: Direction, signal: AbortSignal | undefined): Promise<void> {
     if (this.#closed()) return Promise.reject(ClosedResourceError.reactor());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const waiters = direction === READABLE ? this.#readers : this.#writers;
