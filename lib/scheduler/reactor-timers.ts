@@ -37,6 +37,11 @@ export class ReactorTimers {
     this.#hooks = hooks;
   }
 
+  /** The reactor's clock, in ms. */
+  now(): number {
+    return this.#clock();
+  }
+
   /** Inserts a timer; returns its entry (for `heap.remove`). */
   add(timer: Timer): Timer {
     const entry = this.heap.insert(timer);

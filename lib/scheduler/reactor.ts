@@ -27,12 +27,9 @@
 // threads are joined (the IOCP worker, then the waiter threads); wakes are refused (the wakeup
 // pair closed); then the backends' handles close, then the port.
 //
-// Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
-// queued datagram, accept or message) would resume its task in a microtask, and tasks that keep
-// finding work resume one another without end: the yield in step 1 never comes. So each
-// operation asks the FairShare whether its task may go on now or must wait for the next
-// iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
-// yielding to Node.
+// Fairness (../loop/fair-share.ts): an operation that completes at once asks the FairShare
+// whether its task may go on now or must wait for the next iteration, so no task, and no set of
+// tasks, keeps the loop from polling, firing timers and yielding to Node.
 //
 // That is host mode. In guest mode (`{ guest: true }`, lib/guest/guest-loop.ts) no `run` owns
 // the thread: the same iteration runs with timeout 0 once per setImmediate while there is work,
@@ -44,30 +41,25 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// The loop is this file. The rest lives in the parts it drives, each checking the arguments of
-// the calls it serves (core/arguments.ts, `checkedCall`), so the Reactor's API methods are
-// one-line forwarders: the parts (../loop/loop-part.ts, reactor-parts.ts, socket-waits.ts, the
-// completion port and its checked overlapped calls, the waiter pool and waitForObject, the
-// readiness backends), timers and sleeps (reactor-timers.ts), options and stats (options.ts),
-// fairness (../loop/fair-share.ts), guest mode (../guest/).
+// The loop is this file; the Reactor's other entry points forward in one line each
+// (reactor-api.ts) to the part that checks their arguments (core/arguments.ts, `checkedCall`) and
+// does the work: the parts (../loop/loop-part.ts, made in reactor-parts.ts), timers
+// (reactor-timers.ts), options and stats (options.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
-import { READABLE, WRITABLE, type ReadinessBackend } from '../loop/readiness.ts';
+import { READABLE, type ReadinessBackend } from '../loop/readiness.ts';
 import { ReactorTimers } from './reactor-timers.ts';
-import type { SocketWaits } from './socket-waits.ts';
+import { ReactorApi } from './reactor-api.ts';
+export { kCompletionPort, kGuestLoop, kWaitPool, kWakeupEnd } from './reactor-api.ts';
 import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
-import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
+import { checkReactorOptions, type ReactorOptions, type ReactorStats } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
-import { FairShare, type Pace, type Turn } from '../loop/fair-share.ts';
+import { FairShare, type Pace } from '../loop/fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import { readOverlapped, submitOverlapped, writeOverlapped, type SubmitOptions } from '../iocp-worker/overlapped-requests.ts';
-import type { KeySource } from '../iocp-worker/completion-keys.ts';
+import type { CompletionPort } from '../iocp-worker/completion-port.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop/loop-part.ts';
-import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
-import { waitForObject, type ObjectWaitContext } from '../waits/wait-for-object.ts';
+import type { ObjectWaitContext } from '../waits/wait-for-object.ts';
 import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
-import type { Socket } from '../win32/winsock.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
 import { nativeCallCounts } from '../win32/ffi.ts';
 
@@ -84,33 +76,20 @@ export const DEFAULT_MAX_BLOCK_MS = 50;
  */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
-/** @internal For tests that must reach the completion port (e.g. to kill its worker). */
-export const kCompletionPort = Symbol('winmux.completionPort');
-/** @internal For tests that must reach the waiter pool (to kill a waiter thread) or the wakeup socket. */
-export const kWaitPool = Symbol('winmux.waitPool');
-export const kWakeupEnd = Symbol('winmux.wakeupEnd');
-/** @internal The guest loop (guest mode), for fault tests (to kill its helper thread). */
-export const kGuestLoop = Symbol('winmux.guestLoop');
-
 /**
  * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
  * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
  */
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class Reactor implements AsyncDisposable {
+export class Reactor extends ReactorApi implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
   readonly #clock: () => number;
   readonly #maxBlockMs: number;
-  readonly #sockets: SocketWaits;
   readonly #timers: ReactorTimers;
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
   readonly #wakeup: ReactorParts['wakeup'];
-  /** The wakeup socket's read end, which select watches (undefined in port mode). */
-  readonly #wakeupEnd: Socket | undefined;
-  readonly #iocp: CompletionPort;
-  readonly #waits: WaitPool;
   /** The loop's parts, in the order it drives them and close() closes them (reactor-parts.ts says why). */
   readonly #parts: readonly LoopPart[];
   /** The part the thread blocks in: the sockets (select, WSAPoll) or, in port mode, the completion port. */
@@ -137,6 +116,7 @@ export class Reactor implements AsyncDisposable {
   #failure: unknown;
 
   constructor(options: ReactorOptions = {}) {
+    super();
     options = checkReactorOptions(options); // all of them, before anything is made
     this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
@@ -156,22 +136,23 @@ export class Reactor implements AsyncDisposable {
       },
     });
     this.#wakeup = made.wakeup;
-    this.#wakeupEnd = made.wakeupEnd;
-    this.#iocp = made.iocp;
-    this.#sockets = made.sockets;
     this.#backend = made.backend;
-    this.#waits = made.waits;
     this.#parts = made.parts;
     this.#poller = made.poller;
     try {
-      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true) : undefined;
+      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true, made.iocp) : undefined;
     } catch (error) {
       closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
     }
+    this.forwardTo = {
+      sockets: made.sockets, iocp: made.iocp, waits: made.waits, backend: made.backend, wakeupEnd: made.wakeupEnd, guest: this.#guest,
+      timers: this.#timers, objectWaits: this.#objectWaits, wakeState: made.wakeup.state,
+      started: (operation) => this.#started(operation), pace: this.#pace, refresh: this.#refresh,
+    };
   }
 
-  #startGuest(ref: boolean): GuestLoop {
+  #startGuest(ref: boolean, iocp: CompletionPort): GuestLoop {
     const loop = new GuestLoop({
       turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
       hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.heap.nextDeadline() <= this.#clock(),
@@ -179,12 +160,10 @@ export class Reactor implements AsyncDisposable {
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
       msToNextTimer: () => this.#timers.heap.nextDeadline() - this.#clock(),
-      inPort: this.#iocp.inLoop,
+      inPort: iocp.inLoop,
       selectSets: () => this.#backend.selectSets!(),
-      port: this.#iocp.port,
-      wake: () => {
-        this.#wakeup.wake();
-      },
+      port: iocp.port,
+      wake: () => this.#wakeup.wake(),
       sleeping: (asleep) => Atomics.store(this.#wakeup.state, SLEEPING, asleep ? 1 : 0),
       idle: () => {
         this.#pollEndedAt = undefined; // a wait, not an iteration: longestIterationMs leaves it out
@@ -211,64 +190,6 @@ export class Reactor implements AsyncDisposable {
   /** Work queued for the next iteration, which must therefore not block: call-soon, deferred tasks, what a part has but has not dispatched. */
   #hasQueuedWork(): boolean {
     return this.#soon.length > 0 || this.#fair.waiting > 0 || this.#parts.some((part) => part.hasPending());
-  }
-
-  /** True when this reactor runs as a guest of Node's loop (`{ guest: true }`). */
-  get guest(): boolean {
-    return this.#guest !== undefined;
-  }
-
-  /**
-   * @internal True when socket readiness arrives as packets on the completion port (AFD polls),
-   * behind whatever completions are queued there first; false for select and WSAPoll.
-   */
-  get readinessQueuedOnPort(): boolean {
-    return this.#backend.name === 'afd';
-  }
-
-  /**
-   * Guest mode, as Node's `handle.ref()`: the reactor keeps the process alive while something
-   * waits on it (the default). In host mode `run` holds the process while it runs; this is a no-op.
-   */
-  ref(): this {
-    this.#guest?.setRef(true);
-    return this;
-  }
-
-  /** Guest mode, as Node's `handle.unref()`: the reactor never keeps the process alive. */
-  unref(): this {
-    this.#guest?.setRef(false);
-    return this;
-  }
-
-  /** Whether the reactor may keep the process alive (`ref()`); always false in host mode. */
-  hasRef(): boolean {
-    return this.#guest?.refEnabled ?? false;
-  }
-
-  /** @internal */
-  get [kCompletionPort](): CompletionPort {
-    return this.#iocp;
-  }
-
-  /** @internal */
-  get [kWaitPool](): WaitPool {
-    return this.#waits;
-  }
-
-  /** @internal */
-  get [kGuestLoop](): GuestLoop | undefined {
-    return this.#guest;
-  }
-
-  /** @internal The wakeup socket's read end (select mode). */
-  get [kWakeupEnd](): Socket | undefined {
-    return this.#wakeupEnd;
-  }
-
-  /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
-  now(): number {
-    return this.#clock();
   }
 
   /**
@@ -315,58 +236,6 @@ export class Reactor implements AsyncDisposable {
     return main;
   }
 
-  /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
-  waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#sockets.wait(socket, READABLE, options);
-  }
-
-  /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
-  waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return this.#sockets.wait(socket, WRITABLE, options);
-  }
-
-  /**
-   * Tells the reactor `socket` is about to be closed: its waiters reject with
-   * ClosedResourceError and it leaves the interest sets. Call it before `closesocket`, so the
-   * loop never selects on a dead (or reused) handle.
-   */
-  notifyClosing(socket: Socket | bigint): void {
-    this.#sockets.notifyClosing(socket);
-  }
-
-  /**
-   * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
-   * needs no binding, so this checks that no task here still waits on it (BusyResourceError
-   * otherwise) and lets the backend forget it (AFD: its registration ends). Returns the socket,
-   * to send on.
-   */
-  release(socket: Socket | bigint): Socket {
-    return this.#sockets.release(socket);
-  }
-
-  /** Resolves after `ms` milliseconds of the reactor's clock. */
-  sleep(ms: number, options?: WaitOptions): Promise<void> {
-    return this.#timers.sleep(ms, options);
-  }
-
-  /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
-  sleepUntil(deadline: number, options?: WaitOptions): Promise<void> {
-    return this.#timers.sleepUntil(deadline, options);
-  }
-
-  /**
-   * An AbortSignal that aborts with a TimeoutError `ms` from now, on the reactor's clock. Unlike
-   * `AbortSignal.timeout`, which rides Node's timers, it fires on time while select blocks.
-   */
-  timeoutSignal(ms: number): AbortSignal {
-    return this.#timers.timeoutSignal(ms);
-  }
-
-  /** An AbortSignal that aborts with a TimeoutError when the reactor's clock reaches `deadline`. */
-  deadlineSignal(deadline: number): AbortSignal {
-    return this.#timers.deadlineSignal(deadline);
-  }
-
   /**
    * A schedule point: resolves in the next loop iteration, after its poll. For long computations
    * split into steps, so that they let the loop (and Node) run between them.
@@ -376,16 +245,6 @@ export class Reactor implements AsyncDisposable {
     const next = this.#fair.defer();
     this.#guest?.kick();
     return next;
-  }
-
-  /**
-   * For resources built on the reactor: an operation on `turn`'s resource has just completed
-   * (`waited`: it waited for readiness or a packet first). Returns undefined when the task may
-   * go on at once, else a promise to await first, which resolves in the next iteration. Every
-   * winmux class calls this; see lib/loop/fair-share.ts for the rule.
-   */
-  yieldIfDue(turn: Turn | undefined, waited: boolean): Promise<void> | undefined {
-    return this.#pace(turn, waited);
   }
 
   /**
@@ -426,114 +285,10 @@ export class Reactor implements AsyncDisposable {
     return channel;
   }
 
-  /**
-   * Binds a handle opened for overlapped I/O (FILE_FLAG_OVERLAPPED) to this reactor's completion
-   * port. A handle binds to one port for life: binding twice, or a handle bound elsewhere, throws a
-   * WinError (ERROR_INVALID_PARAMETER) that says so.
-   */
-  registerWithIocp(handle: number | bigint): void {
-    this.#iocp.register(handle);
-  }
-
-  /** Stops accepting operations on `handle`; call before CloseHandle. Pending ones settle as their packets come. */
-  releaseHandle(handle: number | bigint): void {
-    this.#iocp.release(handle);
-  }
-
-  /**
-   * Reads into `buffer` at `fileOffset` (ignored by pipes) with ReadFile. Resolves with the byte
-   * count; 0 at end of file (ERROR_HANDLE_EOF) or end of a pipe (ERROR_BROKEN_PIPE). `buffer`
-   * stays referenced, and must not be reused, until this settles.
-   */
-  readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset?: number, options?: OverlappedOptions): Promise<number> {
-    return this.#started(readOverlapped(this.#iocp, handle, buffer, fileOffset, options));
-  }
-
-  /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
-  writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset?: number, options?: OverlappedOptions): Promise<number> {
-    return this.#started(writeOverlapped(this.#iocp, handle, data, fileOffset, options));
-  }
-
-  /**
-   * Low level: starts an overlapped call with an OVERLAPPED from the reactor's pool. `issue` makes
-   * the call and returns 0 when a completion packet will come, else the Win32 error (see
-   * lib/win32/overlapped-calls.ts); `mapError` may turn an error into a result.
-   */
-  submitOverlapped(handle: number | bigint, syscall: string, issue: (overlapped: Uint8Array) => number, options?: SubmitOptions): Promise<number> {
-    return this.#started(submitOverlapped(this.#iocp, handle, syscall, issue, options));
-  }
-
-  /**
-   * Low level: waits for the packet of an overlapped call you issued yourself on a registered
-   * handle, matched by the OVERLAPPED's address. Keep `overlapped` (and your buffer) alive and
-   * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
-   */
-  waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options?: OverlappedOptions): Promise<number> {
-    return this.#started(this.#iocp.waitOverlapped(handle, overlapped, options));
-  }
-
-  /** Queues a completion on this reactor's port for `key` (see `monitorCompletionKey`). */
-  postCompletion(key: number, bytes = 0): void {
-    this.#iocp.post(key, bytes);
-  }
-
-  /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
-  monitorCompletionKey(): KeyMonitor {
-    return this.#iocp.monitor(this.#pace, this.#refresh);
-  }
-
-  /**
-   * @internal A fresh completion key routed to the source `make` builds (a JobObject), and the
-   * port it is on; `remove` frees the key, `onWait` is told when a task starts waiting on it.
-   */
-  openCompletionSource<T extends KeySource>(make: (key: number, port: number, hooks: { remove: () => void; onWait: () => void }) => T): T {
-    return this.#iocp.openSource((key, remove) => make(key, this.#iocp.port, { remove, onWait: this.#refresh }));
-  }
-
-  /**
-   * Hands an overlapped handle to the reactor whose `completionTarget()` is `target`; it must have
-   * no pending operations here. Give the returned transfer to that reactor's `adoptHandle`. Where
-   * the OS can detach a handle from a port (Windows 8.1+) it moves natively; elsewhere (Wine 8,
-   * older Windows) the target runs its operations in emulated mode (see docs/design.md).
-   */
-  transferHandle(handle: number | bigint, target: CompletionTarget): HandleTransfer {
-    toHandle(handle, 'transferHandle: handle');
-    checkCompletionTarget(target, 'transferHandle: target');
-    return this.#iocp.transfer(handle, target);
-  }
-
-  /**
-   * Takes a handle from `transferHandle`, or (`{ handle }`) any overlapped handle already bound
-   * to a completion port winmux does not own. Returns the mode its operations will run in.
-   */
-  adoptHandle(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
-    if (typeof transfer !== 'object' || transfer === null) throw new TypeError(`adoptHandle: transfer must be what transferHandle returned (or { handle }), got ${transfer === null ? 'null' : typeof transfer}`);
-    toHandle(transfer.handle, 'adoptHandle: transfer.handle');
-    return this.#iocp.adopt(transfer);
-  }
-
-  /** What another thread needs to post completions here: `postCompletion(target, key, bytes)`. */
-  completionTarget(): CompletionTarget {
-    return { port: this.#iocp.target(), state: this.#wakeup.state.buffer as SharedArrayBuffer };
-  }
-
-  /**
-   * Resolves when the kernel object `handle` is signalled — a process exits, an event is set, a
-   * semaphore or mutex becomes available, a waitable timer fires — with `{ signaled: true }`
-   * (`abandoned: true` for a mutex whose owner died), or `{ timedOut: true }` after `timeoutMs`.
-   * An already-signalled handle resolves at once without a thread. A satisfied wait consumes the
-   * signal (resets an auto-reset event, takes a semaphore count, acquires a mutex — owned by the
-   * waiter thread, see docs/api.md). An invalid or closed handle fails this wait only, with
-   * WinError ERROR_INVALID_HANDLE; a value that is not a handle at all is a TypeError.
-   */
-  waitForObject(handle: number | bigint, options?: ObjectWaitOptions): Promise<ObjectWaitResult> {
-    return waitForObject(this.#waits, this.#objectWaits, handle, options);
-  }
-
   /** What waitForObject needs of this reactor. */
   readonly #objectWaits: ObjectWaitContext = {
     closedError: () => (this.#closed ? this.#closedError() : undefined),
-    port: () => this.#iocp.port,
+    port: () => this.forwardTo.iocp.port,
     pace: (turn, waited) => this.#pace(turn, waited),
     started: (wait) => this.#started(wait),
   };
@@ -613,7 +368,7 @@ export class Reactor implements AsyncDisposable {
     try {
       for (const part of this.#parts) await part.finishClose();
     } finally {
-      if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
+      if (this.forwardTo.wakeupEnd !== undefined) this.#backend.disarm(this.forwardTo.wakeupEnd, READABLE);
       this.#wakeup.close();
       for (const part of this.#parts) part.closeHandles();
     }
