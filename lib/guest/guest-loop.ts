@@ -29,6 +29,12 @@
 // reactor's other threads (`checkThreads`), without a turn of the loop. Before the helper is
 // online the stand-in polls look at it (one killed while Node starts it never comes online), and
 // `stop()` joins it with the one join that keeps looking (lib/threads/worker-thread.ts).
+//
+// Why this file is longer than the house limit of ~400 lines: it is one state machine — where the
+// next iteration runs (a setImmediate, an inline step, the helper's answer), whether the helper is
+// waiting and on what copy, and who may interrupt it — and each of its parts reads and changes
+// that state; the helper's own loop and the shared-memory layout live apart (helper-loop.ts,
+// protocol.ts).
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';

@@ -7,7 +7,7 @@
 // handle, which marks or checks the operations on it; the part's dispatch and close, which
 // settle, cancel, drain and abandon them. Split, each piece would reach into that table. The jobs
 // that do not touch it live apart: which handles are bound how, and the binding calls
-// (handle-registry.ts); getting packets off the port (completion-worker.ts and its ring in select
+// (handle-registry.ts); getting packets off the port (worker/completion-worker.ts and its ring in select
 // mode, port-dequeue.ts in port mode); emulated mode's events (emulated-events.ts); posting
 // (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); which key goes where
 // (completion-keys.ts); key monitors (key-monitor.ts).
@@ -17,7 +17,7 @@
 // completion packet each on the port — on success, failure or cancellation alike, unless the call
 // failed outright. Two ways to receive the packets (the reactor picks one, `waitIn`):
 // - select mode: a worker thread dequeues them into a ring and wakes the reactor if it may be
-//   asleep (completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
+//   asleep (worker/completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
 //   what is there at that moment;
 // - port mode: no worker, no ring; the reactor thread itself blocks in the port through
 //   `poll(timeout)` (port-dequeue.ts), and cross-thread wakes arrive as KEY_WAKE packets

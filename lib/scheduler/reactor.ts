@@ -41,7 +41,9 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// The loop is this file; the Reactor's other entry points forward in one line each
+// The loop is this file (over the house limit of ~400 lines because the loop's phases, close,
+// stats and the services only the loop can give share its private state); the Reactor's other
+// entry points forward in one line each
 // (reactor-api.ts) to the part that checks their arguments (core/arguments.ts, `checkedCall`) and
 // does the work: the parts (../loop/loop-part.ts, made in reactor-parts.ts), timers
 // (reactor-timers.ts), options and stats (options.ts), guest mode (../guest/).
@@ -130,7 +132,8 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
       kick: () => this.#guest?.kick(),
       refresh: () => this.#guest?.refresh(),
       schedule: (ms, fire) => {
-        // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
+        // The pool's own timers (an object wait's timeoutMs) keep nothing alive. Retiring an idle
+        // waiter thread is not one of them: that is a Node timer, unref'd (wait-pool.ts).
         const timer = this.#timers.add({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
         return () => this.#timers.heap.remove(timer);
       },

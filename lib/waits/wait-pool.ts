@@ -75,14 +75,14 @@ export class WaitPool implements LoopPart {
   readonly #idleMs: number;
   readonly #threads: WaiterThread[] = [];
   readonly #retiring = new Set<Promise<void>>();
-  readonly #schedule: (deadline: number, fire: () => void) => () => void;
+  readonly #schedule: (ms: number, fire: () => void) => () => void;
   #closed = false;
   /** What waits pending at close end with (`beginClose`). */
   #closeError: unknown;
   #started = 0;
   #lostCount = 0;
 
-  /** `schedule` runs `fire` at a reactor-clock deadline and returns its cancel function. */
+  /** `schedule` runs `fire` `ms` from now on the reactor's clock and returns its cancel function. */
   constructor(wake: WakeTarget, schedule: (ms: number, fire: () => void) => () => void, options: WaitPoolOptions = {}) {
     const capacity = options.maxWaitsPerThread ?? MAX_WAITS_PER_THREAD;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_WAITS_PER_THREAD) {
