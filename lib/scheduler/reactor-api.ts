@@ -5,7 +5,8 @@
 // reactor-timers.ts; ../guest/). Split from reactor.ts by job: that file is the loop and what
 // only the loop can do (run, iterate, call-soon, wakes and channels, stats, close); the Reactor
 // extends this class and hands it its parts once they are made.
-import { READABLE, WRITABLE, type ReadinessBackend } from '../loop/readiness.ts';
+import { READABLE, WRITABLE } from '../loop/readiness.ts';
+import type { BackendRow } from './backends.ts';
 import type { GuestLoop } from '../guest/guest-loop.ts';
 import type { ReactorTimers } from './reactor-timers.ts';
 import type { Pace, Turn } from '../loop/fair-share.ts';
@@ -20,7 +21,8 @@ import type { Socket } from '../win32/winsock.ts';
 
 /** What the entry points reach: the Reactor's parts and the loop services they use. */
 export interface ApiParts {
-  readonly backend: ReadinessBackend;
+  /** The readiness backend's row (backends.ts). */
+  readonly row: BackendRow;
   /** The wakeup socket's read end (select mode). */
   readonly wakeupEnd: Socket | undefined;
   /** Guest mode's loop; undefined in host mode. */
@@ -194,7 +196,7 @@ export abstract class ReactorApi {
    * behind whatever completions are queued there first; false for select and WSAPoll.
    */
   get readinessQueuedOnPort(): boolean {
-    return this.forwardTo.backend.name === 'afd';
+    return this.forwardTo.row.readinessOnPort;
   }
 
   /**

@@ -149,7 +149,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
       throw error;
     }
     this.forwardTo = {
-      sockets: made.sockets, iocp: made.iocp, waits: made.waits, backend: made.backend, wakeupEnd: made.wakeupEnd, guest: this.#guest,
+      sockets: made.sockets, iocp: made.iocp, waits: made.waits, row: made.row, wakeupEnd: made.wakeupEnd, guest: this.#guest,
       timers: this.#timers, objectWaits: this.#objectWaits, wakeState: made.wakeup.state,
       started: (operation) => this.#started(operation), pace: this.#pace, refresh: this.#refresh,
     };
