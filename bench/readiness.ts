@@ -14,8 +14,8 @@ import { Reactor, wineVersion, winsock, type ReactorOptions } from '../lib/index
 import { runEcho } from '../examples/multi-reactor-echo.ts';
 import { printTable, summarize } from './stats.ts';
 import { writeResults } from './results.ts';
-import { SelectSet } from '../lib/select/select-set.ts';
-import { Timeval } from '../lib/select/timeval.ts';
+import { SelectSet } from '../lib/win32/select-set.ts';
+import { Timeval } from '../lib/win32/timeval.ts';
 import { PollSet } from '../lib/wsapoll/poll-set.ts';
 import * as ws from '../lib/win32/ws2_32.ts';
 

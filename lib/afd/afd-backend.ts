@@ -40,17 +40,17 @@
 //
 // AFD_POLL_LOCAL_CLOSE (the socket was closed here without `forget`) and a poll that cannot be
 // started fail the socket's waiters; a failed connect (AFD_POLL_CONNECT_FAIL) counts as writable.
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../loop/readiness.ts';
 import type { CompletionPort, PendingOperation } from '../iocp-worker/completion-port.ts';
 import { OverlappedPool, type OverlappedSlot } from '../iocp-worker/overlapped-pool.ts';
 import { PollGroups, type PollGroup } from './poll-group.ts';
-import { SelectSet } from '../select/select-set.ts';
+import { SelectSet } from '../win32/select-set.ts';
 import * as afd from '../win32/afd.ts';
 import * as ws from '../win32/ws2_32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
-import { Timeval } from '../select/timeval.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
+import { Timeval } from '../win32/timeval.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
-import { InternalStateError, UnsupportedError } from '../errors.ts';
+import { InternalStateError, UnsupportedError } from '../core/errors.ts';
 
 const READ_EVENTS = afd.AFD_POLL_RECEIVE | afd.AFD_POLL_RECEIVE_EXPEDITED | afd.AFD_POLL_DISCONNECT | afd.AFD_POLL_ACCEPT | afd.AFD_POLL_ABORT | afd.AFD_POLL_CONNECT_FAIL;
 const WRITE_EVENTS = afd.AFD_POLL_SEND | afd.AFD_POLL_CONNECT_FAIL | afd.AFD_POLL_ABORT;

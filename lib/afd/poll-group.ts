@@ -6,7 +6,7 @@
 import * as afd from '../win32/afd.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import type { CompletionPort } from '../iocp-worker/completion-port.ts';
-import { InternalStateError } from '../errors.ts';
+import { InternalStateError } from '../core/errors.ts';
 
 /** Sockets per \Device\Afd handle: wepoll's figure; small enough that a cancel walks a short list. */
 export const MAX_GROUP_SIZE = 32;

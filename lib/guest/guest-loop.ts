@@ -21,20 +21,26 @@
 // ref/unref as Node handles: the loop keeps the process alive only while something waits on the
 // reactor (a socket wait, a sleep, an overlapped operation, an object wait, a receive) and the
 // reactor is ref'd. An idle guest reactor, or an unref'd one, lets the process exit; the helper
-// thread is then stopped by the exit hook every winmux thread has (lib/worker-thread.ts).
+// thread is then stopped by the exit hook every winmux thread has (lib/threads/worker-thread.ts).
 //
 // Threads killed behind Node's back (TerminateThread): `run` looks at its threads' OS handles from
 // each iteration and so caps its wait at THREAD_CHECK_MS; an idle guest makes no iterations, so
 // while the helper waits an unref'd Node interval looks instead — at the helper itself and at the
 // reactor's other threads (`checkThreads`), without a turn of the loop. Before the helper is
 // online the stand-in polls look at it (one killed while Node starts it never comes online), and
-// `stop()` joins it with the one join that keeps looking (lib/worker-thread.ts).
+// `stop()` joins it with the one join that keeps looking (lib/threads/worker-thread.ts).
+//
+// Why this file is longer than the house limit of ~400 lines: it is one state machine — where the
+// next iteration runs (a setImmediate, an inline step, the helper's answer), whether the helper is
+// waiting and on what copy, and who may interrupt it — and each of its parts reads and changes
+// that state; the helper's own loop and the shared-memory layout live apart (helper-loop.ts,
+// protocol.ts).
 import { MessageChannel, type Worker } from 'node:worker_threads';
-import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
 import { FD_SET } from '../win32/structs.ts';
-import { SLICE_MS } from '../fair-share.ts';
+import { SLICE_MS } from '../loop/fair-share.ts';
 
 /** What the guest loop needs from its reactor. */
 export interface GuestHost {
@@ -443,7 +449,7 @@ export class GuestLoop {
         Atomics.notify(control, REQUEST);
         this.#host.wake();
       },
-      // The listener comes with the start, before the Worker is unref'd (lib/worker-thread.ts).
+      // The listener comes with the start, before the Worker is unref'd (lib/threads/worker-thread.ts).
       { transferList: [this.#setsChannel.port2], onMessage: this.#helperDone },
     );
     this.#worker = started.worker;

@@ -7,7 +7,7 @@
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import * as ws from '../win32/ws2_32.ts';
 import * as kernel32 from '../win32/kernel32.ts';
-import { Timeval } from '../select/timeval.ts';
+import { Timeval } from '../win32/timeval.ts';
 import { CONTROL_SLOTS, DEADLINE, ERRNO, EXCEPT_SET, HELPER_ENTRIES, IDLE, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 
 /** The longest single port wait (a DWORD of ms below INFINITE); the reactor re-issues longer ones. */

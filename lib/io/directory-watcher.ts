@@ -12,15 +12,15 @@
 // - over the network the buffer may not exceed 64 KiB (ERROR_INVALID_PARAMETER); winmux caps it
 //   there for every path, since it cannot tell a redirected drive from a local one.
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { readDirectoryChangesOverlapped } from '../win32/overlapped-calls.ts';
 import { BY_HANDLE_FILE_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { checkCompletionTarget, type CompletionTarget, type HandleTransfer } from '../iocp-worker/completion-port.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { Turn, whenTurn } from '../fair-share.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { checkBoolean, checkNullableOptions, checkPath } from '../arguments.ts';
+import { ClosedResourceError } from '../core/errors.ts';
+import { Turn, whenTurn } from '../loop/fair-share.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkBoolean, checkNullableOptions, checkPath } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { closeHandle, createFile, registerOrClose } from './handles.ts';
 import {

@@ -4,9 +4,9 @@ import * as kernel32 from '../win32/kernel32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
 import { OverlappedHandle, createFile, registerOrClose } from './handles.ts';
-import { checkSignal } from '../abort.ts';
-import { checkBuffer, checkFileOffset } from '../buffers.ts';
-import { checkChoice, checkOptions, checkPath } from '../arguments.ts';
+import { checkSignal } from '../core/abort.ts';
+import { checkBuffer, checkFileOffset } from '../core/buffers.ts';
+import { checkChoice, checkOptions, checkPath } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 
 export type FileMode = 'read' | 'write' | 'readwrite';

@@ -1,9 +1,9 @@
 // Opening overlapped handles: CreateFileW and CreateNamedPipeW, checked.
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import type { PointerValue } from '../win32/ffi.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 import { SECURITY_ATTRIBUTES } from '../win32/structs.ts';
 
 function checkedHandle(result: PointerValue, syscall: string, what: string): number {

@@ -2,18 +2,18 @@
 // ConnectNamedPipe, one instance per client) and NamedPipe (a connected end, server or client).
 // Byte mode. End of stream — the peer closed (ERROR_BROKEN_PIPE) — reads as 0 bytes.
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { connectNamedPipeOverlapped } from '../win32/overlapped-calls.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../errors.ts';
-import { checkBuffer } from '../buffers.ts';
+import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../core/errors.ts';
+import { checkBuffer } from '../core/buffers.ts';
 import { OverlappedHandle, closeHandle, createFile, createNamedPipe, registerOrClose } from './handles.ts';
-import { checkSignal } from '../abort.ts';
-import { checkChoice, checkInteger, checkOptions, checkPath } from '../arguments.ts';
+import { checkSignal } from '../core/abort.ts';
+import { checkChoice, checkInteger, checkOptions, checkPath } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
-import { checkDuration } from '../durations.ts';
-import { untilClosed } from '../until-closed.ts';
+import { checkDuration } from '../core/durations.ts';
+import { untilClosed } from '../core/until-closed.ts';
 
 /** Each direction's kernel buffer: 64 KiB, the size Windows' own tools use by default. */
 const PIPE_BUFFER_SIZE = 65536;

@@ -18,7 +18,7 @@
 // and dropped. A new kind of source is a new row (a fresh key from `open`), not a new branch in
 // the dispatch.
 import type { Completion } from './completion-ring.ts';
-import { KEY_OVERLAPPED, KEY_WAKE, USER_KEY_BASE } from './protocol.ts';
+import { KEY_OVERLAPPED, KEY_WAKE, USER_KEY_BASE } from '../loop/reserved-keys.ts';
 
 /**
  * Handles one packet for its key, synchronously, during dispatch. `entry` is reused for the next

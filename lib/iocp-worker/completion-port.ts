@@ -1,5 +1,5 @@
 // CompletionPort: the reactor's side of the completion family, and the loop's completion part
-// (lib/loop-part.ts) — in port mode also the part the reactor thread blocks in.
+// (lib/loop/loop-part.ts) — in port mode also the part the reactor thread blocks in.
 //
 // Why this file is longer than the house limit of ~400 lines: what is left here is one table,
 // the operations in flight keyed by OVERLAPPED address, and everything that reads or writes it —
@@ -7,7 +7,7 @@
 // handle, which marks or checks the operations on it; the part's dispatch and close, which
 // settle, cancel, drain and abandon them. Split, each piece would reach into that table. The jobs
 // that do not touch it live apart: which handles are bound how, and the binding calls
-// (handle-registry.ts); getting packets off the port (completion-worker.ts and its ring in select
+// (handle-registry.ts); getting packets off the port (worker/completion-worker.ts and its ring in select
 // mode, port-dequeue.ts in port mode); emulated mode's events (emulated-events.ts); posting
 // (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); which key goes where
 // (completion-keys.ts); key monitors (key-monitor.ts).
@@ -17,7 +17,7 @@
 // completion packet each on the port — on success, failure or cancellation alike, unless the call
 // failed outright. Two ways to receive the packets (the reactor picks one, `waitIn`):
 // - select mode: a worker thread dequeues them into a ring and wakes the reactor if it may be
-//   asleep (completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
+//   asleep (worker/completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
 //   what is there at that moment;
 // - port mode: no worker, no ring; the reactor thread itself blocks in the port through
 //   `poll(timeout)` (port-dequeue.ts), and cross-thread wakes arrive as KEY_WAKE packets
@@ -39,7 +39,7 @@
 // bytes, a write the pipe's buffer takes) queues no packet: `start` reads the result from the
 // OVERLAPPED and the operation is never tracked — one dequeue (and, in select mode, one trip
 // through the worker's ring) less. Its task is paced like any operation that completed without
-// waiting (lib/fair-share.ts). Calls that pend, fail or are cancelled are unchanged. Under Wine 8
+// waiting (lib/loop/fair-share.ts). Calls that pend, fail or are cancelled are unchanged. Under Wine 8
 // and 10 the mode is honoured (docs/wine.md; probes/skip-on-success.ts).
 //
 // Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
@@ -49,8 +49,8 @@
 // caller learns what went — unless its starter said the count is not data (`cancelIsFinal`: AFD
 // polls). A 995 that nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
-import { THREAD_CHECK_MS } from '../worker-thread.ts';
-import type { HandedOver, PollingPart } from '../loop-part.ts';
+import { THREAD_CHECK_MS } from '../threads/worker-thread.ts';
+import type { HandedOver, PollingPart } from '../loop/loop-part.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import { KeyMonitor } from './key-monitor.ts';
@@ -59,20 +59,21 @@ import { CompletionKeys, type KeySource } from './completion-keys.ts';
 export { toHandle } from '../win32/kernel32.ts';
 import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { SUCCEEDED_AT_ONCE, cancelIo } from '../win32/overlapped-calls.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../core/errors.ts';
 import type { Completion } from './completion-ring.ts';
 import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import { whenTurn, type Pace } from '../fair-share.ts';
-import { checkSignal, onAbort } from '../abort.ts';
+import { whenTurn, type Pace } from '../loop/fair-share.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
 import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
 export type { Handle, HandleTransfer } from './handle-registry.ts';
 import { checkUserCompletion, postPrivate, type CompletionTarget } from './completion-post.ts';
 export { checkCompletionTarget, postCompletion, type CompletionTarget } from './completion-post.ts';
-import { CompletionWorker } from './completion-worker.ts';
+import { CompletionWorker } from './worker/completion-worker.ts';
 import { PortDequeue } from './port-dequeue.ts';
 import { EmulatedEvents, emulatedResult } from './emulated-events.ts';
 
@@ -123,7 +124,7 @@ interface Operation {
   readonly cancelIsFinal: boolean;
   /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
   readonly done: OperationDone;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening: () => void;
   abortRequested: boolean;
   /** `release(handle)` was called while this was pending: the caller is closing the handle. */
@@ -386,6 +387,7 @@ export class CompletionPort implements PollingPart {
   waitOverlapped(value: unknown, overlapped: Uint8Array, options: OverlappedOptions & { mapError?: ErrorMapping } = {}): Promise<number> {
     let handle: Handle;
     try {
+      options = checkOptions(options, 'waitOverlapped: options');
       handle = this.#checkHandle(value);
       checkSignal(options.signal);
     } catch (error) {
@@ -461,7 +463,7 @@ export class CompletionPort implements PollingPart {
     return handedOver.count;
   }
 
-  /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/worker-thread.ts). */
+  /** Looks at the IOCP worker's OS thread now: a killed one fails what waits on it (lib/threads/worker-thread.ts). */
   checkThreads(): void {
     this.#worker?.checkAlive();
   }

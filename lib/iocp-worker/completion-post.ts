@@ -5,10 +5,10 @@
 // whatever port reuses the handle value.
 import * as kernel32 from '../win32/kernel32.ts';
 import { toHandle } from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { WinError } from '../core/windows-errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 import { whileOpen } from '../wakeup/wake.ts';
-import { KEY_OVERLAPPED, KEY_STOP, KEY_WAKE } from './protocol.ts';
+import { KEY_OVERLAPPED, KEY_STOP, KEY_WAKE } from '../loop/reserved-keys.ts';
 import type { Handle } from './handle-registry.ts';
 
 /**

@@ -3,7 +3,7 @@
 // shared-memory logic: unit-tested without Windows.
 import { CONTROL_SLOTS, ENTRY_SIZE, HEAD, RING_CAPACITY, TAIL } from './protocol.ts';
 import { OVERLAPPED_ENTRY } from '../win32/structs.ts';
-import { readU64, writeU64 } from '../u64.ts';
+import { readU64, writeU64 } from '../core/u64.ts';
 
 
 /** One completion, as the reactor sees it. Addresses and keys fit a JS number (user space is 47 bits). */

@@ -7,9 +7,9 @@
 // would have carried. The event is waited on through the object-wait family (completion-port.ts).
 // Events are reused; all of them are closed with the port.
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { setU64 } from '../u64.ts';
+import { setU64 } from '../core/u64.ts';
 import type { Handle } from './handle-registry.ts';
 
 export class EmulatedEvents {

@@ -16,10 +16,10 @@
 // of the port, so it travels with a transfer. Only handles winmux opened itself are asked for it
 // (lib/io/handles.ts): an adopted handle's modes are unknown, and are never changed here.
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { detachFromCompletionPort } from '../win32/completion-binding.ts';
-import { HandleStateError } from '../errors.ts';
-import { KEY_OVERLAPPED } from './protocol.ts';
+import { HandleStateError } from '../core/errors.ts';
+import { KEY_OVERLAPPED } from '../loop/reserved-keys.ts';
 
 /** A handle as winmux keeps it: a JS number (kernel handles are significant in 32 bits). */
 export type Handle = number;

@@ -2,12 +2,12 @@
 // arrival order. The key table (completion-keys.ts) routes each packet for the key here during
 // dispatch, whatever its lpOverlapped holds; `next()` or `for await` takes them. A completion
 // already queued is a fast path, paced by the reactor's fairness rule like any operation that
-// did not wait (lib/fair-share.ts).
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { Turn, whenTurn, type Pace } from '../fair-share.ts';
-import { untilClosed } from '../until-closed.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { checkOptions } from '../arguments.ts';
+// did not wait (lib/loop/fair-share.ts).
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
+import { Turn, whenTurn, type Pace } from '../loop/fair-share.ts';
+import { untilClosed } from '../core/until-closed.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
 import type { Completion } from './completion-ring.ts';
 import type { KeySource } from './completion-keys.ts';
 

@@ -8,7 +8,7 @@
 // referenced for its own lifetime.
 import { addressOf } from '../win32/ffi.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
-import { setU64 } from '../u64.ts';
+import { setU64 } from '../core/u64.ts';
 
 /** 2048 OVERLAPPEDs per slab: 64 KiB, far above V8's on-heap typed-array limit. */
 const SLOTS_PER_SLAB = 2048;
@@ -23,11 +23,6 @@ export interface OverlappedSlot {
 export class OverlappedPool {
   readonly #slabs: Uint8Array[] = [];
   readonly #free: OverlappedSlot[] = [];
-  #inUse = 0;
-
-  get inUse(): number {
-    return this.#inUse;
-  }
 
   /** A zeroed OVERLAPPED (hEvent 0: the completion goes to the port), file offset set. */
   acquire(fileOffset = 0): OverlappedSlot {
@@ -36,13 +31,11 @@ export class OverlappedPool {
     slot.view.fill(0);
     const view = new DataView(slot.view.buffer, slot.view.byteOffset, OVERLAPPED.SIZE);
     setU64(view, OVERLAPPED.OFFSET, fileOffset); // Offset, then OffsetHigh
-    this.#inUse++;
     return slot;
   }
 
   /** Returns a slot once its completion has been dequeued (never earlier). */
   release(slot: OverlappedSlot): void {
-    this.#inUse--;
     this.#free.push(slot);
   }
 

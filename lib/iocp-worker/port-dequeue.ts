@@ -4,7 +4,7 @@
 // reactor's helper thread dequeued from the same port on the loop's behalf (lib/guest/). Every
 // entry, wakes included, goes to one `deliver`: the key table's dispatch (completion-keys.ts).
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { readEntry, type Completion } from './completion-ring.ts';
 import { ENTRY_SIZE, MAX_ENTRIES_PER_DEQUEUE, RING_CAPACITY } from './protocol.ts';
 import type { Handle } from './handle-registry.ts';

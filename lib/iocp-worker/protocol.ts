@@ -14,7 +14,7 @@
 // STATE    RUNNING, then STOPPED (saw the stop key) or FAILED (see ERRNO); set by the worker.
 // ERRNO    the Win32 error that made the worker fail, when it failed in a Windows call.
 // EXITING  1 once the process (or the thread owning the reactor) is exiting: the worker returns at
-//          once, without publishing what it holds (lib/worker-thread.ts, stopAtExit).
+//          once, without publishing what it holds (lib/threads/worker-thread.ts, stopAtExit).
 import type { WakeTarget } from '../wakeup/protocol.ts';
 
 export const HEAD = 0;
@@ -41,18 +41,8 @@ export const ENTRY_SIZE = 32;
  */
 export const MAX_ENTRIES_PER_DEQUEUE = 256;
 
-/**
- * Completion keys: the reserved ones, and where user keys (`monitorCompletionKey`, any source
- * opened in the key table) start. What each means, and where its packets go: completion-keys.ts.
- * Every handle winmux binds (files, pipes, AFD handles) is bound with KEY_OVERLAPPED.
- */
-export const KEY_OVERLAPPED = 1;
-/** Posted by the reactor to stop the worker; private to winmux. */
-export const KEY_STOP = 2;
-/** A cross-thread wake, posted to a reactor that waits in its port (see wakeup/wake.ts); private to winmux. */
-export const KEY_WAKE = 3;
-/** The first user key; the keys below it that are not reserved are never monitored (their packets are stray). */
-export const USER_KEY_BASE = 0x1000;
+// The reserved completion keys (KEY_OVERLAPPED, KEY_STOP, KEY_WAKE, USER_KEY_BASE) live in
+// ../loop/reserved-keys.ts, below both this family and the wake that posts KEY_WAKE.
 
 /** What the worker thread is started with (workerData). */
 export interface IocpWorkerData {

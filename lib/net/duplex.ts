@@ -8,10 +8,10 @@
 // `net` test `err.code` against libuv's names.
 import { Duplex } from 'node:stream';
 import { TcpStream, type TcpListener } from './tcp.ts';
-import { checkInteger, checkOptions } from '../arguments.ts';
+import { checkInteger, checkOptions } from '../core/arguments.ts';
 import type { SocketAddress } from '../win32/winsock.ts';
-import { ClosedResourceError, NodeSocketError } from '../errors.ts';
-import { checkDuration } from '../durations.ts';
+import { ClosedResourceError, NodeSocketError } from '../core/errors.ts';
+import { checkDuration } from '../core/durations.ts';
 
 export interface NodeDuplexOptions {
   /** Bytes asked of each read, default 65536. */

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { TcpListener, TcpStream } from './tcp.ts';
 import { WinmuxSocket, type NodeDuplexOptions } from './duplex.ts';
-import { checkOptions } from '../arguments.ts';
+import { checkOptions } from '../core/arguments.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 
 export interface ConnectSocketOptions extends NodeDuplexOptions {

@@ -3,10 +3,10 @@
 import * as sock from '../win32/winsock.ts';
 import * as ws from '../win32/ws2_32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
-import { checkSignal } from '../abort.ts';
-import { checkOptions } from '../arguments.ts';
+import { checkSignal } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
 
 /** A new non-blocking TCP or UDP socket of the address family. */
 export function openSocket(family: 'IPv4' | 'IPv6', kind: 'tcp' | 'udp'): sock.Socket {

@@ -7,8 +7,8 @@
 // thread pool, never on the reactor's thread.
 import net from 'node:net';
 import dns from 'node:dns';
-import { checkSignal, raceAbort } from '../abort.ts';
-import { checkOptions } from '../arguments.ts';
+import { checkSignal, raceAbort } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
 
 export interface ResolvedAddress {
   family: 'IPv4' | 'IPv6';

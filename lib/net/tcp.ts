@@ -3,18 +3,18 @@
 // the Winsock names (WSAECONNREFUSED, WSAECONNRESET, …). TCP_NODELAY is on by default.
 import * as ws from '../win32/ws2_32.ts';
 import * as sock from '../win32/winsock.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../errors.ts';
+import { BusyResourceError, ClosedResourceError, WriteAbortedError } from '../core/errors.ts';
 import { type ResolvedAddress, checkHost, checkPort, lookupHost } from './resolve.ts';
-import { ACCEPTS_PER_ITERATION, Turn } from '../fair-share.ts';
+import { ACCEPTS_PER_ITERATION, Turn } from '../loop/fair-share.ts';
 import { type BindOptions, ReactorSocket, openBound, openSocket } from './reactor-socket.ts';
-import { checkBuffer } from '../buffers.ts';
-import { checkSignal } from '../abort.ts';
-import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
+import { checkBuffer } from '../core/buffers.ts';
+import { checkSignal } from '../core/abort.ts';
+import { checkBoolean, checkInteger, checkOptions } from '../core/arguments.ts';
 import { checkOpenReactor, checkReactor } from '../scheduler/check-reactor.ts';
-import { checkDuration, timeoutError } from '../durations.ts';
-import { untilClosed } from '../until-closed.ts';
+import { checkDuration, timeoutError } from '../core/durations.ts';
+import { untilClosed } from '../core/until-closed.ts';
 
 export interface IoOptions {
   signal?: AbortSignal;
@@ -48,7 +48,7 @@ export class TcpStream extends ReactorSocket {
   /** A read (or a write) is in progress: a second one at the same time would take its bytes. */
   #reading = false;
   #writing = false;
-  /** Fairness: each side's turn in the loop iteration (lib/fair-share.ts). */
+  /** Fairness: each side's turn in the loop iteration (lib/loop/fair-share.ts). */
   readonly #readTurn = new Turn();
   readonly #writeTurn = new Turn();
   /**

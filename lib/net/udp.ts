@@ -1,18 +1,18 @@
 // UdpSocket: datagrams on top of the reactor. Sends use the kernel's buffering (a full buffer is
 // an error, not a queue); receives wait for readiness and report the sender and truncation.
 import * as sock from '../win32/winsock.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { checkHost, checkPort, isLocalhost, numericAddress } from './resolve.ts';
-import { checkInteger, checkOptions } from '../arguments.ts';
+import { checkInteger, checkOptions } from '../core/arguments.ts';
 import { checkOpenReactor } from '../scheduler/check-reactor.ts';
 import type { IoOptions } from './tcp.ts';
 import { type BindOptions, ReactorSocket, openBound } from './reactor-socket.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { Turn } from '../fair-share.ts';
-import { checkBuffer } from '../buffers.ts';
-import { untilClosed } from '../until-closed.ts';
-import { checkSignal } from '../abort.ts';
+import { ClosedResourceError } from '../core/errors.ts';
+import { Turn } from '../loop/fair-share.ts';
+import { checkBuffer } from '../core/buffers.ts';
+import { untilClosed } from '../core/until-closed.ts';
+import { checkSignal } from '../core/abort.ts';
 
 export interface Received {
   data: Uint8Array;

@@ -1,12 +1,12 @@
 // ChildProcess: a process started with CreateProcessW; its exit is awaited through the reactor's
 // object-wait family, and its stdio can be winmux named pipes (child-stdio.ts).
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { PROCESS_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { checkInteger, checkOptions as checkOptionsBag } from '../arguments.ts';
+import { ClosedResourceError } from '../core/errors.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkInteger, checkOptions as checkOptionsBag } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import type { NamedPipe } from '../io/named-pipe.ts';
 import path from 'node:path';

@@ -5,7 +5,7 @@
 // spawn calls once CreateProcessW has copied them into the child (or has failed).
 import { randomBytes } from 'node:crypto';
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import { NamedPipe } from '../io/named-pipe.ts';
 import { closeHandle, createFile, createNamedPipe, inheritableAttributes, registerOrClose } from '../io/handles.ts';

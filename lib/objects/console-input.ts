@@ -24,9 +24,9 @@
 import type { Reactor } from '../scheduler/reactor.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { INPUT_RECORD } from '../win32/structs.ts';
-import { WinError } from '../win32/errors.ts';
-import { checkSignal } from '../abort.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
+import { WinError } from '../core/windows-errors.ts';
+import { checkSignal } from '../core/abort.ts';
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { HandleWaits } from './handle-waits.ts';
 
 export interface ConsoleKeyEvent {

@@ -7,7 +7,7 @@
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { ObjectWaitResult } from '../waits/wait-pool.ts';
 import * as kernel32 from '../win32/kernel32.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 
 export class HandleWaits {
   readonly #handle: number;

@@ -22,15 +22,15 @@
 // 0xC0000005 arrives as EXIT_PROCESS), so an event's exit code is read from the process, not
 // inferred from the message.
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { JOBOBJECT_ASSOCIATE_COMPLETION_PORT, JOBOBJECT_BASIC_PROCESS_ID_LIST, JOBOBJECT_EXTENDED_LIMIT_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { Completion } from '../iocp-worker/completion-ring.ts';
 import type { KeySource } from '../iocp-worker/completion-keys.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { checkInteger, checkOptions } from '../arguments.ts';
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
+import { checkInteger, checkOptions } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
-import { untilClosed } from '../until-closed.ts';
+import { untilClosed } from '../core/until-closed.ts';
 
 /** QueryInformationJobObject's answer when the id list did not fit. */
 const ERROR_MORE_DATA = 234;

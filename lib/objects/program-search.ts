@@ -17,7 +17,7 @@
 // check here runs on the GetFullPathNameW form, which is that path.
 import path from 'node:path';
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 
 /** A program to run: its full path, and whether it is a batch file (.bat or .cmd). */
 export interface Program {

@@ -4,7 +4,7 @@
 // handle this process has — including other children's pipe ends made at the same moment by
 // other code (libuv does the same as this module, for the same reason).
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { addressOf } from '../win32/ffi.ts';
 import { STARTUPINFOEXW, STARTUPINFOW } from '../win32/structs.ts';
 

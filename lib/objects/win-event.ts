@@ -3,13 +3,13 @@
 // through HandleWaits, so that `close()` ends those waits before it closes the handle (a waiter
 // thread may still hold it in its WaitForMultipleObjects set; closing under it is undefined).
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { WinError } from '../core/windows-errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 import { toHandle } from '../win32/kernel32.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { ObjectWaitResult } from '../waits/wait-pool.ts';
-import { checkSignal } from '../abort.ts';
-import { checkBoolean, checkOptions } from '../arguments.ts';
+import { checkSignal } from '../core/abort.ts';
+import { checkBoolean, checkOptions } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { HandleWaits } from './handle-waits.ts';
 

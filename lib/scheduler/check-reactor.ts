@@ -2,7 +2,7 @@
 // first, before anything is opened — a socket or handle made and then handed to a non-reactor
 // used to leak when the failure came from the object that was to clean it up.
 import { Reactor } from './reactor.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 
 /** As `checkReactor`, for calls that open something at once: a closed reactor is a ClosedResourceError. */
 export function checkOpenReactor(reactor: unknown, what: string): Reactor {

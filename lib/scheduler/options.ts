@@ -1,7 +1,8 @@
 // The Reactor's options and statistics: the shapes its constructor takes and `stats()` returns,
 // each field with its meaning (docs/api.md lists them too).
-import type { ReadinessBackend, ReadinessStats } from '../readiness.ts';
-import { checkBoolean, checkInteger, checkOptions } from '../arguments.ts';
+import type { ReadinessBackend, ReadinessStats } from '../loop/readiness.ts';
+import { checkBoolean, checkInteger, checkOptions } from '../core/arguments.ts';
+import { backendRow, type BackendRow } from './backends.ts';
 
 export interface ReactorOptions {
   /**
@@ -23,16 +24,18 @@ export interface ReactorOptions {
   /**
    * The readiness backend: 'select' (default), 'afd' (IOCTL_AFD_POLL completions on the reactor's
    * IOCP, the design wepoll and libuv use), 'wsapoll' (WSAPoll over one WSAPOLLFD array; not in
-   * guest mode), or an instance (tests use a fake one).
+   * guest mode) — the rows of BACKENDS (backends.ts) — or a row of your own (`{ name, make(context),
+   * … }`, made with the same context as the built-in ones), or an instance (tests use a fake one).
    */
-  readiness?: 'select' | 'afd' | 'wsapoll' | ReadinessBackend;
+  readiness?: 'select' | 'afd' | 'wsapoll' | ReadinessBackend | BackendRow;
   /**
    * Where the reactor thread blocks once per iteration:
    * - 'select': in select over the interest sets and the wakeup socket; completions reach the
    *   loop through the IOCP worker thread, which pokes the wakeup socket (default for 'select');
    * - 'port': in its completion port (GetQueuedCompletionStatusEx): AFD polls, overlapped I/O and
    *   wakes from other threads all arrive there; no IOCP worker thread, no wakeup socket
-   *   (default for 'afd'; needs readiness 'afd', since select must block on the sockets).
+   *   (default for 'afd'; needs a backend whose readiness arrives on the port — 'afd', or a row with
+   *   `readinessOnPort` — since select must block on the sockets).
    */
   waitIn?: 'select' | 'port';
   /** Monotonic clock in ms (default performance.now). Tests inject a virtual clock. */
@@ -144,20 +147,14 @@ export function checkReactorOptions(options: unknown): ReactorOptions {
   if (o.maxWaitsPerThread !== undefined) checkInteger(o.maxWaitsPerThread, 'new Reactor: maxWaitsPerThread', 1, 63);
   if (o.waiterIdleMs !== undefined) checkInteger(typeof o.waiterIdleMs === 'number' ? Math.ceil(o.waiterIdleMs) : o.waiterIdleMs, 'new Reactor: waiterIdleMs', 0, MAX_TIMER_MS);
   if (o.clock !== undefined && typeof o.clock !== 'function') throw new TypeError(`new Reactor: clock must be a function, got ${o.clock === null ? 'null' : typeof o.clock}`);
-  const readiness = o.readiness === undefined ? 'select' : o.readiness;
-  if (readiness !== 'select' && readiness !== 'afd' && readiness !== 'wsapoll') {
-    if (typeof readiness !== 'object' || readiness === null) throw new TypeError(`new Reactor: unknown readiness backend ${JSON.stringify(readiness)} (expected 'select', 'afd', 'wsapoll' or a ReadinessBackend)`);
-    const missing = BACKEND_METHODS.filter((m) => typeof (readiness as unknown as Record<string, unknown>)[m] !== 'function');
-    if (missing.length > 0) throw new TypeError(`new Reactor: readiness is not a ReadinessBackend (no ${missing.join(', ')} method)`);
-  }
+  const row = backendRow(o.readiness === undefined ? 'select' : o.readiness);
   checkBoolean(o.guest, 'new Reactor: guest', false);
   checkBoolean(o.ref, 'new Reactor: ref', true);
-  const waitIn = o.waitIn !== undefined ? o.waitIn : (readiness === 'afd' ? 'port' : 'select');
+  const waitIn = o.waitIn !== undefined ? o.waitIn : row.waitIn;
   if (waitIn !== 'select' && waitIn !== 'port') throw new TypeError(`new Reactor: unknown waitIn ${JSON.stringify(waitIn)} (expected 'select' or 'port')`);
-  if (waitIn === 'port' && readiness !== 'afd') {
+  if (waitIn === 'port' && !row.readinessOnPort) {
     throw new TypeError("new Reactor: waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
   }
+  if (o.guest === true && row.guest !== true) throw new TypeError(row.guest);
   return o;
 }
-
-const BACKEND_METHODS = ['arm', 'disarm', 'wait', 'stats', 'close'] as const;

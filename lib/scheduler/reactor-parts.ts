@@ -1,13 +1,11 @@
 // What a Reactor is made of: its wake (a wakeup socket, or posts to its completion port), the
 // completion port, the socket waits with their readiness backend, and the waiter pool — made in
 // an order that lets a failure undo what was made before it, and listed as the loop drives them
-// (lib/loop-part.ts). A new kind of event source is made here and takes its place in `parts`.
-import type { ReadinessBackend } from '../readiness.ts';
-import { READABLE } from '../readiness.ts';
-import type { LoopPart, PollingPart } from '../loop-part.ts';
-import { SelectBackend } from '../select/select-backend.ts';
-import { AfdBackend } from '../afd/afd-backend.ts';
-import { WsaPollBackend } from '../wsapoll/wsapoll-backend.ts';
+// (lib/loop/loop-part.ts). A new kind of event source is made here and takes its place in `parts`.
+import type { ReadinessBackend } from '../loop/readiness.ts';
+import { backendRow, type BackendRow } from './backends.ts';
+import { READABLE } from '../loop/readiness.ts';
+import type { LoopPart, PollingPart } from '../loop/loop-part.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { CompletionPort } from '../iocp-worker/completion-port.ts';
@@ -38,6 +36,8 @@ export interface ReactorParts {
   readonly iocp: CompletionPort;
   readonly sockets: SocketWaits;
   readonly backend: ReadinessBackend;
+  /** The backend's row (backends.ts): what the reactor may do with it. */
+  readonly row: BackendRow;
   readonly waits: WaitPool;
   /**
    * In the order the poll phase dispatches them and close() closes them: sockets first (select's
@@ -53,8 +53,8 @@ export interface ReactorParts {
 
 /** Makes the parts for `options` (already checked); on failure, what was made is released and the error thrown. */
 export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorParts {
-  const readiness = options.readiness ?? 'select';
-  const waitIn = options.waitIn ?? (readiness === 'afd' ? 'port' : 'select');
+  const row = backendRow(options.readiness ?? 'select');
+  const waitIn = options.waitIn ?? row.waitIn;
   let waits: WaitPool | undefined;
   const waitEvent = (event: number): Promise<unknown> => waits!.wait(event, undefined, undefined);
   let wakeup: WakeupSocket | PortWakeup;
@@ -80,11 +80,8 @@ export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorPar
   try {
     // In guest mode a select helper waits on a copy of the sets: arming or disarming wakes it.
     // AFD polls are issued here and complete on the port, which every helper waits on.
-    sockets = new SocketWaits(wakeupEnd, hooks.onWakeup, hooks.closed, readiness === 'select' ? hooks.kick : hooks.refresh);
-    backend = readiness === 'select' ? new SelectBackend()
-      : readiness === 'afd' ? new AfdBackend(iocp, sockets.sink, wakeupEnd)
-      : readiness === 'wsapoll' ? new WsaPollBackend()
-      : readiness;
+    sockets = new SocketWaits(wakeupEnd, hooks.onWakeup, hooks.closed, row.armRedoesGuestWait ? hooks.kick : hooks.refresh);
+    backend = row.make({ port: iocp, sink: sockets.sink, wakeupEnd });
   } catch (error) {
     wakeup.close();
     iocp.closeUnused();
@@ -94,7 +91,7 @@ export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorPar
   sockets.attach(backend);
   if (wakeupEnd !== undefined) backend.arm(wakeupEnd, READABLE);
   return {
-    wakeup, wakeupEnd, iocp, sockets, backend, waits,
+    wakeup, wakeupEnd, iocp, sockets, backend, row, waits,
     parts: [sockets, iocp, waits],
     poller: iocp.inLoop ? iocp : sockets,
   };

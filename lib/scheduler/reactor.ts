@@ -1,6 +1,6 @@
 // Reactor: winmux's scheduler. One per thread that wants one (the Node main thread or any
 // worker_thread); it owns the loop, its timers and call-soon queue, its wake, and the loop's
-// parts (../loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
+// parts (../loop/loop-part.ts, made in reactor-parts.ts): the socket waits with their readiness
 // backend, the completion port, and the waiter pool for object waits.
 //
 // The loop, while `run(fn)`'s task is pending:
@@ -17,7 +17,7 @@
 //                       part has threads). A wake drains the wakeup socket (or is a KEY_WAKE
 //                       packet) and reads the channels;
 //   2b. deferred        tasks whose operations completed without waiting, past their fair
-//                       share of the last iteration, resume (lib/fair-share.ts);
+//                       share of the last iteration, resume (lib/loop/fair-share.ts);
 //   3. timers           every timer whose deadline has passed fires, in deadline order;
 //   4. call-soon        callbacks queued with `callSoon` before this phase run, in order.
 //
@@ -27,13 +27,11 @@
 // threads are joined (the IOCP worker, then the waiter threads); wakes are refused (the wakeup
 // pair closed); then the backends' handles close, then the port.
 //
-// Fairness: an operation that completes at once (a recv that finds data, a send that fits, a
-// queued datagram, accept or message, an overlapped call that succeeds before returning on a
-// skip-on-success handle) would resume its task in a microtask, and tasks that keep
-// finding work resume one another without end: the yield in step 1 never comes. So each
-// operation asks the FairShare whether its task may go on now or must wait for the next
-// iteration; no task, and no set of tasks, keeps the loop from polling, firing timers and
-// yielding to Node.
+// Fairness (../loop/fair-share.ts): an operation that completes at once (a recv that finds
+// data, a send that fits, a queued datagram, accept or message, an overlapped call that succeeds
+// before returning on a skip-on-success handle) asks the FairShare whether its task may go on now
+// or must wait for the next iteration, so no task, and no set of tasks, keeps the loop from
+// polling, firing timers and yielding to Node.
 //
 // That is host mode. In guest mode (`{ guest: true }`, lib/guest/guest-loop.ts) no `run` owns
 // the thread: the same iteration runs with timeout 0 once per setImmediate while there is work,
@@ -45,50 +43,29 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// Why this file is longer than the house limit of ~400 lines: the Reactor is the one public
-// object, so every documented entry point lives here — the loop's (run, sleeps, signals,
-// call-soon, channels, guest ref/unref, stats, close), socket and object waits, and the
-// completion family's (registerWithIocp, releaseHandle, read/write/submit/waitOverlapped,
-// postCompletion, monitorCompletionKey, transferHandle, adoptHandle, completionTarget) — each
-// checking its arguments at the boundary, then forwarding to its part. The loop itself is short,
-// and the rest lives apart: the parts (../loop-part.ts, reactor-parts.ts, socket-waits.ts, the
-// completion port, the waiter pool, the readiness backends), options and stats (options.ts),
-// timers (timer-heap.ts), fairness (../fair-share.ts), guest mode (../guest/).
+// The loop is this file (over the house limit of ~400 lines because the loop's phases, close,
+// stats and the services only the loop can give share its private state); the Reactor's other
+// entry points forward in one line each
+// (reactor-api.ts) to the part that checks their arguments (core/arguments.ts, `checkedCall`) and
+// does the work: the parts (../loop/loop-part.ts, made in reactor-parts.ts), timers
+// (reactor-timers.ts), options and stats (options.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
-import { READABLE, WRITABLE, type ReadinessBackend } from '../readiness.ts';
-import { TimerHeap, type Timer } from './timer-heap.ts';
-import type { SocketWaits } from './socket-waits.ts';
+import { READABLE, type ReadinessBackend } from '../loop/readiness.ts';
+import { ReactorTimers } from './reactor-timers.ts';
+import { ReactorApi } from './reactor-api.ts';
+export { kCompletionPort, kGuestLoop, kWaitPool, kWakeupEnd } from './reactor-api.ts';
 import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
-import { checkReactorOptions, type ObjectWaitOptions, type ReactorOptions, type ReactorStats, type WaitOptions } from './options.ts';
+import { checkReactorOptions, type ReactorOptions, type ReactorStats } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
-import { FairShare, whenTurn, type Pace, type Turn } from '../fair-share.ts';
+import { FairShare, type Pace } from '../loop/fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import { type CompletionPort, checkCompletionTarget, toHandle, type CompletionTarget, type HandleTransfer, type KeyMonitor, type OverlappedOptions } from '../iocp-worker/completion-port.ts';
-import type { KeySource } from '../iocp-worker/completion-keys.ts';
-import type { HandedOver, LoopPart, PollingPart } from '../loop-part.ts';
-import { readFileOverlapped, writeFileOverlapped } from '../win32/overlapped-calls.ts';
-import type { ObjectWaitResult, WaitPool } from '../waits/wait-pool.ts';
-import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { BusyResourceError, ClosedResourceError, HandleStateError } from '../errors.ts';
-import { checkBuffer, checkFileOffset } from '../buffers.ts';
-import { checkOptions } from '../arguments.ts';
-import type { Socket } from '../win32/winsock.ts';
-import { checkDeadline, checkDuration, timeoutError } from '../durations.ts';
+import type { CompletionPort } from '../iocp-worker/completion-port.ts';
+import type { HandedOver, LoopPart, PollingPart } from '../loop/loop-part.ts';
+import type { ObjectWaitContext } from '../waits/wait-for-object.ts';
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
 import { nativeCallCounts } from '../win32/ffi.ts';
-
-/**
- * A deadline signal's controller, alive exactly as long as its signal (a WeakMap entry lives while
- * its key does): the timer reaches the controller through the signal, which it holds weakly.
- */
-const signalControllers = new WeakMap<AbortSignal, AbortController>();
-/** Takes a collected deadline signal's timer out of its reactor's heap. */
-const signalTimers = new FinalizationRegistry<{ timers: TimerHeap; timer: Timer }>(({ timers, timer }) => {
-  timers.remove(timer);
-});
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -103,46 +80,20 @@ export const DEFAULT_MAX_BLOCK_MS = 50;
  */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
 
-/** @internal For tests that must reach the completion port (e.g. to kill its worker). */
-export const kCompletionPort = Symbol('winmux.completionPort');
-/** @internal For tests that must reach the waiter pool (to kill a waiter thread) or the wakeup socket. */
-export const kWaitPool = Symbol('winmux.waitPool');
-export const kWakeupEnd = Symbol('winmux.wakeupEnd');
-/** @internal The guest loop (guest mode), for fault tests (to kill its helper thread). */
-export const kGuestLoop = Symbol('winmux.guestLoop');
-
-/** Reads that meet these errors have reached the end of the stream: they return 0 bytes. */
-const END_OF_STREAM_ERRORS: ReadonlySet<number> = new Set([ERROR.ERROR_HANDLE_EOF, ERROR.ERROR_BROKEN_PIPE]);
-const endOfStream = (errno: number): { bytes: number } | undefined => (END_OF_STREAM_ERRORS.has(errno) ? { bytes: 0 } : undefined);
-
-/** `call()`'s promise, or a rejection with what it threw: a call that returns a promise fails only through it. */
-function rejectIfThrows<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return call();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 /**
  * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
  * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
  */
 const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class Reactor implements AsyncDisposable {
+export class Reactor extends ReactorApi implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
   readonly #clock: () => number;
   readonly #maxBlockMs: number;
-  readonly #sockets: SocketWaits;
-  readonly #timers = new TimerHeap();
+  readonly #timers: ReactorTimers;
   readonly #channels = new Set<ReactorChannel<unknown>>();
   /** How other threads wake this reactor: a wakeup socket (waitIn 'select') or posts to the port ('port'). */
   readonly #wakeup: ReactorParts['wakeup'];
-  /** The wakeup socket's read end, which select watches (undefined in port mode). */
-  readonly #wakeupEnd: Socket | undefined;
-  readonly #iocp: CompletionPort;
-  readonly #waits: WaitPool;
   /** The loop's parts, in the order it drives them and close() closes them (reactor-parts.ts says why). */
   readonly #parts: readonly LoopPart[];
   /** The part the thread blocks in: the sockets (select, WSAPoll) or, in port mode, the completion port. */
@@ -169,56 +120,55 @@ export class Reactor implements AsyncDisposable {
   #failure: unknown;
 
   constructor(options: ReactorOptions = {}) {
+    super();
     options = checkReactorOptions(options); // all of them, before anything is made
     this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
-    const readiness = options.readiness ?? 'select';
-    const guest = options.guest ?? false;
-    if (guest && typeof readiness === 'object' && typeof readiness.selectSets !== 'function') {
-      throw new TypeError('guest mode needs a readiness backend with selectSets() (select or afd), for its helper thread');
-    }
-    if (guest && readiness === 'wsapoll') throw new TypeError("guest mode needs readiness 'select' or 'afd': its helper thread blocks in select, and 'wsapoll' keeps no fd_sets");
+    this.#timers = new ReactorTimers(this.#clock, {
+      closedError: () => (this.#closed ? this.#closedError() : undefined),
+      timerSet: (ms) => this.#guest?.timerSet(ms),
+    });
     const made = makeParts(options, {
       onWakeup: this.#onWakeup,
       closed: () => this.#closed,
       kick: () => this.#guest?.kick(),
       refresh: () => this.#guest?.refresh(),
       schedule: (ms, fire) => {
-        // The pool's own timers (a wait's timeout, an idle thread's retirement) keep nothing alive.
-        const timer = this.#addTimer({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
-        return () => this.#timers.remove(timer);
+        // The pool's own timers (an object wait's timeoutMs) keep nothing alive. Retiring an idle
+        // waiter thread is not one of them: that is a Node timer, unref'd (wait-pool.ts).
+        const timer = this.#timers.add({ deadline: this.#clock() + Math.max(0, ms), fire, fail: () => {}, weak: true });
+        return () => this.#timers.heap.remove(timer);
       },
     });
     this.#wakeup = made.wakeup;
-    this.#wakeupEnd = made.wakeupEnd;
-    this.#iocp = made.iocp;
-    this.#sockets = made.sockets;
     this.#backend = made.backend;
-    this.#waits = made.waits;
     this.#parts = made.parts;
     this.#poller = made.poller;
     try {
-      this.#guest = guest ? this.#startGuest(options.ref ?? true) : undefined;
+      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true, made.iocp) : undefined;
     } catch (error) {
       closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
     }
+    this.forwardTo = {
+      sockets: made.sockets, iocp: made.iocp, waits: made.waits, row: made.row, wakeupEnd: made.wakeupEnd, guest: this.#guest,
+      timers: this.#timers, objectWaits: this.#objectWaits, wakeState: made.wakeup.state,
+      started: (operation) => this.#started(operation), pace: this.#pace, refresh: this.#refresh,
+    };
   }
 
-  #startGuest(ref: boolean): GuestLoop {
+  #startGuest(ref: boolean, iocp: CompletionPort): GuestLoop {
     const loop = new GuestLoop({
       turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
-      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.nextDeadline() <= this.#clock(),
+      hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.heap.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
-      msToNextTimer: () => this.#timers.nextDeadline() - this.#clock(),
-      inPort: this.#iocp.inLoop,
+      msToNextTimer: () => this.#timers.heap.nextDeadline() - this.#clock(),
+      inPort: iocp.inLoop,
       selectSets: () => this.#backend.selectSets!(),
-      port: this.#iocp.port,
-      wake: () => {
-        this.#wakeup.wake();
-      },
+      port: iocp.port,
+      wake: () => this.#wakeup.wake(),
       sleeping: (asleep) => Atomics.store(this.#wakeup.state, SLEEPING, asleep ? 1 : 0),
       idle: () => {
         this.#pollEndedAt = undefined; // a wait, not an iteration: longestIterationMs leaves it out
@@ -237,7 +187,7 @@ export class Reactor implements AsyncDisposable {
 
   /** Something waits on this reactor: a task's promise will settle only through its loop. */
   #hasWaiters(): boolean {
-    if (this.#timers.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
+    if (this.#timers.heap.awaited > 0 || this.#soon.length > 0 || this.#fair.waiting > 0) return true;
     for (const channel of this.#channels) if (channel.receiving) return true;
     return this.#parts.some((part) => part.hasWaiters());
   }
@@ -245,80 +195,6 @@ export class Reactor implements AsyncDisposable {
   /** Work queued for the next iteration, which must therefore not block: call-soon, deferred tasks, what a part has but has not dispatched. */
   #hasQueuedWork(): boolean {
     return this.#soon.length > 0 || this.#fair.waiting > 0 || this.#parts.some((part) => part.hasPending());
-  }
-
-  /** Inserts a timer; a guest loop's helper is woken if it would sleep past it. */
-  #addTimer(timer: Timer): Timer {
-    const entry = this.#timers.insert(timer);
-    this.#guest?.timerSet(timer.deadline - this.#clock());
-    return entry;
-  }
-
-  /** True when this reactor runs as a guest of Node's loop (`{ guest: true }`). */
-  get guest(): boolean {
-    return this.#guest !== undefined;
-  }
-
-  /**
-   * @internal True when socket readiness arrives as packets on the completion port (AFD polls),
-   * behind whatever completions are queued there first; false for select and WSAPoll.
-   */
-  get readinessQueuedOnPort(): boolean {
-    return this.#backend.name === 'afd';
-  }
-
-  /**
-   * Guest mode, as Node's `handle.ref()`: the reactor keeps the process alive while something
-   * waits on it (the default). In host mode `run` holds the process while it runs; this is a no-op.
-   */
-  ref(): this {
-    this.#guest?.setRef(true);
-    return this;
-  }
-
-  /** Guest mode, as Node's `handle.unref()`: the reactor never keeps the process alive. */
-  unref(): this {
-    this.#guest?.setRef(false);
-    return this;
-  }
-
-  /** Whether the reactor may keep the process alive (`ref()`); always false in host mode. */
-  hasRef(): boolean {
-    return this.#guest?.refEnabled ?? false;
-  }
-
-  /** @internal */
-  get [kCompletionPort](): CompletionPort {
-    return this.#iocp;
-  }
-
-  /** @internal */
-  get [kWaitPool](): WaitPool {
-    return this.#waits;
-  }
-
-  /** @internal */
-  get [kGuestLoop](): GuestLoop | undefined {
-    return this.#guest;
-  }
-
-  /** @internal The wakeup socket's read end (select mode). */
-  get [kWakeupEnd](): Socket | undefined {
-    return this.#wakeupEnd;
-  }
-
-  /**
-   * How many socket waits the latest poll settled (the wakeup socket not counted): 1 when the loop
-   * serves one busy socket, large under load. A figure for callers that choose between reading
-   * first and waiting first (TcpStream.read now decides by loop iteration instead; see its read).
-   */
-  get readyInLastPoll(): number {
-    return this.#sockets.readyInLastPoll;
-  }
-
-  /** The reactor's clock, in ms: the time base of `sleepUntil` and `deadlineSignal`. */
-  now(): number {
-    return this.#clock();
   }
 
   /**
@@ -365,115 +241,6 @@ export class Reactor implements AsyncDisposable {
     return main;
   }
 
-  /** Resolves when select reports `socket` readable (data, EOF, a pending accept, or an error). */
-  waitReadable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return rejectIfThrows(() => this.#sockets.wait(socket, READABLE, checkOptions(options, 'waitReadable: options')));
-  }
-
-  /** Resolves when select reports `socket` writable, or its non-blocking connect failed. */
-  waitWritable(socket: Socket | bigint, options?: WaitOptions): Promise<void> {
-    return rejectIfThrows(() => this.#sockets.wait(socket, WRITABLE, checkOptions(options, 'waitWritable: options')));
-  }
-
-  /**
-   * Tells the reactor `socket` is about to be closed: its waiters reject with
-   * ClosedResourceError and it leaves the interest sets. Call it before `closesocket`, so the
-   * loop never selects on a dead (or reused) handle.
-   */
-  notifyClosing(socket: Socket | bigint): void {
-    this.#sockets.notifyClosing(socket);
-  }
-
-  /**
-   * Lets go of a socket so another reactor (usually on another thread) can wait on it: select
-   * needs no binding, so this checks that no task here still waits on it (BusyResourceError
-   * otherwise) and lets the backend forget it (AFD: its registration ends). Returns the socket,
-   * to send on.
-   */
-  release(socket: Socket | bigint): Socket {
-    return this.#sockets.release(socket);
-  }
-
-  /** Resolves after `ms` milliseconds of the reactor's clock. */
-  sleep(ms: number, options?: WaitOptions): Promise<void> {
-    let duration: number;
-    try {
-      duration = checkDuration(ms, 'sleep: ms');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.sleepUntil(this.#clock() + duration, options);
-  }
-
-  /** Resolves once the reactor's clock reaches `deadline` (see `now()`). */
-  sleepUntil(deadline: number, options: WaitOptions = {}): Promise<void> {
-    let signal: AbortSignal | undefined;
-    try {
-      checkDeadline(deadline, 'sleepUntil: deadline');
-      signal = checkSignal(checkOptions(options, 'sleep: options').signal, 'sleep: signal');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closed) return Promise.reject(this.#closedError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.#addTimer({
-        deadline,
-        fire: () => {
-          stopListening();
-          resolve();
-        },
-        fail: (error) => {
-          stopListening();
-          reject(error);
-        },
-      });
-      const stopListening = onAbort(signal, () => {
-        this.#timers.remove(timer);
-        reject(signal!.reason);
-      });
-    });
-  }
-
-  /**
-   * An AbortSignal that aborts with a TimeoutError `ms` from now, on the reactor's clock. Unlike
-   * `AbortSignal.timeout`, which rides Node's timers, it fires on time while select blocks.
-   */
-  timeoutSignal(ms: number): AbortSignal {
-    return this.deadlineSignal(this.#clock() + checkDuration(ms, 'timeoutSignal: ms'));
-  }
-
-  /** An AbortSignal that aborts with a TimeoutError when the reactor's clock reaches `deadline`. */
-  deadlineSignal(deadline: number): AbortSignal {
-    checkDeadline(deadline, 'deadlineSignal: deadline');
-    const controller = new AbortController();
-    const signal = controller.signal;
-    if (this.#closed) {
-      controller.abort(ClosedResourceError.reactor());
-      return signal;
-    }
-    // Weak in two ways, as Node's AbortSignal.timeout is. The timer does not keep a guest
-    // reactor's process alive. And it holds the signal only weakly: once the operation that
-    // listened to it has finished and nobody else holds it, the signal is collected and its timer
-    // leaves the heap (a loop that makes a timeoutSignal per operation would otherwise keep
-    // thousands of timers until their deadlines, and wake for each).
-    const weakSignal = new WeakRef(signal);
-    signalControllers.set(signal, controller);
-    const timer = this.#addTimer({
-      deadline,
-      fire: () => {
-        const alive = weakSignal.deref();
-        if (alive === undefined) return;
-        signalTimers.unregister(alive);
-        signalControllers.get(alive)?.abort(timeoutError());
-      },
-      fail: () => {},
-      weak: true,
-    });
-    signalTimers.register(signal, { timers: this.#timers, timer }, signal);
-    return signal;
-  }
-
   /**
    * A schedule point: resolves in the next loop iteration, after its poll. For long computations
    * split into steps, so that they let the loop (and Node) run between them.
@@ -483,16 +250,6 @@ export class Reactor implements AsyncDisposable {
     const next = this.#fair.defer();
     this.#guest?.kick();
     return next;
-  }
-
-  /**
-   * For resources built on the reactor: an operation on `turn`'s resource has just completed
-   * (`waited`: it waited for readiness or a packet first). Returns undefined when the task may
-   * go on at once, else a promise to await first, which resolves in the next iteration. Every
-   * winmux class calls this; see lib/fair-share.ts for the rule.
-   */
-  yieldIfDue(turn: Turn | undefined, waited: boolean): Promise<void> | undefined {
-    return this.#pace(turn, waited);
   }
 
   /**
@@ -533,190 +290,13 @@ export class Reactor implements AsyncDisposable {
     return channel;
   }
 
-  /**
-   * Binds a handle opened for overlapped I/O (FILE_FLAG_OVERLAPPED) to this reactor's completion
-   * port. A handle binds to one port for life: binding twice, or a handle bound elsewhere, throws a
-   * WinError (ERROR_INVALID_PARAMETER) that says so. `skipCompletionOnSuccess`: also set
-   * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE (SetFileCompletionNotificationModes;
-   * winmux does for the pipes and files it opens): a call that succeeds at once then queues no packet,
-   * and its result is taken from the OVERLAPPED. Only for handles whose calls all go through
-   * read/writeOverlapped or submitOverlapped with an `issue` that returns SUCCEEDED_AT_ONCE for
-   * such a call (lib/win32/overlapped-calls.ts); waitOverlapped must not be given a call that
-   * succeeded at once on such a handle (no packet will come).
-   */
-  registerWithIocp(handle: number | bigint, options: { skipCompletionOnSuccess?: boolean } = {}): void {
-    options = checkOptions(options, 'registerWithIocp: options');
-    if (options.skipCompletionOnSuccess !== undefined && typeof options.skipCompletionOnSuccess !== 'boolean') {
-      throw new TypeError(`registerWithIocp: skipCompletionOnSuccess must be a boolean, got ${typeof options.skipCompletionOnSuccess}`);
-    }
-    this.#iocp.register(handle, options.skipCompletionOnSuccess === true);
-  }
-
-  /** Stops accepting operations on `handle`; call before CloseHandle. Pending ones settle as their packets come. */
-  releaseHandle(handle: number | bigint): void {
-    this.#iocp.release(handle);
-  }
-
-  /**
-   * Reads into `buffer` at `fileOffset` (ignored by pipes) with ReadFile. Resolves with the byte
-   * count; 0 at end of file (ERROR_HANDLE_EOF) or end of a pipe (ERROR_BROKEN_PIPE). `buffer`
-   * stays referenced, and must not be reused, until this settles.
-   */
-  readOverlapped(handle: number | bigint, buffer: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      checkBuffer(buffer, 'readOverlapped: buffer', { forRead: true });
-      checkFileOffset(fileOffset, 'readOverlapped: fileOffset');
-      options = checkOptions(options, 'readOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, 'ReadFile', fileOffset, buffer, (ov) => readFileOverlapped(toHandle(handle), buffer, ov), {
-      ...options,
-      mapError: endOfStream,
-      pace: this.#pace,
-    }));
-  }
-
-  /** Writes `data` at `fileOffset` (ignored by pipes) with WriteFile; resolves with the byte count. */
-  writeOverlapped(handle: number | bigint, data: Uint8Array, fileOffset = 0, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      checkBuffer(data, 'writeOverlapped: data');
-      checkFileOffset(fileOffset, 'writeOverlapped: fileOffset');
-      options = checkOptions(options, 'writeOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, 'WriteFile', fileOffset, data, (ov) => writeFileOverlapped(toHandle(handle), data, ov), { ...options, pace: this.#pace }));
-  }
-
-  /**
-   * Low level: starts an overlapped call with an OVERLAPPED from the reactor's pool. `issue` makes
-   * the call and returns 0 when it is pending (a completion packet will come), SUCCEEDED_AT_ONCE
-   * (-1) when it succeeded before returning, else the Win32 error (see
-   * lib/win32/overlapped-calls.ts; on a handle registered without skipCompletionOnSuccess, 0 for
-   * a call that succeeded at once is fine too: its packet comes); `mapError` may turn an error
-   * into a result.
-   */
-  submitOverlapped(
-    handle: number | bigint,
-    syscall: string,
-    issue: (overlapped: Uint8Array) => number,
-    options: OverlappedOptions & { fileOffset?: number; pinned?: unknown; mapError?: (errno: number) => { bytes: number } | undefined } = {},
-  ): Promise<number> {
-    try {
-      if (typeof syscall !== 'string') throw new TypeError(`submitOverlapped: syscall must be a string (the call's name, for errors), got ${typeof syscall}`);
-      if (typeof issue !== 'function') throw new TypeError(`submitOverlapped: issue must be a function, got ${issue === null ? 'null' : typeof issue}`);
-      options = checkOptions(options, 'submitOverlapped: options');
-      if (options.fileOffset !== undefined) checkFileOffset(options.fileOffset, 'submitOverlapped: fileOffset');
-      if (options.mapError !== undefined && typeof options.mapError !== 'function') throw new TypeError(`submitOverlapped: mapError must be a function, got ${typeof options.mapError}`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.submit(handle, syscall, options.fileOffset ?? 0, options.pinned, issue, { ...options, pace: this.#pace }));
-  }
-
-  /**
-   * Low level: waits for the packet of an overlapped call you issued yourself on a registered
-   * handle, matched by the OVERLAPPED's address. Keep `overlapped` (and your buffer) alive and
-   * unmoved until this settles. Abort cancels with CancelIoEx and still waits for the packet.
-   */
-  waitOverlapped(handle: number | bigint, overlapped: Uint8Array, options: OverlappedOptions = {}): Promise<number> {
-    try {
-      options = checkOptions(options, 'waitOverlapped: options');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#started(this.#iocp.waitOverlapped(handle, overlapped, options));
-  }
-
-  /** Queues a completion on this reactor's port for `key` (see `monitorCompletionKey`). */
-  postCompletion(key: number, bytes = 0): void {
-    this.#iocp.post(key, bytes);
-  }
-
-  /** A fresh completion key; completions posted to it come out of the returned monitor, in order. */
-  monitorCompletionKey(): KeyMonitor {
-    return this.#iocp.monitor(this.#pace, this.#refresh);
-  }
-
-  /**
-   * @internal A fresh completion key routed to the source `make` builds (a JobObject), and the
-   * port it is on; `remove` frees the key, `onWait` is told when a task starts waiting on it.
-   */
-  openCompletionSource<T extends KeySource>(make: (key: number, port: number, hooks: { remove: () => void; onWait: () => void }) => T): T {
-    return this.#iocp.openSource((key, remove) => make(key, this.#iocp.port, { remove, onWait: this.#refresh }));
-  }
-
-  /**
-   * Hands an overlapped handle to the reactor whose `completionTarget()` is `target`; it must have
-   * no pending operations here. Give the returned transfer to that reactor's `adoptHandle`. Where
-   * the OS can detach a handle from a port (Windows 8.1+) it moves natively; elsewhere (Wine 8,
-   * older Windows) the target runs its operations in emulated mode (see docs/design.md).
-   */
-  transferHandle(handle: number | bigint, target: CompletionTarget): HandleTransfer {
-    toHandle(handle, 'transferHandle: handle');
-    checkCompletionTarget(target, 'transferHandle: target');
-    return this.#iocp.transfer(handle, target);
-  }
-
-  /**
-   * Takes a handle from `transferHandle`, or (`{ handle }`) any overlapped handle already bound
-   * to a completion port winmux does not own. Returns the mode its operations will run in.
-   */
-  adoptHandle(transfer: HandleTransfer | { handle: number | bigint }): 'native' | 'emulated' {
-    if (typeof transfer !== 'object' || transfer === null) throw new TypeError(`adoptHandle: transfer must be what transferHandle returned (or { handle }), got ${transfer === null ? 'null' : typeof transfer}`);
-    toHandle(transfer.handle, 'adoptHandle: transfer.handle');
-    return this.#iocp.adopt(transfer);
-  }
-
-  /** What another thread needs to post completions here: `postCompletion(target, key, bytes)`. */
-  completionTarget(): CompletionTarget {
-    return { port: this.#iocp.target(), state: this.#wakeup.state.buffer as SharedArrayBuffer };
-  }
-
-  /**
-   * Resolves when the kernel object `handle` is signalled — a process exits, an event is set, a
-   * semaphore or mutex becomes available, a waitable timer fires — with `{ signaled: true }`
-   * (`abandoned: true` for a mutex whose owner died), or `{ timedOut: true }` after `timeoutMs`.
-   * An already-signalled handle resolves at once without a thread. A satisfied wait consumes the
-   * signal (resets an auto-reset event, takes a semaphore count, acquires a mutex — owned by the
-   * waiter thread, see docs/api.md). An invalid or closed handle fails this wait only, with
-   * WinError ERROR_INVALID_HANDLE; a value that is not a handle at all is a TypeError.
-   */
-  waitForObject(handle: number | bigint, options: ObjectWaitOptions = {}): Promise<ObjectWaitResult> {
-    let h: number;
-    try {
-      h = toHandle(handle, 'waitForObject: handle');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let signal: AbortSignal | undefined;
-    let timeoutMs: number | undefined;
-    try {
-      ({ timeoutMs } = options = checkOptions(options, 'waitForObject: options'));
-      signal = checkSignal(options.signal, 'waitForObject: signal');
-      if (timeoutMs !== undefined) {
-        checkDuration(timeoutMs, 'waitForObject: timeoutMs'); // a number, not NaN
-        // Unlike a sleep, a negative timeout is refused rather than taken as 0.
-        if (timeoutMs < 0) throw new RangeError(`waitForObject: timeoutMs must be ≥ 0, got ${timeoutMs}`);
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#closed) return Promise.reject(this.#closedError());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    // A zero-timeout check first: no thread for a handle that is already signalled (or invalid).
-    // The reactor's own completion port: waiting on it would take packets from under the loop.
-    if (h === this.#iocp.port) return Promise.reject(new HandleStateError('waitForObject: that handle is this reactor\'s own completion port'));
-    const now = kernel32.WaitForSingleObject(h, 0);
-    if (now === kernel32.WAIT_OBJECT_0 || now === kernel32.WAIT_ABANDONED_0) {
-      // Completed without waiting: paced like any fast path (a loop over a set event must not starve the loop).
-      return whenTurn(this.#pace(undefined, false), { signaled: true, timedOut: false, abandoned: now === kernel32.WAIT_ABANDONED_0 });
-    }
-    if (now === kernel32.WAIT_FAILED) return Promise.reject(new WinError('WaitForSingleObject', kernel32.GetLastError()));
-    if (timeoutMs === 0) return Promise.resolve({ signaled: false, timedOut: true, abandoned: false });
-    return this.#started(this.#waits.wait(h, signal, timeoutMs));
-  }
+  /** What waitForObject needs of this reactor. */
+  readonly #objectWaits: ObjectWaitContext = {
+    closedError: () => (this.#closed ? this.#closedError() : undefined),
+    port: () => this.forwardTo.iocp.port,
+    pace: (turn, waited) => this.#pace(turn, waited),
+    started: (wait) => this.#started(wait),
+  };
 
   /** A wait has started that only this loop can end: a guest reactor now keeps the process alive. */
   #started<T>(operation: Promise<T>): Promise<T> {
@@ -737,8 +317,8 @@ export class Reactor implements AsyncDisposable {
     const stats = {} as ReactorStats;
     for (const part of this.#parts) Object.assign(stats, part.stats());
     return Object.assign(stats, {
-      timers: this.#timers.size,
-      sleeps: this.#timers.awaited,
+      timers: this.#timers.heap.size,
+      sleeps: this.#timers.heap.awaited,
       callbacks: this.#soon.length,
       channels: this.#channels.size,
       channelReceivers: [...this.#channels].filter((channel) => channel.receiving).length,
@@ -769,7 +349,7 @@ export class Reactor implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     const error = this.#closedError();
-    for (const timer of this.#timers.drain()) timer.fail(error);
+    for (const timer of this.#timers.heap.drain()) timer.fail(error);
     for (const channel of [...this.#channels]) channel.close(error);
     this.#soon = [];
     this.#fair.releaseAll();
@@ -793,7 +373,7 @@ export class Reactor implements AsyncDisposable {
     try {
       for (const part of this.#parts) await part.finishClose();
     } finally {
-      if (this.#wakeupEnd !== undefined) this.#backend.disarm(this.#wakeupEnd, READABLE);
+      if (this.forwardTo.wakeupEnd !== undefined) this.#backend.disarm(this.forwardTo.wakeupEnd, READABLE);
       this.#wakeup.close();
       for (const part of this.#parts) part.closeHandles();
     }
@@ -821,7 +401,7 @@ export class Reactor implements AsyncDisposable {
     if (blocking) {
       Atomics.store(state, SLEEPING, 1);
       if (!this.#hasQueuedWork()) {
-        timeout = Math.min(Math.max(this.#timers.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
+        timeout = Math.min(Math.max(this.#timers.heap.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
         for (const part of this.#parts) timeout = Math.min(timeout, part.blockLimitMs());
       }
     }
@@ -839,7 +419,7 @@ export class Reactor implements AsyncDisposable {
     // hands its wait off at once only after an iteration that resumed nothing at all).
     found += this.#fair.waiting;
     this.#fair.nextIteration(this.#iterations, this.#pollEndedAt);
-    found += this.#fireTimers();
+    found += this.#timers.fire();
     found += this.#runSoon();
     return found;
   }
@@ -851,13 +431,6 @@ export class Reactor implements AsyncDisposable {
     this.#wakeups++;
     for (const channel of this.#channels) channel.deliver();
   };
-
-  #fireTimers(): number {
-    const now = this.#clock();
-    let fired = 0;
-    for (let timer: Timer | undefined; (timer = this.#timers.popExpired(now)) !== undefined; fired++) timer.fire();
-    return fired;
-  }
 
   /** Runs the call-soon work queued before this call; returns how many callbacks ran. */
   #runSoon(): number {

@@ -1,4 +1,4 @@
-// SocketWaits: the loop's socket-readiness part (lib/loop-part.ts) — the reactor's socket waits,
+// SocketWaits: the loop's socket-readiness part (lib/loop/loop-part.ts) — the reactor's socket waits,
 // the readiness backend they arm, and the sink that backend reports to. Waits are one-shot, as in
 // Trio: `wait` arms the socket in the backend, and the wake (or an abort, or `notifyClosing`)
 // disarms it. One waiter per socket and direction; a second gets BusyResourceError. The reactor
@@ -8,17 +8,18 @@
 // (this part is then the one the thread blocks in), and AFD polls report it from the completion
 // port's dispatch, in the same poll phase. So `hasPending()` is always false and `dispatch()`
 // settles nothing.
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
-import type { PollingPart } from '../loop-part.ts';
-import type { WinError } from '../win32/errors.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../loop/readiness.ts';
+import type { PollingPart } from '../loop/loop-part.ts';
+import type { WinError } from '../core/windows-errors.ts';
 import { toSocket, type Socket } from '../win32/winsock.ts';
-import { BusyResourceError, ClosedResourceError, InternalStateError } from '../errors.ts';
-import { checkSignal, onAbort } from '../abort.ts';
+import { BusyResourceError, ClosedResourceError, InternalStateError } from '../core/errors.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions, checkedCall } from '../core/arguments.ts';
 
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening(): void;
 }
 
@@ -31,7 +32,6 @@ export class SocketWaits implements PollingPart {
   readonly #closed: () => boolean;
   readonly #onChange: () => void;
   #backend: ReadinessBackend | undefined;
-  #readyInLastPoll = 0;
 
   /** Where the backend reports: called on the reactor thread, in the poll phase. */
   readonly sink: ReadinessSink = {
@@ -39,7 +39,6 @@ export class SocketWaits implements PollingPart {
       if (socket === this.#wakeupEnd && direction === READABLE) {
         this.#onWakeup();
       } else {
-        this.#readyInLastPoll++;
         this.settle(socket, direction, false, undefined);
       }
     },
@@ -49,7 +48,6 @@ export class SocketWaits implements PollingPart {
         // would stall unseen): the loop fails, and the reactor closes with this as the cause.
         throw new InternalStateError(`the reactor's wakeup socket (${socket}) is no longer a socket: it was closed behind the loop's back`, { cause: error });
       }
-      this.#readyInLastPoll++;
       this.settle(socket, READABLE, true, error);
       this.settle(socket, WRITABLE, true, error);
     },
@@ -68,15 +66,6 @@ export class SocketWaits implements PollingPart {
     this.#backend = backend;
   }
 
-  /**
-   * Waits the latest poll phase settled (the wakeup socket not counted). Counted from this part's
-   * turn in the phase — the first (reactor-parts.ts) — to the end of the phase, AFD reports included;
-   * no task runs in between, so none sees a partial count.
-   */
-  get readyInLastPoll(): number {
-    return this.#readyInLastPoll;
-  }
-
   hasPending(): boolean {
     return false;
   }
@@ -87,16 +76,14 @@ export class SocketWaits implements PollingPart {
    * the sets, and this poll looks again.
    */
   poll(timeoutMs: number): number {
-    this.#readyInLastPoll = 0;
     return this.#backend!.wait(timeoutMs, this.sink);
   }
 
   /**
    * When the thread blocks in the completion port instead (AFD): nothing to settle here, the poll
-   * packets come through the port's dispatch, after this one. Starts the count, as `poll` does.
+   * packets come through the port's dispatch, after this one.
    */
   dispatch(): number {
-    this.#readyInLastPoll = 0;
     return 0;
   }
 
@@ -120,19 +107,16 @@ export class SocketWaits implements PollingPart {
     return { readWaiters: this.#readers.size, writeWaiters: this.#writers.size, readiness: this.#backend!.stats() };
   }
 
-  wait(value: Socket | bigint, direction: Direction, options: { signal?: AbortSignal } = {}): Promise<void> {
-    let socket: Socket;
-    try {
-      socket = toSocket(value);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let signal: AbortSignal | undefined;
-    try {
-      signal = checkSignal(options.signal, `${direction === READABLE ? 'waitReadable' : 'waitWritable'}: signal`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** Resolves when the backend reports `value` ready in `direction` (Reactor.waitReadable, waitWritable). */
+  wait(value: Socket | bigint, direction: Direction, options?: { signal?: AbortSignal }): Promise<void> {
+    const call = direction === READABLE ? 'waitReadable' : 'waitWritable';
+    return checkedCall(() => {
+      const { signal } = checkOptions(options, `${call}: options`);
+      return { socket: toSocket(value), signal: checkSignal(signal, `${call}: signal`) };
+    }, ({ socket, signal }) => this.#wait(socket, direction, signal));
+  }
+
+  #wait(socket: Socket, direction: Direction, signal: AbortSignal | undefined): Promise<void> {
     if (this.#closed()) return Promise.reject(ClosedResourceError.reactor());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const waiters = direction === READABLE ? this.#readers : this.#writers;

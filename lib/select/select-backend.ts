@@ -28,13 +28,13 @@
 // WSAEOPNOTSUPP: a handle that never was a socket), the backend probes each armed socket
 // (getsockopt SO_TYPE), disarms the bad ones and reports them to the sink, so only their waiters
 // fail; the other sockets are served by the next call.
-import { SelectSet } from './select-set.ts';
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import { SelectSet } from '../win32/select-set.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../loop/readiness.ts';
 import * as ws from '../win32/ws2_32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
-import { Timeval } from './timeval.ts';
-import { InternalStateError } from '../errors.ts';
+import { Timeval } from '../win32/timeval.ts';
+import { InternalStateError } from '../core/errors.ts';
 
 export class SelectBackend implements ReadinessBackend {
   readonly name = 'select';

@@ -1,5 +1,5 @@
 // WaitPool: the reactor's side of the object-wait family, and the loop's object-wait part
-// (lib/loop-part.ts).
+// (lib/loop/loop-part.ts).
 //
 // Waits on kernel objects (process exit, events, semaphores, waitable timers, change
 // notifications) block a thread, and the reactor thread may block only in its poll. So waits run
@@ -20,13 +20,13 @@
 // every thread.
 import type { Worker } from 'node:worker_threads';
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../win32/errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
-import { onAbort } from '../abort.ts';
-import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
-import type { LoopPart } from '../loop-part.ts';
-import { ClosedResourceError } from '../errors.ts';
-import { writeU64 } from '../u64.ts';
+import { onAbort } from '../core/abort.ts';
+import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
+import type { LoopPart } from '../loop/loop-part.ts';
+import { ClosedResourceError } from '../core/errors.ts';
+import { writeU64 } from '../core/u64.ts';
 import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, FREE, MAX_WAITS_PER_THREAD, RESULTS, SIGNALED, SLOT_ERRNO,
   SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW, SLOT_STATE, STOP, WAITING, sharedSize, slotBase, type WaiterData,
@@ -58,7 +58,7 @@ interface ObjectWait {
 
 interface WaiterThread {
   readonly worker: Worker;
-  /** Liveness checks and joining (lib/worker-thread.ts). */
+  /** Liveness checks and joining (lib/threads/worker-thread.ts). */
   readonly started: StartedThread;
   readonly control: number;
   readonly shared: Int32Array;
@@ -75,14 +75,14 @@ export class WaitPool implements LoopPart {
   readonly #idleMs: number;
   readonly #threads: WaiterThread[] = [];
   readonly #retiring = new Set<Promise<void>>();
-  readonly #schedule: (deadline: number, fire: () => void) => () => void;
+  readonly #schedule: (ms: number, fire: () => void) => () => void;
   #closed = false;
   /** What waits pending at close end with (`beginClose`). */
   #closeError: unknown;
   #started = 0;
   #lostCount = 0;
 
-  /** `schedule` runs `fire` at a reactor-clock deadline and returns its cancel function. */
+  /** `schedule` runs `fire` `ms` from now on the reactor's clock and returns its cancel function. */
   constructor(wake: WakeTarget, schedule: (ms: number, fire: () => void) => () => void, options: WaitPoolOptions = {}) {
     const capacity = options.maxWaitsPerThread ?? MAX_WAITS_PER_THREAD;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_WAITS_PER_THREAD) {
@@ -101,11 +101,6 @@ export class WaitPool implements LoopPart {
       waiterThreadsStarted: this.#started,
       waiterThreadsLost: this.#lostCount,
     };
-  }
-
-  /** Waiter threads alive (the reactor then never blocks longer than THREAD_CHECK_MS). */
-  get threadCount(): number {
-    return this.#threads.length;
   }
 
   /** The OS thread ids of the waiter threads that have reported theirs (for tests that kill one). */
@@ -172,7 +167,7 @@ export class WaitPool implements LoopPart {
     });
   }
 
-  /** Looks at the waiter threads' OS threads now: a killed one fails its waits (lib/worker-thread.ts). */
+  /** Looks at the waiter threads' OS threads now: a killed one fails its waits (lib/threads/worker-thread.ts). */
   checkThreads(): void {
     for (const thread of [...this.#threads]) if (!thread.stopping) thread.started.checkAlive();
   }
@@ -182,7 +177,7 @@ export class WaitPool implements LoopPart {
     let settled = 0;
     for (const thread of [...this.#threads]) {
       settled += this.#dispatchThread(thread);
-      // A thread killed behind Node's back: #lost fails its waits (lib/worker-thread.ts).
+      // A thread killed behind Node's back: #lost fails its waits (lib/threads/worker-thread.ts).
       if (!thread.stopping && !thread.started.checkAlive()) settled++;
     }
     return settled;

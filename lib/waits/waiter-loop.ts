@@ -7,9 +7,9 @@ import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, RESULTS, SIGNALED, SLOT_ERRNO, SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW,
   SLOT_STATE, STOP, WAITING, slotBase, type WaiterData,
 } from './protocol.ts';
-import { WinError } from '../win32/errors.ts';
-import { InternalStateError } from '../errors.ts';
-import { readU64, writeU64 } from '../u64.ts';
+import { WinError } from '../core/windows-errors.ts';
+import { InternalStateError } from '../core/errors.ts';
+import { readU64, writeU64 } from '../core/u64.ts';
 
 export function runWaiter(data: WaiterData): void {
   const shared = new Int32Array(data.shared);

@@ -10,16 +10,16 @@
 // comes out in this read or sets PENDING again and wakes again: none is left behind.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
-import { BusyResourceError, ClosedResourceError } from '../errors.ts';
-import { Turn, whenTurn, type Pace } from '../fair-share.ts';
-import { checkSignal, onAbort } from '../abort.ts';
-import { checkOptions } from '../arguments.ts';
-import { untilClosed } from '../until-closed.ts';
+import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
+import { Turn, whenTurn, type Pace } from '../loop/fair-share.ts';
+import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkOptions } from '../core/arguments.ts';
+import { untilClosed } from '../core/until-closed.ts';
 
 interface Receiver<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
-  /** Removes the abort listener (lib/abort.ts). */
+  /** Removes the abort listener (lib/core/abort.ts). */
   stopListening(): void;
 }
 

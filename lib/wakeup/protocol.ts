@@ -1,5 +1,5 @@
-// The wake protocol shared by the reactor and every thread that wakes it (remote wakers today,
-// the IOCP worker and the waiter pool later). Nothing here imports koffi, so either side can load
+// The wake protocol shared by the reactor and every thread that wakes it (remote wakers and
+// channels, the IOCP worker, the waiter threads, a guest reactor's helper). Nothing here imports koffi, so either side can load
 // it cheaply.
 //
 // The same protocol serves both ways a reactor can sleep: in select (a wake is one byte sent to

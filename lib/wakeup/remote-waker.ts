@@ -3,7 +3,7 @@
 import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol.ts';
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { requestWake, type WakeDestination } from './wake.ts';
-import { ClosedResourceError } from '../errors.ts';
+import { ClosedResourceError } from '../core/errors.ts';
 
 export class RemoteWaker implements Disposable {
   readonly #to: WakeDestination;

@@ -3,9 +3,9 @@
 // byte on its wakeup socket; one sleeping in its completion port gets a KEY_WAKE packet.
 import * as ws from '../win32/ws2_32.ts';
 import * as kernel32 from '../win32/kernel32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { CLOSED, SENDERS, SLEEPING, WAKE_REQUESTED, type WakeTarget } from './protocol.ts';
-import { KEY_WAKE } from '../iocp-worker/protocol.ts';
+import { KEY_WAKE } from '../loop/reserved-keys.ts';
 
 const WAKE_BYTE = new Uint8Array([1]);
 

@@ -7,7 +7,7 @@
 import { closeQuietly, loopbackPair, recvSome, type Socket } from '../win32/winsock.ts';
 import { refuseWakes, requestWake } from './wake.ts';
 import { WAKE_REQUESTED, WAKE_STATE_SLOTS, type WakeTarget } from './protocol.ts';
-import { InternalStateError } from '../errors.ts';
+import { InternalStateError } from '../core/errors.ts';
 
 /** Bytes read per recv while draining: wakes are merged, so a handful at most is typical. */
 const DRAIN_CHUNK = 256;

@@ -5,7 +5,7 @@
 import { addressOf } from './ffi.ts';
 import * as ntdll from './ntdll.ts';
 import * as ws from './ws2_32.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { AFD_POLL_INFO, IO_STATUS_BLOCK, OBJECT_ATTRIBUTES, UNICODE_STRING } from './structs.ts';
 
 export const IOCTL_AFD_POLL = 0x0001_2024;

@@ -5,7 +5,7 @@
 // STATUS_NOT_IMPLEMENTED. Whether it works is asked once and cached (per JS thread: each thread
 // loads its own copy of this module; the answer is the same for the whole process).
 import * as ntdll from './ntdll.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 import { FILE_COMPLETION_INFORMATION, IO_STATUS_BLOCK } from './structs.ts';
 
 let supported: boolean | undefined;

@@ -3,7 +3,7 @@
 import * as kernel32 from './kernel32.ts';
 import * as ntdll from './ntdll.ts';
 import { SYSTEM_HANDLE_INFORMATION_EX } from './structs.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 
 /** The Wine version string when running under Wine, `null` on Windows. */
 export function wineVersion(): string | null {

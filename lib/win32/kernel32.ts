@@ -206,8 +206,6 @@ export const GetExitCodeProcess = declare<(process: PointerValue, code: Uint32Ar
   kernel32, 'int __stdcall GetExitCodeProcess(void *hProcess, _Out_ uint32_t *lpExitCode)');
 export const TerminateProcess = declare<(process: PointerValue, code: number) => number>(
   kernel32, 'int __stdcall TerminateProcess(void *hProcess, uint32_t uExitCode)');
-export const CreateMutexW = declare<(security: null, initialOwner: number, name: null) => PointerValue>(
-  kernel32, 'void * __stdcall CreateMutexW(void *lpMutexAttributes, int bInitialOwner, str16 lpName)');
 export const CreateSemaphoreW = declare<(security: null, initial: number, maximum: number, name: null) => PointerValue>(
   kernel32, 'void * __stdcall CreateSemaphoreW(void *lpSemaphoreAttributes, int32_t lInitialCount, int32_t lMaximumCount, str16 lpName)');
 export const ReleaseSemaphore = declare<(semaphore: PointerValue, count: number, previous: null) => number>(

@@ -7,7 +7,7 @@
 // comes — the completion port tells the two apart (completion-port.ts, `start`).
 import * as kernel32 from './kernel32.ts';
 import * as ws from './ws2_32.ts';
-import { ERROR } from './errors.ts';
+import { ERROR } from '../core/windows-errors.ts';
 
 /** The call succeeded before returning (see above): negative, so never a Win32 error code. */
 export const SUCCEEDED_AT_ONCE = -1;

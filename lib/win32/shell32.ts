@@ -2,7 +2,7 @@
 // lib/objects/command-line.ts against it).
 import { declare, decodeString16Array, loadLibrary } from './ffi.ts';
 import * as kernel32 from './kernel32.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 
 const shell32 = loadLibrary('shell32.dll');
 

@@ -1,5 +1,5 @@
-// The low-level socket helpers winmux exports as `winsock`, until the networking classes land:
-// enough to make, connect and drive non-blocking sockets that the reactor waits on.
+// The low-level socket helpers winmux exports as `winsock`, beside the networking classes
+// (net/): enough to make, connect and drive non-blocking sockets that the reactor waits on.
 export * from './winsock.ts';
 export {
   AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, IPPROTO_TCP, IPPROTO_UDP, SOL_SOCKET,

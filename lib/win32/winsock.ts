@@ -2,10 +2,10 @@
 // WinError, except the one outcome a non-blocking caller expects (WSAEWOULDBLOCK), which is
 // returned as `null`. These are the building blocks for the reactor's wakeup pair, the tests and
 // the networking classes; they never block unless the socket is blocking.
-import { checkBuffer } from '../buffers.ts';
+import { checkBuffer } from '../core/buffers.ts';
 import net from 'node:net';
 import * as ws from './ws2_32.ts';
-import { ERROR, WinError } from './errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_STORAGE_SIZE } from './structs.ts';
 import type { PointerValue } from './ffi.ts';
 

@@ -1,7 +1,7 @@
 // ws2_32.dll: Winsock declarations with their Win32 names, and Winsock start-up.
 import { declare, loadLibrary, type PointerValue } from './ffi.ts';
 import { WSADATA_SIZE } from './structs.ts';
-import { WinError } from './errors.ts';
+import { WinError } from '../core/windows-errors.ts';
 
 const ws2_32 = loadLibrary('ws2_32.dll');
 
@@ -69,8 +69,6 @@ export const TCP_NODELAY = 0x0001;
 export const TCP_KEEPALIVE = 3;
 /** `_IOW('f', 126, u_long)` as a signed 32-bit value. */
 export const FIONBIO = 0x8004667e | 0;
-/** `_IOR('f', 127, u_long)`: bytes readable without blocking. */
-export const FIONREAD = 0x4004667f;
 export const SD_RECEIVE = 0;
 export const SD_SEND = 1;
 export const SD_BOTH = 2;

@@ -11,8 +11,8 @@
 //
 // The set is kept incrementally (a SelectSet: O(1) add/remove), and `due` paces the check: at
 // most once per CONNECT_CHECK_MS, however often the loop polls.
-import { SelectSet } from '../select/select-set.ts';
-import { Timeval } from '../select/timeval.ts';
+import { SelectSet } from '../win32/select-set.ts';
+import { Timeval } from '../win32/timeval.ts';
 import * as ws from '../win32/ws2_32.ts';
 import type { Socket } from '../win32/winsock.ts';
 

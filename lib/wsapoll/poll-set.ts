@@ -11,7 +11,7 @@
 // ready one returned 1 with both entries set; see docs/wine.md).
 import { WSAPOLLFD } from '../win32/structs.ts';
 import type { Socket } from '../win32/winsock.ts';
-import { readU64, writeU64 } from '../u64.ts';
+import { readU64, writeU64 } from '../core/u64.ts';
 
 /** The largest array a PollSet grows to: 2^20 sockets, 16 MiB — the same bound as a SelectSet. */
 export const MAX_POLL_SET_SIZE = 1 << 20;

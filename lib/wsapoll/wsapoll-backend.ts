@@ -27,11 +27,11 @@
 import os from 'node:os';
 import { PollSet } from './poll-set.ts';
 import { ConnectCheck, wsapollMissesFailedConnects } from './connect-check.ts';
-import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../readiness.ts';
+import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats } from '../loop/readiness.ts';
 import * as ws from '../win32/ws2_32.ts';
-import { ERROR, WinError } from '../win32/errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
-import { InternalStateError } from '../errors.ts';
+import { InternalStateError } from '../core/errors.ts';
 
 const READ_EVENTS = ws.POLLRDNORM | ws.POLLRDBAND;
 const WRITE_EVENTS = ws.POLLWRNORM;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { AfdBackend, READABLE, Reactor, WRITABLE, WinError, winsock, type ReactorOptions, type ReadinessSink } from '../../lib/index.ts';
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import type { CompletionPort } from '../../lib/iocp-worker/completion-port.ts';
-import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
+import { KEY_OVERLAPPED } from '../../lib/loop/reserved-keys.ts';
 import { MAX_GROUP_SIZE } from '../../lib/afd/poll-group.ts';
 import { addressOf } from '../../lib/win32/ffi.ts';
 import { AFD_POLL_INFO } from '../../lib/win32/structs.ts';

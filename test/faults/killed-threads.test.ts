@@ -1,6 +1,6 @@
 // Faults: a thread winmux depends on killed natively (TerminateThread) while work is pending on it.
 // Node's 'exit' event never fires for such a thread; the owner notices by looking at the OS thread
-// (lib/worker-thread.ts). No leak check in this file: the killed threads' Node Workers (their
+// (lib/threads/worker-thread.ts). No leak check in this file: the killed threads' Node Workers (their
 // libuv loops, isolates and thread handles) can never be torn down — that is the cost of the fault,
 // not a winmux leak. The process still exits (the file ending is the proof).
 import { afterEach, describe, expect, test } from 'vitest';

@@ -5,11 +5,11 @@ import { parentPort } from 'node:worker_threads';
 import { postCompletion } from '../../lib/iocp-worker/completion-port.ts';
 import { RemoteWaker } from '../../lib/wakeup/remote-waker.ts';
 import { WinEvent } from '../../lib/objects/win-event.ts';
-import { ClosedResourceError } from '../../lib/errors.ts';
+import { ClosedResourceError } from '../../lib/core/errors.ts';
 import { whileOpen } from '../../lib/wakeup/wake.ts';
 import { declare, loadLibrary } from '../../lib/win32/ffi.ts';
 import { GetLastError } from '../../lib/win32/kernel32.ts';
-import { WinError } from '../../lib/win32/errors.ts';
+import { WinError } from '../../lib/core/windows-errors.ts';
 import type { HelperCommand, HelperReply } from './helper-protocol.ts';
 
 /** lpOverlapped as an integer: a value posted as data, never dereferenced. */

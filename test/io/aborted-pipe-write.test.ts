@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { NamedPipe, NamedPipeServer, Reactor, WriteAbortedError, wineVersion } from '../../lib/index.ts';
 import { addressOf, declare, loadLibrary } from '../../lib/win32/ffi.ts';
-import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
+import { KEY_OVERLAPPED } from '../../lib/loop/reserved-keys.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { abortedPipeWriteCountsPeerReads, expectPipeWriteAbortConsistent, expectResumedAtBytesWritten } from '../helpers/aborted-writes.ts';

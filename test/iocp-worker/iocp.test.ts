@@ -1,32 +1,30 @@
-// The completion family under Wine/Windows: the IOCP worker, its ring, overlapped files and named
-// pipes, cancellation, and failure of the worker itself.
+// The completion family under Wine/Windows: the IOCP worker, its ring, key monitors and posts,
+// cancellation, waitOverlapped, and failure of the worker itself. Files and named pipes as
+// resources: test/io/files-and-pipes.test.ts.
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ClosedResourceError, File, HandleStateError, NamedPipe, NamedPipeServer, Reactor, WinError, postCompletion } from '../../lib/index.ts';
+import { ClosedResourceError, File, HandleStateError, Reactor, WinError, postCompletion } from '../../lib/index.ts';
 import { kCompletionPort } from '../../lib/scheduler/reactor.ts';
 import { createFile, closeHandle } from '../../lib/io/handles.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
 import { SUCCEEDED_AT_ONCE, readFileOverlapped } from '../../lib/win32/overlapped-calls.ts';
 import { addressOf } from '../../lib/win32/ffi.ts';
-import { KEY_OVERLAPPED } from '../../lib/iocp-worker/protocol.ts';
+import { KEY_OVERLAPPED } from '../../lib/loop/reserved-keys.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES, runsOnce } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
+import { connectedPipePair } from '../helpers/pipes.ts';
 
 checkResourcesReleased();
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'winmux-iocp-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-let pipeCounter = 0;
-const pipeName = (): string => `winmux-test-${process.pid}-${++pipeCounter}`;
 
 /** Blocks this thread (no yield) until `check()` holds or 5 s pass: to observe the worker alone. */
 function spinUntil(check: () => boolean): boolean {
@@ -52,15 +50,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
     await reactor?.close();
   });
 
-  /** A connected server/client pair on a fresh pipe. */
-  async function pipePair(): Promise<{ server: NamedPipe; client: NamedPipe }> {
-    const name = pipeName();
-    const listener = later(new NamedPipeServer(reactor, name));
-    const accepted = listener.accept();
-    const client = later(await NamedPipe.connect(reactor, name));
-    const server = later(await accepted);
-    return { server, client };
-  }
+  const pipePair = (): ReturnType<typeof connectedPipePair> => connectedPipePair(reactor, later);
 
   test('ten user posts on a monitored key arrive in order', async () => {
     reactor = new Reactor(mode);
@@ -195,121 +185,6 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
     expect(await exited).toEqual([0]);
   });
 
-  test('eight concurrent reads of one file at different offsets return the right bytes', async () => {
-    reactor = new Reactor(mode);
-    const filePath = path.join(tmp, 'eight.bin');
-    const region = 65536;
-    const content = randomBytes(8 * region);
-    fs.writeFileSync(filePath, content);
-    const file = later(File.open(reactor, filePath));
-    const buffers = Array.from({ length: 8 }, () => Buffer.alloc(region));
-    const counts = await reactor.run(() => Promise.all(buffers.map((b, i) => file.read(b, (7 - i) * region))));
-    expect(counts).toEqual(Array(8).fill(region));
-    buffers.forEach((b, i) => expect(b.equals(content.subarray((7 - i) * region, (8 - i) * region))).toBe(true));
-  });
-
-  test('write then read back 1 MiB through a file; reads past the end return 0', async () => {
-    reactor = new Reactor(mode);
-    const data = randomBytes(1 << 20);
-    const file = later(File.open(reactor, path.join(tmp, 'mib.bin'), { mode: 'readwrite', disposition: 'create' }));
-    const back = Buffer.alloc(data.length);
-    await reactor.run(async () => {
-      expect(await file.write(data, 0)).toBe(data.length);
-      let offset = 0;
-      while (offset < back.length) offset += await file.read(back.subarray(offset), offset);
-      expect(await file.read(Buffer.alloc(10), data.length + 100)).toBe(0);
-    });
-    expect(back.equals(data)).toBe(true);
-  });
-
-  test('a named pipe streams 3 MiB each way with 5000-byte reads, byte-exact', async () => {
-    reactor = new Reactor(mode);
-    const size = 3 << 20;
-    const payloads = [randomBytes(size), randomBytes(size)];
-    const drain = async (pipe: NamedPipe): Promise<Buffer> => {
-      const out = Buffer.alloc(size);
-      const chunk = Buffer.alloc(5000);
-      let offset = 0;
-      while (offset < size) {
-        const n = await pipe.read(chunk);
-        if (n === 0) throw new Error(`end of stream after ${offset} bytes`);
-        chunk.copy(out, offset, 0, n);
-        offset += n;
-      }
-      return out;
-    };
-    const pump = async (pipe: NamedPipe, data: Buffer): Promise<void> => {
-      for (let offset = 0; offset < data.length; offset += 65536) await pipe.write(data.subarray(offset, offset + 65536));
-    };
-    const [atServer, atClient] = await reactor.run(async () => {
-      const { server, client } = await pipePair();
-      const [, , s, c] = await Promise.all([pump(client, payloads[0]!), pump(server, payloads[1]!), drain(server), drain(client)]);
-      return [s, c];
-    });
-    expect(atServer.equals(payloads[0]!)).toBe(true);
-    expect(atClient.equals(payloads[1]!)).toBe(true);
-  });
-
-  test('several clients on one pipe server, each served on its own instance', async () => {
-    reactor = new Reactor(mode);
-    const name = pipeName();
-    const replies = await reactor.run(async () => {
-      const listener = later(new NamedPipeServer(reactor, name));
-      // Each instance is served by its own task; all are awaited, since a client can read the
-      // reply before the server's WriteFile completion has been dequeued.
-      const served: Promise<void>[] = [];
-      const serve = async (): Promise<void> => {
-        for (let i = 0; i < 4; i++) {
-          const pipe = later(await listener.accept());
-          served.push(
-            (async () => {
-              const buffer = Buffer.alloc(64);
-              const n = await pipe.read(buffer);
-              await pipe.write(Buffer.concat([Buffer.from('echo:'), buffer.subarray(0, n)]));
-            })(),
-          );
-        }
-      };
-      const client = async (id: number): Promise<string> => {
-        const pipe = later(await NamedPipe.connect(reactor, name));
-        await pipe.write(Buffer.from(`client ${id}`));
-        const buffer = Buffer.alloc(64);
-        let text = '';
-        while (!text.endsWith(`client ${id}`)) {
-          const n = await pipe.read(buffer);
-          if (n === 0) break;
-          text += buffer.subarray(0, n).toString();
-        }
-        return text;
-      };
-      const [, ...texts] = await Promise.all([serve(), client(1), client(2), client(3), client(4)]);
-      await Promise.all(served);
-      return texts;
-    });
-    expect(replies).toEqual(['echo:client 1', 'echo:client 2', 'echo:client 3', 'echo:client 4']);
-  });
-
-  test('abort of a pending pipe read rejects with the reason; its buffer is not written afterwards', async () => {
-    reactor = new Reactor(mode);
-    await reactor.run(async () => {
-      const { server, client } = await pipePair();
-      const buffer = Buffer.alloc(32, 0xaa);
-      const controller = new AbortController();
-      const read = server.read(buffer, { signal: controller.signal });
-      await reactor.sleep(20);
-      expect(reactor.stats().overlappedWaiters).toBe(1);
-      const reason = new Error('no longer needed');
-      controller.abort(reason);
-      await expect(read).rejects.toBe(reason);
-      expect(reactor.stats().overlappedWaiters).toBe(0);
-      await client.write(Buffer.from('after the abort'));
-      const next = Buffer.alloc(32);
-      const n = await server.read(next);
-      expect(next.subarray(0, n).toString()).toBe('after the abort');
-      expect(buffer.every((b) => b === 0xaa)).toBe(true);
-    });
-  });
-
   test('a cancel that arrives after the operation completed returns the data', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
@@ -342,32 +217,6 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
       expect(await read).toBe(12);
       expect(buffer.subarray(0, 12).toString()).toBe('just in time');
       await written;
-    });
-  });
-
-  test('the client closes: the server reads end of stream; a write to it fails with a WinError', async () => {
-    reactor = new Reactor(mode);
-    await reactor.run(async () => {
-      const { server, client } = await pipePair();
-      await client.write(Buffer.from('bye'));
-      client.close();
-      const buffer = Buffer.alloc(16);
-      expect(await server.read(buffer)).toBe(3);
-      expect(await server.read(buffer)).toBe(0);
-      const error = await server.write(Buffer.from('anyone?')).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WinError);
-      expect(['ERROR_NO_DATA', 'ERROR_BROKEN_PIPE']).toContain((error as WinError).winCode);
-    });
-  });
-
-  test('closing a handle with a read pending rejects it with ClosedResourceError', async () => {
-    reactor = new Reactor(mode);
-    await reactor.run(async () => {
-      const { server } = await pipePair();
-      const read = server.read(Buffer.alloc(16));
-      await reactor.sleep(20);
-      server.close();
-      await expect(read).rejects.toBeInstanceOf(ClosedResourceError);
     });
   });
 
@@ -454,7 +303,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
   });
 
   // Mode-independent (test/helpers/modes.ts): these calls fail at the call, or decide there
-  // (an accept whose client already hung up, a transfer checked against the table), before any
+  // (a transfer checked against the table), before any
   // operation reaches the port or the loop, the same in every mode.
   if (runsOnce(name)) {
     test('forgetting registerWithIocp gives a clear error, not a hang', async () => {
@@ -480,26 +329,6 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
       reactor.registerWithIocp(handle);
       reactor.releaseHandle(handle);
       expect(() => reactor.releaseHandle(handle)).toThrow(HandleStateError);
-    });
-
-    test('regression: a client that connected and hung up before accept() does not leave the server stuck; accept gives its pipe (end of stream), the next client is served', async () => {
-      reactor = new Reactor(mode);
-      const name = pipeName();
-      await reactor.run(async () => {
-        const listener = later(new NamedPipeServer(reactor, name));
-        // The client connects to the listening instance and closes before any ConnectNamedPipe:
-        // the call then fails ERROR_NO_DATA at once (the instance is connected to nobody now).
-        (await NamedPipe.connect(reactor, name)).close();
-        const early = later(await listener.accept());
-        expect(await early.read(Buffer.alloc(8))).toBe(0);
-        // The server made a fresh instance: the next client gets it, and is accepted.
-        const accepting = listener.accept();
-        const client = later(await NamedPipe.connect(reactor, name, { timeoutMs: 2000 }));
-        const served = later(await accepting);
-        await client.write(Buffer.from('hello'));
-        const buffer = Buffer.alloc(8);
-        expect(buffer.subarray(0, await served.read(buffer)).toString()).toBe('hello');
-      });
     });
 
     test('regression: transferHandle takes a new handle whose value a closed handle\'s pending read still names (its packet not yet dispatched)', async () => {

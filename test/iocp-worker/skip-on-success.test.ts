@@ -108,7 +108,7 @@ describe.each(LOOP_MODES)('skip-on-success (waiting in $name)', ({ mode }) => {
       };
     });
     // Every read found its byte; 2000 ReadFile calls take longer than one iteration's slice
-    // (lib/fair-share.ts, SLICE_MS), so some tasks were deferred and the ticker ran meanwhile.
+    // (lib/loop/fair-share.ts, SLICE_MS), so some tasks were deferred and the ticker ran meanwhile.
     expect(result.atOnce).toBe(reads);
     expect(result.deferred).toBeGreaterThan(0);
     expect(result.ticked).toBe(true);

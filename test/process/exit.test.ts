@@ -3,7 +3,7 @@
 // (test/fixtures/exit-child.ts) that has both kinds of thread blocked in native waits, then exits
 // by process.exit(), an uncaught exception, a rejected main task or a natural end; the children
 // run four at a time before the tests look at how each ended. Before the
-// exit hook (lib/worker-thread.ts) every select-mode case hung forever.
+// exit hook (lib/threads/worker-thread.ts) every select-mode case hung forever.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { checkResourcesReleased } from '../helpers/resources.ts';

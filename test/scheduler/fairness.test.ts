@@ -1,4 +1,4 @@
-// Fairness (lib/fair-share.ts): operations that complete without waiting must not keep the loop
+// Fairness (lib/loop/fair-share.ts): operations that complete without waiting must not keep the loop
 // from turning. Each flood test floods one resource from a peer thread without pause and checks,
 // by counting, that meanwhile another connection's round trips complete, a reactor timer fires
 // and Node's own callbacks run — within a bounded number of loop iterations, and while the flood

@@ -142,22 +142,6 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
     });
   });
 
-  test('readyInLastPoll counts the socket waits the latest poll settled', async () => {
-    make();
-    await reactor.run(async () => {
-      const waits = [5, 6, 7].map((s) => reactor.waitReadable(s));
-      backend.script.push((sink) => [5, 6, 7].forEach((s) => sink.ready(s, READABLE)));
-      await Promise.all(waits);
-      expect(reactor.readyInLastPoll).toBe(3);
-      const one = reactor.waitReadable(5);
-      backend.script.push((sink) => sink.ready(5, READABLE));
-      await one;
-      expect(reactor.readyInLastPoll).toBe(1);
-      await reactor.sleep(10); // a poll that finds nothing
-      expect(reactor.readyInLastPoll).toBe(0);
-    });
-  });
-
   test('every promise continuation runs before the next poll', async () => {
     // A task resumed by the loop may go through many microtasks before it queues its next piece
     // of work. If the loop polled in the middle of that, the poll would block (here: ask for

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { NamedPipe, NamedPipeServer, Reactor, wineVersion, type ImpersonationLevel } from '../../lib/index.ts';
 import * as kernel32 from '../../lib/win32/kernel32.ts';
-import { errorName } from '../../lib/win32/errors.ts';
+import { errorName } from '../../lib/core/windows-errors.ts';
 import { declare, loadLibrary, type PointerValue } from '../../lib/win32/ffi.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 

@@ -10,6 +10,7 @@ import { track } from '../helpers/track.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 import { baseSocket } from '../../lib/win32/afd.ts';
+import { AFD_VARIANT, afdVariant } from '../helpers/afd-variant.ts';
 
 checkResourcesReleased();
 
@@ -18,11 +19,14 @@ const backends: { name: string; options: ReactorOptions }[] = [
   { name: 'afd', options: { readiness: 'afd' } }, // waits in its completion port (the default for afd)
   { name: 'afd-select', options: { readiness: 'afd', waitIn: 'select' } }, // sleeps in select; packets via the IOCP worker
   { name: 'wsapoll', options: { readiness: 'wsapoll' } },
+  // A backend row that lives in test/ (an AFD variant made from the registry's context): a
+  // caller's own backend gets the access the built-in ones have, and meets the same contract.
+  { name: 'afd-variant', options: { readiness: AFD_VARIANT } },
 ];
 
 describe.each(backends)('readiness ($name)', ({ name, options }) => {
   /** The wakeup socket counts as armed for reading where the reactor sleeps in select. */
-  const wake = name === 'afd' ? 0 : 1;
+  const wake = name === 'afd' || name === 'afd-variant' ? 0 : 1;
   const jar = new SocketJar();
   let reactor: Reactor;
   const newReactor = (extra: ReactorOptions = {}): Reactor => (reactor = new Reactor({ ...options, ...extra }));
@@ -391,7 +395,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
       overlappedWaiters: 0, iocpBacklog: 0, completions: 0, strayCompletions: 0, completedAtOnce: 0,
       // select: no IOCP use yet; afd-select: the first AFD handle is bound at start, which starts
       // the worker; afd: the reactor waits in the port itself.
-      iocpWorker: { select: 'not started', wsapoll: 'not started', 'afd-select': 'running', afd: 'none (port mode)' }[name],
+      iocpWorker: { select: 'not started', wsapoll: 'not started', 'afd-select': 'running', afd: 'none (port mode)', 'afd-variant': 'none (port mode)' }[name],
       objectWaits: 0, waiterThreads: 0, waiterThreadsStarted: 0, waiterThreadsLost: 0, emulatedHandles: 0, emulatedOperations: 0,
     });
     await reactor.run(async () => {
@@ -461,5 +465,36 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     await reactor.run(() => reactor.sleep(1));
     await reactor[Symbol.asyncDispose]();
     expect(reactor.stats().closed).toBe(true);
+  });
+});
+
+describe('a backend row from test/', () => {
+  const jar = new SocketJar();
+  afterEach(() => jar.closeAll());
+
+  test('the reactor makes its backend from the row, waits in the port by the row\'s default, and arms through it', async () => {
+    const made = afdVariant.made;
+    const arms = afdVariant.arms;
+    const reactor = new Reactor({ readiness: AFD_VARIANT });
+    try {
+      expect(afdVariant.made).toBe(made + 1);
+      expect(reactor.readinessQueuedOnPort).toBe(true);
+      expect(reactor.stats()).toMatchObject({ iocpWorker: 'none (port mode)', readiness: { backend: 'afd', readArmed: 0 } });
+      const [a, b] = jar.pair();
+      await reactor.run(async () => {
+        const readable = reactor.waitReadable(a);
+        expect(afdVariant.arms).toBe(arms + 1);
+        expect(sendSome(b, new Uint8Array([1]))).toBe(1);
+        await readable;
+      });
+      reactor.notifyClosing(a);
+    } finally {
+      await reactor.close();
+    }
+  });
+
+  test('a row that is not one is refused with what is wrong', () => {
+    expect(() => new Reactor({ readiness: { ...AFD_VARIANT, waitIn: 'poll' } as unknown as ReactorOptions['readiness'] })).toThrow(/not a backend row \(wrong waitIn\)/);
+    expect(() => new Reactor({ readiness: { ...AFD_VARIANT, readinessOnPort: false }, waitIn: 'port' })).toThrow(/waitIn 'port' needs/);
   });
 });

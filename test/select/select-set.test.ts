@@ -1,6 +1,6 @@
 // SelectSet is pure memory logic: these run without any Windows call.
 import { describe, expect, test } from 'vitest';
-import { SelectSet } from '../../lib/select/select-set.ts';
+import { SelectSet } from '../../lib/win32/select-set.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 
 checkResourcesReleased();

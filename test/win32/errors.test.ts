@@ -227,7 +227,7 @@ describe('the error classes', () => {
     vi.resetModules();
     Object.defineProperty(process, 'platform', { ...platform, value: 'linux' });
     try {
-      await import('../../lib/platform.ts');
+      await import('../../lib/core/platform.ts');
     } catch (e) {
       error = e;
     } finally {
@@ -235,7 +235,7 @@ describe('the error classes', () => {
     }
     expect(process.platform).toBe('win32');
     // The classes of that registry (the one platform.ts was evaluated in).
-    const errors = await import('../../lib/errors.ts');
+    const errors = await import('../../lib/core/errors.ts');
     expect(error).toBeInstanceOf(errors.UnsupportedPlatformError);
     expect(error).toBeInstanceOf(errors.WinmuxError);
     expect(error).toMatchObject({ name: 'UnsupportedPlatformError', code: 'ERR_UNSUPPORTED_PLATFORM' });

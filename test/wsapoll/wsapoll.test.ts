@@ -6,7 +6,7 @@ import { Reactor, WinError, winsock, type ReadinessSink } from '../../lib/index.
 import { PollSet } from '../../lib/wsapoll/poll-set.ts';
 import { CONNECT_CHECK_MS, ConnectCheck, wsapollMissesFailedConnects } from '../../lib/wsapoll/connect-check.ts';
 import { WsaPollBackend } from '../../lib/wsapoll/wsapoll-backend.ts';
-import { READABLE, WRITABLE } from '../../lib/readiness.ts';
+import { READABLE, WRITABLE } from '../../lib/loop/readiness.ts';
 import * as ws from '../../lib/win32/ws2_32.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar, sendSome } from '../helpers/sockets.ts';

@@ -38,9 +38,9 @@
 // its own teardown frees the Worker objects it made.)
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, type TransferListItem } from 'node:worker_threads';
-import { ThreadExitedError } from './errors.ts';
-import * as kernel32 from './win32/kernel32.ts';
-import { openProcessThreads, type OpenThread } from './win32/diagnostics.ts';
+import { ThreadExitedError } from '../core/errors.ts';
+import * as kernel32 from '../win32/kernel32.ts';
+import { openProcessThreads, type OpenThread } from '../win32/diagnostics.ts';
 
 /**
  * How often an owner looks at its threads' OS handles (checkAlive): a killed thread is noticed

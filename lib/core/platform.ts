@@ -1,6 +1,6 @@
 // The package entry imports this module first, so that on a host that is not Windows the import
 // fails here, with a message that says why, before koffi loads and the Win32 DLLs are asked for
-// (which fails with a shared-library error that names neither winmux nor Windows). lib/errors.ts
+// (which fails with a shared-library error that names neither winmux nor Windows). lib/core/errors.ts
 // loads nothing of Windows, so it is safe to import on any host.
 import { UnsupportedPlatformError } from './errors.ts';
 

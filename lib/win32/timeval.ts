@@ -1,5 +1,5 @@
 // Timeval: the `select` timeout, shared by every backend that blocks in select.
-import { TIMEVAL } from '../win32/structs.ts';
+import { TIMEVAL } from './structs.ts';
 
 /**
  * The longest single `select` call, whatever the caller asked for: timeval holds 32-bit seconds,

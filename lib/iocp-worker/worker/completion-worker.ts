@@ -6,14 +6,15 @@
 // stopped by a private stop key once close() has settled or abandoned every operation. (In port
 // mode there is no worker: the reactor thread dequeues itself, port-dequeue.ts.)
 import type { Worker } from 'node:worker_threads';
-import { entryBeside, startWorkerThread, type StartedThread } from '../worker-thread.ts';
-import { WinError } from '../win32/errors.ts';
-import { ThreadExitedError } from '../errors.ts';
-import type { WakeTarget } from '../wakeup/protocol.ts';
-import { CompletionRing, type Completion } from './completion-ring.ts';
-import { ERRNO, EXITING, FAILED, KEY_STOP, STATE, TAIL, type IocpWorkerData } from './protocol.ts';
-import { postPrivate } from './completion-post.ts';
-import type { Handle } from './handle-registry.ts';
+import { entryBeside, startWorkerThread, type StartedThread } from '../../threads/worker-thread.ts';
+import { WinError } from '../../core/windows-errors.ts';
+import { ThreadExitedError } from '../../core/errors.ts';
+import type { WakeTarget } from '../../wakeup/protocol.ts';
+import { CompletionRing, type Completion } from '../completion-ring.ts';
+import { ERRNO, EXITING, FAILED, STATE, TAIL, type IocpWorkerData } from '../protocol.ts';
+import { KEY_STOP } from '../../loop/reserved-keys.ts';
+import { postPrivate } from '../completion-post.ts';
+import type { Handle } from '../handle-registry.ts';
 
 export class CompletionWorker {
   readonly #port: Handle;
@@ -24,7 +25,7 @@ export class CompletionWorker {
   readonly #onFail: (error: Error) => void;
   #worker: Worker | undefined;
   #workerExited: Promise<void> | undefined;
-  /** The worker as started: liveness checks and joining (lib/worker-thread.ts). */
+  /** The worker as started: liveness checks and joining (lib/threads/worker-thread.ts). */
   #thread: StartedThread | undefined;
   #stopping = false;
   #failed = false;
@@ -72,7 +73,7 @@ export class CompletionWorker {
     this.#workerExited = thread.exited;
   }
 
-  /** Looks at the worker's OS thread now: a killed one is reported as a failure (lib/worker-thread.ts). */
+  /** Looks at the worker's OS thread now: a killed one is reported as a failure (lib/threads/worker-thread.ts). */
   checkAlive(): void {
     this.#thread?.checkAlive();
   }
@@ -80,7 +81,7 @@ export class CompletionWorker {
   /** Hands every packet in the ring now to `deliver`, and looks at the worker's health. Returns the count. */
   drain(deliver: (entry: Completion) => void): number {
     const count = this.#ring.drain(deliver);
-    this.#thread?.checkAlive(); // a worker killed behind Node's back (lib/worker-thread.ts)
+    this.#thread?.checkAlive(); // a worker killed behind Node's back (lib/threads/worker-thread.ts)
     if (this.#worker !== undefined && !this.#failed && Atomics.load(this.#ring.control, STATE) === FAILED) {
       this.#fail(new ThreadExitedError('the IOCP worker thread failed', { cause: new WinError('GetQueuedCompletionStatusEx', Atomics.load(this.#ring.control, ERRNO)) }));
     }

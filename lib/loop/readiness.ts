@@ -1,8 +1,8 @@
 // The readiness backend interface: how the scheduler learns that sockets are ready, whatever the
-// mechanism (select today; AFD polls on the IOCP as the comparison). The scheduler owns time and
+// mechanism (select, the default; AFD polls on the IOCP; WSAPoll; or a caller's own backend). The scheduler owns time and
 // passes timeouts in; a backend owns only its interest sets and the OS calls that use them.
-import type { Socket } from './win32/winsock.ts';
-import type { WinError } from './win32/errors.ts';
+import type { Socket } from '../win32/winsock.ts';
+import type { WinError } from '../core/windows-errors.ts';
 
 export const READABLE = 1;
 export const WRITABLE = 2;

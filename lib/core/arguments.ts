@@ -58,3 +58,18 @@ export function checkChoice<K extends string>(value: unknown, what: string, choi
   }
   return value as K;
 }
+
+/**
+ * The check-or-reject prologue of a call that returns a promise, written once: runs `check` (the
+ * argument checks); if it throws, the call's promise rejects with that error — a call that returns
+ * a promise fails only through it — else the call is `run(what check returned)`.
+ */
+export function checkedCall<A, T>(check: () => A, run: (checked: A) => Promise<T>): Promise<T> {
+  let checked: A;
+  try {
+    checked = check();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return run(checked);
+}

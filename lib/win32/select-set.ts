@@ -12,9 +12,9 @@
 //
 // Entries are 64-bit SOCKETs stored as two 32-bit words: a number holds every valid SOCKET
 // (handles are significant in their low 32 bits), and this avoids BigInt on every add and read.
-import { FD_SET } from '../win32/structs.ts';
-import type { Socket } from '../win32/winsock.ts';
-import { readU64, writeU64 } from '../u64.ts';
+import { FD_SET } from './structs.ts';
+import type { Socket } from './winsock.ts';
+import { readU64, writeU64 } from '../core/u64.ts';
 
 /**
  * The largest set a SelectSet grows to: 2^20 sockets is an 8 MiB fd_set, and beyond it select's

@@ -6,11 +6,12 @@
 // port meanwhile, nothing is dropped). The private KEY_STOP completion ends the loop; any failure
 // is recorded in the control block and wakes the reactor before the thread dies, so pending
 // operations fail instead of hanging.
-import * as kernel32 from '../win32/kernel32.ts';
-import { CompletionRing } from './completion-ring.ts';
-import { ERRNO, EXITING, FAILED, KEY_STOP, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from './protocol.ts';
-import { requestWake, wakeIfSleeping } from '../wakeup/wake.ts';
-import { WinError } from '../win32/errors.ts';
+import * as kernel32 from '../../win32/kernel32.ts';
+import { CompletionRing } from '../completion-ring.ts';
+import { ERRNO, EXITING, FAILED, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from '../protocol.ts';
+import { KEY_STOP } from '../../loop/reserved-keys.ts';
+import { requestWake, wakeIfSleeping } from '../../wakeup/wake.ts';
+import { WinError } from '../../core/windows-errors.ts';
 
 /** How long a worker facing a full ring sleeps between checks (it is also woken by the reactor). */
 const FULL_RING_RECHECK_MS = 1000;

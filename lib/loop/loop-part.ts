@@ -30,11 +30,11 @@ export interface LoopPart {
   /**
    * The longest the loop may block before this part must look again (Infinity: no limit). A part
    * with threads of its own says THREAD_CHECK_MS while they live: a thread killed behind Node's
-   * back is found only by looking, in `dispatch()` (lib/worker-thread.ts).
+   * back is found only by looking, in `dispatch()` (lib/threads/worker-thread.ts).
    */
   blockLimitMs(): number;
   /**
-   * Looks at this part's threads now (lib/worker-thread.ts): a killed one fails what waits on it.
+   * Looks at this part's threads now (lib/threads/worker-thread.ts): a killed one fails what waits on it.
    * `dispatch()` looks too; an idle guest reactor, which makes no turns, calls this from a timer.
    */
   checkThreads(): void;

@@ -1,6 +1,8 @@
-// Windows error codes and the one error class that carries them.
+// Windows error codes and the one error class that carries them. Plain data and TypeScript, no
+// koffi: it sits in core/, below win32/ (whose bindings throw WinError) and beside core/errors.ts
+// (whose NodeSocketError wraps one), so neither imports upward.
 import { getSystemErrorMap } from 'node:util';
-import { WinmuxError } from '../winmux-error.ts';
+import { WinmuxError } from './winmux-error.ts';
 //
 // Win32 (`GetLastError`) and Winsock (`WSAGetLastError`) share one number space: Winsock codes
 // live at 10000–11999 and the overlapped-I/O codes (995, 996, 997) are plain Win32 codes that
@@ -12,7 +14,7 @@ import { WinmuxError } from '../winmux-error.ts';
  * in `err.code` when its own Windows calls fail this way, or `null` where libuv has none (Node then
  * says `UNKNOWN`). docs/errors.md is generated from this table (scripts/gen-errors-doc.mjs).
  */
-export const WINDOWS_ERRORS: readonly (readonly [errno: number, name: string, nodeCode: string | null])[] = [
+export const WINDOWS_ERRORS = [
   // Win32 (winerror.h)
   [0, 'ERROR_SUCCESS', null],
   [1, 'ERROR_INVALID_FUNCTION', 'EISDIR'],
@@ -127,36 +129,17 @@ export const WINDOWS_ERRORS: readonly (readonly [errno: number, name: string, no
   [11001, 'WSAHOST_NOT_FOUND', 'ENOENT'],
   [11002, 'WSATRY_AGAIN', null],
   [11004, 'WSANO_DATA', 'ENOENT'],
-];
+] as const satisfies readonly (readonly [errno: number, name: string, nodeCode: string | null])[];
 
 const BY_ERRNO: ReadonlyMap<number, readonly [number, string, string | null]> = new Map(WINDOWS_ERRORS.map((row) => [row[0], row]));
 
-/** Numbers of the codes winmux tests for, by name (the inverse of the table above, for the ones used). */
-export const ERROR = {
-  ERROR_ACCESS_DENIED: 5,
-  ERROR_INVALID_HANDLE: 6,
-  ERROR_HANDLE_EOF: 38,
-  ERROR_INVALID_PARAMETER: 87,
-  ERROR_BROKEN_PIPE: 109,
-  ERROR_INSUFFICIENT_BUFFER: 122,
-  ERROR_BAD_PIPE: 230,
-  ERROR_PIPE_BUSY: 231,
-  ERROR_NO_DATA: 232,
-  ERROR_PIPE_CONNECTED: 535,
-  ERROR_NOT_FOUND: 1168,
-  ERROR_FILE_NOT_FOUND: 2,
-  ERROR_PATH_NOT_FOUND: 3,
-  ERROR_DIRECTORY: 267,
-  ERROR_NOTIFY_ENUM_DIR: 1022,
-  ERROR_OPERATION_ABORTED: 995,
-  ERROR_IO_PENDING: 997,
-  WSAEINVAL: 10022,
-  WSAEWOULDBLOCK: 10035,
-  WSAEINPROGRESS: 10036,
-  WSAENOTSOCK: 10038,
-  WSAECONNRESET: 10054,
-  WSAECONNREFUSED: 10061,
-} as const;
+/** One row of the table: [errno, name, Node's code]. */
+type WindowsErrorRow = (typeof WINDOWS_ERRORS)[number];
+
+/** The number of each error in the table, by its name (`ERROR.WSAEWOULDBLOCK` is 10035): derived, so there is one table. */
+export const ERROR = Object.freeze(Object.fromEntries(WINDOWS_ERRORS.map(([errno, name]) => [name, errno]))) as {
+  readonly [Row in WindowsErrorRow as Row[1]]: Row[0];
+};
 
 /**
  * The symbolic name of a Win32 or Winsock error code, e.g. `WSAENOTSOCK` for 10038.

@@ -1,10 +1,10 @@
-// The errors winmux raises besides WinError (which lives with the bindings, lib/win32/errors.ts).
+// The errors winmux raises besides WinError (which, with the Windows error table, is in windows-errors.ts beside this file).
 // All extend WinmuxError and carry a stable `code`; docs/errors.md lists them.
 
-export { WinError } from './win32/errors.ts';
+export { WinError } from './windows-errors.ts';
 export { WinmuxError } from './winmux-error.ts';
 import { WinmuxError } from './winmux-error.ts';
-import { WinError } from './win32/errors.ts';
+import { WinError } from './windows-errors.ts';
 
 /**
  * The resource was closed while the operation waited on it, or before it started: by
