@@ -179,8 +179,11 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       expect(watcher.closed).toBe(true);
       await watcher.close(); // waits for the same shutdown
       expect(reactor.stats().overlappedWaiters).toBe(0);
+      // Counted inside run, where the baseline was: under Wine 10 a guest reactor's helper holds
+      // one handle more or less depending on whether it is blocked in select, and after run it
+      // may block elsewhere (measured: 76 against 75 for a second and more).
+      expect(await handleCountBackTo(handlesBefore, () => reactor.sleep(10))).toBe(handlesBefore);
     });
-    expect(await handleCountBackTo(handlesBefore)).toBe(handlesBefore);
   });
 
   test('a signal on one next() abandons that call only: the change comes to the next call', async () => {
@@ -229,8 +232,8 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       expect(iterated.closed).toBe(true);
       await iterated[Symbol.asyncDispose]();
       expect(reactor.stats().overlappedWaiters).toBe(0);
+      expect(await handleCountBackTo(handlesBefore, () => reactor.sleep(10))).toBe(handlesBefore); // inside run, as above
     });
-    expect(await handleCountBackTo(handlesBefore)).toBe(handlesBefore);
   });
 
   test('closing the reactor fails the watcher with ClosedResourceError and closes its handle', async () => {
