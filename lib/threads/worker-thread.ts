@@ -36,6 +36,18 @@
 // process was killed, the exit hook finishes the 'exit' event (the listeners after it) and ends
 // the process with process.exit(), the code unchanged. (On a worker_thread that is not possible:
 // its own teardown frees the Worker objects it made.)
+//
+// And a thread still starting must not be stopped by Node: at exit (natural or process.exit())
+// Node stops every Worker (Worker::Exit: the worker's Environment is marked stopping, then its
+// JavaScript terminated) and joins it. A thread that is still evaluating its modules is declaring
+// its koffi functions (koffi.load, lib.func); once its Environment is stopping, node-api calls that
+// may run JavaScript fail (napi_cannot_run_js) — koffi's setting of a new function's properties
+// among them — and node-addon-api turns that failure into a throw, whose napi_throw fails too:
+// "FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw", and the whole process aborts (exit
+// code 134, or a page fault; seen about once in 100 runs of test/process/exit.test.ts's guest-select
+// child that ends on unref, 50 ms after its reactor started a waiter thread). So the exit hook, after asking every thread to stop, waits for each one still starting
+// to report its OS thread id — which its entry file does after all its imports have been
+// evaluated — bounded by START_AT_EXIT_LIMIT_MS and given up at once for a thread found ended.
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, type TransferListItem } from 'node:worker_threads';
 import { ThreadExitedError } from '../core/errors.ts';
@@ -48,6 +60,13 @@ import { openProcessThreads, type OpenThread } from '../win32/diagnostics.ts';
  */
 export const THREAD_CHECK_MS = 250;
 
+/**
+ * At exit, the longest wait for a thread still starting (see the top of this file): a start takes
+ * 0.2–1.4 s under Wine, longer on a loaded machine; one that takes longer than this is stuck, and
+ * exiting is then worth the risk.
+ */
+export const START_AT_EXIT_LIMIT_MS = 10_000;
+
 /** Where a thread's data carries the shared word it reports its OS thread id into. */
 interface ThreadReport {
   winmuxThreadId?: SharedArrayBuffer;
@@ -56,7 +75,10 @@ interface ThreadReport {
 /** Called first thing on a thread started by startWorkerThread: reports its OS thread id to the owner. */
 export function reportThreadId(data: unknown): void {
   const shared = (data as ThreadReport).winmuxThreadId;
-  if (shared !== undefined) Atomics.store(new Int32Array(shared), 0, kernel32.GetCurrentThreadId());
+  if (shared === undefined) return;
+  const word = new Int32Array(shared);
+  Atomics.store(word, 0, kernel32.GetCurrentThreadId());
+  Atomics.notify(word, 0); // an exit hook may be waiting for it (untilStarted)
 }
 
 /** The `entry.ts` (or, built, `entry.js`) beside the module at `moduleUrl`: a worker's tiny entry file. */
@@ -70,6 +92,8 @@ interface AliveThread {
   stop(): void;
   /** Its OS thread has ended already, with no 'exit' from Node: killed, and not noticed yet. */
   endedUnseen(): boolean;
+  /** Blocks until it has reported its OS thread id (its modules are loaded), it has ended, or `deadline` (performance.now()). */
+  untilStarted(deadline: number): void;
 }
 
 /** The threads alive now, stopped when this thread's process (or worker) exits. */
@@ -89,6 +113,9 @@ function atExit(code: number): void {
       // exiting: a thread that cannot be stopped cleanly is left to the OS
     }
   }
+  // Stopped first, so each one still starting ends as soon as it is up.
+  const deadline = performance.now() + START_AT_EXIT_LIMIT_MS;
+  for (const thread of aliveThreads) thread.untilStarted(deadline);
   if (killed > 0 && isMainThread) exitWithoutWorkerTeardown(code);
 }
 
@@ -205,7 +232,14 @@ export function startWorkerThread(
   let endedOnce = false;
   /** Every OS thread that may be this one has ended (WaitForSingleObject: a thread handle is signalled at its end). */
   const endedNow = (): boolean => candidates.every((thread) => kernel32.WaitForSingleObject(thread.handle, 0) === kernel32.WAIT_OBJECT_0);
-  const alive: AliveThread = { stop: stopAtExit, endedUnseen: () => !gone && candidates.length > 0 && endedNow() };
+  const endedUnseen = (): boolean => !gone && candidates.length > 0 && endedNow();
+  const untilStarted = (deadline: number): void => {
+    // ends: the thread reports, is found ended, or the deadline passes (each wait is bounded)
+    for (let left = deadline - performance.now(); Atomics.load(threadIdWord, 0) === 0 && left > 0 && !endedUnseen(); left = deadline - performance.now()) {
+      Atomics.wait(threadIdWord, 0, 0, Math.min(left, THREAD_CHECK_MS));
+    }
+  };
+  const alive: AliveThread = { stop: stopAtExit, endedUnseen, untilStarted };
   aliveThreads.add(alive);
   if (!exitHooked) {
     exitHooked = true;
