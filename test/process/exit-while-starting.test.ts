@@ -1,6 +1,6 @@
 // A process that exits while a winmux thread is still starting — evaluating its modules, which
 // declare koffi functions — exits with its own code. Before the exit hook waited for such a thread
-// (lib/worker-thread.ts), Node stopped the Worker in the middle of a declaration and the whole
+// (lib/threads/worker-thread.ts), Node stopped the Worker in the middle of a declaration and the whole
 // process aborted: "FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw" (exit code 134), or
 // a page fault — every run of this child, where the guest-select exit child (exit.test.ts) hit it
 // about once in 100. The child (test/fixtures/exit-while-starting.ts) starts its thread through

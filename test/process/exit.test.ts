@@ -32,7 +32,7 @@ const endingsOf = (mode: string): [string, number][] => (mode.startsWith('guest'
 /**
  * Children at once: each costs a Windows Node start under Wine, then mostly waits. (Four at once
  * once made a guest-select child ending on unref abort at exit — Node stopping a thread still
- * declaring its koffi functions; the exit hook now waits for such a thread, lib/worker-thread.ts.)
+ * declaring its koffi functions; the exit hook now waits for such a thread, lib/threads/worker-thread.ts.)
  */
 const CHILDREN_AT_ONCE = 4;
 
