@@ -27,11 +27,10 @@
 // threads are joined (the IOCP worker, then the waiter threads); wakes are refused (the wakeup
 // pair closed); then the backends' handles close, then the port.
 //
-// Fairness (../loop/fair-share.ts): an operation that completes at once (a recv that finds
-// data, a send that fits, a queued datagram, accept or message, an overlapped call that succeeds
-// before returning on a skip-on-success handle) asks the FairShare whether its task may go on now
-// or must wait for the next iteration, so no task, and no set of tasks, keeps the loop from
-// polling, firing timers and yielding to Node.
+// Fairness (../loop/fair-share.ts): an operation that completes at once (recv, send, a queued
+// datagram, accept or message, an overlapped call on a skip-on-success handle) asks the FairShare
+// whether its task may go on now or must wait for the next iteration, so no set of tasks keeps
+// the loop from polling, firing timers and yielding to Node.
 //
 // That is host mode. In guest mode (`{ guest: true }`, lib/guest/guest-loop.ts) no `run` owns
 // the thread: the same iteration runs with timeout 0 once per setImmediate while there is work,
