@@ -175,6 +175,39 @@ function forward(child) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }
 
+/**
+ * `forward` for a run under Wine, whose output comes through pipes of this script's own instead
+ * of its stdout itself: every Wine process the run starts inherits them, and one left behind
+ * (Wine 10 left a headless conhost.exe of a console child running after a suite) would hold a
+ * caller's `npm test | tee log` open for ever. Once Node has exited, what it wrote is read until
+ * the pipes are quiet (0.2 s, at most 5 s); then this script ends with Node's exit code.
+ */
+function forwardOutput(child) {
+  let lastOutput = Date.now();
+  for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    from.on('data', (chunk) => {
+      lastOutput = Date.now();
+      to.write(chunk);
+    });
+  }
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => fail(error.message));
+  child.on('exit', (code, signal) => {
+    process.exitCode = code ?? (signal ? 128 : 1);
+    const exited = Date.now();
+    let ended = 0;
+    const finish = () => {
+      clearInterval(quiet);
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const quiet = setInterval(() => {
+      if (Date.now() - lastOutput >= 200 || Date.now() - exited >= 5000) finish();
+    }, 50);
+    for (const stream of [child.stdout, child.stderr]) stream.on('end', () => ++ended === 2 && finish());
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 0) commandArgs(argv); // prints usage
 
@@ -218,5 +251,5 @@ if (process.platform === 'win32') {
   env.NODE_OPTIONS = [env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ');
   const args = ['-r', toWindowsPath(path.join(root, 'scripts', 'wine-stdio.cjs')), ...commandArgs(argv, toWindowsPath)];
   const [command, wineArgs] = wine.command('wine64', [nodeExe, ...args], workDir);
-  forward(spawn(command, wineArgs, { stdio: 'inherit', cwd: workDir, env }));
+  forwardOutput(spawn(command, wineArgs, { stdio: ['inherit', 'pipe', 'pipe'], cwd: workDir, env }));
 }
