@@ -1,37 +1,12 @@
 // CompletionPort: the reactor's side of the completion family, and the loop's completion part
 // (lib/loop/loop-part.ts) — in port mode also the part the reactor thread blocks in.
 //
-// Why this file is longer than the house limit of ~400 lines: what is left here is one table,
-// the operations in flight keyed by OVERLAPPED address, and everything that reads or writes it —
-// an operation's start, cancellation, packet and emulated-mode event; releasing or transferring a
-// handle, which marks or checks the operations on it; the part's dispatch and close, which
-// settle, cancel, drain and abandon them. Split, each piece would reach into that table. The jobs
-// that do not touch it live apart: which handles are bound how, and the binding calls
-// (handle-registry.ts); getting packets off the port (worker/completion-worker.ts and its ring in select
-// mode, port-dequeue.ts in port mode); emulated mode's events (emulated-events.ts); posting
-// (completion-post.ts); the OVERLAPPED pool (overlapped-pool.ts); which key goes where
-// (completion-keys.ts); key monitors (key-monitor.ts).
-//
-// How it fits together. Each reactor owns one I/O completion port, and handles are bound to it
-// (one port per handle for life, handle-registry.ts). Overlapped calls on a bound handle queue one
-// completion packet each on the port — on success, failure or cancellation alike, unless the call
-// failed outright. Two ways to receive the packets (the reactor picks one, `waitIn`):
-// - select mode: a worker thread dequeues them into a ring and wakes the reactor if it may be
-//   asleep (worker/completion-worker.ts); the loop's `dispatch()`, after select, drains the ring — only
-//   what is there at that moment;
-// - port mode: no worker, no ring; the reactor thread itself blocks in the port through
-//   `poll(timeout)` (port-dequeue.ts), and cross-thread wakes arrive as KEY_WAKE packets
-//   (wakeup/port-wakeup.ts), each handed to `onWake`; a guest reactor's helper thread may make
-//   that wait instead and hand its entries over (`dispatchHandedOver`).
-// Every path ends in one dispatch, the key table's (completion-keys.ts): the packet's KEY says
-// where it goes — the operation table, a wake, or a user key's source (a key monitor) — before
-// its lpOverlapped is looked at. Each packet is dispatched synchronously, inside the poll phase;
-// an operation's packet goes to the callback the operation carries (mio's
-// `Overlapped { callback }`); the promise API is a thin layer over that.
-//
-// Operations (KEY_OVERLAPPED packets) are matched by OVERLAPPED address. The OVERLAPPED (from
-// OverlappedPool) and the data buffer stay referenced by the operation record until its packet
-// has been dequeued, even after an abort, because the kernel may write them until then.
+// It starts every operation and routes every packet, handle change and close step to the piece
+// that does each job: operations in flight and how each ends (operation-table.ts), bound handles
+// (handle-registry.ts), getting packets off the port (worker/completion-worker.ts and its ring in
+// select mode, port-dequeue.ts in port mode), emulated mode's events (emulated-events.ts), posts
+// (completion-post.ts), OVERLAPPEDs (overlapped-pool.ts), keys (completion-keys.ts,
+// key-monitor.ts). How they fit together: README.md in this folder.
 //
 // Skip-on-success: a handle winmux opened itself is bound with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
 // (handle-registry.ts; libuv, .NET and Go do the same for their own handles). A call on it that
@@ -41,13 +16,6 @@
 // through the worker's ring) less. Its task is paced like any operation that completed without
 // waiting (lib/loop/fair-share.ts). Calls that pend, fail or are cancelled are unchanged. Under Wine 8
 // and 10 the mode is honoured (docs/wine.md; probes/skip-on-success.ts).
-//
-// Cancellation: abort → CancelIoEx(handle, overlapped) → wait for the packet. STATUS_CANCELLED
-// (ERROR_OPERATION_ABORTED, 995) rejects with the abort reason; a packet that reports success
-// (the operation finished before the cancel) returns its result, so no data is lost, and so does
-// a cancelled one that reports bytes moved (a pipe write partly taken before the cancel): the
-// caller learns what went — unless its starter said the count is not data (`cancelIsFinal`: AFD
-// polls). A 995 that nobody asked for means the handle was closed: ClosedResourceError.
 import type { Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS } from '../threads/worker-thread.ts';
 import type { HandedOver, PollingPart } from '../loop/loop-part.ts';
@@ -57,17 +25,16 @@ import { KeyMonitor } from './key-monitor.ts';
 export { KeyMonitor, type KeyCompletion } from './key-monitor.ts';
 import { CompletionKeys, type KeySource } from './completion-keys.ts';
 export { toHandle } from '../win32/kernel32.ts';
-import { RtlNtStatusToDosError } from '../win32/ntdll.ts';
 import { addressOf } from '../win32/ffi.ts';
-import { ERROR, WinError } from '../core/windows-errors.ts';
-import { SUCCEEDED_AT_ONCE, cancelIo } from '../win32/overlapped-calls.ts';
+import { WinError } from '../core/windows-errors.ts';
+import { SUCCEEDED_AT_ONCE } from '../win32/overlapped-calls.ts';
 import { OVERLAPPED } from '../win32/structs.ts';
 import { BusyResourceError, ClosedResourceError, HandleStateError, InternalStateError } from '../core/errors.ts';
 import type { Completion } from './completion-ring.ts';
-import { OverlappedPool, type OverlappedSlot } from './overlapped-pool.ts';
+import { OverlappedPool } from './overlapped-pool.ts';
 import type { WakeTarget } from '../wakeup/protocol.ts';
 import { whenTurn, type Pace } from '../loop/fair-share.ts';
-import { checkSignal, onAbort } from '../core/abort.ts';
+import { checkSignal } from '../core/abort.ts';
 import { checkOptions } from '../core/arguments.ts';
 import { HandleRegistry, type Handle, type HandleTransfer } from './handle-registry.ts';
 export type { Handle, HandleTransfer } from './handle-registry.ts';
@@ -76,31 +43,20 @@ export { checkCompletionTarget, postCompletion, type CompletionTarget } from './
 import { CompletionWorker } from './worker/completion-worker.ts';
 import { PortDequeue } from './port-dequeue.ts';
 import { EmulatedEvents, emulatedResult } from './emulated-events.ts';
-
-/** How an operation's Win32 error (from the call or its packet) becomes its result. */
-export type ErrorMapping = (errno: number) => { bytes: number } | undefined;
+import { OperationTable, type ErrorMapping, type Operation, type OperationDone, type PendingOperation } from './operation-table.ts';
+export type { ErrorMapping, OperationDone, PendingOperation } from './operation-table.ts';
 
 export interface OverlappedOptions {
   signal?: AbortSignal | undefined;
 }
 
 /**
- * `start`'s options. `cancelIsFinal`: a packet that reports the operation cancelled
- * (STATUS_CANCELLED, after `cancel`) ends it with the cancel's reason whatever byte count it
- * carries — for operations whose count is not data moved (an AFD poll's is the size of its
- * output, which a cancel leaves unwritten: wepoll and mio look at STATUS_CANCELLED first).
- * Without it, a cancelled operation that reports bytes resolves with them (a pipe write partly
- * taken before the cancel).
+ * `start`'s options. `cancelIsFinal`: a cancelled packet (STATUS_CANCELLED, after `cancel`) ends
+ * the operation with the cancel's reason whatever byte count it carries — for counts that are not
+ * data (an AFD poll's output size; wepoll and mio look at STATUS_CANCELLED first). Without it, a
+ * cancelled operation that reports bytes resolves with them (a pipe write partly taken).
  */
 export type StartOptions = OverlappedOptions & { mapError?: ErrorMapping; cancelIsFinal?: boolean };
-
-/** How an operation ends: `error` undefined and the byte count, or the error. */
-export type OperationDone = (error: unknown, bytes: number) => void;
-
-/** An operation in flight, for its starter to cancel (`CompletionPort.cancel`). Opaque. */
-export interface PendingOperation {
-  readonly syscall: string;
-}
 
 /**
  * What `start` returns: the operation in flight, or the result of a call that failed (or was
@@ -111,31 +67,6 @@ export type StartResult =
   | { pending: PendingOperation; error: undefined; bytes: 0; atOnce?: undefined }
   | { pending: undefined; error: unknown; bytes: number; atOnce?: boolean };
 
-interface Operation {
-  readonly handle: Handle;
-  readonly syscall: string;
-  readonly overlapped: Uint8Array;
-  readonly address: number;
-  readonly slot: OverlappedSlot | undefined;
-  /** Memory the kernel may write until the packet arrives: kept referenced until then. */
-  readonly pinned: unknown;
-  readonly mapError: ErrorMapping | undefined;
-  /** A cancelled packet is a cancel whatever bytes it reports (StartOptions). */
-  readonly cancelIsFinal: boolean;
-  /** Called once, in the dispatch of its packet (or when it is abandoned): error undefined on success. */
-  readonly done: OperationDone;
-  /** Removes the abort listener (lib/core/abort.ts). */
-  stopListening: () => void;
-  abortRequested: boolean;
-  /** `release(handle)` was called while this was pending: the caller is closing the handle. */
-  handleReleased: boolean;
-  /** Emulated mode: the event the OVERLAPPED carries, observed through the object-wait family. */
-  event: number | undefined;
-}
-
-/** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
-const abandoned: unknown[] = [];
-
 export class CompletionPort implements PollingPart {
   readonly port: Handle;
   /** Select mode: the worker thread and its ring. Undefined in port mode. */
@@ -143,7 +74,11 @@ export class CompletionPort implements PollingPart {
   /** Port mode: the reactor thread's own dequeue. Undefined in select mode. */
   readonly #dequeue: PortDequeue | undefined;
   readonly #pool = new OverlappedPool();
-  readonly #operations = new Map<number, Operation>();
+  /** The operations in flight, by OVERLAPPED address (operation-table.ts). */
+  readonly #operations = new OperationTable((operation) => {
+    if (operation.slot !== undefined) this.#pool.release(operation.slot);
+    if (operation.event !== undefined) this.#events.release(operation.event);
+  });
   readonly #handles: HandleRegistry;
   /** Where each packet goes, by its key: the operation table, a wake, or a user key's source. */
   readonly #keys: CompletionKeys;
@@ -241,9 +176,7 @@ export class CompletionPort implements PollingPart {
     const handle = toHandle(value);
     if (this.#handles.mode(handle) === undefined) throw new HandleStateError(`releaseHandle: handle ${handle} is not registered with this reactor`);
     this.#handles.forget(handle);
-    for (const operation of this.#operations.values()) {
-      if (operation.handle === handle) operation.handleReleased = true;
-    }
+    this.#operations.markReleased(handle);
   }
 
   /**
@@ -262,9 +195,7 @@ export class CompletionPort implements PollingPart {
     // An operation of a released handle is not this handle's, even with the same value: Windows
     // hands a closed handle's value out again at once, while its operations' packets may still
     // be on their way (they settle with ClosedResourceError whoever has the value by then).
-    for (const operation of this.#operations.values()) {
-      if (operation.handle === handle && !operation.handleReleased) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
-    }
+    if (this.#operations.pendingOn(handle)) throw new BusyResourceError(`handle ${handle} has pending operations: finish or cancel them before transferring it`);
     return this.#handles.transfer(handle, target.port);
   }
 
@@ -363,7 +294,7 @@ export class CompletionPort implements PollingPart {
       const mapped = options.mapError?.(errno);
       return mapped ? { pending: undefined, error: undefined, bytes: mapped.bytes } : { pending: undefined, error: new WinError(syscall, errno), bytes: 0 };
     }
-    const operation = this.#track(handle, syscall, slot.view, slot.address, slot, pinned, options, done, event);
+    const operation = this.#operations.track(handle, syscall, slot.view, slot.address, slot, pinned, options, done, event);
     if (event !== undefined) this.#observe(operation, event);
     return { pending: operation, error: undefined, bytes: 0 };
   }
@@ -373,10 +304,7 @@ export class CompletionPort implements PollingPart {
    * `reason` if the cancellation won, or the result if the operation had completed.
    */
   cancel(pending: PendingOperation, reason: unknown): void {
-    const operation = pending as Operation;
-    if (operation.abortRequested || !this.#operations.has(operation.address)) return;
-    operation.abortRequested = true;
-    this.#requestCancel(operation, reason);
+    this.#operations.cancel(pending as Operation, reason);
   }
 
   /**
@@ -405,7 +333,7 @@ export class CompletionPort implements PollingPart {
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<number>((resolve, reject) => {
-      this.#track(handle, 'waitOverlapped', overlapped, address, undefined, overlapped, options,
+      this.#operations.track(handle, 'waitOverlapped', overlapped, address, undefined, overlapped, options,
         (error, bytes) => (error === undefined ? resolve(bytes) : reject(error)));
     });
   }
@@ -491,12 +419,7 @@ export class CompletionPort implements PollingPart {
     this.#closed = true;
     this.#closing = closing;
     this.#keys.closeAll(closing);
-    for (const operation of this.#operations.values()) {
-      if (!operation.abortRequested) {
-        operation.abortRequested = true;
-        this.#requestCancel(operation, closing);
-      }
-    }
+    this.#operations.cancelAll(closing);
   }
 
   /** Operations still waiting for their packet (or, emulated, their event): the loop dispatches until there are none. */
@@ -510,7 +433,7 @@ export class CompletionPort implements PollingPart {
    * forever), and the worker, if any, is stopped and joined.
    */
   async finishClose(): Promise<void> {
-    if (this.#operations.size > 0) this.#abandonAll(this.#closing ?? ClosedResourceError.reactor());
+    if (this.#operations.size > 0) this.#operations.abandonAll(this.#closing ?? ClosedResourceError.reactor());
     // What reaches the ring until the worker has stopped is stray (every operation is settled
     // or abandoned, every source closed): dispatched, and counted as such.
     await this.#worker?.stop(this.#keys.dispatch);
@@ -526,81 +449,22 @@ export class CompletionPort implements PollingPart {
   readonly #settleByAddress = (entry: Completion): boolean => {
     const operation = this.#operations.get(entry.overlapped);
     if (operation === undefined) return false;
-    this.#settle(operation, entry.status, entry.bytes);
+    this.#operations.settle(operation, entry.status, entry.bytes);
     return true;
   };
 
-  #track(
-    handle: Handle,
-    syscall: string,
-    overlapped: Uint8Array,
-    address: number,
-    slot: OverlappedSlot | undefined,
-    pinned: unknown,
-    options: StartOptions,
-    done: OperationDone,
-    event?: number,
-  ): Operation {
-    const operation: Operation = {
-      handle, syscall, overlapped, address, slot, pinned, mapError: options.mapError, cancelIsFinal: options.cancelIsFinal === true,
-      done, stopListening: () => {}, abortRequested: false, handleReleased: false, event,
-    };
-    const { signal } = options;
-    operation.stopListening = onAbort(signal, () => this.cancel(operation, signal!.reason));
-    this.#operations.set(address, operation);
-    return operation;
-  }
-
-  /** Abort reasons by operation, for the packet that reports the cancellation. */
-  readonly #abortReasons = new WeakMap<Operation, unknown>();
-
-  #requestCancel(operation: Operation, reason: unknown): void {
-    this.#abortReasons.set(operation, reason);
-    // ERROR_NOT_FOUND: the operation already completed; its packet is on the way and wins.
-    // Any other failure (the handle is gone): closing a handle cancels its I/O, so a packet comes anyway.
-    cancelIo(operation.handle, operation.overlapped);
-  }
-
-  #settle(operation: Operation, status: number, bytes: number): void {
-    this.#operations.delete(operation.address);
-    if (operation.slot !== undefined) this.#pool.release(operation.slot);
-    if (operation.event !== undefined) this.#events.release(operation.event);
-    operation.stopListening();
-    if (status === 0 && (bytes > 0 || !operation.handleReleased)) {
-      operation.done(undefined, bytes);
-      return;
-    }
-    const errno = status === 0 ? 0 : RtlNtStatusToDosError(status);
-    if (errno === ERROR.ERROR_OPERATION_ABORTED && operation.abortRequested) {
-      if (bytes > 0 && !operation.cancelIsFinal) operation.done(undefined, bytes); // the cancel came after some bytes moved
-      else operation.done(this.#abortReasons.get(operation), 0);
-      return;
-    }
-    if (errno === ERROR.ERROR_OPERATION_ABORTED || operation.handleReleased) {
-      operation.done(new ClosedResourceError(`the handle was closed while ${operation.syscall} was pending`), 0);
-      return;
-    }
-    // ERROR_MORE_DATA (a message-mode pipe's message is longer than the buffer): data did arrive.
-    if (errno === ERROR_MORE_DATA) {
-      operation.done(undefined, bytes);
-      return;
-    }
-    const mapped = operation.mapError?.(errno);
-    if (mapped) operation.done(undefined, mapped.bytes);
-    else operation.done(new WinError(operation.syscall, errno), 0);
-  }
 
   /** Emulated mode: when the event fires, the OVERLAPPED holds the result the packet would have. */
   #observe(operation: Operation, event: number): void {
     this.#waitEvent(event).then(
       () => {
         const { status, bytes } = emulatedResult(operation.overlapped);
-        this.#settle(operation, status, bytes);
+        this.#operations.settle(operation, status, bytes);
       },
       (error: unknown) => {
         // The wait itself failed (the reactor closed, or its waiter thread died): the kernel may
         // still write this operation's memory, so it is kept forever.
-        if (this.#operations.delete(operation.address)) this.#abandon(operation, error);
+        this.#operations.abandon(operation, error);
       },
     );
   }
@@ -628,21 +492,9 @@ export class CompletionPort implements PollingPart {
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    this.#abandonAll(error);
+    this.#operations.abandonAll(error);
     this.#keys.closeAll(error);
   }
 
-  #abandonAll(error: unknown): void {
-    for (const operation of this.#operations.values()) this.#abandon(operation, error);
-    this.#operations.clear();
-  }
-
-  /** Fails an operation whose packet will never be seen; its memory is kept forever. */
-  #abandon(operation: Operation, error: unknown): void {
-    abandoned.push(operation.overlapped, operation.pinned);
-    operation.stopListening();
-    operation.done(error, 0);
-  }
 }
 
-const ERROR_MORE_DATA = 234;
