@@ -4,14 +4,13 @@
 // the reactor's thread, which is what wakes Node's loop there. The helper never dispatches
 // anything itself: select only says "something is ready" (the reactor polls again with timeout
 // 0 on its own thread); dequeued completion entries are handed over in the shared buffer.
+import { dwordTimeout } from '../win32/timeouts.ts';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import * as ws from '../win32/ws2_32.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { Timeval } from '../win32/timeval.ts';
 import { CONTROL_SLOTS, DEADLINE, ERRNO, EXCEPT_SET, HELPER_ENTRIES, IDLE, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
 
-/** The longest single port wait (a DWORD of ms below INFINITE); the reactor re-issues longer ones. */
-const MAX_PORT_WAIT_MS = 0x7fff_ffff;
 
 export function runGuestHelper(data: GuestHelperData): void {
   const control = new Int32Array(data.control, 0, CONTROL_SLOTS);
@@ -44,7 +43,7 @@ export function runGuestHelper(data: GuestHelperData): void {
       if (result === ws.SOCKET_ERROR) errno = ws.WSAGetLastError();
     } else {
       const entries = new Uint8Array(sets);
-      const ok = kernel32.GetQueuedCompletionStatusEx(data.port, entries, HELPER_ENTRIES, removed, timeout === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeout), MAX_PORT_WAIT_MS), 0);
+      const ok = kernel32.GetQueuedCompletionStatusEx(data.port, entries, HELPER_ENTRIES, removed, dwordTimeout(timeout), 0);
       if (ok) {
         result = removed[0]!;
       } else {

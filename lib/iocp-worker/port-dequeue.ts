@@ -3,6 +3,7 @@
 // there too, as KEY_WAKE packets: wakeup/port-wakeup.ts). Also decodes the entries a guest
 // reactor's helper thread dequeued from the same port on the loop's behalf (lib/guest/). Every
 // entry, wakes included, goes to one `deliver`: the key table's dispatch (completion-keys.ts).
+import { dwordTimeout } from '../win32/timeouts.ts';
 import * as kernel32 from '../win32/kernel32.ts';
 import { WinError } from '../core/windows-errors.ts';
 import { readEntry, type Completion } from './completion-ring.ts';
@@ -11,8 +12,6 @@ import type { Handle } from './handle-registry.ts';
 
 /** Packets one port-mode wait dequeues: the same batch bound as the worker's, for the same reason. */
 const MAX_ENTRIES_PER_WAIT = MAX_ENTRIES_PER_DEQUEUE;
-/** The longest single port wait (a DWORD of ms, below INFINITE); the loop waits again for longer. */
-const MAX_WAIT_MS = 0x7fff_ffff;
 
 export class PortDequeue {
   readonly #port: Handle;
@@ -41,7 +40,7 @@ export class PortDequeue {
    * longer queue. Returns the packet count, wakes included.
    */
   wait(timeoutMs: number, deliver: (entry: Completion) => void): number {
-    let ms = timeoutMs === Infinity ? kernel32.INFINITE : Math.min(Math.ceil(timeoutMs), MAX_WAIT_MS);
+    let ms = dwordTimeout(timeoutMs);
     let total = 0;
     while (total < RING_CAPACITY) {
       if (!kernel32.GetQueuedCompletionStatusEx(this.#port, this.#entries, MAX_ENTRIES_PER_WAIT, this.#removed, ms, 0)) {

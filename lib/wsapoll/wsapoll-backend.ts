@@ -31,15 +31,13 @@ import { READABLE, WRITABLE, type Direction, type ReadinessBackend, type Readine
 import * as ws from '../win32/ws2_32.ts';
 import { ERROR, WinError } from '../core/windows-errors.ts';
 import { probeSocket, type Socket } from '../win32/winsock.ts';
+import { pollTimeout } from '../win32/timeouts.ts';
 import { InternalStateError } from '../core/errors.ts';
 
 const READ_EVENTS = ws.POLLRDNORM | ws.POLLRDBAND;
 const WRITE_EVENTS = ws.POLLWRNORM;
 /** Reported whatever `events` asked for: the socket is ready in every direction it is armed for. */
 const ERROR_EVENTS = ws.POLLERR | ws.POLLHUP;
-
-/** The longest single WSAPoll, whatever the caller asked for (its timeout is a 32-bit int of ms). */
-const MAX_POLL_TIMEOUT_MS = 86_400_000;
 
 export interface WsaPollBackendOptions {
   /**
@@ -101,7 +99,7 @@ export class WsaPollBackend implements ReadinessBackend {
     const check = this.#connectCheck;
     if (check !== undefined) timeoutMs = check.cap(timeoutMs, performance.now());
     this.#calls++;
-    const result = ws.WSAPoll(this.#set.array, count, toPollTimeout(timeoutMs));
+    const result = ws.WSAPoll(this.#set.array, count, pollTimeout(timeoutMs));
     if (result === ws.SOCKET_ERROR) return this.#failBadSockets(sink, ws.WSAGetLastError());
     // Scanned even when WSAPoll returns 0: under Wine a POLLNVAL entry is not counted (and does
     // not end the wait), so a closed socket shows only in its `revents` after a timed-out call.
@@ -205,10 +203,4 @@ export class WsaPollBackend implements ReadinessBackend {
     this.disarm(socket, WRITABLE);
     sink.failed(socket, error);
   }
-}
-
-/** Milliseconds → WSAPoll's timeout: -1 blocks; fractions round up so a sub-millisecond wait does not spin. */
-function toPollTimeout(timeoutMs: number): number {
-  if (timeoutMs === Infinity) return -1;
-  return Math.min(Math.max(Math.ceil(timeoutMs), 0), MAX_POLL_TIMEOUT_MS);
 }
