@@ -35,8 +35,6 @@ const SLEEPER = fileURLToPath(new URL('../.cache/bench/winmux-sleeper.exe', impo
 /** Each half of the hold, every child alive and awaited: long enough for the job path's 1 s backstop to run several times. */
 const HOLD_MS = 3000;
 const MiB = 2 ** 20;
-/** CreateProcessW's error when Wine's new process died before it started (see the retry in measure). */
-const ERROR_INTERNAL_ERROR = 1359;
 /** Tries a spawn gets: a transient failure is retried, a lasting one still ends the run. */
 const SPAWN_TRIES = 3;
 
@@ -149,7 +147,7 @@ async function measure(path: Path, count: number, round: number): Promise<Round>
             // Wine 8 under load: now and then CreateProcessW fails with ERROR_INTERNAL_ERROR, the
             // new process having died before it started (1 in ~600–1,000 spawns here, at 582,
             // 949 and ~1,000 children alive): counted and tried again, at most SPAWN_TRIES times.
-            if (error instanceof WinError && error.winErrno === ERROR_INTERNAL_ERROR && attempt < SPAWN_TRIES) {
+            if (error instanceof WinError && error.winCode === 'ERROR_INTERNAL_ERROR' && attempt < SPAWN_TRIES) {
               spawnRetries++;
               continue;
             }

@@ -64,9 +64,6 @@ export interface Operation extends PendingOperation {
 /** Memory of operations whose packets never came: never freed, because the kernel may still write it. */
 const abandoned: unknown[] = [];
 
-/** ERROR_MORE_DATA: a message-mode pipe's message is longer than the buffer; data did arrive. */
-const ERROR_MORE_DATA = 234;
-
 export class OperationTable {
   readonly #operations = new Map<number, Operation>();
   /** Abort reasons by operation, for the packet that reports the cancellation. */
@@ -160,7 +157,8 @@ export class OperationTable {
       operation.done(new ClosedResourceError(`the handle was closed while ${operation.syscall} was pending`), 0);
       return;
     }
-    if (errno === ERROR_MORE_DATA) {
+    // ERROR_MORE_DATA: a message-mode pipe's message is longer than the buffer; data did arrive.
+    if (errno === ERROR.ERROR_MORE_DATA) {
       operation.done(undefined, bytes);
       return;
     }

@@ -22,7 +22,7 @@
 // 0xC0000005 arrives as EXIT_PROCESS), so an event's exit code is read from the process, not
 // inferred from the message.
 import * as kernel32 from '../win32/kernel32.ts';
-import { WinError } from '../core/windows-errors.ts';
+import { ERROR, WinError } from '../core/windows-errors.ts';
 import { JOBOBJECT_ASSOCIATE_COMPLETION_PORT, JOBOBJECT_BASIC_PROCESS_ID_LIST, JOBOBJECT_EXTENDED_LIMIT_INFORMATION } from '../win32/structs.ts';
 import type { Reactor } from '../scheduler/reactor.ts';
 import type { Completion } from '../iocp-worker/completion-ring.ts';
@@ -32,8 +32,6 @@ import { checkInteger, checkOptions } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { untilClosed } from '../core/until-closed.ts';
 
-/** QueryInformationJobObject's answer when the id list did not fit. */
-const ERROR_MORE_DATA = 234;
 /** How often a pending exit wait looks at its process itself, in case the job's message was lost (they are not guaranteed). */
 export const BACKSTOP_POLL_MS = 1000;
 /** Events nobody has read yet, kept newest-last: a job whose events are never read keeps only these. */
@@ -164,7 +162,7 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeyS
       const buffer = new Uint8Array(JOBOBJECT_BASIC_PROCESS_ID_LIST.IDS + capacity * JOBOBJECT_BASIC_PROCESS_ID_LIST.ID_SIZE);
       const ok = kernel32.QueryInformationJobObject(this.handle, kernel32.JobObjectBasicProcessIdList, buffer, buffer.length, null);
       const errno = ok ? 0 : kernel32.GetLastError();
-      if (!ok && errno !== ERROR_MORE_DATA) throw new WinError('QueryInformationJobObject', errno, { detail: 'JobObjectBasicProcessIdList' });
+      if (!ok && errno !== ERROR.ERROR_MORE_DATA) throw new WinError('QueryInformationJobObject', errno, { detail: 'JobObjectBasicProcessIdList' });
       const view = new DataView(buffer.buffer);
       const assigned = view.getUint32(JOBOBJECT_BASIC_PROCESS_ID_LIST.ASSIGNED, true);
       const listed = view.getUint32(JOBOBJECT_BASIC_PROCESS_ID_LIST.IN_LIST, true);
@@ -173,7 +171,7 @@ export class JobObject implements AsyncIterable<JobEvent>, AsyncDisposable, KeyS
       }
       capacity = Math.max(capacity, assigned) * 2;
     }
-    throw new WinError('QueryInformationJobObject', ERROR_MORE_DATA, { detail: `JobObjectBasicProcessIdList: processes kept joining over ${PROCESS_LIST_TRIES} tries` });
+    throw new WinError('QueryInformationJobObject', ERROR.ERROR_MORE_DATA, { detail: `JobObjectBasicProcessIdList: processes kept joining over ${PROCESS_LIST_TRIES} tries` });
   }
 
   /** The next event; rejects with ClosedResourceError once the job (or its reactor) is closed. */
