@@ -2,7 +2,7 @@
 // handles; report each signalled handle once and drop it from the set; apply the reactor's
 // requests whenever the control event fires. Protocol and states: protocol.ts.
 import * as kernel32 from '../win32/kernel32.ts';
-import { wakeIfSleeping } from '../wakeup/wake.ts';
+import { prepareWaker, wakeIfSleeping } from '../wakeup/wake.ts';
 import {
   ABANDONED, ADD, CANCEL, CANCELLED, FAILED, RESULTS, SIGNALED, SLOT_ERRNO, SLOT_HANDLE_HIGH, SLOT_HANDLE_LOW,
   SLOT_STATE, STOP, WAITING, slotBase, type WaiterData,
@@ -14,6 +14,7 @@ import { readU64, writeU64 } from '../core/u64.ts';
 export function runWaiter(data: WaiterData): void {
   const shared = new Int32Array(data.shared);
   const wakeState = new Int32Array(data.wake.state);
+  prepareWaker(data.wake);
   const handles = new Uint8Array(kernel32.MAXIMUM_WAIT_OBJECTS * 8);
   const words = new Uint32Array(handles.buffer);
   /** members[i] is the slot whose handle sits at array index i + 1 (index 0: the control event). */

@@ -55,6 +55,15 @@ export function whileOpen(state: Int32Array, send: () => void): boolean {
 }
 
 /**
+ * Call when a thread that will wake `to` starts: whatever its first wake needs is made now
+ * (Winsock and the thread's socket state, see ensureWinsock), so the thread's handles are all
+ * there once it has started and not one more at its first wake.
+ */
+export function prepareWaker(to: WakeDestination): void {
+  if (to.completionPort === 0) ws.ensureWinsock();
+}
+
+/**
  * For producers that publish work in shared memory: wakes the reactor only if it may be asleep
  * (see SLEEPING in protocol.ts). Call after publishing.
  */

@@ -1,6 +1,6 @@
 // ws2_32.dll: Winsock declarations with their Win32 names, and Winsock start-up.
 import { declare, loadLibrary, type PointerValue } from './ffi.ts';
-import { WSADATA_SIZE } from './structs.ts';
+import { TIMEVAL, WSADATA_SIZE } from './structs.ts';
 import { WinError } from '../core/windows-errors.ts';
 
 const ws2_32 = loadLibrary('ws2_32.dll');
@@ -79,6 +79,14 @@ let winsockStarted = false;
  * Starts Winsock 2.2 for this JS thread's use. WSAStartup is reference-counted per process, so a
  * call from each thread that loads this module is harmless; winsock is never cleaned up (process
  * exit does it), so sockets held by other threads never see WSANOTINITIALISED.
+ *
+ * It also makes the thread's own socket state now rather than at its first send or select: Wine's
+ * ws2_32 creates a per-thread event (get_sync_event) at a thread's first socket call that may
+ * block and keeps it until the thread exits, one handle more that appears whenever that first
+ * call happens to come (for the IOCP worker, its first wake of a sleeping reactor). Made here, a
+ * thread's handle count is fixed once it has started, and a leak check by count sees no late +1.
+ * `select` over no sockets is the cheapest such call: it makes the event and then fails with
+ * WSAEINVAL, as it does on Windows, where it costs one call and nothing else.
  */
 export function ensureWinsock(): void {
   if (winsockStarted) return;
@@ -86,6 +94,7 @@ export function ensureWinsock(): void {
   const result = WSAStartup(0x0202, new Uint8Array(WSADATA_SIZE));
   if (result !== 0) throw new WinError('WSAStartup', result);
   winsockStarted = true;
+  select(0, null, null, null, new Uint8Array(TIMEVAL.SIZE)); // fails WSAEINVAL by design (above)
 }
 
 export const WSAIoctl = declare<

@@ -50,11 +50,10 @@ export async function settled<T>(reactor: Reactor, read: () => T, same: (a: T, b
  * The process's handle count once it is back at `expected`, or its last reading after 500 pauses
  * (5 s and more): assert on it. A leak stays; a handle another thread holds for a while does not
  * (Node's and vitest's own file reads, and under Wine 10 the wait object of a thread blocked on a
- * completion port, which that thread swaps when it next blocks). The bound is long because, in
- * full Wine 10 runs on the loaded machine, a guest-select reactor's count stayed one above for
- * over a second after a watcher's close (76 against 75) and was back by the file's own leak check;
- * alone, 6 rounds of the same close showed no change at all. `pause` is `() => reactor.sleep(10)`
- * inside `reactor.run`; outside, a 10 ms Node timer.
+ * completion port, which that thread swaps when it next blocks). A handle a thread keeps for its
+ * life is not such a case: one made late is a real difference (as the per-thread socket event was,
+ * see test/wakeup/waker-handles.test.ts). `pause` is `() => reactor.sleep(10)` inside
+ * `reactor.run`; outside, a 10 ms Node timer.
  */
 export async function handleCountBackTo(
   expected: number,

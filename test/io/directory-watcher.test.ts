@@ -179,9 +179,9 @@ describe.each(LOOP_MODES)('DirectoryWatcher (waiting in $name)', ({ mode }) => {
       expect(watcher.closed).toBe(true);
       await watcher.close(); // waits for the same shutdown
       expect(reactor.stats().overlappedWaiters).toBe(0);
-      // Counted inside run, where the baseline was: under Wine 10 a guest reactor's helper holds
-      // one handle more or less depending on whether it is blocked in select, and after run it
-      // may block elsewhere (measured: 76 against 75 for a second and more).
+      // Counted inside run, where the baseline was. (This count was once 76 against 75 in full
+      // Wine 10 runs: the IOCP worker's first wake byte made Wine's per-thread socket event late;
+      // it is made at the worker's start now, test/wakeup/waker-handles.test.ts.)
       expect(await handleCountBackTo(handlesBefore, () => reactor.sleep(10))).toBe(handlesBefore);
     });
   });

@@ -10,7 +10,7 @@ import * as kernel32 from '../../win32/kernel32.ts';
 import { CompletionRing } from '../completion-ring.ts';
 import { ERRNO, EXITING, FAILED, MAX_ENTRIES_PER_DEQUEUE, RUNNING, STATE, STOPPED, ENTRY_SIZE, type IocpWorkerData } from '../protocol.ts';
 import { KEY_STOP } from '../../loop/reserved-keys.ts';
-import { requestWake, wakeIfSleeping } from '../../wakeup/wake.ts';
+import { prepareWaker, requestWake, wakeIfSleeping } from '../../wakeup/wake.ts';
 import { WinError } from '../../core/windows-errors.ts';
 
 /** How long a worker facing a full ring sleeps between checks (it is also woken by the reactor). */
@@ -20,6 +20,7 @@ export function runIocpWorker(data: IocpWorkerData): void {
   const ring = new CompletionRing(data.ring, data.control);
   const wakeState = new Int32Array(data.wake.state);
   const removed = new Uint32Array(1);
+  prepareWaker(data.wake);
   Atomics.store(ring.control, STATE, RUNNING);
   try {
     // ends: at the KEY_STOP packet the reactor posts when it closes, at EXITING, or when a dequeue fails (throws)
