@@ -53,6 +53,11 @@ export interface ReadinessBackend {
    */
   forget?(socket: Socket): void;
   /**
+   * Optional: `socket` can no longer fail a connect (it is connected, or listening), so a
+   * backend that watches for failed connects (select's except set) need not watch it.
+   */
+  established?(socket: Socket): void;
+  /**
    * Blocks until an armed socket is ready or `timeoutMs` passes (0 polls; Infinity blocks without
    * limit), and reports what it found to `sink`. Failures that belong to one socket go to
    * `sink.failed` and the wait returns normally; any other failure throws a WinError.

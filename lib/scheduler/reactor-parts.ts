@@ -89,7 +89,10 @@ export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorPar
   }
   waits = new WaitPool(wakeup.target(), hooks.schedule, { maxWaitsPerThread: options.maxWaitsPerThread, idleMs: options.waiterIdleMs });
   sockets.attach(backend);
-  if (wakeupEnd !== undefined) backend.arm(wakeupEnd, READABLE);
+  if (wakeupEnd !== undefined) {
+    backend.established?.(wakeupEnd); // one end of a connected pair: no connect of its can fail
+    backend.arm(wakeupEnd, READABLE);
+  }
   return {
     wakeup, wakeupEnd, iocp, sockets, backend, row, waits,
     parts: [sockets, iocp, waits],
