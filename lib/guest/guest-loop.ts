@@ -41,6 +41,7 @@ import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, REA
 import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
 import { FD_SET } from '../win32/structs.ts';
 import { SLICE_MS } from '../loop/fair-share.ts';
+import { MAX_INLINE_ITERATIONS } from '../loop/inline-budget.ts';
 
 /** What the guest loop needs from its reactor. */
 export interface GuestHost {
@@ -76,11 +77,6 @@ export interface GuestHost {
 const BYTES_PER_WORD = 4;
 /** Before the helper thread is online: how often the loop polls on a Node timer when idle. */
 const STAND_IN_POLL_MS = 5;
-/**
- * Inline iterations (see `kick`) per turn of Node's loop, at most: libuv's own bound on the rounds
- * of completed requests it processes per turn. They also stop SLICE_MS after the turn began.
- */
-export const MAX_INLINE_ITERATIONS = 8;
 
 export class GuestLoop {
   readonly #host: GuestHost;

@@ -23,8 +23,8 @@
 //     poll, in the order the deferrals were made.
 // An iteration's work is therefore bounded by the resources' allowances, the slice, and the
 // tasks the poll woke — not by how much work keeps arriving — and between two iterations the
-// loop polls, fires due timers and yields to Node (a guest loop may first make up to
-// MAX_INLINE_ITERATIONS inline, within SLICE_MS of Node's last turn: lib/guest/guest-loop.ts).
+// loop polls, fires due timers and yields to Node (or first makes up to MAX_INLINE_ITERATIONS
+// inline, within SLICE_MS of Node's last turn: inline-budget.ts).
 // (A count-only budget was tried first: 16 per resource let 32 busy echo connections run 300 ms
 // between polls.)
 // The operation itself has already happened when its task is deferred (the bytes are read, the

@@ -7,7 +7,10 @@
 //
 //   1. yield to Node    await setImmediate: promise continuations of everything resolved in
 //                       the last iteration run to the end, and so do Node's own callbacks (its
-//                       timers, sockets, worker messages) that became due while select blocked;
+//                       timers, sockets, worker messages) that became due while select blocked.
+//                       After an iteration that found work, up to 8 iterations, within 4 ms of
+//                       Node's turn, await only the microtasks and nextTicks, and block at most
+//                       for the rest of those 4 ms (../loop/inline-budget.ts);
 //   2. poll             each part in turn settles what has arrived: socket readiness, then
 //                       completions (the IOCP ring, only what is in it now), then object waits;
 //                       the part the thread blocks in — select, or the port in port mode — waits
@@ -42,12 +45,11 @@
 // wake the loop at once comes through winmux itself: a socket it waits on, a reactor timer,
 // or a wake from another thread.
 //
-// The loop is this file (over the house limit of ~400 lines because the loop's phases, close,
-// stats and the services only the loop can give share its private state); the Reactor's other
-// entry points forward in one line each
-// (reactor-api.ts) to the part that checks their arguments (core/arguments.ts, `checkedCall`) and
-// does the work: the parts (../loop/loop-part.ts, made in reactor-parts.ts), timers
-// (reactor-timers.ts), options and stats (options.ts), guest mode (../guest/).
+// The loop is this file (over the house limit of ~400 lines: the loop's phases, close, stats and
+// the loop's own services share its private state); the other entry points forward in one line
+// each (reactor-api.ts) to the part that checks their arguments (`checkedCall`) and does the
+// work: the parts (reactor-parts.ts), timers (reactor-timers.ts), options and stats
+// (options.ts), guest mode (../guest/).
 import { performance } from 'node:perf_hooks';
 import { READABLE, type ReadinessBackend } from '../loop/readiness.ts';
 import { ReactorTimers } from './reactor-timers.ts';
@@ -65,6 +67,7 @@ import type { ObjectWaitContext } from '../waits/wait-for-object.ts';
 import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { GuestLoop } from '../guest/guest-loop.ts';
 import { nativeCallCounts } from '../win32/ffi.ts';
+import { InlineBudget } from '../loop/inline-budget.ts';
 
 /**
  * Default cap on one blocking select: how late Node's own callbacks (timers, `net` sockets,
@@ -78,12 +81,6 @@ export const DEFAULT_MAX_BLOCK_MS = 50;
  * it gives up on them; their memory is then kept forever rather than freed under the kernel.
  */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
-
-/**
- * One turn of Node's event loop: every microtask queued meanwhile runs first (a macrotask comes
- * only after the microtask queue is empty), then Node's timers, I/O callbacks and worker messages.
- */
-const yieldToNode = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Reactor extends ReactorApi implements AsyncDisposable {
   readonly #backend: ReadinessBackend;
@@ -110,6 +107,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
   #wakeups = 0;
   /** Host mode: `run`'s yields to Node's loop (guest mode counts its own, stats()). */
   #nodeYields = 0;
+  readonly #inline: InlineBudget; // host mode: iterations `run` may make between Node's turns
   #running = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -123,6 +121,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     options = checkReactorOptions(options); // all of them, before anything is made
     this.#maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
     this.#clock = options.clock ?? (() => performance.now());
+    this.#inline = new InlineBudget(this.#clock);
     this.#timers = new ReactorTimers(this.#clock, {
       closedError: () => (this.#closed ? this.#closedError() : undefined),
       timerSet: (ms) => this.#guest?.timerSet(ms),
@@ -215,9 +214,8 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     main.then(markSettled, markSettled);
     try {
       // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
-      for (;;) {
-        await yieldToNode();
-        this.#nodeYields++;
+      for (let inline = false; ; ) {
+        if (await this.#inline.next(inline)) this.#nodeYields++;
         if (this.#closed) break;
         if (settled) {
           // Call-soon work queued before the main task ended (say, by a task that then threw)
@@ -225,7 +223,8 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
           this.#runSoon();
           break;
         }
-        this.#iterate();
+        // After one that found work, the next may come before Node's turn (../loop/inline-budget.ts).
+        inline = this.#iterate(undefined, undefined, inline) > 0 && this.#inline.take();
       }
     } catch (error) {
       // The loop itself failed (not one socket): nothing it owns may be left waiting, and what
@@ -387,7 +386,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
    * after dispatching what its helper dequeued), dispatch, timers, call-soon. Returns the events
    * found (sockets, packets, wakes, object waits) and the tasks and callbacks resumed.
    */
-  #iterate(guestTimeout?: number, handedOver?: HandedOver): number {
+  #iterate(guestTimeout?: number, handedOver?: HandedOver, inline = false): number {
     // SLEEPING is set before the last look at queued work, so a thread that publishes work (the
     // IOCP worker, a waiter thread) either sees it and wakes us, or published before that look
     // and we do not block (see wakeup/protocol.ts).
@@ -402,6 +401,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
       if (!this.#hasQueuedWork()) {
         timeout = Math.min(Math.max(this.#timers.heap.nextDeadline() - this.#clock(), 0), this.#maxBlockMs);
         for (const part of this.#parts) timeout = Math.min(timeout, part.blockLimitMs());
+        if (inline) timeout = Math.min(timeout, this.#inline.left());
       }
     }
     // The poll phase: each part in turn settles what has arrived. The poller's turn is its wait —

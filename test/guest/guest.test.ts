@@ -18,7 +18,7 @@ import { SocketJar } from '../helpers/sockets.ts';
 import { countNodeTicks } from '../helpers/node-ticks.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 import { kGuestLoop } from '../../lib/scheduler/reactor.ts';
-import { MAX_INLINE_ITERATIONS } from '../../lib/guest/guest-loop.ts';
+import { MAX_INLINE_ITERATIONS } from '../../lib/loop/inline-budget.ts';
 
 checkResourcesReleased();
 
