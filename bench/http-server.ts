@@ -1,11 +1,12 @@
 // The servers of the http benchmark (bench/http.ts), one per process, with the same handler:
 //   node    Node's http.createServer on its own listening socket (the baseline);
 //   winmux  the same http.Server fed by serveHttp from a winmux TcpListener, on a guest reactor
-//           (`winmux-afd`: the same with AFD readiness).
+//           (`winmux-afd`: the same with AFD readiness; `winmux-host`: on a host-mode reactor,
+//           select readiness, in `reactor.run`).
 // GET answers 13 bytes; POST reads the whole body and answers its length. Prints
 // `listening <port>`, then serves until killed.
 //
-//   node bench/http-server.ts <node|winmux|winmux-afd> [port=0]
+//   node bench/http-server.ts <node|winmux|winmux-afd|winmux-host> [port=0]
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Reactor, TcpListener, serveHttp } from '../lib/index.ts';
@@ -34,7 +35,15 @@ if (kind === 'node') {
     process.exit(1);
   });
   console.log(`listening ${listener.address.port}`);
+} else if (kind === 'winmux-host') {
+  // Host mode: the reactor owns the thread in `run`, and Node's loop turns between its iterations.
+  const reactor = new Reactor();
+  await reactor.run(async () => {
+    const listener = TcpListener.listen(reactor, { host: '127.0.0.1', port });
+    console.log(`listening ${listener.address.port}`);
+    await serveHttp(listener, server);
+  });
 } else {
-  console.error(`unknown server kind ${JSON.stringify(kind)} (node, winmux, winmux-afd)`);
+  console.error(`unknown server kind ${JSON.stringify(kind)} (node, winmux, winmux-afd, winmux-host)`);
   process.exit(2);
 }
