@@ -256,28 +256,28 @@ export class GuestLoop {
     if (this.#stopped || this.#immediate === undefined || this.#inline >= MAX_INLINE_ITERATIONS) return;
     if (!this.#host.hasQueuedWork() || performance.now() - this.#nodeTurnAt >= SLICE_MS) return;
     this.#inline++;
-    let found: number;
-    try {
-      found = this.#host.turn(undefined);
-    } catch (error) {
-      this.#host.fail(error);
-      return;
-    }
-    this.#turns++;
+    const found = this.#turn(undefined);
+    if (found === undefined) return;
     this.#inlineTurns++;
     // The step already scheduled runs next: it polls again if this found events, else hands off.
     this.#pollAgain = found > 0;
   };
 
-  #iterate(handedOver: HandedOver | undefined): void {
-    let found: number;
+  /** One iteration on this thread: the events it found, or undefined when it failed (the reactor then fails). */
+  #turn(handedOver: HandedOver | undefined): number | undefined {
     try {
-      found = this.#host.turn(handedOver);
+      const found = this.#host.turn(handedOver);
+      this.#turns++;
+      return found;
     } catch (error) {
       this.#host.fail(error);
-      return;
+      return undefined;
     }
-    this.#turns++;
+  }
+
+  #iterate(handedOver: HandedOver | undefined): void {
+    const found = this.#turn(handedOver);
+    if (found === undefined) return;
     if (found === 0 && !this.#host.hasQueuedWork()) {
       // Nothing was ready, no timer fired, no callback ran: no task was resumed, so no promise
       // continuation can still arm a wait — hand off now rather than a turn of Node's loop later.

@@ -43,20 +43,12 @@ export { checkCompletionTarget, postCompletion, type CompletionTarget } from './
 import { CompletionWorker } from './worker/completion-worker.ts';
 import { PortDequeue } from './port-dequeue.ts';
 import { EmulatedEvents, emulatedResult } from './emulated-events.ts';
-import { OperationTable, type ErrorMapping, type Operation, type OperationDone, type PendingOperation } from './operation-table.ts';
-export type { ErrorMapping, OperationDone, PendingOperation } from './operation-table.ts';
+import { OperationTable, type ErrorMapping, type Operation, type OperationDone, type PendingOperation, type StartOptions } from './operation-table.ts';
+export type { ErrorMapping, OperationDone, PendingOperation, StartOptions } from './operation-table.ts';
 
 export interface OverlappedOptions {
   signal?: AbortSignal | undefined;
 }
-
-/**
- * `start`'s options. `cancelIsFinal`: a cancelled packet (STATUS_CANCELLED, after `cancel`) ends
- * the operation with the cancel's reason whatever byte count it carries — for counts that are not
- * data (an AFD poll's output size; wepoll and mio look at STATUS_CANCELLED first). Without it, a
- * cancelled operation that reports bytes resolves with them (a pipe write partly taken).
- */
-export type StartOptions = OverlappedOptions & { mapError?: ErrorMapping; cancelIsFinal?: boolean };
 
 /**
  * What `start` returns: the operation in flight, or the result of a call that failed (or was
