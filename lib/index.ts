@@ -29,6 +29,7 @@ export { quoteArgument, buildCommandLine } from './objects/command-line.ts';
 export { replaceCompletionSupported } from './win32/completion-binding.ts';
 export { AfdBackend } from './afd/afd-backend.ts';
 export { BACKENDS, type BackendContext, type BackendRow } from './scheduler/backends.ts';
+export type { BlockingWait, GuestWait, OpenBlockingWait } from './loop/guest-wait.ts';
 export { WsaPollBackend, type WsaPollBackendOptions } from './wsapoll/wsapoll-backend.ts';
 export { TcpListener, TcpStream, type ListenOptions, type IoOptions } from './net/tcp.ts';
 export type { BindOptions } from './net/reactor-socket.ts';

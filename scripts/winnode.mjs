@@ -169,20 +169,22 @@ function commandArgs(argv, toPath) {
   fail('usage: winnode.mjs vitest [args…] | exec <file> [args…] | project <dir> <file> [args…] | setup');
 }
 
+/**
+ * Hands SIGINT/SIGTERM to `child` and ends this script with its exit code. With inherited stdio
+ * (Windows) that is at its exit. A run under Wine gives its output through pipes of this script's
+ * own (`child.stdout`, `child.stderr`) instead of its stdout itself: every Wine process the run
+ * starts inherits them, and one left behind (Wine 10 left a headless conhost.exe of a console
+ * child running after a suite) would hold a caller's `npm test | tee log` open for ever. Once Node
+ * has exited, what it wrote is read until the pipes are quiet (0.2 s, at most 5 s); then this
+ * script ends with Node's exit code.
+ */
 function forward(child) {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => fail(error.message));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
-}
-
-/**
- * `forward` for a run under Wine, whose output comes through pipes of this script's own instead
- * of its stdout itself: every Wine process the run starts inherits them, and one left behind
- * (Wine 10 left a headless conhost.exe of a console child running after a suite) would hold a
- * caller's `npm test | tee log` open for ever. Once Node has exited, what it wrote is read until
- * the pipes are quiet (0.2 s, at most 5 s); then this script ends with Node's exit code.
- */
-function forwardOutput(child) {
+  if (child.stdout === null) {
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+    return;
+  }
   let lastOutput = Date.now();
   for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
     from.on('data', (chunk) => {
@@ -190,8 +192,6 @@ function forwardOutput(child) {
       to.write(chunk);
     });
   }
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('error', (error) => fail(error.message));
   child.on('exit', (code, signal) => {
     process.exitCode = code ?? (signal ? 128 : 1);
     const exited = Date.now();
@@ -251,5 +251,5 @@ if (process.platform === 'win32') {
   env.NODE_OPTIONS = [env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ');
   const args = ['-r', toWindowsPath(path.join(root, 'scripts', 'wine-stdio.cjs')), ...commandArgs(argv, toWindowsPath)];
   const [command, wineArgs] = wine.command('wine64', [nodeExe, ...args], workDir);
-  forwardOutput(spawn(command, wineArgs, { stdio: ['inherit', 'pipe', 'pipe'], cwd: workDir, env }));
+  forward(spawn(command, wineArgs, { stdio: ['inherit', 'pipe', 'pipe'], cwd: workDir, env }));
 }

@@ -7,16 +7,17 @@
 // makes, so fairness and phase order are the same), and, when the tasks it resumed left work for
 // the next iteration, a few more inline, from process.nextTick (`#inlineStep`, bounded). When an
 // iteration finds nothing and nothing is queued, the blocking wait goes to the helper thread
-// (helper-loop.ts): select over a copy of the interest sets (select mode; the wakeup socket is
-// among them, so the IOCP worker, waiter threads and other threads wake it as they wake `run`'s
-// select), or GetQueuedCompletionStatusEx on the port (port mode; the dequeued entries come back
-// and are dispatched first). When it returns, its message wakes Node's loop and the next
-// iteration runs here.
+// (helper-loop.ts), which makes the poller's own blocking call (the GuestWait, ../loop/guest-wait.ts):
+// select over a copy of the interest sets (select mode; the wakeup socket is among them, so the
+// IOCP worker, waiter threads and other threads wake it as they wake `run`'s select), or
+// GetQueuedCompletionStatusEx on the port (port mode; the dequeued entries come back and are
+// dispatched first). When it returns, its message wakes Node's loop and the next iteration runs
+// here.
 //
-// While the helper waits, anything this thread does that the helper's copy does not cover —
-// arming or disarming a socket, a timer earlier than its timeout, call-soon work — wakes it
-// first (once per wait: `#poked`), through the reactor's own wake. A busy loop never hands off,
-// so it never pays a wake per operation.
+// While the helper waits, anything this thread does that its wait does not cover — arming or
+// disarming a socket when it waits on a copy of the sets, a timer earlier than its timeout,
+// call-soon work — wakes it first (once per wait: `#poked`), through the reactor's own wake. A
+// busy loop never hands off, so it never pays a wake per operation.
 //
 // ref/unref as Node handles: the loop keeps the process alive only while something waits on the
 // reactor (a socket wait, a sleep, an overlapped operation, an object wait, a receive) and the
@@ -33,35 +34,30 @@
 // Why this file is longer than the house limit of ~400 lines: it is one state machine — where the
 // next iteration runs (a setImmediate, an inline step, the helper's answer), whether the helper is
 // waiting and on what copy, and who may interrupt it — and each of its parts reads and changes
-// that state; the helper's own loop and the shared-memory layout live apart (helper-loop.ts,
-// protocol.ts).
-import { MessageChannel, type Worker } from 'node:worker_threads';
+// that state; the helper's own loop, the shared-memory layout and the blocking calls live apart
+// (helper-loop.ts, protocol.ts, the pollers' guest-wait.ts).
+import type { Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
-import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, EXCEPT_SET, HELPER_ENTRIES, READ_SET, REQUEST, RESULT, STOP, WAIT, WRITE_SET, epochNow, type GuestHelperData } from './protocol.ts';
-import { ENTRY_SIZE } from '../iocp-worker/protocol.ts';
-import { FD_SET } from '../win32/structs.ts';
+import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, REQUEST, RESULT, STOP, WAIT, epochNow, type GuestHelperData } from './protocol.ts';
 import { SLICE_MS } from '../loop/fair-share.ts';
 import { MAX_INLINE_ITERATIONS } from '../loop/inline-budget.ts';
+import type { GuestWait } from '../loop/guest-wait.ts';
+import type { HandedOver } from '../loop/loop-part.ts';
 
 /** What the guest loop needs from its reactor. */
 export interface GuestHost {
   /**
-   * One iteration that does not block: dispatch `batch` (entries the helper dequeued from the
-   * port), poll with timeout 0, dispatch, fire timers, run call-soon. Returns the events found.
+   * One iteration that does not block: settle `handedOver` (what the helper's wait took: the
+   * entries it dequeued from the port), poll with timeout 0, dispatch, fire timers, run call-soon.
+   * Returns the events found.
    */
-  turn(batch: Uint32Array | undefined, count: number): number;
+  turn(handedOver: HandedOver | undefined): number;
   /** Work that needs an iteration now: call-soon, deferred tasks, undispatched packets, a due timer. */
   hasQueuedWork(): boolean;
   /** Something waits on the reactor: the loop then keeps the process alive (when ref'd). */
   hasWaiters(): boolean;
   /** Milliseconds until the next timer (Infinity: none). */
   msToNextTimer(): number;
-  /** The helper waits in the completion port (port mode), not in select. */
-  readonly inPort: boolean;
-  /** Select mode: copies of the fd_sets the helper waits on. */
-  selectSets(): readonly (Uint32Array | null)[];
-  /** Port mode: the completion port the helper waits on. */
-  readonly port: number;
   /** Makes the helper's wait return (the reactor's wake: a wakeup-socket byte or a KEY_WAKE post). */
   wake(): void;
   /** Marks the reactor asleep (SLEEPING, wakeup/protocol.ts) while the helper waits. */
@@ -74,7 +70,6 @@ export interface GuestHost {
   checkThreads(): void;
 }
 
-const BYTES_PER_WORD = 4;
 /** Before the helper thread is online: how often the loop polls on a Node timer when idle. */
 const STAND_IN_POLL_MS = 5;
 
@@ -82,8 +77,8 @@ export class GuestLoop {
   readonly #host: GuestHost;
   readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES), 0, CONTROL_SLOTS);
   readonly #deadline = new Float64Array(this.#control.buffer);
-  #sets: SharedArrayBuffer;
-  #setsChannel: MessageChannel | undefined;
+  /** The blocking call the helper makes: the poller's own (select's, or the port's). */
+  readonly #wait: GuestWait;
   #worker: Worker | undefined;
   #thread: StartedThread | undefined;
   /** While the helper waits: the interval that looks for killed threads. */
@@ -114,9 +109,9 @@ export class GuestLoop {
   #inlineTurns = 0;
   #handoffs = 0;
 
-  constructor(host: GuestHost) {
+  constructor(host: GuestHost, wait: GuestWait) {
     this.#host = host;
-    this.#sets = new SharedArrayBuffer(host.inPort ? HELPER_ENTRIES * ENTRY_SIZE : 1024);
+    this.#wait = wait;
     // Started now, while nothing waits: a worker_thread takes a while to start (0.2–1.4 s
     // measured under Wine); until it is online idle waits are stand-ins (`#standInWait`).
     this.#ensureHelper();
@@ -170,6 +165,15 @@ export class GuestLoop {
     }
   }
 
+  /**
+   * A socket was armed or disarmed: a helper waiting on a copy of the interest sets must wait
+   * again (`kick`); one whose wait sees the change by itself (the port) is left alone.
+   */
+  socketsChanged(): void {
+    if (this.#wait.armRedoesWait) this.kick();
+    else this.refresh();
+  }
+
   /** A timer was set for `ms` from now: wakes the helper only if its wait would end later. */
   timerSet(ms: number): void {
     if (this.#stopped) return;
@@ -186,7 +190,7 @@ export class GuestLoop {
    * Stops the loop and its helper thread. Resolves with the completion entries the helper had
    * dequeued and nobody dispatched (port mode), which the caller must still dispatch.
    */
-  async stop(): Promise<{ batch: Uint32Array; count: number } | undefined> {
+  async stop(): Promise<HandedOver | undefined> {
     if (this.#stopped) return undefined;
     this.#stopped = true;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
@@ -202,12 +206,11 @@ export class GuestLoop {
     // Held (ref'd) until joined, and looked at meanwhile: a helper killed natively never exits
     // through Node, and close() must not wait for it forever.
     await this.#thread!.join();
-    this.#setsChannel?.port1.close();
+    this.#wait.close();
     this.#waiting = false;
     this.#host.sleeping(false);
     // The helper recorded what its last wait dequeued even when it was asked to stop meanwhile.
-    const count = wasWaiting && this.#host.inPort ? Atomics.load(this.#control, RESULT) : 0;
-    return count > 0 ? { batch: new Uint32Array(this.#sets), count } : undefined;
+    return wasWaiting ? this.#wait.handedOver(Atomics.load(this.#control, RESULT)) : undefined;
   }
 
   #schedule(): void {
@@ -226,7 +229,7 @@ export class GuestLoop {
       this.#handOff();
       return;
     }
-    this.#iterate(undefined, 0);
+    this.#iterate(undefined);
   };
 
   /**
@@ -249,28 +252,28 @@ export class GuestLoop {
     if (this.#stopped || this.#immediate === undefined || this.#inline >= MAX_INLINE_ITERATIONS) return;
     if (!this.#host.hasQueuedWork() || performance.now() - this.#nodeTurnAt >= SLICE_MS) return;
     this.#inline++;
-    let found: number;
-    try {
-      found = this.#host.turn(undefined, 0);
-    } catch (error) {
-      this.#host.fail(error);
-      return;
-    }
-    this.#turns++;
+    const found = this.#turn(undefined);
+    if (found === undefined) return;
     this.#inlineTurns++;
     // The step already scheduled runs next: it polls again if this found events, else hands off.
     this.#pollAgain = found > 0;
   };
 
-  #iterate(batch: Uint32Array | undefined, count: number): void {
-    let found: number;
+  /** One iteration on this thread: the events it found, or undefined when it failed (the reactor then fails). */
+  #turn(handedOver: HandedOver | undefined): number | undefined {
     try {
-      found = this.#host.turn(batch, count);
+      const found = this.#host.turn(handedOver);
+      this.#turns++;
+      return found;
     } catch (error) {
       this.#host.fail(error);
-      return;
+      return undefined;
     }
-    this.#turns++;
+  }
+
+  #iterate(handedOver: HandedOver | undefined): void {
+    const found = this.#turn(handedOver);
+    if (found === undefined) return;
     if (found === 0 && !this.#host.hasQueuedWork()) {
       // Nothing was ready, no timer fired, no callback ran: no task was resumed, so no promise
       // continuation can still arm a wait — hand off now rather than a turn of Node's loop later.
@@ -302,7 +305,7 @@ export class GuestLoop {
     }
     try {
       this.#ensureHelper();
-      if (!this.#host.inPort) this.#writeSets(this.#host.selectSets());
+      this.#wait.prepare();
       this.#waitEndsAt = epochNow() + this.#host.msToNextTimer();
       this.#deadline[DEADLINE] = this.#waitEndsAt; // published by the Atomics.store of REQUEST below
     } catch (error) {
@@ -353,10 +356,9 @@ export class GuestLoop {
     this.#host.sleeping(false);
     // A failed helper select needs no handling here: the iteration's own select (same sets)
     // reports the bad socket to its waiters, or fails the loop.
-    const result = Atomics.load(this.#control, RESULT);
-    const port = this.#host.inPort;
+    const handedOver = this.#wait.handedOver(Atomics.load(this.#control, RESULT));
     this.#updateRef();
-    this.#iterate(port && result > 0 ? new Uint32Array(this.#sets) : undefined, port ? result : 0);
+    this.#iterate(handedOver);
   };
 
   #interrupt(): void {
@@ -414,15 +416,8 @@ export class GuestLoop {
   #ensureHelper(): void {
     if (this.#threadFailure !== undefined) throw this.#threadFailure;
     if (this.#worker !== undefined) return;
-    this.#setsChannel = new MessageChannel();
-    this.#setsChannel.port1.unref();
-    const data: GuestHelperData = {
-      kind: this.#host.inPort ? 'port' : 'select',
-      control: this.#control.buffer as SharedArrayBuffer,
-      sets: this.#sets,
-      port: this.#host.port,
-      setsPort: this.#setsChannel.port2,
-    };
+    const wait = this.#wait.forHelper();
+    const data: GuestHelperData = { control: this.#control.buffer as SharedArrayBuffer, waitModule: wait.module, waitData: wait.data };
     const control = this.#control;
     const started = startWorkerThread(
       entryBeside(import.meta.url),
@@ -446,35 +441,10 @@ export class GuestLoop {
         this.#host.wake();
       },
       // The listener comes with the start, before the Worker is unref'd (lib/threads/worker-thread.ts).
-      { transferList: [this.#setsChannel.port2], onMessage: this.#helperDone },
+      { transferList: wait.transfer, onMessage: this.#helperDone },
     );
     this.#worker = started.worker;
     this.#thread = started;
     if (this.#refed) started.hold();
-  }
-
-  /** Copies the three fd_sets into the shared buffer (a larger one goes to the helper first). */
-  #writeSets(sets: readonly (Uint32Array | null)[]): void {
-    // Only the used part of each set: the count, then fd_count SOCKETs.
-    const words = sets.map((set) => (set === null ? 0 : FD_SET.ARRAY / BYTES_PER_WORD + set[FD_SET.COUNT / BYTES_PER_WORD]! * (FD_SET.ENTRY_SIZE / BYTES_PER_WORD)));
-    let bytes = 0;
-    for (const n of words) bytes += n * BYTES_PER_WORD;
-    if (bytes > this.#sets.byteLength) {
-      this.#sets = new SharedArrayBuffer(Math.max(bytes, this.#sets.byteLength * 2));
-      this.#setsChannel!.port1.postMessage(this.#sets);
-    }
-    let offset = 0;
-    const slots = [READ_SET, WRITE_SET, EXCEPT_SET];
-    for (let i = 0; i < 3; i++) {
-      const set = sets[i] ?? null;
-      if (set === null) {
-        Atomics.store(this.#control, slots[i]!, -1);
-        continue;
-      }
-      const n = words[i]!;
-      new Uint32Array(this.#sets, offset, n).set(set.subarray(0, n));
-      Atomics.store(this.#control, slots[i]!, offset);
-      offset += n * BYTES_PER_WORD;
-    }
   }
 }

@@ -20,7 +20,7 @@ import { checkCompletionTarget, type CompletionTarget, type HandleTransfer } fro
 import { ClosedResourceError } from '../core/errors.ts';
 import { Turn, whenTurn } from '../loop/fair-share.ts';
 import { checkSignal, onAbort } from '../core/abort.ts';
-import { checkBoolean, checkNullableOptions, checkPath } from '../core/arguments.ts';
+import { checkBoolean, checkNullableOptions, checkPath, checkedCall } from '../core/arguments.ts';
 import { checkReactor } from '../scheduler/check-reactor.ts';
 import { closeHandle, createFile, registerOrClose } from './handles.ts';
 import {
@@ -170,12 +170,10 @@ export class DirectoryWatcher implements AsyncIterator<DirectoryChange, undefine
    * read. `signal` abandons this call only: no change is lost, the next call gets it.
    */
   next(options?: { signal?: AbortSignal | null } | null): Promise<IteratorResult<DirectoryChange, undefined>> {
-    let signal: AbortSignal | undefined;
-    try {
-      signal = checkSignal(checkNullableOptions(options, 'DirectoryWatcher.next: options').signal, 'DirectoryWatcher.next: signal');
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return checkedCall(() => checkSignal(checkNullableOptions(options, 'DirectoryWatcher.next: options').signal, 'DirectoryWatcher.next: signal'), (signal) => this.#next(signal));
+  }
+
+  #next(signal: AbortSignal | undefined): Promise<IteratorResult<DirectoryChange, undefined>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const change = this.#queue.shift();
     if (change !== undefined) {

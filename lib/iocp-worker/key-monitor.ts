@@ -7,7 +7,7 @@ import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { Turn, whenTurn, type Pace } from '../loop/fair-share.ts';
 import { untilClosed } from '../core/until-closed.ts';
 import { checkSignal, onAbort } from '../core/abort.ts';
-import { checkOptions } from '../core/arguments.ts';
+import { checkOptions, checkedCall } from '../core/arguments.ts';
 import type { Completion } from './completion-ring.ts';
 import type { KeySource } from './completion-keys.ts';
 
@@ -76,12 +76,10 @@ export class KeyMonitor implements AsyncIterable<KeyCompletion>, Disposable, Key
    * and a completion that arrives after the abort waits for the next call.
    */
   next(options: { signal?: AbortSignal } = {}): Promise<KeyCompletion> {
-    let signal: AbortSignal | undefined;
-    try {
-      signal = checkSignal(checkOptions(options, 'KeyMonitor.next: options').signal, 'KeyMonitor.next: signal');
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return checkedCall(() => checkSignal(checkOptions(options, 'KeyMonitor.next: options').signal, 'KeyMonitor.next: signal'), (signal) => this.#next(signal));
+  }
+
+  #next(signal: AbortSignal | undefined): Promise<KeyCompletion> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#queue.length > 0) return whenTurn(this.#pace(this.#turn, false), this.#queue.shift()!);
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);

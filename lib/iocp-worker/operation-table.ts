@@ -28,8 +28,15 @@ export type ErrorMapping = (errno: number) => { bytes: number } | undefined;
 /** How an operation ends: `error` undefined and the byte count, or the error. */
 export type OperationDone = (error: unknown, bytes: number) => void;
 
-/** What `track` needs of an operation's options (CompletionPort's StartOptions). */
-export interface TrackOptions {
+/**
+ * An operation's options (`CompletionPort.start`, kept by `track`): the signal that aborts it, how
+ * its error maps to a result, and `cancelIsFinal`: a cancelled packet (STATUS_CANCELLED, after
+ * `cancel`) ends the operation with the cancel's reason whatever byte count it carries — for
+ * counts that are not data (an AFD poll's output size; wepoll and mio look at STATUS_CANCELLED
+ * first). Without it, a cancelled operation that reports bytes resolves with them (a pipe write
+ * partly taken).
+ */
+export interface StartOptions {
   signal?: AbortSignal | undefined;
   mapError?: ErrorMapping | undefined;
   cancelIsFinal?: boolean | undefined;
@@ -109,7 +116,7 @@ export class OperationTable {
     address: number,
     slot: OverlappedSlot | undefined,
     pinned: unknown,
-    options: TrackOptions,
+    options: StartOptions,
     done: OperationDone,
     event?: number,
   ): Operation {

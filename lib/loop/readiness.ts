@@ -67,7 +67,9 @@ export interface ReadinessBackend {
   /**
    * Optional, for a guest reactor's helper thread (lib/guest/): the fd_sets (read, write, except;
    * null for an empty one) a blocking `select` on another thread must wait on to cover this
-   * backend — copies, valid until the next call. A backend without it cannot run as a guest.
+   * backend — copies, valid until the next call (select's guest wait copies them:
+   * lib/select/guest-wait.ts). A backend passed as an object without it cannot run as a guest;
+   * a row says its guest wait itself (scheduler/backends.ts).
    */
   selectSets?(): readonly (Uint32Array | null)[];
   stats(): ReadinessStats;

@@ -35,6 +35,15 @@ export function checkCommandString(value: unknown, what: string): string {
 export function quoteArgument(argument: string): string {
   checkCommandString(argument, 'quoteArgument: argument');
   if (argument !== '' && !NEEDS_QUOTES.test(argument)) return argument;
+  // Backslashes before a quote are doubled, plus one to make the quote literal; elsewhere literal.
+  return inQuotes(argument, '\\"');
+}
+
+/**
+ * `argument` between double quotes, each `"` in it written as `quote`: backslashes before a quote
+ * in it, and before the closing quote (so that it still closes), are doubled; elsewhere literal.
+ */
+function inQuotes(argument: string, quote: string): string {
   let quoted = '"';
   let backslashes = 0;
   for (const char of argument) {
@@ -42,11 +51,9 @@ export function quoteArgument(argument: string): string {
       backslashes++;
       continue;
     }
-    // Backslashes before a quote are doubled, plus one to make the quote literal; elsewhere literal.
-    quoted += char === '"' ? `${'\\'.repeat(backslashes * 2 + 1)}"` : `${'\\'.repeat(backslashes)}${char}`;
+    quoted += char === '"' ? `${'\\'.repeat(backslashes * 2)}${quote}` : `${'\\'.repeat(backslashes)}${char}`;
     backslashes = 0;
   }
-  // Before the closing quote they are doubled, so the quote still closes.
   return `${quoted}${'\\'.repeat(backslashes * 2)}"`;
 }
 
@@ -94,19 +101,9 @@ export function quoteBatchArgument(argument: string, what: string): string {
   // Empty would vanish; a trailing backslash unquoted would escape the quote of a batch file's `"%~1"`.
   const quote = argument === '' || argument.endsWith('\\') || !BATCH_UNQUOTED.test(argument);
   if (!quote) return argument;
-  let quoted = '"';
-  let backslashes = 0;
-  for (const char of argument) {
-    if (char === '\\') {
-      backslashes++;
-      continue;
-    }
-    // Before a quote the backslashes are doubled (a C runtime reading `%*` halves them), and the
-    // quote itself doubled; elsewhere both are literal.
-    quoted += char === '"' ? `${'\\'.repeat(backslashes * 2)}""` : `${'\\'.repeat(backslashes)}${char}`;
-    backslashes = 0;
-  }
-  return `${quoted}${'\\'.repeat(backslashes * 2)}"`;
+  // Before a quote the backslashes are doubled (a C runtime reading `%*` halves them), and the
+  // quote itself doubled; elsewhere both are literal.
+  return inQuotes(argument, '""');
 }
 
 /**

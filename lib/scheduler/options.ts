@@ -155,6 +155,8 @@ export function checkReactorOptions(options: unknown): ReactorOptions {
   if (waitIn === 'port' && !row.readinessOnPort) {
     throw new TypeError("new Reactor: waitIn 'port' needs readiness 'afd': with select the reactor must block on the sockets themselves");
   }
-  if (o.guest === true && row.guest !== true) throw new TypeError(row.guest);
+  if (o.guest === true && row.guestWait === undefined) {
+    throw new TypeError(`new Reactor: readiness ${JSON.stringify(row.name)} cannot run as a guest: its row has no guestWait (the blocking call a guest's helper thread makes for it; 'select' and 'afd' have one)`);
+  }
   return o;
 }

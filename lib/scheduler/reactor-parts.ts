@@ -6,6 +6,7 @@ import type { ReadinessBackend } from '../loop/readiness.ts';
 import { backendRow, type BackendRow } from './backends.ts';
 import { READABLE } from '../loop/readiness.ts';
 import type { LoopPart, PollingPart } from '../loop/loop-part.ts';
+import type { GuestWait } from '../loop/guest-wait.ts';
 import { WakeupSocket } from '../wakeup/wakeup-socket.ts';
 import { PortWakeup } from '../wakeup/port-wakeup.ts';
 import { CompletionPort } from '../iocp-worker/completion-port.ts';
@@ -20,10 +21,8 @@ export interface PartHooks {
   onWakeup(): void;
   /** The reactor is closed: new socket waits are refused. */
   closed(): boolean;
-  /** Guest mode: the helper's wait must be redone (it waits on a copy of what changed). */
-  kick(): void;
-  /** Guest mode: whether something waits may have changed (the reactor refs or unrefs itself). */
-  refresh(): void;
+  /** A socket was armed or disarmed (guest mode: the helper's wait may need redoing, and the ref may change). */
+  socketsChanged(): void;
   /** Runs `fire` `ms` from now on a weak reactor timer; returns its cancel function. */
   schedule(ms: number, fire: () => void): () => void;
 }
@@ -78,9 +77,7 @@ export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorPar
   let sockets: SocketWaits;
   let backend: ReadinessBackend;
   try {
-    // In guest mode a select helper waits on a copy of the sets: arming or disarming wakes it.
-    // AFD polls are issued here and complete on the port, which every helper waits on.
-    sockets = new SocketWaits(wakeupEnd, hooks.onWakeup, hooks.closed, row.armRedoesGuestWait ? hooks.kick : hooks.refresh);
+    sockets = new SocketWaits(wakeupEnd, hooks.onWakeup, hooks.closed, hooks.socketsChanged);
     backend = row.make({ port: iocp, sink: sockets.sink, wakeupEnd });
   } catch (error) {
     wakeup.close();
@@ -98,6 +95,11 @@ export function makeParts(options: ReactorOptions, hooks: PartHooks): ReactorPar
     parts: [sockets, iocp, waits],
     poller: iocp.inLoop ? iocp : sockets,
   };
+}
+
+/** Guest mode: the blocking call the helper thread makes for these parts (the row's guestWait; options checked that it has one). */
+export function makeGuestWait(parts: ReactorParts): GuestWait {
+  return parts.row.guestWait!(parts.backend, { port: parts.iocp, sink: parts.sockets.sink, wakeupEnd: parts.wakeupEnd });
 }
 
 /** For a reactor that fails to start after its parts were made, before any of their threads started: releases them. */

@@ -55,13 +55,13 @@ import { READABLE, type ReadinessBackend } from '../loop/readiness.ts';
 import { ReactorTimers } from './reactor-timers.ts';
 import { ReactorApi } from './reactor-api.ts';
 export { kCompletionPort, kGuestLoop, kWaitPool, kWakeupEnd } from './reactor-api.ts';
-import { closeUnusedParts, makeParts, type ReactorParts } from './reactor-parts.ts';
+import { closeUnusedParts, makeGuestWait, makeParts, type ReactorParts } from './reactor-parts.ts';
 import { checkReactorOptions, type ReactorOptions, type ReactorStats } from './options.ts';
 export type { ObjectWaitOptions, ReactorOptions, ReactorStats, WaitOptions } from './options.ts';
 import { FairShare, type Pace } from '../loop/fair-share.ts';
 import { ReactorChannel } from '../wakeup/channel.ts';
 import { SLEEPING, type WakeTarget } from '../wakeup/protocol.ts';
-import type { CompletionPort } from '../iocp-worker/completion-port.ts';
+import type { GuestWait } from '../loop/guest-wait.ts';
 import type { HandedOver, LoopPart, PollingPart } from '../loop/loop-part.ts';
 import type { ObjectWaitContext } from '../waits/wait-for-object.ts';
 import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
@@ -129,8 +129,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     const made = makeParts(options, {
       onWakeup: this.#onWakeup,
       closed: () => this.#closed,
-      kick: () => this.#guest?.kick(),
-      refresh: () => this.#guest?.refresh(),
+      socketsChanged: () => this.#guest?.socketsChanged(),
       schedule: (ms, fire) => {
         // The pool's own timers (an object wait's timeoutMs) keep nothing alive. Retiring an idle
         // waiter thread is not one of them: that is a Node timer, unref'd (wait-pool.ts).
@@ -143,7 +142,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     this.#parts = made.parts;
     this.#poller = made.poller;
     try {
-      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true, made.iocp) : undefined;
+      this.#guest = options.guest === true ? this.#startGuest(options.ref ?? true, makeGuestWait(made)) : undefined;
     } catch (error) {
       closeUnusedParts(made); // the helper thread could not start; no other thread has yet
       throw error;
@@ -155,17 +154,14 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     };
   }
 
-  #startGuest(ref: boolean, iocp: CompletionPort): GuestLoop {
+  #startGuest(ref: boolean, wait: GuestWait): GuestLoop {
     const loop = new GuestLoop({
-      turn: (batch, count) => this.#iterate(0, batch === undefined ? undefined : { batch, count }),
+      turn: (handedOver) => this.#iterate(0, handedOver),
       hasQueuedWork: () => this.#hasQueuedWork() || this.#timers.heap.nextDeadline() <= this.#clock(),
       hasWaiters: () => this.#hasWaiters(),
       // Not capped at THREAD_CHECK_MS as `run`'s wait is: an idle guest makes no turns at all; it
       // looks at its threads from a Node interval instead (checkThreads).
       msToNextTimer: () => this.#timers.heap.nextDeadline() - this.#clock(),
-      inPort: iocp.inLoop,
-      selectSets: () => this.#backend.selectSets!(),
-      port: iocp.port,
       wake: () => this.#wakeup.wake(),
       sleeping: (asleep) => Atomics.store(this.#wakeup.state, SLEEPING, asleep ? 1 : 0),
       idle: () => {
@@ -178,7 +174,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
       checkThreads: () => {
         for (const part of this.#parts) part.checkThreads();
       },
-    });
+    }, wait);
     loop.setRef(ref);
     return loop;
   }

@@ -13,7 +13,7 @@ import { CHANNEL_PENDING, type ChannelHandle, type WakeTarget } from './protocol
 import { BusyResourceError, ClosedResourceError } from '../core/errors.ts';
 import { Turn, whenTurn, type Pace } from '../loop/fair-share.ts';
 import { checkSignal, onAbort } from '../core/abort.ts';
-import { checkOptions } from '../core/arguments.ts';
+import { checkOptions, checkedCall } from '../core/arguments.ts';
 import { untilClosed } from '../core/until-closed.ts';
 
 interface Receiver<T> {
@@ -76,12 +76,10 @@ export class ReactorChannel<T = unknown> implements AsyncIterable<T>, Disposable
    * message already queued is a fast path: it is paced like any operation that did not wait.
    */
   receive(options: { signal?: AbortSignal } = {}): Promise<T> {
-    let signal: AbortSignal | undefined;
-    try {
-      signal = checkSignal(checkOptions(options, 'ReactorChannel.receive: options').signal, 'ReactorChannel.receive: signal');
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return checkedCall(() => checkSignal(checkOptions(options, 'ReactorChannel.receive: options').signal, 'ReactorChannel.receive: signal'), (signal) => this.#receive(signal));
+  }
+
+  #receive(signal: AbortSignal | undefined): Promise<T> {
     // Before the queue: an already-aborted receive takes no message, even with one waiting.
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#queue.length > 0) {

@@ -76,9 +76,7 @@ describe.each([
     reactor = new Reactor(options);
     // A listening socket: reading fires on an incoming connection, writing never (a listener has
     // nothing to send), so nothing completes a poll behind the test's back.
-    const listener = jar.tcp();
-    winsock.bindSocket(listener, '127.0.0.1', 0);
-    winsock.listenSocket(listener, 4);
+    const listener = jar.listening();
     await reactor.run(async () => {
       // IDLE → PENDING: a read wait starts a poll for reading.
       const accepting = track(reactor.waitReadable(listener));

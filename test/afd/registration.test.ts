@@ -255,9 +255,7 @@ describe.each([
     };
     backend = new AfdBackend(spied, sink);
     // A listener: never writable, and readable only if someone connects — nothing else ends a poll.
-    const listener = jar.tcp();
-    winsock.bindSocket(listener, '127.0.0.1', 0);
-    winsock.listenSocket(listener, 4);
+    const listener = jar.listening();
     await reactor.run(async () => {
       backend!.arm(listener, READABLE);
       expect(answered).toBeDefined();

@@ -3,7 +3,7 @@
 // task awaits it, a peer reset while a large write waits for buffer space. (Threads killed
 // natively: killed-threads.test.ts.)
 import { afterEach, describe, expect, test } from 'vitest';
-import { ClosedResourceError, InternalStateError, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinError, WinEvent, spawnProcess, winsock, type ReactorOptions } from '../../lib/index.ts';
+import { ClosedResourceError, InternalStateError, NamedPipe, NamedPipeServer, Reactor, WinError, WinEvent, spawnProcess, winsock, type ReactorOptions } from '../../lib/index.ts';
 import { kWakeupEnd } from '../../lib/scheduler/reactor.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { Closers } from '../helpers/closers.ts';
@@ -12,6 +12,7 @@ import { loopUntil } from '../helpers/loop.ts';
 import { track, type Tracked } from '../helpers/track.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 import { writeUntilOneWaits } from '../helpers/waiting-write.ts';
+import { connectedTcpPair, listeningTcpPair } from '../helpers/tcp.ts';
 
 checkResourcesReleased();
 
@@ -120,19 +121,14 @@ describe.each(LOOP_MODES)('outside events (waiting in $name)', ({ mode }) => {
   test('a peer reset while a 16 MiB write waits: the write rejects with WSAECONNRESET or WSAECONNABORTED, the loop goes on', async () => {
     const r = (reactor = new Reactor(mode));
     const result = await r.run(async () => {
-      const listener = own(TcpListener.listen(r));
-      const accepted = listener.accept();
-      const client = own(await TcpStream.connect(r, '127.0.0.1', listener.address.port));
-      const server = own(await accepted);
+      const { listener, client, server } = await listeningTcpPair(r, own);
       // The peer reads nothing: writes fill both buffers until one waits for room.
       const { waiting: write } = await writeUntilOneWaits(r, client, new Uint8Array(16 * 1024 * 1024));
       winsock.setLinger(server.socket, true, 0); // SO_LINGER {1, 0}: closesocket resets (RST)
       server.close();
       expect(await loopUntil(r, () => write.settled)).toBe(true);
       // The loop goes on: a new connection still echoes.
-      const accepted2 = listener.accept();
-      const c2 = own(await TcpStream.connect(r, '127.0.0.1', listener.address.port));
-      const s2 = own(await accepted2);
+      const { client: c2, server: s2 } = await connectedTcpPair(r, listener, own);
       await c2.write(Buffer.from('still here'));
       const buffer = Buffer.alloc(32);
       return { error: write.error, echoed: buffer.subarray(0, await s2.read(buffer)).toString() };

@@ -12,13 +12,14 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as delay } from 'node:timers/promises';
-import { NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, toNodeDuplex, winsock } from '../../lib/index.ts';
+import { NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, WinEvent, toNodeDuplex, winsock, type BackendRow } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { SocketJar } from '../helpers/sockets.ts';
 import { countNodeTicks } from '../helpers/node-ticks.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 import { kGuestLoop } from '../../lib/scheduler/reactor.ts';
 import { MAX_INLINE_ITERATIONS } from '../../lib/loop/inline-budget.ts';
+import { AFD_VARIANT } from '../helpers/afd-variant.ts';
 
 checkResourcesReleased();
 
@@ -346,4 +347,44 @@ test('a guest reactor needs a backend its helper can wait on', () => {
   expect(() => new Reactor({ guest: true, readiness: fake })).toThrow(TypeError);
   expect(() => new Reactor({ guest: 'yes' as unknown as boolean })).toThrow(TypeError);
   expect(() => new Reactor({ guest: true, ref: 1 as unknown as boolean })).toThrow(TypeError);
+});
+
+test('the helper makes the blocking call its backend row gives (guestWait), and a row without one is refused by name', async () => {
+  // The AFD variant from test/ with the built-in AFD row's guest wait (the port's), counted.
+  const counted = { prepared: 0, handedOver: 0 };
+  const row: BackendRow = {
+    ...AFD_VARIANT,
+    name: 'afd-variant-counted',
+    guestWait: (backend, context) => {
+      const wait = AFD_VARIANT.guestWait!(backend, context);
+      return {
+        ...wait,
+        prepare: () => (counted.prepared++, wait.prepare()),
+        handedOver: (result) => {
+          const handed = wait.handedOver(result);
+          if (handed !== undefined) counted.handedOver++;
+          return handed;
+        },
+      };
+    },
+  };
+  expect(() => new Reactor({ guest: true, readiness: { ...row, guestWait: undefined } })).toThrow(/readiness "afd-variant-counted" cannot run as a guest/);
+  expect(() => new Reactor({ guest: true, readiness: { ...row, guestWait: 'port' } as unknown as BackendRow })).toThrow(/not a backend row \(wrong guestWait\)/);
+  const jar = new SocketJar();
+  const reactor = new Reactor({ guest: true, readiness: row });
+  try {
+    const [a, b] = jar.pair();
+    const readable = reactor.waitReadable(a);
+    expect(await untilHelperWaits(reactor)).toBe(true);
+    expect(counted.prepared).toBeGreaterThan(0);
+    const handedBefore = counted.handedOver;
+    expect(winsock.sendSome(b, new Uint8Array([1]))).toBe(1);
+    await readable;
+    // The AFD poll's packet came through the helper's GetQueuedCompletionStatusEx, handed over.
+    expect(counted.handedOver).toBeGreaterThan(handedBefore);
+    reactor.notifyClosing(a);
+  } finally {
+    await reactor.close();
+    jar.closeAll();
+  }
 });

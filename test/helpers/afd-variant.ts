@@ -4,7 +4,7 @@
 // gets the same access as the built-in ones (lib/scheduler/backends.ts), and the readiness suite
 // runs against it (test/select/readiness.test.ts). It counts the arms it is asked for, so a test
 // sees that it, not the built-in AFD backend, served the reactor.
-import { AfdBackend, type BackendContext, type BackendRow, type Direction, type winsock } from '../../lib/index.ts';
+import { AfdBackend, BACKENDS, type BackendContext, type BackendRow, type Direction, type winsock } from '../../lib/index.ts';
 
 class CountingAfdBackend extends AfdBackend {
   override arm(socket: winsock.Socket, direction: Direction): void {
@@ -24,6 +24,6 @@ export const AFD_VARIANT: BackendRow = {
   },
   waitIn: 'port',
   readinessOnPort: true,
-  guest: true,
-  armRedoesGuestWait: false,
+  // The built-in AFD row's guest wait: the port's, or select's over its wakeup socket.
+  guestWait: BACKENDS.get('afd')!.guestWait,
 };

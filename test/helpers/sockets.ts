@@ -47,6 +47,14 @@ export class SocketJar {
     return s;
   }
 
+  /** A non-blocking TCP socket listening on 127.0.0.1 (an ephemeral port; backlog 4). */
+  listening(): number {
+    const s = this.tcp();
+    winsock.bindSocket(s, '127.0.0.1', 0);
+    winsock.listenSocket(s, 4);
+    return s;
+  }
+
   /**
    * A non-blocking TCP socket whose connect to a port nobody listens on (bound, noted, closed)
    * is under way, or has failed already.

@@ -4,14 +4,16 @@
 // packet that reports bytes moved gives them, not the abort (checked with a packet made to say so).
 // Where the count is short: under Wine 8 the packet of a cancelled write says 0 even when the peer
 // had read part of it, so the peer holds more than bytesWritten (test/helpers/aborted-writes.ts).
-import { afterEach, describe, expect, test } from 'vitest';
-import { NamedPipe, NamedPipeServer, Reactor, WriteAbortedError, wineVersion } from '../../lib/index.ts';
+import { describe, expect, test } from 'vitest';
+import { NamedPipe, Reactor, WriteAbortedError, wineVersion } from '../../lib/index.ts';
 import { addressOf, declare, loadLibrary } from '../../lib/win32/ffi.ts';
 import { KEY_OVERLAPPED } from '../../lib/loop/reserved-keys.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { abortedPipeWriteCountsPeerReads, expectPipeWriteAbortConsistent, expectResumedAtBytesWritten } from '../helpers/aborted-writes.ts';
 import { loopUntil } from '../helpers/loop.ts';
+import { closedAfterEach } from '../helpers/closers.ts';
+import { connectedPipePair } from '../helpers/pipes.ts';
 
 checkResourcesReleased();
 
@@ -27,27 +29,14 @@ const TRAILER = Buffer.from('END!');
 const SIZE = 1024 * 1024;
 const patternAt = (i: number): number => (i * 7 + (i >>> 11)) & 0xff;
 
-let pipeCounter = 0;
-
 describe.each(LOOP_MODES)('aborted pipe writes (waiting in $name)', ({ mode }) => {
   let reactor: Reactor | undefined;
-  const cleanups: (() => void)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-    await reactor?.close();
-    reactor = undefined;
-  });
+  const later = closedAfterEach(() => reactor);
 
-  /** Inside `run`: a connected pair (the writer is the client end), closed after the test. */
+  /** Inside `run`: a connected pair, the writer the client end, closed after the test. */
   async function pipePair(r: Reactor): Promise<[NamedPipe, NamedPipe]> {
-    const name = `winmux-aborted-write-${process.pid}-${++pipeCounter}`;
-    const server = new NamedPipeServer(r, name);
-    cleanups.push(() => server.close());
-    const accepted = server.accept();
-    const writer = await NamedPipe.connect(r, name);
-    const reader = await accepted;
-    cleanups.push(() => writer.close(), () => reader.close());
-    return [writer, reader];
+    const { client, server } = await connectedPipePair(r, later);
+    return [client, server];
   }
 
   /** Reads to end of stream. */

@@ -3,7 +3,7 @@
 // read, the peer closing, and a handle closed under a pending read. (The completion family's own
 // machinery — the worker, the ring, key monitors, cancellation races — is in
 // test/iocp-worker/iocp.test.ts.)
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, WinErro
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { LOOP_MODES, runsOnce } from '../helpers/modes.ts';
 import { connectedPipePair, freshPipeName } from '../helpers/pipes.ts';
+import { closedAfterEach } from '../helpers/closers.ts';
 
 checkResourcesReleased();
 
@@ -20,16 +21,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe.each(LOOP_MODES)('files and pipes (waiting in $name)', ({ name: modeName, mode }) => {
   let reactor: Reactor;
-  const cleanups: (() => void)[] = [];
-  const later = <T extends { close(): void }>(resource: T): T => {
-    cleanups.push(() => resource.close());
-    return resource;
-  };
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-    await reactor?.close();
-  });
+  const later = closedAfterEach(() => reactor);
 
   const pipePair = (): ReturnType<typeof connectedPipePair> => connectedPipePair(reactor, later);
 

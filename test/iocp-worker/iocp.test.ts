@@ -1,7 +1,7 @@
 // The completion family under Wine/Windows: the IOCP worker, its ring, key monitors and posts,
 // cancellation, waitOverlapped, and failure of the worker itself. Files and named pipes as
 // resources: test/io/files-and-pipes.test.ts.
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { track } from '../helpers/track.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 import { connectedPipePair } from '../helpers/pipes.ts';
+import { closedAfterEach } from '../helpers/closers.ts';
 
 checkResourcesReleased();
 
@@ -39,16 +40,7 @@ function spinUntil(check: () => boolean): boolean {
 
 describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) => {
   let reactor: Reactor;
-  const cleanups: (() => void)[] = [];
-  const later = <T extends { close(): void }>(resource: T): T => {
-    cleanups.push(() => resource.close());
-    return resource;
-  };
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-    await reactor?.close();
-  });
+  const later = closedAfterEach(() => reactor);
 
   const pipePair = (): ReturnType<typeof connectedPipePair> => connectedPipePair(reactor, later);
 
@@ -311,7 +303,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
       const filePath = path.join(tmp, 'unregistered.bin');
       fs.writeFileSync(filePath, 'data');
       const handle = createFile(filePath, kernel32.GENERIC_READ, kernel32.FILE_SHARE_READ, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
-      cleanups.push(() => closeHandle(handle));
+      later({ close: () => closeHandle(handle) });
       const controller = new AbortController();
       await expect(reactor.readOverlapped(handle, Buffer.alloc(4), 0, { signal: controller.signal })).rejects.toThrow(/not registered.*registerWithIocp/);
       await expect(reactor.waitOverlapped(handle, new Uint8Array(32))).rejects.toThrow(/not registered/);
@@ -323,7 +315,7 @@ describe.each(LOOP_MODES)('IOCP (waiting in $name)', ({ name, mode, inPort }) =>
       const filePath = path.join(tmp, 'release.bin');
       fs.writeFileSync(filePath, 'data');
       const handle = createFile(filePath, kernel32.GENERIC_READ, kernel32.FILE_SHARE_READ, kernel32.OPEN_EXISTING, kernel32.FILE_FLAG_OVERLAPPED);
-      cleanups.push(() => closeHandle(handle));
+      later({ close: () => closeHandle(handle) });
       expect(() => reactor.releaseHandle(handle)).toThrow(HandleStateError);
       expect(() => reactor.releaseHandle(handle)).toThrow(/releaseHandle: handle \d+ is not registered with this reactor/);
       reactor.registerWithIocp(handle);

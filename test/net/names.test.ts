@@ -7,6 +7,7 @@ import { Reactor, TcpListener, TcpStream, UdpSocket, WinError, lookupHost, winso
 import { checkResourcesReleased } from '../helpers/resources.ts';
 import { Closers } from '../helpers/closers.ts';
 import { SocketJar } from '../helpers/sockets.ts';
+import { connectedTcpPair } from '../helpers/tcp.ts';
 
 // libuv's thread pool (4 threads, a handle each, measured under Wine) starts at the first
 // dns.lookup and stays for the process's life: start-up, not a leak, so it starts before the
@@ -53,9 +54,7 @@ describe('host names', () => {
         const { port } = listener.address;
         // The other loopback refuses on the same port: the connect must move on to this one.
         refuseOn(family === 'IPv6' ? 'IPv4' : 'IPv6', port);
-        const accepted = listener.accept();
-        const client = own(await TcpStream.connect(reactor, 'localhost', port));
-        const server = own(await accepted);
+        const { client, server } = await connectedTcpPair(reactor, listener, own, 'localhost');
         expect(client.remoteAddress).toMatchObject({ family, port });
         expect(client.remoteAddress).toEqual(server.localAddress);
         await client.write(new Uint8Array([7]));

@@ -1,14 +1,15 @@
 // TCP and UDP on top of the reactor, under Wine/Windows with real sockets.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { BusyResourceError, ClosedResourceError, Reactor, TcpListener, TcpStream, UdpSocket, WinError, toNodeDuplex, winsock } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
-import { Closers } from '../helpers/closers.ts';
+import { closedAfterEach } from '../helpers/closers.ts';
 import { LOOP_MODES } from '../helpers/modes.ts';
 import { track } from '../helpers/track.ts';
 import { writeUntilOneWaits } from '../helpers/waiting-write.ts';
+import { connectedTcpPair, listeningTcpPair } from '../helpers/tcp.ts';
 
 checkResourcesReleased();
 
@@ -16,12 +17,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
   /** TcpStream.read tries recv an iteration after a short read (guest mode, AFD readiness) instead of waiting for readiness at once. */
   const recvAfterIteration = (): boolean => reactor.guest || reactor.readinessQueuedOnPort;
-  const closers = new Closers();
-  const { own } = closers;
-  afterEach(async () => {
-    closers.closeAll();
-    await reactor?.close();
-  });
+  const own = closedAfterEach(() => reactor);
 
   async function readExactly(stream: TcpStream, size: number): Promise<Buffer> {
     const out = Buffer.alloc(size);
@@ -33,23 +29,14 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     return out;
   }
 
-  /** A connected pair through `listener` (both ends owned by the test): [client, server]. */
-  async function connectPair(listener: TcpListener): Promise<[TcpStream, TcpStream]> {
-    const accepted = listener.accept();
-    const client = own(await TcpStream.connect(reactor, '127.0.0.1', listener.address.port));
-    return [client, own(await accepted)];
-  }
-
   for (const host of ['127.0.0.1', '::1', 'localhost']) {
     test(`connect, accept and echo over ${host}`, async () => {
       reactor = new Reactor(mode);
       await reactor.run(async () => {
         const listener = own(await TcpListener.listen(reactor, { host }));
-        const { port, family } = listener.address;
+        const { family } = listener.address;
         expect(family).toBe(host === '::1' ? 'IPv6' : 'IPv4');
-        const accepted = listener.accept();
-        const client = own(await TcpStream.connect(reactor, host, port));
-        const server = own(await accepted);
+        const { client, server } = await connectedTcpPair(reactor, listener, own, host);
         expect(client.remoteAddress).toEqual(server.localAddress);
         const payload = randomBytes(5000);
         await client.write(payload);
@@ -88,9 +75,8 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
       const listener = own(await TcpListener.listen(reactor));
-      const pairs: [TcpStream, TcpStream][] = [];
-      for (let i = 0; i < 2; i++) pairs.push(await connectPair(listener));
-      const [[client1, server1], [client2, server2]] = pairs as [[TcpStream, TcpStream], [TcpStream, TcpStream]];
+      const { client: client1, server: server1 } = await connectedTcpPair(reactor, listener, own);
+      const { client: client2, server: server2 } = await connectedTcpPair(reactor, listener, own);
       // The peer closes abortively (SO_LINGER {1, 0}) with data it never read: it resets.
       await client1.write(Buffer.from('never read'));
       await reactor.sleep(20);
@@ -111,8 +97,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     reactor = new Reactor(mode);
     const data = randomBytes(10 << 20);
     await reactor.run(async () => {
-      const listener = own(await TcpListener.listen(reactor));
-      const [writer, reader] = await connectPair(listener);
+      const { client: writer, server: reader } = await listeningTcpPair(reactor, own);
       let written = 0;
       const writing = track((async () => {
         for (let offset = 0; offset < data.length; offset += 65536) {
@@ -134,7 +119,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('toNodeDuplex works with stream.pipeline', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const { client, server } = await listeningTcpPair(reactor, own);
       // Server: uppercase everything through a Node pipeline over the winmux socket.
       const upper = new Transform({ transform: (chunk: Buffer, _e, cb) => cb(null, Buffer.from(chunk.toString().toUpperCase())) });
       const serverDuplex = toNodeDuplex(server);
@@ -177,7 +162,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
 
       await expect(TcpStream.connect(reactor, '127.0.0.1', listener.address.port, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
 
-      const [client] = await connectPair(listener);
+      const { client } = await connectedTcpPair(reactor, listener, own);
       const readAbort = new AbortController();
       const reading = client.read(Buffer.alloc(8), { signal: readAbort.signal });
       await reactor.sleep(10);
@@ -194,7 +179,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     const aborted = AbortSignal.abort(reason);
     await reactor.run(async () => {
       const listener = own(await TcpListener.listen(reactor));
-      const [client, server] = await connectPair(listener);
+      const { client, server } = await connectedTcpPair(reactor, listener, own);
       // A read with bytes waiting in the kernel: rejected, and the bytes stay for the next read.
       await client.write(Buffer.from('waiting'));
       expect(await reactor.waitReadable(server.socket).then(() => 'readable')).toBe('readable');
@@ -221,7 +206,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('a read right after a short read makes no recv first (no WSAEWOULDBLOCK): host mode with select waits for readiness, guest mode and AFD readiness for the next iteration; a later one reads at once', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const { client, server } = await listeningTcpPair(reactor, own);
       const buffer = Buffer.alloc(64);
       const text = (n: number): string => buffer.subarray(0, n).toString();
       await client.write(Buffer.from('first'));
@@ -256,7 +241,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('a peer slower than an iteration: after one WSAEWOULDBLOCK recv a guest or AFD reactor\'s reads after a short read wait for readiness first, as a host select reactor\'s always do', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const { client, server } = await listeningTcpPair(reactor, own);
       const buffer = Buffer.alloc(64);
       await client.write(Buffer.from('a'));
       expect(await server.read(buffer)).toBe(1); // short
@@ -279,7 +264,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     // One busy socket: each read after a short one waits an iteration, or for readability.
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const { client, server } = await listeningTcpPair(reactor, own);
       const buffer = Buffer.alloc(64);
       for (let i = 0; i < 20; i++) {
         const message = Buffer.from(`message ${i}`);
@@ -312,7 +297,7 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   test('one read and one write at a time: a second concurrent one gets BusyResourceError, the first is unharmed', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const [client, server] = await connectPair(own(await TcpListener.listen(reactor)));
+      const { client, server } = await listeningTcpPair(reactor, own);
       const buffer = Buffer.alloc(64);
       const reading = server.read(buffer);
       await expect(server.read(Buffer.alloc(64))).rejects.toBeInstanceOf(BusyResourceError);

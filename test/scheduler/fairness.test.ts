@@ -13,6 +13,8 @@ import { SocketJar } from '../helpers/sockets.ts';
 import { track } from '../helpers/track.ts';
 import { countNodeTicks, type NodeTicks } from '../helpers/node-ticks.ts';
 import { loopUntil } from '../helpers/loop.ts';
+import { Closers } from '../helpers/closers.ts';
+import { listeningTcpPair } from '../helpers/tcp.ts';
 
 checkResourcesReleased();
 
@@ -71,10 +73,8 @@ describe.each([
 
   /** `count` 16-byte round trips over a fresh connection in `reactor`; returns the iterations they took. */
   async function roundTrips(count: number): Promise<number> {
-    const listener = await TcpListener.listen(reactor);
-    const accepted = listener.accept();
-    const client = await TcpStream.connect(reactor, '127.0.0.1', listener.address.port);
-    const server = await accepted;
+    const closers = new Closers();
+    const { client, server } = await listeningTcpPair(reactor, closers.own);
     try {
       const echo = (async () => {
         const buffer = new Uint8Array(16);
@@ -92,9 +92,7 @@ describe.each([
       await echo;
       return used;
     } finally {
-      client.close();
-      server.close();
-      listener.close();
+      closers.closeAll();
     }
   }
 
