@@ -46,6 +46,8 @@ export class InlineBudget {
   #used = 0;
   /** Iterations made inline since the budget was made: for stats and tests. */
   total = 0;
+  /** Host mode: turns of Node's loop `next` waited for (stats().nodeTurns). */
+  nodeTurns = 0;
 
   constructor(clock: () => number) {
     this.#clock = clock;
@@ -54,16 +56,20 @@ export class InlineBudget {
   /**
    * Host mode (`run`): waits for the next iteration's moment — after the ticks only when the
    * iteration before it took an inline slot (`take`), else a turn of Node's loop, which makes the
-   * budget whole again. Returns whether Node's loop turned.
+   * budget whole again. Returns whether the next iteration is inline.
    */
   async next(inline: boolean): Promise<boolean> {
     if (inline) {
       await afterTicks();
-      return false;
+      // The slot was taken when the last iteration ended, before the tasks it resumed ran: if
+      // their work (the recv and send of every ready socket) used up the slice, Node's loop
+      // turns first after all. Otherwise Node would wait through two iterations' work.
+      if (this.left() > 0) return true;
     }
     await yieldToNode();
+    this.nodeTurns++;
     this.nodeTurn();
-    return true;
+    return false;
   }
 
   /** A turn of Node's loop has begun: the budget is whole again. */

@@ -105,8 +105,6 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
   #pollEndedAt: number | undefined;
   #longestIterationMs = 0;
   #wakeups = 0;
-  /** Host mode: `run`'s yields to Node's loop (guest mode counts its own, stats()). */
-  #nodeYields = 0;
   readonly #inline: InlineBudget; // host mode: iterations `run` may make between Node's turns
   #running = false;
   #closed = false;
@@ -211,7 +209,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
     try {
       // ends: once the main task has settled or the reactor is closed (both looked at every iteration), or an iteration throws
       for (let inline = false; ; ) {
-        if (await this.#inline.next(inline)) this.#nodeYields++;
+        inline = await this.#inline.next(inline);
         if (this.#closed) break;
         if (settled) {
           // Call-soon work queued before the main task ended (say, by a task that then threw)
@@ -320,7 +318,7 @@ export class Reactor extends ReactorApi implements AsyncDisposable {
       wakeups: this.#wakeups,
       longestIterationMs: this.#longestIterationMs,
       deferredOperations: this.#fair.deferredTotal,
-      nodeTurns: this.#guest !== undefined ? this.#guest.stats().guestTurns - this.#guest.inlineTurns : this.#nodeYields,
+      nodeTurns: this.#guest !== undefined ? this.#guest.stats().guestTurns - this.#guest.inlineTurns : this.#inline.nodeTurns,
       nativeCalls: nativeCallCounts(),
       running: this.#guest !== undefined ? !this.#closed : this.#running,
       closed: this.#closed,

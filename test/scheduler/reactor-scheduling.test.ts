@@ -160,6 +160,22 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
     expect(backend.timeouts.every((t) => t === 0)).toBe(true);
   });
 
+  test("regression: when the tasks an iteration resumed use up the slice, Node's loop turns before the next iteration", async () => {
+    make();
+    await reactor.run(async () => {
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((resolve) => reactor.callSoon(resolve));
+        backend.time += 5; // this task's work after the iteration took 5 ms (more than SLICE_MS)
+      }
+    });
+    const { iterations, nodeTurns } = reactor.stats();
+    expect(iterations).toBeGreaterThanOrEqual(20);
+    // The inline slot is taken as an iteration ends, before its tasks run; the budget is looked at
+    // again after them. Before, the next iteration ran inline anyway: Node waited through the work
+    // of two iterations (at 512 echo connections its timer was ~240 ms late, the reactor's ~27).
+    expect(nodeTurns).toBeGreaterThanOrEqual(iterations);
+  });
+
   test("Node's own loop gets a turn at least every MAX_INLINE_ITERATIONS + 1 iterations, even when no poll blocks", async () => {
     make();
     let nodeTurns = 0;
