@@ -44,8 +44,6 @@ export class InlineBudget {
   readonly #clock: () => number;
   #turnAt = 0;
   #used = 0;
-  /** Iterations made inline since the budget was made: for stats and tests. */
-  total = 0;
   /** Host mode: turns of Node's loop `next` waited for (stats().nodeTurns). */
   nodeTurns = 0;
 
@@ -82,7 +80,6 @@ export class InlineBudget {
   take(): boolean {
     if (this.#used >= MAX_INLINE_ITERATIONS || this.left() === 0) return false;
     this.#used++;
-    this.total++;
     return true;
   }
 
