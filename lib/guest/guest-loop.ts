@@ -39,8 +39,7 @@
 import type { Worker } from 'node:worker_threads';
 import { THREAD_CHECK_MS, entryBeside, startWorkerThread, type StartedThread } from '../threads/worker-thread.ts';
 import { CONTROL_BYTES, CONTROL_SLOTS, DEADLINE, REQUEST, RESULT, STOP, WAIT, epochNow, type GuestHelperData } from './protocol.ts';
-import { SLICE_MS } from '../loop/fair-share.ts';
-import { MAX_INLINE_ITERATIONS } from '../loop/inline-budget.ts';
+import { InlineBudget } from '../loop/inline-budget.ts';
 import type { GuestWait } from '../loop/guest-wait.ts';
 import type { HandedOver } from '../loop/loop-part.ts';
 
@@ -84,10 +83,9 @@ export class GuestLoop {
   /** While the helper waits: the interval that looks for killed threads. */
   #watch: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
-  /** When the current turn of Node's loop entered the loop (a step, the helper's message). */
-  #nodeTurnAt = 0;
-  /** Inline iterations since then, and whether one is queued (process.nextTick). */
-  #inline = 0;
+  /** Inline iterations left since the current turn of Node's loop entered the loop (a step, the helper's message). */
+  readonly #budget = new InlineBudget(() => performance.now());
+  /** An inline iteration is queued (process.nextTick). */
   #inlineQueued = false;
   /** The helper thread has started (its first message came): until then idle waits are Node timers. */
   #helperOnline = false;
@@ -223,8 +221,7 @@ export class GuestLoop {
     this.#immediate = undefined;
     this.#standIn = undefined;
     if (this.#stopped) return;
-    this.#nodeTurnAt = performance.now();
-    this.#inline = 0;
+    this.#budget.nodeTurn();
     if (!this.#pollAgain && !this.#host.hasQueuedWork()) {
       this.#handOff();
       return;
@@ -243,15 +240,14 @@ export class GuestLoop {
    * request takes (docs/benchmarks.md, `http`). libuv does the same for its own sockets: up to 8
    * rounds of completed requests per turn. The iteration polls with timeout 0, dispatches, fires
    * timers and runs call-soon work as any other; it never hands off to the helper (the step a
-   * setImmediate away still decides that). Bounded: MAX_INLINE_ITERATIONS per turn of Node's loop,
-   * and none once SLICE_MS have passed since that turn began, so Node's own callbacks wait no
-   * longer than the fairness slice (and one iteration) for their turn.
+   * setImmediate away still decides that). Bounded by the InlineBudget, as host mode is:
+   * MAX_INLINE_ITERATIONS per turn of Node's loop, and none once SLICE_MS have passed since that
+   * turn began, so Node's own callbacks wait no longer than the fairness slice (and one iteration)
+   * for their turn.
    */
   readonly #inlineStep = (): void => {
     this.#inlineQueued = false;
-    if (this.#stopped || this.#immediate === undefined || this.#inline >= MAX_INLINE_ITERATIONS) return;
-    if (!this.#host.hasQueuedWork() || performance.now() - this.#nodeTurnAt >= SLICE_MS) return;
-    this.#inline++;
+    if (this.#stopped || this.#immediate === undefined || !this.#host.hasQueuedWork() || !this.#budget.take()) return;
     const found = this.#turn(undefined);
     if (found === undefined) return;
     this.#inlineTurns++;
@@ -348,8 +344,7 @@ export class GuestLoop {
       return;
     }
     if (!this.#waiting || this.#stopped) return;
-    this.#nodeTurnAt = performance.now();
-    this.#inline = 0;
+    this.#budget.nodeTurn();
     this.#unwatch();
     this.#waiting = false;
     this.#waitEndsAt = 0;
