@@ -2,7 +2,7 @@
 // TypeScript: on Linux this Node is not the Windows Node the benchmarks run on).
 //
 //  1. Builds the raw-C reference server when MinGW-w64 is there (bench/reference/build.mjs).
-//  2. On Linux, for the benchmarks that drive echo load (echo, coexist): builds the native load
+//  2. On Linux, for the benchmarks that drive echo load (echo, coexist, round-trip): builds the native load
 //     client bench/loadgen/echo-load.c with `cc` into .cache/bench/echo-load (when missing or
 //     older than its source) and starts `echo-load serve`. The benchmark runs under Wine, and a load client under Wine would share
 //     the wineserver with the server it measures; Windows Node under Wine cannot start a Linux
@@ -27,7 +27,7 @@ const root = path.resolve(here, '..');
 const args = process.argv.slice(2);
 const CONTROL_LINE_TIMEOUT_MS = 10_000;
 /** The benchmarks that drive an echo server with bench/load-client.ts. */
-const ECHO_LOAD_BENCHMARKS = new Set(['echo', 'coexist']);
+const ECHO_LOAD_BENCHMARKS = new Set(['echo', 'coexist', 'round-trip']);
 
 function say(message) {
   process.stderr.write(`bench: ${message}\n`);

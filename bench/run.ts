@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<{ main(args: string[]): Promise<v
   http: () => import('./http.ts'),
   'ffi-calls': () => import('./ffi-calls.ts'),
   'echo-calls': () => import('./echo-calls.ts'),
+  'round-trip': () => import('./round-trip.ts'),
   'skip-on-success': () => import('./skip-on-success.ts'),
   report: () => import('./report.ts'),
 };

@@ -3,11 +3,17 @@
  * server in C, Winsock only, no event-loop library. Same protocol and command line as
  * examples/echo-server.ts: `select-echo.exe [port=0]`, prints `listening <port>`.
  *
+ * `select-echo.exe <port> times` (for `npm run bench -- round-trip`) also times its select, recv
+ * and send calls (QueryPerformanceCounter around each) and, when a connection ends, prints
+ * `times roundTrips=N select=… recv=… send=…`: microseconds per round trip spent in each, over
+ * every connection so far. A round trip is a recv that got bytes and the send_all that echoed them.
+ *
  * Built by bench/reference/build.mjs with MinGW-w64 when it is installed.
  */
 #include <winsock2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MAX_CONNECTIONS 4096
 
@@ -22,7 +28,22 @@ static int connection_count;
 static socket_set readable;
 static char buffer[65536];
 
+static int timing;
+static LARGE_INTEGER frequency;
+static double select_us, recv_us, send_us;
+static long round_trips;
+
+static double now_us(void) {
+  LARGE_INTEGER counter;
+  QueryPerformanceCounter(&counter);
+  return (double)counter.QuadPart * 1e6 / (double)frequency.QuadPart;
+}
+
 static void drop(SOCKET s) {
+  if (timing && round_trips > 0) {
+    printf("times roundTrips=%ld select=%.1f recv=%.1f send=%.1f\n", round_trips, select_us / round_trips, recv_us / round_trips, send_us / round_trips);
+    fflush(stdout);
+  }
   closesocket(s);
   for (int i = 0; i < connection_count; i++) {
     if (connections[i] == s) {
@@ -56,6 +77,8 @@ int main(int argc, char **argv) {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(argc > 1 ? (u_short)atoi(argv[1]) : 0);
+  timing = argc > 2 && strcmp(argv[2], "times") == 0;
+  QueryPerformanceFrequency(&frequency);
   int length = sizeof address;
   u_long on = 1;
   if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 1024) != 0 ||
@@ -69,7 +92,10 @@ int main(int argc, char **argv) {
     readable.count = 0;
     readable.sockets[readable.count++] = listener;
     for (int i = 0; i < connection_count; i++) readable.sockets[readable.count++] = connections[i];
-    if (select(0, (fd_set *)&readable, NULL, NULL, NULL) == SOCKET_ERROR) {
+    double before = timing ? now_us() : 0;
+    int selected = select(0, (fd_set *)&readable, NULL, NULL, NULL);
+    if (timing) select_us += now_us() - before;
+    if (selected == SOCKET_ERROR) {
       fprintf(stderr, "select-echo: select failed (WSA error %d)\n", WSAGetLastError());
       return 1;
     }
@@ -85,9 +111,17 @@ int main(int argc, char **argv) {
         }
         continue;
       }
+      double t0 = timing ? now_us() : 0;
       int n = recv(s, buffer, sizeof buffer, 0);
+      double t1 = timing ? now_us() : 0;
+      if (timing) recv_us += t1 - t0;
       if (n > 0) {
-        if (send_all(s, n) != 0) drop(s);
+        int failed = send_all(s, n);
+        if (timing) {
+          send_us += now_us() - t1;
+          round_trips++;
+        }
+        if (failed != 0) drop(s);
       } else if (n == 0 || WSAGetLastError() != WSAEWOULDBLOCK) {
         drop(s);
       }

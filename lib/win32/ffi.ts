@@ -25,13 +25,43 @@ export function loadLibrary(name: string): Library {
  * enough to stay on (bench/ffi-calls.ts measures it: a property increment on an object the
  * closure holds).
  */
-const callCounters: { name: string; calls: number }[] = [];
+const callCounters: { name: string; calls: number; ms: number }[] = [];
 
 /** Native calls made on this thread so far, by Win32 function name (functions never called left out). */
 export function nativeCallCounts(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { name, calls } of callCounters) if (calls > 0) counts[name] = (counts[name] ?? 0) + calls;
   return counts;
+}
+
+/**
+ * Whether native calls on this thread are also timed: off unless a benchmark turns it on
+ * (bench/round-trip.ts, where a round trip's time goes). Timing costs two performance.now() per
+ * call (~0.3 µs under Wine, against 25–150 µs for a Winsock call there, but a good part of a
+ * native Windows recv), so it does not stay on; off, it is one branch per call.
+ */
+let timing = false;
+
+/** @internal Turns timing of this thread's native calls on or off (for benchmarks). */
+export function setNativeCallTiming(on: boolean): void {
+  timing = on;
+}
+
+/** @internal Milliseconds spent in native calls on this thread while timing was on, by Win32 function name. */
+export function nativeCallTimes(): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const { name, ms } of callCounters) if (ms > 0) times[name] = (times[name] ?? 0) + ms;
+  return times;
+}
+
+/** Calls `fn`, adding its time to `counter` when timing is on. */
+function callTimed(counter: { ms: number }, fn: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+  const started = performance.now();
+  try {
+    return fn(...args);
+  } finally {
+    counter.ms += performance.now() - started;
+  }
 }
 
 /**
@@ -45,13 +75,13 @@ export function nativeCallCounts(): Record<string, number> {
 export function declare<F extends (...args: never[]) => unknown>(library: Library, prototype: string): F {
   const fn = library.func(prototype) as unknown as (...args: unknown[]) => unknown;
   const name = /(\w+)\s*\(/.exec(prototype)?.[1] ?? 'a Win32 function';
-  const counter = { name, calls: 0 };
+  const counter = { name, calls: 0, ms: 0 };
   callCounters.push(counter);
   const strings = stringParameters(prototype);
   if (strings.length === 0) {
     return ((...args: unknown[]) => {
       counter.calls++;
-      return fn(...args);
+      return timing ? callTimed(counter, fn, args) : fn(...args);
     }) as unknown as F;
   }
   return ((...args: unknown[]) => {
@@ -62,7 +92,7 @@ export function declare<F extends (...args: never[]) => unknown>(library: Librar
       }
     }
     counter.calls++;
-    return fn(...args);
+    return timing ? callTimed(counter, fn, args) : fn(...args);
   }) as unknown as F;
 }
 

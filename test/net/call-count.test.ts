@@ -5,6 +5,9 @@
 // times out (maxBlockMs) while a loaded machine delays the client.
 import { expect, test } from 'vitest';
 import { COUNT_MODES, countEchoCalls } from '../../bench/echo-calls.ts';
+import { WinEvent } from '../../lib/index.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts';
+import { nativeCallTimes, setNativeCallTiming } from '../../lib/win32/ffi.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
 
 checkResourcesReleased();
@@ -32,4 +35,23 @@ test.each(COUNT_MODES)('one connection, 200 echo round trips in $name: native ca
   expect(counts.byFunction.send).toBe(1); // one send per round trip: the counting itself is right
   expect(counts.byFunction.recv).toBeGreaterThanOrEqual(1);
   expect(counts.callsPerRoundTrip, JSON.stringify(counts.byFunction)).toBeLessThanOrEqual(BOUNDS[name]!);
+});
+
+test('timing native calls (bench/round-trip.ts): off, no time is kept; on, a call adds its time to its function', () => {
+  const event = WinEvent.create({ manualReset: true, signaled: false });
+  try {
+    const before = nativeCallTimes().WaitForSingleObject ?? 0;
+    expect(kernel32.WaitForSingleObject(event.handle, 20)).toBe(kernel32.WAIT_TIMEOUT);
+    expect(nativeCallTimes().WaitForSingleObject ?? 0).toBe(before);
+    setNativeCallTiming(true);
+    try {
+      expect(kernel32.WaitForSingleObject(event.handle, 20)).toBe(kernel32.WAIT_TIMEOUT);
+    } finally {
+      setNativeCallTiming(false);
+    }
+    // A 20 ms wait that timed out took at least about that long (timer granularity aside).
+    expect((nativeCallTimes().WaitForSingleObject ?? 0) - before).toBeGreaterThanOrEqual(10);
+  } finally {
+    event.close();
+  }
 });
