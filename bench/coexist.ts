@@ -33,7 +33,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Reactor, TcpListener, wineVersion, type ReactorStats, type TcpStream } from '../lib/index.ts';
 import { driveEcho, loadClientName, type EchoLoad } from './load-client.ts';
-import { percentile, printTable, summarize } from './stats.ts';
+import { median, percentile, printTable } from './stats.ts';
 import { echoStream } from '../examples/echo-stream.ts';
 
 const TIMER_MS = 5;
@@ -264,7 +264,6 @@ async function runPhase(probes: Probes, phase: Phase): Promise<PhaseRecord> {
   return { ...outcome, samples, wallMs, cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100 };
 }
 
-const median = (values: number[]): number => summarize(values).p50;
 const max = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), -Infinity);
 const finite = (values: number[]): number[] => values.filter((x) => Number.isFinite(x));
 

@@ -58,7 +58,8 @@ socket.on('close', () => parentPort.postMessage(done));
 socket.on('error', (error) => parentPort.postMessage(String(error)));
 `;
 
-const difference = (after: Record<string, number>, before: Record<string, number>): Record<string, number> =>
+/** `after` − `before` by name, the names that grew only (two snapshots of per-function counters). */
+export const difference = (after: Record<string, number>, before: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]).filter(([, n]) => (n as number) > 0));
 
 /** Serves `roundTrips` (+ the warm-up) echo round trips at one connection on a new reactor in `mode`, counting. */

@@ -26,7 +26,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { wineVersion } from '../lib/index.ts';
-import { printTable, summarize } from './stats.ts';
+import { median, printTable } from './stats.ts';
 import { driveEcho, loadClientName } from './load-client.ts';
 import { writeResults } from './results.ts';
 
@@ -113,7 +113,6 @@ async function startServer(server: Server): Promise<RunningServer> {
   return running;
 }
 
-const median = (values: number[]): number => summarize(values).p50;
 const max = (values: number[]): number => values.reduce((a, b) => Math.max(a, b), -Infinity);
 
 export async function main(args: string[]): Promise<void> {

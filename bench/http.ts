@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { wineVersion } from '../lib/index.ts';
-import { printTable, summarize } from './stats.ts';
+import { median, printTable } from './stats.ts';
 
 const POST_BYTES = 4096;
 const WARMUP_SECONDS = 2;
@@ -96,7 +96,6 @@ function parseWrk(output: string): WrkResult {
   };
 }
 
-const median = (values: number[]): number => summarize(values).p50;
 const totalErrors = (e: WrkResult['errors']): number => e.connect + e.read + e.write + e.timeout + e.status;
 
 export async function main(args: string[]): Promise<void> {

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RESULTS_DIR, type Results } from './results.ts';
 import { barChart, lineChart, type Series } from './svg-chart.ts';
-import { summarize } from './stats.ts';
+import { median } from './stats.ts';
 
 const CHARTS_DIR = fileURLToPath(new URL('../docs/charts/', import.meta.url));
 
@@ -54,8 +54,8 @@ const SERVER_NAMES: Record<string, string> = {
   'guest-afd': 'winmux guest afd',
 };
 
-/** The median as the benchmarks print it (bench/stats.ts: of two rounds, the lower), so a chart matches its table. */
-const median = (values: number[]): number => summarize(values.filter((v) => Number.isFinite(v))).p50;
+/** The median as the benchmarks print it (bench/stats.ts: of two rounds, the lower), so a chart matches its table; non-finite values left out. */
+const finiteMedian = (values: number[]): number => median(values.filter((v) => Number.isFinite(v)));
 
 function load<T>(dir: string, name: string): Results<T> | undefined {
   const file = path.join(dir, `${name}.json`);
@@ -111,14 +111,14 @@ function echoCharts(results: Results<EchoData>): void {
     subtitle: run,
     yLabel: 'round trips/s',
     groups,
-    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => median(r.rates)) })),
+    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => finiteMedian(r.rates)) })),
   }));
   write('echo-spread.svg', barChart({
     title: 'Fairness: slowest connection ÷ median connection',
     subtitle: `round trips per connection in the measured phase; 1 = every connection served alike — ${run}`,
     yLabel: 'slowest ÷ median connection',
     groups,
-    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => median(r.perConnMin.map((min, k) => min / r.perConnMedian[k]!))) })),
+    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => finiteMedian(r.perConnMin.map((min, k) => min / r.perConnMedian[k]!))) })),
     reference: { value: 1, label: 'even' },
   }));
   write('echo-latency.svg', barChart({
@@ -127,7 +127,7 @@ function echoCharts(results: Results<EchoData>): void {
     yLabel: 'µs (log)',
     yLog: true,
     groups,
-    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => median(r.p50), (r) => median(r.p99)) })),
+    series: keys.map((key) => ({ name: name(key), bars: pick(key, (r) => finiteMedian(r.p50), (r) => finiteMedian(r.p99)) })),
     whiskerLabel: 'p99',
   }));
 }

@@ -12,12 +12,14 @@
 //   npm run bench -- round-trip [seconds=4] [rounds=3]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Reactor, TcpListener, wineVersion } from '../lib/index.ts';
 import { nativeCallCounts, nativeCallTimes, setNativeCallTiming } from '../lib/win32/ffi.ts';
+import { difference } from './echo-calls.ts';
 import { driveEcho, loadClientName } from './load-client.ts';
 import { writeResults } from './results.ts';
-import { printTable, summarize } from './stats.ts';
+import { median, printTable } from './stats.ts';
 
 const MESSAGE_SIZE = 64;
 /** The calls shown in columns of their own; any other native call counts as "other". */
@@ -47,35 +49,23 @@ function breakdown(usPerRoundTrip: number, native: Record<string, number>): Reco
   return us;
 }
 
+/** The first line of `lines` that matches `pattern`; fails if the output ends first. */
+async function lineMatching(lines: AsyncIterator<string>, pattern: RegExp): Promise<RegExpExecArray> {
+  for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
+    const match = pattern.exec(next.value.trim());
+    if (match) return match;
+  }
+  throw new Error(`the C server's output ended without a line matching ${pattern}`);
+}
+
 async function roundOfC(exe: string, seconds: number): Promise<Round> {
   const child = spawn(exe, ['0', 'times'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    let text = '';
-    const lines: string[] = [];
-    let onLine = (): void => {};
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      text += chunk;
-      const parts = text.split('\n');
-      text = parts.pop()!;
-      lines.push(...parts.map((line) => line.trim()));
-      onLine();
-    });
-    const line = (pattern: RegExp): Promise<RegExpExecArray> => new Promise((resolve, reject) => {
-      const look = (): void => {
-        for (const l of lines) {
-          const match = pattern.exec(l);
-          if (match) return resolve(match);
-        }
-      };
-      onLine = look;
-      look();
-      child.once('exit', () => reject(new Error(`the C server exited without printing ${pattern}`)));
-    });
-    const port = Number((await line(/^listening (\d+)/))[1]);
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const port = Number((await lineMatching(lines, /^listening (\d+)/))[1]);
     const load = await driveEcho(port, 1, seconds, MESSAGE_SIZE);
-    const times = await line(/^times roundTrips=(\d+) select=(\S+) recv=(\S+) send=(\S+)/);
+    const times = await lineMatching(lines, /^times roundTrips=(\d+) select=(\S+) recv=(\S+) send=(\S+)/);
     const native = { select: Number(times[2]), recv: Number(times[3]), send: Number(times[4]) };
     return { rate: load.rate, us: breakdown(1e6 / load.rate, native) };
   } finally {
@@ -110,11 +100,10 @@ async function roundOfWinmux(seconds: number): Promise<Round> {
           conn.close();
         }
         const load = await driving;
-        const per = (after: Record<string, number>, before: Record<string, number>, scale: number): Record<string, number> =>
-          Object.fromEntries(Object.entries(after).map(([name, v]) => [name, ((v - (before[name] ?? 0)) * scale) / Math.max(roundTrips, 1)]).filter(([, v]) => (v as number) > 0));
-        const native = per(nativeCallTimes(), timesBefore, 1000); // ms → µs
-        const calls = Object.values(per(nativeCallCounts(), callsBefore, 1)).reduce((a, b) => a + b, 0);
-        const nodeTurns = (reactor.stats().nodeTurns - turnsBefore) / Math.max(roundTrips, 1);
+        const perRoundTrip = (value: number): number => value / Math.max(roundTrips, 1);
+        const native = Object.fromEntries(Object.entries(difference(nativeCallTimes(), timesBefore)).map(([name, ms]) => [name, perRoundTrip(ms * 1000)]));
+        const calls = perRoundTrip(Object.values(difference(nativeCallCounts(), callsBefore)).reduce((a, b) => a + b, 0));
+        const nodeTurns = perRoundTrip(reactor.stats().nodeTurns - turnsBefore);
         return { rate: load.rate, us: breakdown(1e6 / load.rate, native), calls, nodeTurns };
       } finally {
         listener.close();
@@ -144,7 +133,6 @@ export async function main(args: string[]): Promise<void> {
     console.log(`round ${round + 1}: C ${c.at(-1)!.rate.toFixed(0)} rt/s, winmux ${winmux.at(-1)!.rate.toFixed(0)} rt/s ` +
       `(${(winmux.at(-1)!.rate / c.at(-1)!.rate).toFixed(2)}×)`);
   }
-  const median = (values: number[]): number => summarize(values).p50;
   const columns = [...MAIN_CALLS, 'other', 'rest'];
   const row = (name: string, runs: Round[]): (string | number)[] => {
     const total = median(runs.map((r) => 1e6 / r.rate));

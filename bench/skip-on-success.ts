@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { File, NamedPipe, NamedPipeServer, Reactor, wineVersion, type ReactorOptions, type ReactorStats } from '../lib/index.ts';
 import { ownHandles } from '../lib/io/handles.ts';
-import { printTable, summarize } from './stats.ts';
+import { median, printTable } from './stats.ts';
 import { writeResults } from './results.ts';
 
 const MESSAGE_SIZE = 64;
@@ -155,7 +155,6 @@ export async function main(args: string[]): Promise<void> {
             on.push(await c.run(MODES[m]!, true));
           }
         }
-        const median = (xs: number[]): number => summarize(xs).p50;
         const ratios = on.map((x, k) => x.rate / off[k]!.rate);
         const per = (xs: Measured[]): string => `${median(xs.map((x) => x.callsPerOp)).toFixed(2)} / ${median(xs.map((x) => x.packetsPerOp)).toFixed(2)} / ${median(xs.map((x) => x.atOncePerOp)).toFixed(2)}`;
         rows.push([c.name, m, Math.round(median(on.map((x) => x.rate))), Math.round(median(off.map((x) => x.rate))),

@@ -17,6 +17,11 @@ export function summarize(samples: number[]): Summary {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
+/** The median as the benchmarks print it: summarize's p50 (of an even count, the lower middle). */
+export function median(values: number[]): number {
+  return summarize(values).p50;
+}
+
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   const cells = [headers, ...rows.map((row) => row.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(3)) : c)))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));

@@ -27,11 +27,16 @@ export function loadLibrary(name: string): Library {
  */
 const callCounters: { name: string; calls: number; ms: number }[] = [];
 
+/** Sums one counter field by Win32 function name, leaving out the names whose sum is 0. */
+function byName(field: 'calls' | 'ms'): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const counter of callCounters) if (counter[field] > 0) sums[counter.name] = (sums[counter.name] ?? 0) + counter[field];
+  return sums;
+}
+
 /** Native calls made on this thread so far, by Win32 function name (functions never called left out). */
 export function nativeCallCounts(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { name, calls } of callCounters) if (calls > 0) counts[name] = (counts[name] ?? 0) + calls;
-  return counts;
+  return byName('calls');
 }
 
 /**
@@ -49,9 +54,7 @@ export function setNativeCallTiming(on: boolean): void {
 
 /** @internal Milliseconds spent in native calls on this thread while timing was on, by Win32 function name. */
 export function nativeCallTimes(): Record<string, number> {
-  const times: Record<string, number> = {};
-  for (const { name, ms } of callCounters) if (ms > 0) times[name] = (times[name] ?? 0) + ms;
-  return times;
+  return byName('ms');
 }
 
 /** Calls `fn`, adding its time to `counter` when timing is on. */
