@@ -17,7 +17,7 @@ function relativeImportsInJs(): Plugin {
       root = config.root;
     },
     resolveId(source, importer) {
-      const file = source.split('?')[0]!;
+      const [file, query] = source.split('?') as [string, string | undefined];
       let candidate: string;
       if (file.startsWith('./') || file.startsWith('../')) {
         if (importer === undefined) return null;
@@ -27,7 +27,9 @@ function relativeImportsInJs(): Plugin {
       } else {
         return null;
       }
-      return existsSync(candidate) ? candidate : null;
+      // The query stays: a module imported with one is another module (test/win32/errors.test.ts).
+      if (!existsSync(candidate)) return null;
+      return query === undefined ? candidate : `${candidate}?${query}`;
     },
   };
 }
@@ -58,12 +60,19 @@ function trackReactors(): Plugin {
   };
 }
 
+/**
+ * Test files that get a process of their own: killed-threads kills threads natively
+ * (TerminateThread), which leaves their Node Workers and whatever they held in the process for
+ * good.
+ */
+const OWN_PROCESS = ['test/faults/killed-threads.test.ts'];
+
 export default defineConfig({
   plugins: [trackReactors(), ...(process.env.NAPI_RS_FORCE_WASI ? [relativeImportsInJs()] : [])],
   test: {
-    include: ['test/**/*.test.ts'],
-    // Each file in its own process: handle and thread counts are per process, and each file
-    // checks them (test/helpers/resources.ts).
+    // Test files run in child processes (vitest's forks), not in Worker threads of one process:
+    // handle and thread counts are per process, and each file checks its own (before and after
+    // its tests, test/helpers/resources.ts), so no two files may run in one process at once.
     pool: 'forks',
     // Three files at a time on this 2-core machine: much of a file's time is Wine starting
     // processes and threads and waiting on children or on the wineserver, not this process's CPU
@@ -78,5 +87,20 @@ export default defineConfig({
     // Wine starts processes and threads slowly; these bound a hang, they are not speed targets.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        // One after another in a process a test worker keeps (isolate: false), sharing its module
+        // registry: a Windows Node process under Wine costs ~1 s of CPU to start and load vitest,
+        // paid 54 times with a process per file. Each file still leaves nothing behind (its
+        // resource check, the per-test loop-empty check), which is what makes that safe.
+        extends: true,
+        test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: OWN_PROCESS, isolate: false },
+      },
+      {
+        // Files whose process is what they test, or that leave it damaged on purpose.
+        extends: true,
+        test: { name: 'own-process', include: OWN_PROCESS, isolate: true },
+      },
+    ],
   },
 });

@@ -12,8 +12,23 @@ export interface ChildOutcome {
   hung: boolean;
 }
 
+/** Set on the process (not a module: the test files of a worker share it) at its first spawn. */
+const SPAWNED = Symbol.for('winmux.test.nodeChildSpawned');
+const processState = globalThis as { [SPAWNED]?: true };
+
+/**
+ * The handles this process's first `runNodeChild` leaves for the process's life: libuv on Windows
+ * makes one job object at a process's first spawn and keeps it (start-up, not a leak). Test files
+ * share a process (vitest.config.ts), so only the first of them to spawn sees it. For
+ * `checkResourcesReleased({ startupHandles })`, read when the file starts.
+ */
+export function nodeChildStartupHandles(): number {
+  return processState[SPAWNED] ? 0 : 1;
+}
+
 /** Runs `node script ...args` and resolves once it has ended (killing it at `limitMs`). */
 export function runNodeChild(script: string, args: readonly string[], limitMs: number): Promise<ChildOutcome> {
+  processState[SPAWNED] = true;
   return new Promise((resolve, reject) => {
     // Piped, not inherited: under Wine an inherited Linux pipe makes the child fail with EBADF.
     const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

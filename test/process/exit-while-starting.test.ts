@@ -8,11 +8,11 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { checkResourcesReleased } from '../helpers/resources.ts';
-import { runAll, runNodeChild, type ChildOutcome } from '../helpers/node-children.ts';
+import { nodeChildStartupHandles, runAll, runNodeChild, type ChildOutcome } from '../helpers/node-children.ts';
 
-// As test/process/exit.test.ts: libuv's job object at the first spawn (start-up, +1 handle), and
+// As test/process/exit.test.ts: libuv's job object at the process's first spawn (start-up, +1 handle), and
 // Wine's thread-pool threads that waited for the children retire after 5 s idle.
-checkResourcesReleased({ startupHandles: 1, settleMs: 20_000 });
+checkResourcesReleased({ startupHandles: nodeChildStartupHandles, settleMs: 20_000 });
 
 const child = fileURLToPath(new URL('../fixtures/exit-while-starting.ts', import.meta.url));
 /** Generous: a child starts in 1–2 s under Wine, and its thread declares for 1–2 s more. */

@@ -7,13 +7,14 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { checkResourcesReleased } from '../helpers/resources.ts';
-import { runAll, runNodeChild, type ChildOutcome } from '../helpers/node-children.ts';
+import { nodeChildStartupHandles, runAll, runNodeChild, type ChildOutcome } from '../helpers/node-children.ts';
 
 // libuv on Windows makes one job object at a process's first spawn and keeps it for the process's
-// life (start-up, not a leak), so this file ends with exactly one handle more than it began with.
+// life (start-up, not a leak): if this file is the first of its test worker to spawn, it ends with
+// exactly one handle more than it began with.
 // And libuv waits for each child's exit on a Windows thread-pool thread, which Wine retires only
 // after 5 s idle (its THREADPOOL_WORKER_TIMEOUT): the final check waits for that.
-checkResourcesReleased({ startupHandles: 1, settleMs: 20_000 });
+checkResourcesReleased({ startupHandles: nodeChildStartupHandles, settleMs: 20_000 });
 
 const child = fileURLToPath(new URL('../fixtures/exit-child.ts', import.meta.url));
 /** Generous: a child starts in ~1 s under Wine; a child held by a thread never exits at all. */

@@ -18,10 +18,12 @@
 // numbers, bad buffers, bad handles and sockets, bad signals, bad option bags), so adding an
 // entry point means adding its lines (`each`, `one`, `onClosedReactor`) to its family's file,
 // before that file calls `badInputTable()`. This module holds the kinds of bad values, the row
-// builders, the fixtures and the runner; one test file's rows and reactor are its own (each file
-// runs in its own process).
+// builders, the fixtures and the runner; one test file's rows and reactor are its own. The files
+// of a test worker share this module (vitest.config.ts), so `badInputTable()` takes the rows
+// registered since the last file's, and the scratch directory is emptied after each file and
+// removed when the process exits.
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -32,8 +34,9 @@ import { settle } from '../helpers/resources.ts';
 import { loopUntil, settled } from '../helpers/loop.ts';
 import { shareAcrossTests } from '../helpers/loop-empty.ts';
 
-/** The file's scratch directory, removed after its tests. */
+/** The scratch directory: emptied after each file's tests, removed with the process. */
 export const tmp = mkdtempSync(path.join(tmpdir(), 'winmux-bad-input-'));
+process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 /** The reactor the row at hand calls (an ES module binding: importers see each new one). */
 export let reactor: Reactor;
 /**
@@ -363,6 +366,7 @@ function steadyCounts(): Promise<{ handles: number; threads: number }> {
  * fails the file.
  */
 export function badInputTable({ atLeast }: { atLeast: number }): void {
+  const fileRows = rows.splice(0); // this file's: registered since the last file's table
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
@@ -375,11 +379,12 @@ export function badInputTable({ atLeast }: { atLeast: number }): void {
   });
   afterAll(async () => {
     await shared?.close();
-    rmSync(tmp, { recursive: true, force: true });
+    shared = undefined;
+    for (const entry of readdirSync(tmp)) rmSync(path.join(tmp, entry), { recursive: true, force: true });
   });
 
   describe('bad input fails the call, and only the call', () => {
-    test.each(rows.filter((r) => !r.closedReactor))('$what', { timeout: 30_000 }, async (row) => {
+    test.each(fileRows.filter((r) => !r.closedReactor))('$what', { timeout: 30_000 }, async (row) => {
       if (shared === undefined || shared.stats().closed) {
         // A new reactor's threads (the IOCP worker, a waiter thread) start, and open handles, with
         // its first background: one round of it first, so the rows' counts start from a settled one.
@@ -426,7 +431,7 @@ export function badInputTable({ atLeast }: { atLeast: number }): void {
       await stillHealthy();
     }
 
-    test.each(rows.filter((r) => r.closedReactor))('$what', async (row) => {
+    test.each(fileRows.filter((r) => r.closedReactor))('$what', async (row) => {
       reactor = new Reactor();
       await reactor.close();
       const error = await failure(() => row.call(undefined as never));
@@ -434,7 +439,7 @@ export function badInputTable({ atLeast }: { atLeast: number }): void {
     });
 
     test(`this file's rows of the table: at least ${atLeast} (the table grows with the API)`, () => {
-      expect(rows.length).toBeGreaterThanOrEqual(atLeast);
+      expect(fileRows.length).toBeGreaterThanOrEqual(atLeast);
     });
   });
 }
