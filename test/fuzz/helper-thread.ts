@@ -2,9 +2,9 @@
 // channel messages from a thread that is not the reactor's (helper-protocol.ts). Loaded by Node
 // directly (type stripping), so it imports with .ts extensions only.
 import { parentPort } from 'node:worker_threads';
-import { postCompletion } from '../../lib/iocp-worker/completion-port.ts';
+import { postCompletion } from '../../lib/iocp-worker/completion-post.ts';
 import { RemoteWaker } from '../../lib/wakeup/remote-waker.ts';
-import { WinEvent } from '../../lib/objects/win-event.ts';
+import * as kernel32 from '../../lib/win32/kernel32.ts'; // not WinEvent, whose module pulls in the reactor's
 import { ClosedResourceError } from '../../lib/core/errors.ts';
 import { whileOpen } from '../../lib/wakeup/wake.ts';
 import { declare, loadLibrary } from '../../lib/win32/ffi.ts';
@@ -36,7 +36,7 @@ function carryOut(command: HelperCommand): void {
       return;
     }
     case 'set':
-      WinEvent.fromHandle(command.handle).set();
+      if (!kernel32.SetEvent(command.handle)) throw new Error(`fuzz helper: SetEvent(${command.handle}) failed (${kernel32.GetLastError()})`);
       return;
     case 'channel':
       waker?.close();

@@ -9,7 +9,9 @@
 // - Once, in the default mode (`runsOnce(name)`), where the same code runs whatever the mode:
 //   argument checks at the call, command-line building and program search, what CreateProcessW is
 //   given (cwd, env, inherited handles), the waiter pool's own bookkeeping (threads per wait, reuse,
-//   retirement, a semaphore's count), and the results of a call that completes before any wait.
+//   retirement, a semaphore's count), the results of a call that completes before any wait, and
+//   what reactors that do not take the block's mode do (multi-reactor's serving reactors on worker
+//   threads run in select mode whatever the block's).
 //   Such a case in a `describe.each(LOOP_MODES)` block goes inside `if (runsOnce(name)) { … }`, so
 //   it is registered once, not skipped three times.
 import type { ReactorOptions } from '../../lib/index.ts';
