@@ -107,20 +107,9 @@ export class SocketJar {
 export function fillSendBuffer(s: number): number {
   const chunk = new Uint8Array(65536);
   let total = 0;
-  // Until two sends 5 ms apart take nothing: even with fixed buffers, Linux can find room a moment
-  // after refusing a send (it compacts the peer's receive queue and opens the window again), and
-  // a socket filled once turned writable within 30 ms (Wine 10, AFD, a loaded machine).
-  for (let refused = 0; refused < 2; ) {
-    let sent = 0;
-    for (let n = sendSome(s, chunk); n !== null; n = sendSome(s, chunk)) sent += n;
-    total += sent;
-    refused = sent === 0 ? refused + 1 : 0;
-    if (refused < 2) Atomics.wait(PAUSE, 0, 0, 5);
-  }
+  for (let n = sendSome(s, chunk); n !== null; n = sendSome(s, chunk)) total += n;
   return total;
 }
-
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /** Reads everything readable now; returns the byte count. */
 export function drainReadable(s: number): number {
