@@ -76,8 +76,9 @@ export default defineConfig({
     pool: 'forks',
     // Three files at a time on this 2-core machine: much of a file's time is Wine starting
     // processes and threads and waiting on children or on the wineserver, not this process's CPU
-    // (vitest's default is cores - 1). Measured on 2 cores, whole suite: Wine 8 289 s with two,
-    // 261 s with three; Wine 10 246–286 s with two, 244 s with three.
+    // (vitest's default is cores - 1). Measured on 2 cores, whole suite, a process per file: Wine 8
+    // 289 s with two workers, 261 s with three; Wine 10 246–286 s with two, 244 s with three. With
+    // the files sharing their worker's process (below): Wine 8 216–218 s with three, 256 s with four.
     maxWorkers: 3,
     // Every test ends with its reactors' loops empty (libuv's MAKE_VALGRIND_HAPPY): see the file.
     setupFiles: ['test/helpers/loop-empty-setup.ts'],
