@@ -48,7 +48,9 @@ describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ name, mode }) =>
     expect(reply).toEqual({ waking: true });
     expect(reactor.now() - started).toBeLessThan(maxBlockMs / 2);
     // A guest reactor's loop turns beside the task: the wake may be drained just after the message.
-    expect(await loopUntil(reactor, () => reactor.stats().wakeups === 1)).toBe(true);
+    // (Bounded by iterations; the count itself is what is asserted, so a failure shows it: one
+    // Wine 10 run found it was not 1 here in guest port mode, without saying what it was.)
+    await loopUntil(reactor, () => reactor.stats().wakeups === 1);
     expect(reactor.stats().wakeups).toBe(1);
     expect(await exited).toEqual([0]);
   });
