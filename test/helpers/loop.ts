@@ -36,9 +36,18 @@ export async function helperStarted(reactor: Reactor): Promise<boolean> {
  */
 export async function settled<T>(reactor: Reactor, read: () => T, same: (a: T, b: T) => boolean = Object.is): Promise<T> {
   await helperStarted(reactor);
+  return heldStill(read, same, () => reactor.sleep(5), { repeats: 3, maxPauses: 400 });
+}
+
+/**
+ * `read()` once `repeats` readings in a row, each after a `pause()`, have equalled the one before
+ * (by `same`), or its last reading after `maxPauses` pauses. `settled` inside a reactor; the leak
+ * check's baseline outside one (test/helpers/resources.ts).
+ */
+export async function heldStill<T>(read: () => T, same: (a: T, b: T) => boolean, pause: () => Promise<unknown>, { repeats, maxPauses }: { repeats: number; maxPauses: number }): Promise<T> {
   let last = read();
-  for (let i = 0, equal = 0; i < 400 && equal < 3; i++) {
-    await reactor.sleep(5);
+  for (let i = 0, equal = 0; i < maxPauses && equal < repeats; i++) {
+    await pause();
     const now = read();
     equal = same(now, last) ? equal + 1 : 0;
     last = now;

@@ -4,15 +4,19 @@
 // reads) can hold a handle for a moment, so the check retries briefly before failing.
 import { afterAll, beforeAll, expect } from 'vitest';
 import { processHandleCount, processThreadCount, winsock } from '../../lib/index.ts';
+import { heldStill } from './loop.ts';
 
-interface Counts {
+export interface Counts {
   handles: number;
   threads: number;
 }
 
-function counts(): Counts {
+/** The process's kernel handle count and OS thread count, now. */
+export function counts(): Counts {
   return { handles: processHandleCount(), threads: processThreadCount() };
 }
+
+export const sameCounts = (a: Counts, b: Counts): boolean => a.handles === b.handles && a.threads === b.threads;
 
 export async function settle(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -74,13 +78,6 @@ export function checkResourcesReleased({ startupHandles = 0 as number | (() => n
  * a thread an earlier file of this process stopped is still ending (a Node Worker's OS thread ends
  * a moment after its 'exit' event).
  */
-async function steadyCounts(): Promise<Counts> {
-  let last = counts();
-  for (let i = 0, same = 0; i < 100 && same < 2; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const now = counts();
-    same = now.handles === last.handles && now.threads === last.threads ? same + 1 : 0;
-    last = now;
-  }
-  return last;
+function steadyCounts(): Promise<Counts> {
+  return heldStill(counts, sameCounts, () => new Promise((resolve) => setTimeout(resolve, 20)), { repeats: 2, maxPauses: 100 });
 }

@@ -28,9 +28,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   ClosedResourceError, File, NamedPipe, NamedPipeServer, Reactor, TcpListener, TcpStream, UdpSocket, WinEvent, WinmuxError,
-  processHandleCount, processThreadCount, winsock, type KeyMonitor,
+  processHandleCount, winsock, type KeyMonitor,
 } from '../../lib/index.ts';
-import { settle } from '../helpers/resources.ts';
+import { counts, sameCounts, settle, type Counts } from '../helpers/resources.ts';
 import { loopUntil, settled } from '../helpers/loop.ts';
 import { shareAcrossTests } from '../helpers/loop-empty.ts';
 
@@ -346,17 +346,12 @@ export async function failure(call: () => unknown): Promise<unknown> {
   expect.fail(`accepted silently (returned ${String(outcome)})`);
 }
 
-/** Handles and threads now, to compare with after the call. */
-function counts(): { handles: number; threads: number } {
-  return { handles: processHandleCount(), threads: processThreadCount() };
-}
-
 /**
  * Inside `reactor.run`: the counts once they hold still (the background's threads open handles
  * of their own as they start, which is not the row's doing).
  */
-function steadyCounts(): Promise<{ handles: number; threads: number }> {
-  return settled(reactor, counts, (a, b) => a.handles === b.handles && a.threads === b.threads);
+function steadyCounts(): Promise<Counts> {
+  return settled(reactor, counts, sameCounts);
 }
 
 /**
