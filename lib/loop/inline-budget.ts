@@ -2,22 +2,48 @@
 //
 // A turn of Node's loop (setImmediate) is not free: libuv polls its own completion port with
 // timeout 0 before it runs the immediate, and under Wine that zero-timeout
-// GetQueuedCompletionStatusEx is followed by a sched_yield when it finds nothing (docs/wine.md),
-// which on a busy machine hands the core away for longer than a one-connection round trip takes.
-// So an iteration that found work may be followed by another without a turn of Node's loop in
-// between — after only the microtasks and process.nextTick callbacks the tasks it resumed queued
-// (`afterTicks`) — as libuv itself handles up to 8 rounds of completed requests per turn. Bounded
-// both ways, so Node's own callbacks (its timers, `net` sockets, worker messages) wait no longer
-// than about a fairness slice for their turn: at most MAX_INLINE_ITERATIONS per turn, and none
-// once SLICE_MS have passed since the turn began. Host mode (`run`) and guest mode (GuestLoop)
-// share the rule: host-mode inline iterations may block, but only for what is left of the slice.
+// GetQueuedCompletionStatusEx is two wineserver requests followed by a sched_yield when it finds
+// nothing (docs/wine.md): ~100–200 µs, a third of a one-connection round trip. So an iteration
+// that found work may be followed by another without a turn of Node's loop in between — after
+// only the microtasks and process.nextTick callbacks the tasks it resumed queued (`afterTicks`) —
+// as libuv itself handles up to 8 rounds of completed requests per turn. Bounded both ways, so
+// Node's own callbacks (its timers, `net` sockets, worker messages) wait no longer than about a
+// slice for their turn: at most a number of inline iterations per turn, and none once the slice
+// has passed since the turn began. Host mode (`run`) and guest mode (GuestLoop) share the rule:
+// host-mode inline iterations may block, but only for what is left of the slice.
+//
+// The slice follows what a turn costs (host mode measures its turns, `next`): SLICE_MS and
+// MAX_INLINE_ITERATIONS while a turn costs at most 1/TURN_COST_SHARE of that (on Windows a
+// zero-timeout dequeue is a few µs: always), longer in proportion when turns cost more, up to
+// MAX_INLINE_SLICE_MS. Under Wine a turn costs ~100–200 µs, so the slice grows to 10–16 ms and a
+// one-connection echo pays ~0.03 turns per round trip instead of ~0.12 (docs/benchmarks.md,
+// `round-trip`). A rule that only Wine's costs trigger: it is detected from the turns, not from
+// the version, and Node's callbacks then wait up to MAX_INLINE_SLICE_MS (plus one iteration) while
+// the reactor stays busy.
 import { SLICE_MS } from './fair-share.ts';
 
 /**
- * Inline iterations per turn of Node's loop, at most: libuv's own bound on the rounds of
- * completed requests it processes per turn. They also stop SLICE_MS after the turn began.
+ * Inline iterations per turn of Node's loop, at most, while turns are cheap: libuv's own bound on
+ * the rounds of completed requests it processes per turn. They also stop SLICE_MS after the turn
+ * began. Both grow in proportion when turns are costly (see the top), up to
+ * MAX_INLINE_ITERATIONS_CAP and MAX_INLINE_SLICE_MS.
  */
 export const MAX_INLINE_ITERATIONS = 8;
+
+/** The longest slice between two turns of Node's loop, however much a turn costs. */
+export const MAX_INLINE_SLICE_MS = 16;
+
+/** Inline iterations per turn when the slice is MAX_INLINE_SLICE_MS: the same rate as MAX_INLINE_ITERATIONS per SLICE_MS. */
+export const MAX_INLINE_ITERATIONS_CAP = (MAX_INLINE_ITERATIONS * MAX_INLINE_SLICE_MS) / SLICE_MS;
+
+/** A turn of Node's loop may cost at most 1/TURN_COST_SHARE of the slice before it. */
+const TURN_COST_SHARE = 100;
+
+/**
+ * Turns remembered: what a turn costs is the cheapest of the last TURN_SAMPLES (a turn in which
+ * Node ran callbacks of its own costs that much more; the cheapest is the turn itself).
+ */
+const TURN_SAMPLES = 16;
 
 /**
  * process.nextTick generations an inline iteration waits out first. The tasks an iteration resumed
@@ -44,6 +70,13 @@ export class InlineBudget {
   readonly #clock: () => number;
   #turnAt = 0;
   #used = 0;
+  #sliceMs = SLICE_MS;
+  #maxIterations = MAX_INLINE_ITERATIONS;
+  /** The last TURN_SAMPLES turn costs (ms), a ring; #samples counts every one ever recorded. */
+  readonly #costs = new Float64Array(TURN_SAMPLES);
+  #samples = 0;
+  /** When the turn being waited for was asked for (after the microtasks before it), or -1. */
+  #askedAt = -1;
   /** Host mode: turns of Node's loop `next` waited for (stats().nodeTurns). */
   nodeTurns = 0;
 
@@ -64,27 +97,51 @@ export class InlineBudget {
       // turns first after all. Otherwise Node would wait through two iterations' work.
       if (this.left() > 0) return true;
     }
+    // The turn is timed from when the microtasks and ticks queued before it have run (the tasks
+    // this iteration resumed, which run before Node's turn whatever it costs) to the immediate.
+    process.nextTick(this.#asked);
     await yieldToNode();
     this.nodeTurns++;
     this.nodeTurn();
     return false;
   }
 
-  /** A turn of Node's loop has begun: the budget is whole again. */
+  readonly #asked = (): void => {
+    this.#askedAt = this.#clock();
+  };
+
+  /** A turn of Node's loop has begun: the budget is whole again (and, if the turn was timed, sized by its cost). */
   nodeTurn(): void {
-    this.#turnAt = this.#clock();
+    const now = this.#clock();
+    if (this.#askedAt >= 0) this.#turnCost(now - this.#askedAt);
+    this.#askedAt = -1;
+    this.#turnAt = now;
     this.#used = 0;
+  }
+
+  /** Sizes the slice by what a turn costs: the cheapest of the last TURN_SAMPLES turns. */
+  #turnCost(ms: number): void {
+    this.#costs[this.#samples++ % TURN_SAMPLES] = ms;
+    let cost = Infinity;
+    for (let i = 0, n = Math.min(this.#samples, TURN_SAMPLES); i < n; i++) cost = Math.min(cost, this.#costs[i]!);
+    this.#sliceMs = Math.min(MAX_INLINE_SLICE_MS, Math.max(SLICE_MS, cost * TURN_COST_SHARE));
+    this.#maxIterations = Math.round((MAX_INLINE_ITERATIONS * this.#sliceMs) / SLICE_MS);
+  }
+
+  /** The slice and the inline iterations per turn in force (they grow when turns are costly; see the top). */
+  get limits(): { sliceMs: number; iterations: number } {
+    return { sliceMs: this.#sliceMs, iterations: this.#maxIterations };
   }
 
   /** Takes one inline iteration if the turn's budget allows it; false: Node's loop turns first. */
   take(): boolean {
-    if (this.#used >= MAX_INLINE_ITERATIONS || this.left() === 0) return false;
+    if (this.#used >= this.#maxIterations || this.left() === 0) return false;
     this.#used++;
     return true;
   }
 
   /** Milliseconds left of the slice since Node's last turn: how long an inline iteration may block. */
   left(): number {
-    return Math.max(0, SLICE_MS - (this.#clock() - this.#turnAt));
+    return Math.max(0, this.#sliceMs - (this.#clock() - this.#turnAt));
   }
 }

@@ -9,7 +9,7 @@ import {
   type Direction, type ReadinessBackend, type ReadinessSink, type ReadinessStats,
 } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
-import { MAX_INLINE_ITERATIONS } from '../../lib/loop/inline-budget.ts';
+import { MAX_INLINE_ITERATIONS, MAX_INLINE_ITERATIONS_CAP } from '../../lib/loop/inline-budget.ts';
 import { track } from '../helpers/track.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
 
@@ -201,6 +201,28 @@ describe('Reactor scheduling (fake backend, virtual clock)', () => {
     expect(yields).toBeLessThan(iterations); // some iterations ran inline
     expect(yields).toBeGreaterThanOrEqual(Math.floor(iterations / (MAX_INLINE_ITERATIONS + 1)));
     expect(nodeTurns).toBeGreaterThanOrEqual(yields - 2);
+  });
+
+  test("when a turn of Node's loop is costly, more iterations run between turns (up to MAX_INLINE_ITERATIONS_CAP): turns stay a small share of the time", async () => {
+    make();
+    // Every turn of Node's loop costs 1 ms of the virtual clock: this immediate chain runs in each
+    // turn before the loop's own immediate (it was queued first, and each re-queues itself).
+    let ticking = true;
+    const tick = (): void => {
+      backend.time += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await reactor.run(async () => {
+      for (let i = 0; i < 400; i++) await new Promise<void>((resolve) => reactor.callSoon(resolve));
+    });
+    ticking = false;
+    const { iterations, nodeTurns } = reactor.stats();
+    expect(iterations).toBeGreaterThanOrEqual(400);
+    // A 1 ms turn asks for a 100 ms slice: capped at MAX_INLINE_SLICE_MS and MAX_INLINE_ITERATIONS_CAP
+    // inline iterations per turn (the first turn, not yet timed, allows MAX_INLINE_ITERATIONS).
+    expect(nodeTurns).toBeLessThan(Math.floor(iterations / (MAX_INLINE_ITERATIONS + 1)));
+    expect(nodeTurns).toBeGreaterThanOrEqual(Math.floor(iterations / (MAX_INLINE_ITERATIONS_CAP + 1)));
   });
 
   test('deadlineSignal aborts on the reactor clock with a TimeoutError', async () => {

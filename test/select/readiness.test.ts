@@ -9,7 +9,7 @@ import { SocketJar, drainReadable, fillSendBuffer, recvSome, sendSome } from '..
 import { track } from '../helpers/track.ts';
 import { loopUntil } from '../helpers/loop.ts';
 import { allowLeft } from '../helpers/loop-empty.ts';
-import { MAX_INLINE_ITERATIONS } from '../../lib/loop/inline-budget.ts';
+import { MAX_INLINE_ITERATIONS_CAP } from '../../lib/loop/inline-budget.ts';
 import { baseSocket } from '../../lib/win32/afd.ts';
 import { AFD_VARIANT, afdVariant } from '../helpers/afd-variant.ts';
 
@@ -378,7 +378,7 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     expect(reactor.stats().iterations).toBeGreaterThan(0);
   });
 
-  test("a ping-pong on one reactor runs iterations inline: fewer turns of Node's loop than iterations, and at least one per MAX_INLINE_ITERATIONS + 1", async () => {
+  test("a ping-pong on one reactor runs iterations inline: fewer turns of Node's loop than iterations, and at least one per MAX_INLINE_ITERATIONS_CAP + 1", async () => {
     newReactor();
     const [a, b] = jar.pair();
     const rounds = 300;
@@ -400,8 +400,9 @@ describe.each(backends)('readiness ($name)', ({ name, options }) => {
     const nodeTurns = reactor.stats().nodeTurns - before.nodeTurns;
     expect(iterations).toBeGreaterThanOrEqual(2 * rounds); // each hop waited for a poll
     // Each poll found a socket ready, so the next iteration could run inline (lib/loop/inline-budget.ts).
+    // How many per turn depends on what a turn costs here (8 on Windows, up to 32 under Wine), never more than the cap.
     expect(nodeTurns).toBeLessThan(iterations);
-    expect(nodeTurns).toBeGreaterThanOrEqual(Math.floor(iterations / (MAX_INLINE_ITERATIONS + 1)));
+    expect(nodeTurns).toBeGreaterThanOrEqual(Math.floor(iterations / (MAX_INLINE_ITERATIONS_CAP + 1)));
   });
 
   test('stats() reports exact waiter and set counts', async () => {
