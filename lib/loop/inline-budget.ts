@@ -69,6 +69,8 @@ export const yieldToNode = (): Promise<void> => new Promise((resolve) => setImme
 export class InlineBudget {
   readonly #clock: () => number;
   #turnAt = 0;
+  /** When the iteration before this moment began (`next` returned): an iteration and its tasks' work since then is one step. */
+  #stepAt = 0;
   #used = 0;
   #sliceMs = SLICE_MS;
   #maxIterations = MAX_INLINE_ITERATIONS;
@@ -95,7 +97,7 @@ export class InlineBudget {
       // The slot was taken when the last iteration ended, before the tasks it resumed ran: if
       // their work (the recv and send of every ready socket) used up the slice, Node's loop
       // turns first after all. Otherwise Node would wait through two iterations' work.
-      if (this.left() > 0) return true;
+      if (this.#nextFits()) return true;
     }
     // The turn is timed from when the microtasks and ticks queued before it have run (the tasks
     // this iteration resumed, which run before Node's turn whatever it costs) to the immediate.
@@ -116,7 +118,24 @@ export class InlineBudget {
     if (this.#askedAt >= 0) this.#turnCost(now - this.#askedAt);
     this.#askedAt = -1;
     this.#turnAt = now;
+    this.#stepAt = now;
     this.#used = 0;
+  }
+
+  /**
+   * Host mode, after the tasks the last iteration resumed have run: whether the next iteration may
+   * come before Node's turn. Within SLICE_MS of the turn, always (the rule whatever a turn
+   * costs). Beyond it, in a slice stretched for costly turns, only if the next step, taken to
+   * last as long as the one just made (iteration and tasks), ends within the slice: steps of a few
+   * milliseconds (tens of busy connections) then get no more than SLICE_MS before Node's turn, as
+   * with cheap turns, and Node's callbacks wait at most the slice, never the slice and a step.
+   */
+  #nextFits(): boolean {
+    const now = this.#clock();
+    const sinceTurn = now - this.#turnAt;
+    const fits = sinceTurn < SLICE_MS || sinceTurn + (now - this.#stepAt) <= this.#sliceMs;
+    if (fits) this.#stepAt = now;
+    return fits;
   }
 
   /** Sizes the slice by what a turn costs: the cheapest of the last TURN_SAMPLES turns. */

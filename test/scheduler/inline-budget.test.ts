@@ -68,6 +68,37 @@ describe('InlineBudget', () => {
     expect(budget.limits).toEqual({ sliceMs: SLICE_MS, iterations: MAX_INLINE_ITERATIONS });
   });
 
+  test("in a stretched slice, an inline iteration comes only if a step like the last one still ends within it: Node then waits at most the slice, not the slice and a step", async () => {
+    const { budget, turn, advance } = budgetOnVirtualClock();
+    for (let i = 0; i < 3; i++) await turn(0.5);
+    expect(budget.limits.sliceMs).toBe(MAX_INLINE_SLICE_MS);
+    // Steps of 6 ms (an iteration and its tasks' work): the first ends at 6 ms, and a second one
+    // would end at 12 ms, within the slice; a third would end at 18 ms, past it.
+    advance(6);
+    expect(await budget.next(true)).toBe(true);
+    advance(6);
+    setImmediate(() => advance(0.5)); // the turn it takes costs what the others did
+    expect(await budget.next(true), 'Node turns instead of a step that would end past the slice').toBe(false);
+    // Short steps run on until the slice is used: 0.5 ms each, 31 of them fit in 16 ms.
+    let inline = 0;
+    for (;;) {
+      advance(0.5);
+      if (!(await budget.next(true))) break;
+      inline++;
+    }
+    expect(inline).toBe(31);
+  });
+
+  test('within SLICE_MS of the turn an inline iteration may come whatever the last step cost (the rule when turns are cheap)', async () => {
+    const { budget, turn, advance } = budgetOnVirtualClock();
+    await turn(0.01);
+    advance(3);
+    expect(await budget.next(true)).toBe(true);
+    advance(1);
+    setImmediate(() => advance(0.01));
+    expect(await budget.next(true), 'SLICE_MS has passed').toBe(false);
+  });
+
   test('a turn that was not asked for through next() (a guest loop\'s) leaves the limits alone', async () => {
     const { budget, turn, advance } = budgetOnVirtualClock();
     advance(5);
