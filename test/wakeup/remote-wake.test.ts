@@ -48,10 +48,13 @@ describe.each(LOOP_MODES)('remote wakes (waiting in $name)', ({ name, mode }) =>
     expect(reply).toEqual({ waking: true });
     expect(reactor.now() - started).toBeLessThan(maxBlockMs / 2);
     // A guest reactor's loop turns beside the task: the wake may be drained just after the message.
-    // (Bounded by iterations; the count itself is what is asserted, so a failure shows it: one
-    // Wine 10 run found it was not 1 here in guest port mode, without saying what it was.)
-    await loopUntil(reactor, () => reactor.stats().wakeups === 1);
-    expect(reactor.stats().wakeups).toBe(1);
+    // There `wakeups` also counts the wakes that end its helper's wait early (docs/api.md, stats),
+    // and the loop's own timers (loopUntil's sleeps) may make one: at least the bare wake, then.
+    // (Fresh-clone CI, Wine 10, guest select, once: 2; an earlier Wine 10 run, guest port: not 1.)
+    // A host reactor's count is exactly the one drain.
+    await loopUntil(reactor, () => reactor.stats().wakeups >= 1);
+    if (mode.guest === true) expect(reactor.stats().wakeups).toBeGreaterThanOrEqual(1);
+    else expect(reactor.stats().wakeups).toBe(1);
     expect(await exited).toEqual([0]);
   });
 
