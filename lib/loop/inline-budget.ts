@@ -16,7 +16,7 @@
 // MAX_INLINE_ITERATIONS while a turn costs at most 1/TURN_COST_SHARE of that (on Windows a
 // zero-timeout dequeue is a few µs: always), longer in proportion when turns cost more, up to
 // MAX_INLINE_SLICE_MS. Under Wine a turn costs ~100–200 µs, so the slice grows to 10–16 ms and a
-// one-connection echo pays ~0.03 turns per round trip instead of ~0.12 (docs/benchmarks.md,
+// one-connection echo pays ~0.045 turns per round trip instead of ~0.115 (docs/benchmarks.md,
 // `round-trip`). A rule that only Wine's costs trigger: it is detected from the turns, not from
 // the version, and Node's callbacks then wait up to MAX_INLINE_SLICE_MS (plus one iteration) while
 // the reactor stays busy.

@@ -4,6 +4,7 @@
 // delivers the packet can be starved for a long while, and a short clock bound then fails a
 // correct reactor (issue: the AFD stats() test that failed under a CPU hog).
 import { processHandleCount, type Reactor } from '../../lib/index.ts';
+import { yieldToNode } from '../../lib/loop/inline-budget.ts';
 
 /**
  * Turns the loop — each turn blocks until an event or `stepMs` — until `condition()` holds or
@@ -33,26 +34,20 @@ export async function helperStarted(reactor: Reactor): Promise<boolean> {
  * that count handles or threads: threads winmux starts (a guest helper, the IOCP worker, whose OS
  * thread handle its owner opens when the thread reports in) make handles a moment after the call
  * that started them. Bounded by iterations.
+ *
+ * `acrossNodeTurns`: each pause also waits for a turn of Node's loop. A host reactor may run its
+ * iterations inline for up to 16 ms when Node's turns are costly (Wine; lib/loop/inline-budget.ts),
+ * and readings taken with no turn between them miss what Node's own callbacks (a Worker's
+ * messages, its start) are about to do: for a baseline taken while a Worker has just started (a
+ * fresh-clone CI's waker-handles test took it a handle early under both Wines). Not the default:
+ * each pause then waits for Node's next turn, and the bad-input tables took ~2× as long.
  */
-export async function settled<T>(reactor: Reactor, read: () => T, same: (a: T, b: T) => boolean = Object.is): Promise<T> {
+export async function settled<T>(
+  reactor: Reactor, read: () => T, same: (a: T, b: T) => boolean = Object.is, { acrossNodeTurns = false } = {},
+): Promise<T> {
   await helperStarted(reactor);
-  return heldStill(read, same, () => reactor.sleep(5), { repeats: 3, maxPauses: 400 });
-}
-
-/**
- * `settled`, with a turn of Node's loop in each pause: a host reactor may run its iterations
- * inline for up to 16 ms when Node's turns are costly (Wine; lib/loop/inline-budget.ts), and
- * readings taken with no turn between them miss what Node's own callbacks (a Worker's messages,
- * its start) are about to do. For a baseline taken while a Worker has just started (a fresh-clone
- * CI's waker-handles test took it a handle early under both Wines). Slower than `settled` (each
- * pause waits for Node's next turn), so not the default: the bad-input tables take ~2× as long.
- */
-export async function settledAcrossNodeTurns<T>(reactor: Reactor, read: () => T): Promise<T> {
-  await helperStarted(reactor);
-  return heldStill(read, Object.is, async () => {
-    await reactor.sleep(5);
-    await new Promise((resolve) => setImmediate(resolve));
-  }, { repeats: 3, maxPauses: 400 });
+  const pause = acrossNodeTurns ? () => reactor.sleep(5).then(yieldToNode) : () => reactor.sleep(5);
+  return heldStill(read, same, pause, { repeats: 3, maxPauses: 400 });
 }
 
 /**

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Reactor, processHandleCount } from '../../lib/index.ts';
 import { checkResourcesReleased } from '../helpers/resources.ts';
-import { handleCountBackTo, loopUntil, settledAcrossNodeTurns } from '../helpers/loop.ts';
+import { handleCountBackTo, loopUntil, settled } from '../helpers/loop.ts';
 
 checkResourcesReleased();
 
@@ -29,7 +29,7 @@ describe('the handles of a waking thread (waiting in select)', () => {
     const exited = once(waker, 'exit');
     await r.run(async () => {
       await once(waker, 'message');
-      const before = await settledAcrossNodeTurns(r, processHandleCount);
+      const before = await settled(r, processHandleCount, Object.is, { acrossNodeTurns: true });
       const woke = once(waker, 'message');
       waker.postMessage('wake');
       await woke;
@@ -52,7 +52,7 @@ describe('the handles of a waking thread (waiting in select)', () => {
       });
       const exited = once(poster, 'exit');
       await once(poster, 'message');
-      const before = await settledAcrossNodeTurns(r, processHandleCount);
+      const before = await settled(r, processHandleCount, Object.is, { acrossNodeTurns: true });
       const wakesBefore = r.stats().wakeups;
       // Packets from the poster's thread until the worker has found the loop asleep in select and
       // sent a wake byte (counted, bounded). maxBlockMs is long: a lost wake times the test out.
