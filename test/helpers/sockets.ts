@@ -19,16 +19,22 @@ export class SocketJar {
   }
 
   /**
-   * A connected pair whose first socket has SO_SNDBUF 10000 and whose second has SO_RCVBUF 10000,
-   * so `fillSendBuffer` fills both after a few sends and a writer can be made to wait. A receive
-   * buffer set explicitly stays that size: left to itself, Linux (under Wine) grows the window as
-   * data arrives, and a socket just filled turned writable again a moment later — under Wine 8
-   * sometimes, under Wine 10 every time.
+   * A connected pair whose first socket `fillSendBuffer` can fill, and which then stays full until
+   * the second reads: SO_SNDBUF 512 KiB on the first, SO_RCVBUF 64 KiB on the second, both fixed
+   * (a size set explicitly turns off Linux's autotuning, which under Wine grew the peer's window
+   * as data arrived and made a filled socket writable again). The proportions matter, measured
+   * under Wine 8 and 10 (docs/wine.md):
+   * - the send buffer must be several times the peer's receive buffer. With SO_SNDBUF 10000 the
+   *   send buffer filled before the peer's did, and the peer's delayed ACK (~40 ms) freed room:
+   *   writable again ~43 ms after the fill, every time on Wine 10 (the readiness tests' flake);
+   * - the receive buffer must not be far below the loopback MSS (~64 KiB). With SO_RCVBUF 10000
+   *   the peer's window reopened only on the sender's zero-window probes, and draining a filled
+   *   pair until it was writable took 1–2 s under Wine 8 instead of ~8 ms.
    */
-  smallBufferPair(): [number, number] {
+  fillablePair(): [number, number] {
     const pair = this.pair();
-    winsock.setIntOption(pair[0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 10000);
-    winsock.setIntOption(pair[1], winsock.SOL_SOCKET, winsock.SO_RCVBUF, 10000);
+    winsock.setIntOption(pair[0], winsock.SOL_SOCKET, winsock.SO_SNDBUF, 512 * 1024);
+    winsock.setIntOption(pair[1], winsock.SOL_SOCKET, winsock.SO_RCVBUF, 64 * 1024);
     return pair;
   }
 
@@ -101,7 +107,7 @@ export class SocketJar {
 /**
  * Sends until the kernel refuses more (the send buffer and the peer's receive buffer are full).
  * Under Wine 10 the last send is taken whole and what Linux's buffers do not hold waits in Wine's
- * queue (docs/wine.md); with `smallBufferPair`'s fixed buffers that remainder cannot drain while
+ * queue (docs/wine.md); with `fillablePair`'s fixed buffers that remainder cannot drain while
  * the peer does not read, so the socket stays full under either Wine.
  */
 export function fillSendBuffer(s: number): number {

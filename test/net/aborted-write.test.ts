@@ -24,9 +24,9 @@ describe.each(LOOP_MODES)('aborted TCP writes (waiting in $name)', ({ mode }) =>
     reactor = undefined;
   });
 
-  /** A connected pair whose writer has a 10000-byte send buffer (the streams own the sockets). */
-  function smallBufferStreams(r: Reactor): [TcpStream, TcpStream] {
-    const [a, b] = new SocketJar().smallBufferPair();
+  /** A connected pair whose writer can be filled (SocketJar.fillablePair; the streams own the sockets). */
+  function fillableStreams(r: Reactor): [TcpStream, TcpStream] {
+    const [a, b] = new SocketJar().fillablePair();
     const pair: [TcpStream, TcpStream] = [new TcpStream(r, a), new TcpStream(r, b)];
     streams.push(...pair);
     return pair;
@@ -50,7 +50,7 @@ describe.each(LOOP_MODES)('aborted TCP writes (waiting in $name)', ({ mode }) =>
     const r = (reactor = new Reactor(mode));
     const payload = new Uint8Array(SIZE).map((_, i) => patternAt(i));
     const { error, received, before, seenAtAbort } = await r.run(async () => {
-      const [writer, reader] = smallBufferStreams(r);
+      const [writer, reader] = fillableStreams(r);
       const controller = new AbortController();
       const reason = new Error('enough');
       // The payload, written until a write waits for room: under Wine 8 the first, with part of it
@@ -82,7 +82,7 @@ describe.each(LOOP_MODES)('aborted TCP writes (waiting in $name)', ({ mode }) =>
     const r = (reactor = new Reactor(mode));
     const reason = new Error('before it started');
     const { error, received } = await r.run(async () => {
-      const [writer, reader] = smallBufferStreams(r);
+      const [writer, reader] = fillableStreams(r);
       const error = await writer.write(Buffer.from('never sent'), { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
       await writer.write(TRAILER);
       writer.shutdownWrite();
