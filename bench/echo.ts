@@ -11,15 +11,17 @@
 // longest wait for one echo), p50/p99 latency, as medians (or worst cases) over alternating
 // rounds. The servers run a heartbeat: how late a Node setInterval (and, in winmux, a reactor
 // sleep) ticks while they serve. When MinGW-w64 is installed, a classic select() echo server in C
-// (bench/reference/select-echo.c) runs too: what select alone costs, with no event loop.
+// (bench/reference/select-echo.c) runs too: what select alone costs, with no event loop; and so
+// does its loop in synchronous JavaScript (bench/reference/sync-select-echo.ts), the floor for a
+// server written in JavaScript on this Node. Every server's rate is also shown against the C one's.
 // The same winmux server on a guest reactor (`guest`, `guest-afd`: the loop inside Node's, the
 // blocking wait on a helper thread) runs beside its host-mode twin, and its ratio against that
 // twin's run of the same round is shown as well.
 //
 //   npm run bench -- echo [seconds=3] [connections=1,64,512] [rounds=3] [servers=all]
 //
-// servers: a comma-separated subset of node, select, afd, afd-select, guest, guest-afd, c (the
-// Node net baseline always runs). Every round's figures also go to .cache/bench/results/echo.json
+// servers: a comma-separated subset of node, select, c, floor, afd, afd-select, wsapoll, guest,
+// guest-afd (the Node net baseline always runs). Every round's figures also go to .cache/bench/results/echo.json
 // (bench/results.ts), for the charts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -130,9 +132,15 @@ export async function main(args: string[]): Promise<void> {
     { key: 'guest', name: 'winmux guest select', script: '../examples/echo-server.ts', args: ['guest', 'heartbeat'], versus: 'winmux select' },
     { key: 'guest-afd', name: 'winmux guest afd', script: '../examples/echo-server.ts', args: ['guest-afd', 'heartbeat'], versus: 'winmux afd (port mode)' },
   ];
+  // The references run right after host select, the server #28 compares with them, so that the
+  // machine's drift within a round falls on them alike: the raw C select server, then the same
+  // loop in synchronous JavaScript on this Node (bench/reference/sync-select-echo.ts), the floor
+  // for any loop written in JavaScript.
+  const references: Server[] = [{ key: 'floor', name: 'JavaScript floor (sync select)', script: './reference/sync-select-echo.ts', args: [] }];
   const reference = new URL('../.cache/bench/select-echo.exe', import.meta.url);
-  if (existsSync(reference)) servers.push({ key: 'c', name: 'raw C select (reference)', script: reference.href, args: [] });
+  if (existsSync(reference)) references.unshift({ key: 'c', name: 'raw C select (reference)', script: reference.href, args: [] });
   else console.log('(no raw-C reference server: bench/reference/build.mjs needs MinGW-w64)');
+  servers.splice(servers.findIndex((s) => s.key === 'select') + 1, 0, ...references);
   if (args[3] !== undefined && args[3] !== 'all') {
     const wanted = new Set(args[3].split(','));
     const known = new Set([...servers.map((s) => s.key), 'c']);
@@ -151,6 +159,7 @@ export async function main(args: string[]): Promise<void> {
       heartbeatNode: [] as number[], heartbeatReactor: [] as number[], callsPerRoundTrip: [] as number[],
     }));
     const twin = servers.map((server) => (server.versus === undefined ? -1 : servers.findIndex((s) => s.name === server.versus)));
+    const cIndex = servers.findIndex((s) => s.key === 'c');
     for (let round = 0; round < rounds; round++) {
       for (const [i, server] of servers.entries()) {
         const running = await startServer(server);
@@ -193,13 +202,15 @@ export async function main(args: string[]): Promise<void> {
         : `${max(r.heartbeatNode).toFixed(0)}/${r.heartbeatReactor.length === 0 ? '-' : max(r.heartbeatReactor).toFixed(0)}`;
       // Against the host-mode twin's run of the same round (its rates are complete: it runs first).
       const versus = twin[i]! < 0 ? undefined : r.rates.map((rate, k) => rate / results[twin[i]!]!.rates[k]!);
+      const versusC = cIndex < 0 ? undefined : r.rates.map((rate, k) => rate / results[cIndex]!.rates[k]!);
       rows.push([connections, server.name, Math.round(median(r.rates)), median(r.ratios), r.ratios.map((x) => x.toFixed(2)).join(' '),
+        versusC === undefined ? '-' : `${median(versusC).toFixed(2)} (${versusC.map((x) => x.toFixed(2)).join(' ')})`,
         versus === undefined ? '-' : `${median(versus).toFixed(2)} (${versus.map((x) => x.toFixed(2)).join(' ')})`,
         Math.round(median(r.perConnMin)), Math.round(median(r.perConnMedian)), max(r.starved), max(r.longestWaitMs).toFixed(1),
         median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, r.callsPerRoundTrip.length === 0 ? '-' : median(r.callsPerRoundTrip).toFixed(2), max(r.warmupMs).toFixed(0)]);
     }
   }
-  printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'ratio vs host mode (per round)', 'per-conn min', 'per-conn median',
+  printTable(['connections', 'server', 'round trips/s', 'ratio vs Node net', 'ratio per round', 'ratio vs raw C (per round)', 'ratio vs host mode (per round)', 'per-conn min', 'per-conn median',
     'starved', 'longest wait ms', 'p50 µs', 'p99 µs', 'heartbeat late ms', 'calls per round trip', 'warm-up ms'], rows);
   console.log('Medians over rounds, except starved, longest wait, heartbeat and warm-up: the worst round. The figures cover ' +
     'the measured phase, after a warm-up that lasts until every connection has had its first echo (30 s at most). ' +
@@ -208,6 +219,7 @@ export async function main(args: string[]): Promise<void> {
     'in the server, Node setInterval / reactor sleep. calls per round trip: native calls on the winmux server\'s thread ' +
     '(reactor.stats().nativeCalls) over the measured round trips — the whole run\'s, start-up and warm-up included, so a little ' +
     'high (npm run bench -- echo-calls counts one connection exactly). warm-up ms: from all connects done to the last first echo. ' +
+    'ratio vs raw C: a server\'s rate ÷ the raw C select server\'s in the same round. ' +
     'ratio vs host mode: a guest reactor\'s rate ÷ its host-mode twin\'s (winmux select, winmux afd port mode) in the same round.');
   writeResults('echo', { seconds, rounds, messageSize: MESSAGE_SIZE, loadClient: loadClientName(), counts: perCount });
 }

@@ -46,6 +46,7 @@ interface EchoData {
 const SERVER_NAMES: Record<string, string> = {
   node: 'Node net (libuv)',
   c: 'raw C select',
+  floor: 'JavaScript floor (sync select)',
   select: 'winmux select',
   afd: 'winmux afd (port)',
   'afd-select': 'winmux afd (select mode)',

@@ -1,13 +1,16 @@
 // Where one connection's echo round trip goes: the raw C select server (bench/reference) against
 // winmux's host-mode select server, both driven by the same load client (the Linux-native one
 // under Wine, bench/load-client.ts) at one connection, 64-byte ping-pong, alternating rounds.
-// Both time their native calls: the C server with QueryPerformanceCounter around select, recv and
-// send (`select-echo.exe <port> times`), winmux in its koffi layer (setNativeCallTiming, this
+// Between them runs the JavaScript floor (bench/reference/sync-select-echo.ts): the C server's
+// loop written in JavaScript on this Node, synchronous, through the same koffi bindings, with no
+// event loop — what the round trip costs in Windows Node's process before any loop runs.
+// All three time their native calls: the C server with QueryPerformanceCounter around select, recv and
+// send (`select-echo.exe <port> times`), the floor and winmux in the koffi layer (setNativeCallTiming, this
 // thread's calls only). Per round trip, from the client's rate: the whole round trip, the time in
 // each native call, and the rest — outside any native call of the server: the client and the
-// loopback (the same for both), plus, for winmux, its JavaScript and the turns of Node's loop.
-// The difference of the two rests is what winmux's loop costs a round trip. Timing costs both
-// servers a little (two clock reads a call); the ratio is taken between two timed servers.
+// loopback (the same for all), plus, for the floor and winmux, their JavaScript, and for winmux the turns of Node's loop.
+// The difference of winmux's rest and the floor's is what winmux's loop costs a round trip. Timing costs each
+// server a little (two clock reads a call); the ratios are taken between timed servers.
 //
 //   npm run bench -- round-trip [seconds=4] [rounds=3]
 import { spawn } from 'node:child_process';
@@ -55,11 +58,15 @@ async function lineMatching(lines: AsyncIterator<string>, pattern: RegExp): Prom
     const match = pattern.exec(next.value.trim());
     if (match) return match;
   }
-  throw new Error(`the C server's output ended without a line matching ${pattern}`);
+  throw new Error(`the reference server's output ended without a line matching ${pattern}`);
 }
 
-async function roundOfC(exe: string, seconds: number): Promise<Round> {
-  const child = spawn(exe, ['0', 'times'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A round of a reference server that speaks select-echo.c's command line: the C one (an .exe) or the JavaScript floor (a script for this Node). */
+async function roundOfReference(server: string, seconds: number): Promise<Round> {
+  const [command, args] = server.endsWith('.exe') ? [server, ['0', 'times']] : [process.execPath, [server, '0', 'times']];
+  // Piped, not inherited: under Wine an inherited Linux pipe makes a Node child fail with EBADF.
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (chunk) => process.stderr.write(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -118,20 +125,29 @@ export async function main(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 4);
   const rounds = Number(args[1] ?? 3);
   const exe = fileURLToPath(new URL('../.cache/bench/select-echo.exe', import.meta.url));
-  console.log(`round-trip — where one connection's echo round trip goes, raw C select against winmux host select, ` +
+  console.log(`round-trip — where one connection's echo round trip goes, raw C select, the JavaScript floor and winmux host select, ` +
     `${MESSAGE_SIZE}-byte ping-pong, ${seconds} s per run, ${rounds} alternating rounds, Node ${process.version}, ` +
     `${wineVersion() ? `Wine ${wineVersion()}` : 'Windows'}, load client: ${loadClientName()}`);
   if (!existsSync(exe)) {
     console.log('no raw-C reference server (.cache/bench/select-echo.exe): bench/reference/build.mjs needs MinGW-w64');
     return;
   }
+  const floorScript = fileURLToPath(new URL('./reference/sync-select-echo.ts', import.meta.url));
   const c: Round[] = [];
+  const floor: Round[] = [];
   const winmux: Round[] = [];
   for (let round = 0; round < rounds; round++) {
-    c.push(await roundOfC(exe, seconds));
-    winmux.push(await roundOfWinmux(seconds));
-    console.log(`round ${round + 1}: C ${c.at(-1)!.rate.toFixed(0)} rt/s, winmux ${winmux.at(-1)!.rate.toFixed(0)} rt/s ` +
-      `(${(winmux.at(-1)!.rate / c.at(-1)!.rate).toFixed(2)}×)`);
+    // C first in odd rounds, winmux first in even ones: drift in the machine's speed over a round
+    // falls on both ends alike, and the floor always runs between them.
+    if (round % 2 === 0) c.push(await roundOfReference(exe, seconds));
+    else winmux.push(await roundOfWinmux(seconds));
+    floor.push(await roundOfReference(floorScript, seconds));
+    if (round % 2 === 0) winmux.push(await roundOfWinmux(seconds));
+    else c.push(await roundOfReference(exe, seconds));
+    const [cRate, floorRate, winmuxRate] = [c, floor, winmux].map((runs) => runs.at(-1)!.rate);
+    console.log(`round ${round + 1}: C ${cRate!.toFixed(0)} rt/s, JavaScript floor ${floorRate!.toFixed(0)} rt/s ` +
+      `(${(floorRate! / cRate!).toFixed(2)}×), winmux ${winmuxRate!.toFixed(0)} rt/s (${(winmuxRate! / cRate!).toFixed(2)}× C, ` +
+      `${(winmuxRate! / floorRate!).toFixed(2)}× the floor)`);
   }
   const columns = [...MAIN_CALLS, 'other', 'rest'];
   const row = (name: string, runs: Round[]): (string | number)[] => {
@@ -142,14 +158,16 @@ export async function main(args: string[]): Promise<void> {
       runs[0]!.nodeTurns === undefined ? '–' : median(runs.map((r) => r.nodeTurns!)).toFixed(3)];
   };
   printTable(['server', 'rt/s', 'µs per rt', ...columns.map((c) => `${c} µs`), 'calls per rt', 'Node turns per rt'],
-    [row('raw C select', c), row('winmux select (host)', winmux)]);
-  const ratios = winmux.map((w, i) => w.rate / c[i]!.rate);
-  const extra = winmux.map((w, i) => w.us.rest! - c[i]!.us.rest!);
-  console.log(`winmux ÷ C: ${median(ratios).toFixed(2)}× (per round ${ratios.map((r) => r.toFixed(2)).join(' ')}); ` +
-    `winmux's rest minus C's (its loop: JavaScript and Node's turns): ${median(extra).toFixed(1)} µs per round trip ` +
-    `(per round ${extra.map((e) => e.toFixed(1)).join(' ')})`);
+    [row('raw C select', c), row('JavaScript floor (sync select)', floor), row('winmux select (host)', winmux)]);
+  const perRound = (values: number[], digits: number): string => `${median(values).toFixed(digits)} (per round ${values.map((v) => v.toFixed(digits)).join(' ')})`;
+  console.log(`winmux ÷ C: ${perRound(winmux.map((w, i) => w.rate / c[i]!.rate), 2)}×`);
+  console.log(`the floor ÷ C: ${perRound(floor.map((f, i) => f.rate / c[i]!.rate), 2)}× — JavaScript in Windows Node's process with no event loop`);
+  console.log(`winmux ÷ the floor: ${perRound(winmux.map((w, i) => w.rate / floor[i]!.rate), 2)}× — what winmux's loop costs`);
+  console.log(`winmux's rest minus the floor's (its loop: promises, scheduling and Node's turns): ` +
+    `${perRound(winmux.map((w, i) => w.us.rest! - floor[i]!.us.rest!), 1)} µs per round trip; the floor's minus C's: ` +
+    `${perRound(floor.map((f, i) => f.us.rest! - c[i]!.us.rest!), 1)}`);
   console.log('µs per rt: from the client\'s rate. select/recv/send/other: time inside those native calls of the server ' +
     '(select includes waiting for the client). rest: the round trip outside any native call of the server — the client ' +
-    'and loopback for both, and for winmux its JavaScript and Node\'s turns. Timing the calls costs both servers two clock reads a call.');
-  writeResults('round-trip', { seconds, rounds, c, winmux });
+    'and loopback for all, and for the floor and winmux their JavaScript (winmux: also Node\'s turns). Timing the calls costs each server two clock reads a call.');
+  writeResults('round-trip', { seconds, rounds, c, floor, winmux });
 }
