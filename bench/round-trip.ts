@@ -159,13 +159,13 @@ export async function main(args: string[]): Promise<void> {
   };
   printTable(['server', 'rt/s', 'µs per rt', ...columns.map((c) => `${c} µs`), 'calls per rt', 'Node turns per rt'],
     [row('raw C select', c), row('JavaScript floor (sync select)', floor), row('winmux select (host)', winmux)]);
-  const perRound = (values: number[], digits: number): string => `${median(values).toFixed(digits)} (per round ${values.map((v) => v.toFixed(digits)).join(' ')})`;
-  console.log(`winmux ÷ C: ${perRound(winmux.map((w, i) => w.rate / c[i]!.rate), 2)}×`);
-  console.log(`the floor ÷ C: ${perRound(floor.map((f, i) => f.rate / c[i]!.rate), 2)}× — JavaScript in Windows Node's process with no event loop`);
-  console.log(`winmux ÷ the floor: ${perRound(winmux.map((w, i) => w.rate / floor[i]!.rate), 2)}× — what winmux's loop costs`);
+  const perRound = (values: number[], digits: number, unit = ''): string => `${median(values).toFixed(digits)}${unit} (per round ${values.map((v) => v.toFixed(digits)).join(' ')})`;
+  console.log(`winmux ÷ C: ${perRound(winmux.map((w, i) => w.rate / c[i]!.rate), 2, '×')}`);
+  console.log(`the floor ÷ C: ${perRound(floor.map((f, i) => f.rate / c[i]!.rate), 2, '×')} — JavaScript in Windows Node's process with no event loop`);
+  console.log(`winmux ÷ the floor: ${perRound(winmux.map((w, i) => w.rate / floor[i]!.rate), 2, '×')} — what winmux's loop costs`);
   console.log(`winmux's rest minus the floor's (its loop: promises, scheduling and Node's turns): ` +
-    `${perRound(winmux.map((w, i) => w.us.rest! - floor[i]!.us.rest!), 1)} µs per round trip; the floor's minus C's: ` +
-    `${perRound(floor.map((f, i) => f.us.rest! - c[i]!.us.rest!), 1)}`);
+    `${perRound(winmux.map((w, i) => w.us.rest! - floor[i]!.us.rest!), 1, ' µs')} per round trip; the floor's minus C's: ` +
+    `${perRound(floor.map((f, i) => f.us.rest! - c[i]!.us.rest!), 1, ' µs')}`);
   console.log('µs per rt: from the client\'s rate. select/recv/send/other: time inside those native calls of the server ' +
     '(select includes waiting for the client). rest: the round trip outside any native call of the server — the client ' +
     'and loopback for all, and for the floor and winmux their JavaScript (winmux: also Node\'s turns). Timing the calls costs each server two clock reads a call.');
