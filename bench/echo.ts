@@ -28,7 +28,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { wineVersion } from '../lib/index.ts';
-import { median, printTable } from './stats.ts';
+import { median, medianWithRounds, printTable } from './stats.ts';
 import { driveEcho, loadClientName } from './load-client.ts';
 import { writeResults } from './results.ts';
 
@@ -204,8 +204,8 @@ export async function main(args: string[]): Promise<void> {
       const versus = twin[i]! < 0 ? undefined : r.rates.map((rate, k) => rate / results[twin[i]!]!.rates[k]!);
       const versusC = cIndex < 0 ? undefined : r.rates.map((rate, k) => rate / results[cIndex]!.rates[k]!);
       rows.push([connections, server.name, Math.round(median(r.rates)), median(r.ratios), r.ratios.map((x) => x.toFixed(2)).join(' '),
-        versusC === undefined ? '-' : `${median(versusC).toFixed(2)} (${versusC.map((x) => x.toFixed(2)).join(' ')})`,
-        versus === undefined ? '-' : `${median(versus).toFixed(2)} (${versus.map((x) => x.toFixed(2)).join(' ')})`,
+        versusC === undefined ? '-' : medianWithRounds(versusC),
+        versus === undefined ? '-' : medianWithRounds(versus),
         Math.round(median(r.perConnMin)), Math.round(median(r.perConnMedian)), max(r.starved), max(r.longestWaitMs).toFixed(1),
         median(r.p50).toFixed(1), median(r.p99).toFixed(1), heartbeat, r.callsPerRoundTrip.length === 0 ? '-' : median(r.callsPerRoundTrip).toFixed(2), max(r.warmupMs).toFixed(0)]);
     }

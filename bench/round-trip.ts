@@ -22,7 +22,7 @@ import { nativeCallCounts, nativeCallTimes, setNativeCallTiming } from '../lib/w
 import { difference } from './echo-calls.ts';
 import { driveEcho, loadClientName } from './load-client.ts';
 import { writeResults } from './results.ts';
-import { median, printTable } from './stats.ts';
+import { median, medianWithRounds, printTable } from './stats.ts';
 
 const MESSAGE_SIZE = 64;
 /** The calls shown in columns of their own; any other native call counts as "other". */
@@ -159,7 +159,7 @@ export async function main(args: string[]): Promise<void> {
   };
   printTable(['server', 'rt/s', 'µs per rt', ...columns.map((c) => `${c} µs`), 'calls per rt', 'Node turns per rt'],
     [row('raw C select', c), row('JavaScript floor (sync select)', floor), row('winmux select (host)', winmux)]);
-  const perRound = (values: number[], digits: number, unit = ''): string => `${median(values).toFixed(digits)}${unit} (per round ${values.map((v) => v.toFixed(digits)).join(' ')})`;
+  const perRound = (values: number[], digits: number, unit: string): string => medianWithRounds(values, digits, unit, 'per round ');
   console.log(`winmux ÷ C: ${perRound(winmux.map((w, i) => w.rate / c[i]!.rate), 2, '×')}`);
   console.log(`the floor ÷ C: ${perRound(floor.map((f, i) => f.rate / c[i]!.rate), 2, '×')} — JavaScript in Windows Node's process with no event loop`);
   console.log(`winmux ÷ the floor: ${perRound(winmux.map((w, i) => w.rate / floor[i]!.rate), 2, '×')} — what winmux's loop costs`);

@@ -22,6 +22,11 @@ export function median(values: number[]): number {
   return summarize(values).p50;
 }
 
+/** A median with the per-round figures it was taken from: `0.87× (per round 0.90 0.89 0.83)` (unit '×', prefix 'per round '). */
+export function medianWithRounds(values: number[], digits = 2, unit = '', prefix = ''): string {
+  return `${median(values).toFixed(digits)}${unit} (${prefix}${values.map((v) => v.toFixed(digits)).join(' ')})`;
+}
+
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   const cells = [headers, ...rows.map((row) => row.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(3)) : c)))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
