@@ -11,10 +11,13 @@ import * as ws from '../../lib/win32/ws2_32.ts';
 import * as sock from '../../lib/win32/winsock.ts';
 import { nativeCallTimes, setNativeCallTiming } from '../../lib/win32/ffi.ts';
 import { ERROR } from '../../lib/core/windows-errors.ts';
+import { readU64, writeU64 } from '../../lib/core/u64.ts';
+import { FD_SET } from '../../lib/win32/structs.ts';
 
 const MAX_CONNECTIONS = 4096;
-/** A Winsock fd_set on x64: a u_int count, padding to 8, then SOCKETs (8 bytes each). */
-const SET_BYTES = 8 + 8 * (MAX_CONNECTIONS + 1);
+/** fd_sets as 32-bit words (the library's layout, win32/structs.ts): the count, then SOCKETs of two words each. */
+const COUNT_WORD = FD_SET.COUNT / 4;
+const entryWord = (k: number): number => (FD_SET.ARRAY + k * FD_SET.ENTRY_SIZE) / 4;
 
 const port = Number(process.argv[2] ?? 0);
 const timing = process.argv[3] === 'times';
@@ -26,10 +29,8 @@ sock.setNonBlocking(listener);
 writeSync(1, `listening ${sock.localAddress(listener).port}\n`);
 
 const connections: number[] = [];
-const readable = new Uint8Array(SET_BYTES);
-const readableView = new DataView(readable.buffer);
-const writable = new Uint8Array(16);
-const writableView = new DataView(writable.buffer);
+const readable = new Uint32Array(entryWord(MAX_CONNECTIONS + 1));
+const writable = new Uint32Array(entryWord(1));
 const buffer = new Uint8Array(65536);
 let roundTrips = 0;
 if (timing) setNativeCallTiming(true);
@@ -51,8 +52,8 @@ function sendAll(s: number, n: number): boolean {
     if (m > 0) {
       sent += m;
     } else if (ws.WSAGetLastError() === ERROR.WSAEWOULDBLOCK) {
-      writableView.setUint32(0, 1, true);
-      writableView.setBigUint64(8, BigInt(s), true);
+      writable[COUNT_WORD] = 1;
+      writeU64(writable, entryWord(0), s);
       ws.select(0, null, writable, null, null);
     } else {
       return false;
@@ -63,14 +64,13 @@ function sendAll(s: number, n: number): boolean {
 
 for (;;) {
   let count = 0;
-  readableView.setBigUint64(8, BigInt(listener), true);
-  count++;
-  for (const c of connections) readableView.setBigUint64(8 + 8 * count++, BigInt(c), true);
-  readableView.setUint32(0, count, true);
+  writeU64(readable, entryWord(count++), listener);
+  for (const c of connections) writeU64(readable, entryWord(count++), c);
+  readable[COUNT_WORD] = count;
   if (ws.select(0, readable, null, null, null) === ws.SOCKET_ERROR) throw new Error(`select failed (WSA error ${ws.WSAGetLastError()})`);
-  const ready = readableView.getUint32(0, true);
+  const ready = readable[COUNT_WORD]!;
   for (let k = 0; k < ready; k++) {
-    const s = Number(readableView.getBigUint64(8 + 8 * k, true));
+    const s = readU64(readable, entryWord(k));
     if (s === listener) {
       for (let c = sock.acceptSocket(listener); c !== null; c = sock.acceptSocket(listener)) {
         sock.setIntOption(c, ws.IPPROTO_TCP, ws.TCP_NODELAY, 1);
