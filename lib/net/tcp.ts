@@ -29,6 +29,14 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 /** The zero-byte send of `TcpStream.#throwIfReset`. */
 const NOTHING = new Uint8Array(0);
 /**
+ * After a recv tried at once after a short read said WSAEWOULDBLOCK (the peer answers slower than
+ * this task's write and its way back to the read), how many reads after a short read wait first
+ * (see `TcpStream.read`) before that recv is tried again. 1 in 9 then costs a recv and
+ * WSAGetLastError more; a peer that has become fast waits at most 8 reads to be read at once again.
+ */
+const PATIENT_READS = 8;
+
+/**
  * Guest mode, and AFD readiness: after a recv an iteration after a short read said WSAEWOULDBLOCK, how many reads
  * after a short read wait for readiness before that recv is tried again. 1 in 8 then costs
  * select(0)/GetQueuedCompletionStatusEx(0), recv and WSAGetLastError more; a peer that has become
@@ -36,9 +44,22 @@ const NOTHING = new Uint8Array(0);
  */
 const READINESS_READS = 8;
 
+/**
+ * How the recv of a read after a short read came to be tried — a miss makes the stream's next
+ * reads wait longer first: 'at once' (no wait: the loop has not polled since the short read),
+ * 'after an iteration' (guest mode, AFD readiness), or 'plainly' (not after a short read of the
+ * same iteration, or after a readiness wait).
+ */
+type Tried = 'plainly' | 'at once' | 'after an iteration';
+
 export class TcpStream extends ReactorSocket {
   /** The last read returned less than its buffer: the kernel's buffer was empty after it. */
   #lastReadShort = false;
+  /**
+   * Reads after a short read that wait first (`#waitAfterShortRead`) before a recv at once is tried
+   * again, set to PATIENT_READS when one said WSAEWOULDBLOCK. See `read`.
+   */
+  #patientReadsLeft = 0;
   /**
    * Guest mode and AFD readiness: reads after a short read that wait for readiness before trying the next
    * iteration's recv again, set when that recv said WSAEWOULDBLOCK (the peer answers slower than
@@ -185,48 +206,51 @@ export class TcpStream extends ReactorSocket {
     this.#reading = true;
     try {
       // The last read was short: it emptied the kernel's buffer. If it completed in this very
-      // iteration, the loop has not polled since and the peer has had no time to answer what this
-      // task may just have sent (a request/response peer never has): recv now would only say
-      // WSAEWOULDBLOCK. A read that starts in a later iteration (its task did something else in
-      // between, or was deferred) tries recv at once: the loop has polled since.
+      // iteration, the loop has not polled since; a read that starts in a later iteration (its
+      // task did something else in between, or was deferred) simply tries recv: the loop has
+      // polled since.
       //
-      // Host mode with select or WSAPoll waits for readiness at once: the next iteration's poll, which comes anyway,
-      // reports the socket once the bytes are there — select, recv, send per echo round trip at one
-      // connection, the C select server's 3 native calls. (Waiting an iteration and trying recv
-      // first costs the same 3 when the peer has answered by then, and 6 when it has not: select(0),
-      // recv → WSAEWOULDBLOCK, WSAGetLastError, then the readiness wait. It pays only under Wine,
-      // where a select that finds a socket readable costs the wineserver more than a recv;
-      // docs/wine.md.) Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
+      // In the same iteration, recv is tried at once anyway, as Trio and asyncio always do: the
+      // task has usually just written a request or an echo, and whether the peer's answer is
+      // there yet depends on how long that write and the way back to this read took. Under Wine
+      // they take longer than a loopback peer's answer (a send is three wineserver requests):
+      // the bytes are there, and a one-connection echo round trip is recv and send, 2 native
+      // calls, with no poll at all; the iteration comes once the fair share's slice has passed
+      // (lib/loop/fair-share.ts). On Windows a send returns in microseconds, and a
+      // request/response peer will often not have answered yet: then recv says WSAEWOULDBLOCK, and the next
+      // PATIENT_READS reads after a short read wait first, as below, before one is tried at once
+      // again — 1 in 9 costs a recv and WSAGetLastError more. Detected per stream from what recv
+      // says, not from the platform. Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
       //
+      // Waiting first (`#waitAfterShortRead`): host mode with select or WSAPoll waits for
+      // readiness — the next iteration's poll, which comes anyway, reports the socket once the
+      // bytes are there: select, recv, send per round trip, the C select server's 3 native calls.
       // A guest reactor waits for the next iteration, then tries recv: that iteration runs inline
-      // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then costs
-      // neither a turn of Node's loop nor a hand-off to the helper thread, where a readiness wait
-      // costs both whenever the poll after it finds nothing yet. So does a reactor whose readiness
-      // comes through its port (AFD): a readiness packet waits behind every completion queued
-      // before it, so a read that waits for readiness waits out any flood of completions (seen
-      // under Wine, where a thread posting at full speed keeps the port's backlog from draining:
-      // the fairness test's round trips during the flood never completed), where a recv tried
-      // after an iteration does not; it costs about one call more per round trip (the
-      // echo-calls table in docs/benchmarks.md). When that recv says
-      // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS reads after a
-      // short read wait for readiness instead, as in host mode, then it tries again.
+      // (from process.nextTick, lib/guest/guest-loop.ts), so a peer that has answered by then
+      // costs neither a turn of Node's loop nor a hand-off to the helper thread, where a
+      // readiness wait costs both whenever the poll after it finds nothing yet. So does a reactor
+      // whose readiness comes through its port (AFD): a readiness packet waits behind every
+      // completion queued before it, so a read that waits for readiness waits out any flood of
+      // completions (seen under Wine, where a thread posting at full speed keeps the port's
+      // backlog from draining: the fairness test's round trips during the flood never
+      // completed), where a recv tried after an iteration does not. When that recv says
+      // WSAEWOULDBLOCK (a peer slower than an iteration) the next READINESS_READS of those waits
+      // are for readiness instead, as in host mode, then it tries again.
       let waited = false;
-      let triedAfterIteration = false;
+      let tried: Tried = 'plainly';
       if (this.#lastReadShort) {
         this.reactor.yieldIfDue(this.#clock, true);
         if (this.#clock.iteration === this.#readTurn.iteration) {
-          if ((this.reactor.guest || this.reactor.readinessQueuedOnPort) && this.#readinessReadsLeft === 0) {
-            await this.reactor.checkpoint();
-            if (signal?.aborted) throw signal.reason;
-            triedAfterIteration = true;
+          if (this.#patientReadsLeft === 0) {
+            tried = 'at once';
           } else {
-            if (this.#readinessReadsLeft > 0) this.#readinessReadsLeft--;
-            await this.reactor.waitReadable(this.socket, options);
+            this.#patientReadsLeft--;
+            tried = await this.#waitAfterShortRead(options, signal);
+            waited = true;
           }
-          waited = true;
         }
       }
-      // ends: recv returns bytes or end of stream, or throws; each retry first waits for readiness, which a close or an abort rejects
+      // ends: recv returns bytes or end of stream, or throws; each retry first waits (for readiness, or an iteration), which a close or an abort ends
       for (;;) {
         this.check();
         const n = sock.recvSome(this.socket, buffer);
@@ -238,14 +262,35 @@ export class TcpStream extends ReactorSocket {
           if (turn !== undefined) await turn;
           return n;
         }
-        if (triedAfterIteration) this.#readinessReadsLeft = READINESS_READS;
-        triedAfterIteration = false;
-        await this.reactor.waitReadable(this.socket, options);
+        if (tried === 'at once') {
+          this.#patientReadsLeft = PATIENT_READS;
+          tried = await this.#waitAfterShortRead(options, signal);
+        } else {
+          if (tried === 'after an iteration') this.#readinessReadsLeft = READINESS_READS;
+          tried = 'plainly';
+          await this.reactor.waitReadable(this.socket, options);
+        }
         waited = true;
       }
     } finally {
       this.#reading = false;
     }
+  }
+
+  /**
+   * A read after a short read in the same iteration waits first (see `read`): for the next
+   * iteration on a guest reactor or with AFD readiness (returns 'after an iteration': its recv is
+   * a try), else — or for READINESS_READS reads after such a try found nothing — for readiness.
+   */
+  async #waitAfterShortRead(options: IoOptions, signal: AbortSignal | undefined): Promise<Tried> {
+    if ((this.reactor.guest || this.reactor.readinessQueuedOnPort) && this.#readinessReadsLeft === 0) {
+      await this.reactor.checkpoint();
+      if (signal?.aborted) throw signal.reason;
+      return 'after an iteration';
+    }
+    if (this.#readinessReadsLeft > 0) this.#readinessReadsLeft--;
+    await this.reactor.waitReadable(this.socket, options);
+    return 'plainly';
   }
 
   /**

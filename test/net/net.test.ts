@@ -15,9 +15,20 @@ checkResourcesReleased();
 
 describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
   let reactor: Reactor;
-  /** TcpStream.read tries recv an iteration after a short read (guest mode, AFD readiness) instead of waiting for readiness at once. */
+  /** After a recv at once after a short read found nothing, TcpStream.read tries recv an iteration later (guest mode, AFD readiness) instead of waiting for readiness at once. */
   const recvAfterIteration = (): boolean => reactor.guest || reactor.readinessQueuedOnPort;
   const own = closedAfterEach(() => reactor);
+  /** Native calls of `name` on the reactor's thread so far (WSAGetLastError: one per recv that said WSAEWOULDBLOCK). */
+  const calls = (name: string): number => reactor.stats().nativeCalls[name] ?? 0;
+
+  /** A connected pair whose server side has just made a short read: its kernel buffer is empty, in this iteration. */
+  async function afterShortRead(): Promise<{ client: TcpStream; server: TcpStream; buffer: Buffer }> {
+    const { client, server } = await listeningTcpPair(reactor, own);
+    const buffer = Buffer.alloc(64);
+    await client.write(Buffer.from('a'));
+    expect(await server.read(buffer)).toBe(1); // short
+    return { client, server, buffer };
+  }
 
   async function readExactly(stream: TcpStream, size: number): Promise<Buffer> {
     const out = Buffer.alloc(size);
@@ -203,60 +214,98 @@ describe.each(LOOP_MODES)('TCP and UDP (waiting in $name)', ({ mode }) => {
     });
   });
 
-  test('a read right after a short read makes no recv first (no WSAEWOULDBLOCK): host mode with select waits for readiness, guest mode and AFD readiness for the next iteration; a later one reads at once', async () => {
+  test('a read right after a short read tries recv at once: what the peer sent meanwhile is read with no wait and no iteration; nothing there costs one WSAEWOULDBLOCK, then the read waits (host select: readiness; guest mode and AFD: the next iteration, then recv); a later one reads at once', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const { client, server } = await listeningTcpPair(reactor, own);
-      const buffer = Buffer.alloc(64);
+      const { client, server, buffer } = await afterShortRead();
       const text = (n: number): string => buffer.subarray(0, n).toString();
-      await client.write(Buffer.from('first'));
-      expect(text(await server.read(buffer))).toBe('first'); // short: the kernel's buffer is empty
-      // Same iteration: no recv (it would say WSAEWOULDBLOCK). Host mode: a readiness wait at
-      // once. Guest mode: the next iteration (inline, no turn of Node's loop), then recv.
-      let start = reactor.stats().iterations;
-      const calls = reactor.stats().nativeCalls;
-      const reading = server.read(buffer);
+      // The peer answers in the same iteration, before the next read: recv at once finds it.
+      expect(winsock.sendSome(client.socket, Buffer.from('second'))).toBe(6);
+      let recvs = calls('recv');
+      let failed = calls('WSAGetLastError');
+      const second = server.read(buffer);
+      expect(calls('recv') - recvs).toBe(1); // at once: synchronously, in `read` itself
+      expect(calls('WSAGetLastError') - failed).toBe(0);
+      expect(reactor.stats().readWaiters).toBe(0);
+      expect(text(await second)).toBe('second');
+      // Nothing there (another pair: a read at once may have been deferred to the next iteration
+      // for fairness, after which the next read is no longer in the short read's iteration): the
+      // recv at once says WSAEWOULDBLOCK, then the read waits; the bytes that come meanwhile
+      // arrive through the next iteration.
+      const { client: quiet, server: waiting } = await afterShortRead();
+      const start = reactor.stats().iterations;
+      failed = calls('WSAGetLastError');
+      const reading = waiting.read(buffer);
+      expect(calls('WSAGetLastError') - failed).toBe(1);
       expect(reactor.stats().readWaiters).toBe(recvAfterIteration() ? 0 : 1);
-      expect((reactor.stats().nativeCalls.recv ?? 0) - (calls.recv ?? 0)).toBe(0);
-      expect(winsock.sendSome(client.socket, Buffer.from('second'))).toBe(6); // before the next iteration
-      expect(text(await reading)).toBe('second');
+      expect(winsock.sendSome(quiet.socket, Buffer.from('third'))).toBe(5); // before the next iteration
+      expect(text(await reading)).toBe('third');
       expect(reactor.stats().iterations - start).toBe(1);
       expect(reactor.stats().readWaiters).toBe(0);
-      expect(reactor.stats().nativeCalls.WSAGetLastError ?? 0).toBe(calls.WSAGetLastError ?? 0); // no recv failed
-      // An abort while it waits (for readiness or the next iteration) rejects with the reason; the bytes stay.
+      expect(calls('WSAGetLastError') - failed).toBe(1); // guest mode and AFD: the recv after the iteration found 'third'
+      // An abort while it waits (the stream now waits first: for readiness or the next iteration) rejects with the reason; the bytes stay.
       const reason = new Error('stop');
       const abort = new AbortController();
-      const aborted = server.read(buffer, { signal: abort.signal });
+      recvs = calls('recv');
+      const aborted = waiting.read(buffer, { signal: abort.signal });
+      expect(calls('recv') - recvs).toBe(0); // no recv at once this time
       abort.abort(reason);
       await expect(aborted).rejects.toBe(reason);
       // A read that starts in a later iteration calls recv at once.
-      await client.write(Buffer.from('third'));
+      await quiet.write(Buffer.from('fourth'));
       await reactor.checkpoint();
-      start = reactor.stats().iterations;
-      expect(text(await server.read(buffer))).toBe('third');
-      expect(reactor.stats().iterations - start).toBe(0);
+      recvs = calls('recv');
+      failed = calls('WSAGetLastError');
+      const fourth = waiting.read(buffer);
+      expect(calls('recv') - recvs).toBe(1);
+      expect(calls('WSAGetLastError') - failed).toBe(0);
+      expect(text(await fourth)).toBe('fourth');
     });
   });
 
-  test('a peer slower than an iteration: after one WSAEWOULDBLOCK recv a guest or AFD reactor\'s reads after a short read wait for readiness first, as a host select reactor\'s always do', async () => {
+  test('after a recv at once found nothing, the next 8 reads after a short read wait first, with no WSAEWOULDBLOCK; the 9th tries at once again', async () => {
     reactor = new Reactor(mode);
     await reactor.run(async () => {
-      const { client, server } = await listeningTcpPair(reactor, own);
-      const buffer = Buffer.alloc(64);
-      await client.write(Buffer.from('a'));
-      expect(await server.read(buffer)).toBe(1); // short
-      const failedRecvs = reactor.stats().nativeCalls.WSAGetLastError ?? 0;
-      const reading = server.read(buffer); // the peer has not answered: guest mode's recv an iteration later finds nothing
+      const { client, server, buffer } = await afterShortRead();
+      let failed = calls('WSAGetLastError');
+      const missed = server.read(buffer); // the peer has not answered: recv at once finds nothing
+      expect(calls('WSAGetLastError') - failed).toBe(1);
+      await client.write(Buffer.from('b')); // before the next iteration: guest mode's recv after it finds 'b'
+      expect(await missed).toBe(1);
+      expect(calls('WSAGetLastError') - failed).toBe(1);
+      for (let i = 0; i < 8; i++) {
+        failed = calls('WSAGetLastError');
+        const recvs = calls('recv');
+        const reading = server.read(buffer); // same iteration as the short read before it: waits first
+        expect(calls('recv') - recvs, `patient read ${i + 1}`).toBe(0);
+        await client.write(Buffer.from('x'));
+        expect(await reading).toBe(1);
+        expect(calls('WSAGetLastError') - failed, `patient read ${i + 1}`).toBe(0);
+      }
+      failed = calls('WSAGetLastError');
+      const ninth = server.read(buffer);
+      expect(calls('WSAGetLastError') - failed).toBe(1); // at once again: and the peer has not answered
+      await client.write(Buffer.from('y'));
+      expect(await ninth).toBe(1);
+    });
+  });
+
+  test('a peer slower than an iteration: after a recv at once and, on a guest or AFD reactor, the recv an iteration later both found nothing, reads after a short read wait for readiness first', async () => {
+    reactor = new Reactor(mode);
+    await reactor.run(async () => {
+      const { client, server, buffer } = await afterShortRead();
+      const failed = calls('WSAGetLastError');
+      const reading = server.read(buffer); // the peer has not answered: recv at once, and guest mode's recv an iteration later, find nothing
       await reactor.sleep(20);
       expect(reactor.stats().readWaiters).toBe(1);
-      expect((reactor.stats().nativeCalls.WSAGetLastError ?? 0) - failedRecvs).toBe(recvAfterIteration() ? 1 : 0);
+      expect(calls('WSAGetLastError') - failed).toBe(recvAfterIteration() ? 2 : 1);
       await client.write(Buffer.from('b'));
       expect(await reading).toBe(1); // short again
       const next = server.read(buffer); // same iteration: now a readiness wait at once, in every mode
       expect(reactor.stats().readWaiters).toBe(1);
       await client.write(Buffer.from('c'));
       expect(await next).toBe(1);
-      expect(reactor.stats().nativeCalls.WSAGetLastError ?? 0).toBe(failedRecvs + (recvAfterIteration() ? 1 : 0));
+      expect(calls('WSAGetLastError')).toBe(failed + (recvAfterIteration() ? 2 : 1));
     });
   });
 
