@@ -30,8 +30,15 @@
 // The operation itself has already happened when its task is deferred (the bytes are read, the
 // send is done): deferral delays the task, never the data, and never loses it on abort or close.
 
-/** A listener's allowance: connections accepted per iteration before the slice applies. */
-export const ACCEPTS_PER_ITERATION = 16;
+/**
+ * A listener's allowance: connections accepted per iteration before the slice applies. At 16, 512
+ * connections made at once waited 3.1–3.9 s for the last one's first echo under Wine (`npm run
+ * bench -- echo`: 32 iterations, each serving every connection already accepted, ~100 ms), where
+ * the C select server, which accepts until WSAEWOULDBLOCK, took 0.2 s; at 64, 0.8–1.2 s, with the
+ * servers' heartbeats no later (170 ms). All 512 at once: 0.2–0.4 s, but one iteration of
+ * accepts then held the heartbeat up to 360 ms.
+ */
+export const ACCEPTS_PER_ITERATION = 64;
 
 /**
  * Wall time per iteration, from the end of the poll, during which operations beyond their

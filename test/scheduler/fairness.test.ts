@@ -252,11 +252,14 @@ describe.each([
     expect(reactor.stats().deferredOperations).toBeGreaterThan(0);
   });
 
-  test('a queue of pending connections is accepted many per iteration, not one', async () => {
+  test('a queue of pending connections is accepted many per iteration, not one: 64 in one iteration', async () => {
     reactor = new Reactor(options);
     const listener = await TcpListener.listen(reactor, { backlog: 256 });
     cleanups.push(() => listener.close());
-    const pending = 64;
+    // 128: at 16 per iteration (the allowance before) they took 5 iterations or more under Wine
+    // (16 each, and what fitted in the 4 ms slice); at ACCEPTS_PER_ITERATION (64), 2, and the
+    // bound allows 2 more.
+    const pending = 128;
     const clients: number[] = [];
     for (let i = 0; i < pending; i++) {
       const s = jar.tcp();
@@ -271,6 +274,7 @@ describe.each([
       for (let i = 1; i < pending; i++) (await listener.accept()).close();
       const iterations = reactor.stats().iterations - start;
       expect(iterations).toBeLessThanOrEqual(Math.ceil(pending / ACCEPTS_PER_ITERATION) + 2);
+      expect(iterations).toBeLessThanOrEqual(4);
     });
   });
 
