@@ -217,10 +217,11 @@ export class TcpStream extends ReactorSocket {
       // the bytes are there, and a one-connection echo round trip is recv and send, 2 native
       // calls, with no poll at all; the iteration comes once the fair share's slice has passed
       // (lib/loop/fair-share.ts). On Windows a send returns in microseconds, and a
-      // request/response peer will often not have answered yet: then recv says WSAEWOULDBLOCK, and the next
-      // PATIENT_READS reads after a short read wait first, as below, before one is tried at once
-      // again — 1 in 9 costs a recv and WSAGetLastError more. Detected per stream from what recv
-      // says, not from the platform. Counted by bench/echo-calls.ts and test/net/call-count.test.ts.
+      // request/response peer will often not have answered yet: then recv says WSAEWOULDBLOCK,
+      // and the next PATIENT_READS reads after a short read wait first, as below, before one is
+      // tried at once again — 1 in 9 costs a recv and WSAGetLastError more. Detected per stream
+      // from what recv says, not from the platform. Counted by bench/echo-calls.ts and
+      // test/net/call-count.test.ts.
       //
       // Waiting first (`#waitAfterShortRead`): host mode with select or WSAPoll waits for
       // readiness — the next iteration's poll, which comes anyway, reports the socket once the
